@@ -1,0 +1,32 @@
+# The production image: the front end built with Node, then the app on a slim Python.
+FROM node:20-bookworm-slim AS frontend
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY static ./static
+RUN npm run --silent build
+
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    STATIC_ROOT=/app/var/static
+WORKDIR /app
+RUN useradd --create-home --uid 10001 mash
+COPY pyproject.toml README.md ./
+COPY mash ./mash
+COPY agencies ./agencies
+COPY enquiries ./enquiries
+COPY sharing ./sharing
+COPY reports ./reports
+RUN pip install -e .
+COPY manage.py ./
+COPY templates ./templates
+COPY static ./static
+COPY --from=frontend /app/build ./build
+COPY --from=frontend /app/node_modules/govuk-frontend/dist ./node_modules/govuk-frontend/dist
+RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
+    && mkdir -p /app/var && chown -R mash:mash /app/var
+USER mash
+EXPOSE 8000
+CMD ["gunicorn", "mash.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+from .forms import SignInForm
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "sign-in/",
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html",
+            authentication_form=SignInForm,
+            redirect_authenticated_user=True,
+        ),
+        name="login",
+    ),
+    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("queue/", views.triage_queue, name="triage-queue"),
+    path("inbox/", views.agency_inbox, name="agency-inbox"),
+    path("dashboard/", views.manager_dashboard, name="manager-dashboard"),
+    path("reports/", views.reports_index, name="reports-index"),
+    path("audit/", views.audit_log, name="audit-log"),
+    path("administration/", views.administration, name="administration"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,41 @@
+import importlib
+
+import pytest
+from django.conf import settings
+
+from tests.factories import AgencyFactory, UserFactory
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Production hashes file names at collectstatic time; tests read files from the finders.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    # Real hashing costs ~0.3 s per password; the tests sign in hundreds of times.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def role_groups(transactional_db) -> None:
+    """Transactional tests end with a flush that empties the data migrations' tables; this puts
+    the role groups back by running the same migration code."""
+    from django.apps import apps
+
+    migration = importlib.import_module("agencies.migrations.0002_role_groups")
+    migration.create_role_groups(apps, None)
+
+
+@pytest.fixture
+def agency(db):
+    return AgencyFactory(name="Police", kind="police")
+
+
+@pytest.fixture
+def make_user(db):
+    """A person in an agency with the given roles: make_user("researcher", agency=...)."""
+
+    def make(*roles: str, **fields):
+        return UserFactory(roles=roles, **fields)
+
+    return make
