@@ -48,5 +48,10 @@ format: setup
 migrations-check: setup
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 
+# Benchmarks print their figures and the ratio to their baseline (see docs/performance.md).
+bench: setup
+	$(BIN)/python -m pip install --quiet businesstimedelta
+	$(BIN)/python bench/worktime.py
+
 clean:
 	rm -rf $(VENV) node_modules build var

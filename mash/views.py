@@ -7,12 +7,14 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from agencies import selectors
 from agencies.decorators import role_required
 from agencies.models import Role
+from enquiries.selectors import hub_clock_settings
 
 from .navigation import homes_for
 
@@ -74,6 +76,7 @@ def administration(request: HttpRequest) -> HttpResponse:
         {
             "agencies": selectors.agencies_with_member_counts(),
             "role_counts": selectors.role_counts(),
+            "clock": hub_clock_settings(today=timezone.localdate()),
         },
     )
 

@@ -16,14 +16,20 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+DATA_MIGRATIONS = [
+    ("agencies.migrations.0002_role_groups", "create_role_groups"),
+    ("enquiries.migrations.0002_default_hub_clock", "create_default_clock"),
+]
+
+
 @pytest.fixture
-def role_groups(transactional_db) -> None:
+def migration_data(transactional_db) -> None:
     """Transactional tests end with a flush that empties the data migrations' tables; this puts
-    the role groups back by running the same migration code."""
+    their rows (role groups, the default hub clock) back by running the same migration code."""
     from django.apps import apps
 
-    migration = importlib.import_module("agencies.migrations.0002_role_groups")
-    migration.create_role_groups(apps, None)
+    for module, function in DATA_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)
 
 
 @pytest.fixture

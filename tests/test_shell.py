@@ -249,11 +249,13 @@ def test_the_administration_page_runs_a_fixed_number_of_queries(
     AgencyFactory.create_batch(agencies)
     client.force_login(make_user(Role.ADMINISTRATOR))
 
-    # session, user + agency, groups, agencies with member counts, role counts
-    with django_assert_max_num_queries(5):
+    # session, user + agency, groups, agencies with member counts, role counts,
+    # hub clock + its opening hours, allowances and coming closures
+    with django_assert_max_num_queries(9):
         response = client.get(reverse("administration"))
 
     assert response.status_code == 200
+    assert "Red: 240 minutes, working minutes" in response.content.decode()
 
 
 @pytest.mark.parametrize("colleagues", [2, 30])

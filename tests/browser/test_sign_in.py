@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from agencies.demo import DEMO_USERS, seed_demo_hub
 
-pytestmark = pytest.mark.usefixtures("role_groups")
+pytestmark = pytest.mark.usefixtures("migration_data")
 
 HOMES = {
     "researcher": ("Triage queue", ["Triage queue"]),

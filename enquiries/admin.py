@@ -1,0 +1,71 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+
+from . import worktime
+from .models import HUB_CLOCK_ID, ClosureDay, HubClock, OpeningHours, RagAllowance
+
+
+class OpeningHoursFormSet(forms.BaseInlineFormSet):
+    """Checks the week as a whole with the clock itself, so admin and clock agree on 'valid'."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        week: list[list[tuple[int, int]]] = [[] for _ in range(7)]
+        for form in self.forms:
+            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
+                continue
+            hours = OpeningHours(
+                weekday=form.cleaned_data["weekday"],
+                opens=form.cleaned_data["opens"],
+                closes=form.cleaned_data["closes"],
+            )
+            week[hours.weekday].append(hours.interval)
+        try:
+            worktime.WorkingCalendar(week=tuple(tuple(sorted(day)) for day in week), nation=None)
+        except ValueError as error:
+            raise ValidationError(f"These opening hours cannot be used: {error}.") from error
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    formset = OpeningHoursFormSet
+    extra = 1
+
+
+class ClosureDayInline(admin.TabularInline):
+    model = ClosureDay
+    extra = 1
+
+
+class RagAllowanceInline(admin.TabularInline):
+    """The four ratings are fixed; only their allowance and clock change."""
+
+    model = RagAllowance
+    fields = ["rating", "minutes", "clock"]
+    readonly_fields = ["rating"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(HubClock)
+class HubClockAdmin(admin.ModelAdmin):
+    fields = ["time_zone", "bank_holidays", "at_risk_percent"]
+    inlines = [OpeningHoursInline, ClosureDayInline, RagAllowanceInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        # One hub, one clock: the list would only ever hold this row.
+        return HttpResponseRedirect(reverse("admin:enquiries_hubclock_change", args=[HUB_CLOCK_ID]))

@@ -1,0 +1,102 @@
+"""The clock in force: the hub's calendar and RAG policy, built once per configuration change.
+
+Everything that shows a deadline, a countdown or a breach asks `clock_in_force()`; it costs
+one small query to learn the configuration's version and rebuilds only when that changed.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from threading import Lock
+
+from .models import HUB_CLOCK_ID, HubClock, Rag, RagAllowance
+from .sla import Sla, sla_for
+from .worktime import Calendar, ContinuousCalendar, WorkingCalendar
+
+
+@dataclass(frozen=True)
+class Allowance:
+    minutes: int
+    continuous: bool
+
+
+@dataclass(frozen=True)
+class ClockInForce:
+    """The hub calendar, its 24/7 twin, and each rating's allowance, at one version."""
+
+    version: int
+    calendar: WorkingCalendar
+    continuous: ContinuousCalendar
+    allowances: dict[str, Allowance]
+    at_risk_percent: int
+
+    def calendar_for(self, rating: str) -> Calendar:
+        return self.continuous if self.allowances[rating].continuous else self.calendar
+
+    def sla(
+        self,
+        *,
+        rating: str,
+        received_at: datetime,
+        now: datetime,
+        decided_at: datetime | None = None,
+    ) -> Sla:
+        """Deadline, elapsed, remaining and status of an enquiry with this rating (domain.md §4).
+
+        The allowance is that of the current rating, counted from `received_at`, so a
+        re-rated enquiry's deadline moves with its rating.
+        """
+        return sla_for(
+            calendar=self.calendar_for(rating),
+            allowance_minutes=self.allowances[rating].minutes,
+            received_at=received_at,
+            now=now,
+            decided_at=decided_at,
+            at_risk_percent=self.at_risk_percent,
+        )
+
+
+def build_clock(hub: HubClock) -> ClockInForce:
+    """Build the clock from the configuration rows (three queries)."""
+    week: list[list[tuple[int, int]]] = [[] for _ in range(7)]
+    for hours in hub.openinghours_set.all():
+        week[hours.weekday].append(hours.interval)
+    nation = None if hub.bank_holidays == HubClock.BankHolidays.NONE else hub.bank_holidays
+    calendar = WorkingCalendar(
+        tz=hub.time_zone,
+        week=tuple(tuple(sorted(day)) for day in week),
+        nation=nation,
+        closures=frozenset(hub.closureday_set.values_list("date", flat=True)),
+    )
+    allowances = {
+        row.rating: Allowance(row.minutes, row.clock == RagAllowance.Clock.CONTINUOUS)
+        for row in hub.ragallowance_set.all()
+    }
+    missing = set(Rag.values) - set(allowances)
+    if missing:
+        raise ValueError(f"the RAG policy has no allowance for {', '.join(sorted(missing))}")
+    return ClockInForce(
+        version=hub.version,
+        calendar=calendar,
+        continuous=ContinuousCalendar(tz=hub.time_zone),
+        allowances=allowances,
+        at_risk_percent=hub.at_risk_percent,
+    )
+
+
+_lock = Lock()
+_cached: ClockInForce | None = None
+
+
+def clock_in_force() -> ClockInForce:
+    """The clock as configured now, from this process's cache while the version is unchanged."""
+    global _cached
+    version = HubClock.objects.filter(pk=HUB_CLOCK_ID).values_list("version", flat=True).first()
+    if version is None:
+        raise HubClock.DoesNotExist("the hub clock is not configured; run the migrations")
+    cached = _cached
+    if cached is not None and cached.version == version:
+        return cached
+    with _lock:
+        if _cached is None or _cached.version != version:
+            _cached = build_clock(HubClock.objects.get(pk=HUB_CLOCK_ID))
+        return _cached
