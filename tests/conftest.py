@@ -16,6 +16,15 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_clock():
+    from enquiries.clock import forget_clock
+
+    forget_clock()
+    yield
+    forget_clock()
+
+
 DATA_MIGRATIONS = [
     ("agencies.migrations.0002_role_groups", "create_role_groups"),
     ("enquiries.migrations.0002_default_hub_clock", "create_default_clock"),

@@ -6,23 +6,12 @@ from agencies.models import Role
 pytestmark = pytest.mark.django_db
 
 
+DOMAIN_ROLES = {"researcher", "practitioner", "manager", "analyst", "auditor", "administrator"}
+
+
 def test_a_group_exists_for_every_role_in_the_domain():
-    assert set(Group.objects.values_list("name", flat=True)) >= {
-        "researcher",
-        "practitioner",
-        "manager",
-        "analyst",
-        "auditor",
-        "administrator",
-    }
-    assert set(Role.values) == {
-        "researcher",
-        "practitioner",
-        "manager",
-        "analyst",
-        "auditor",
-        "administrator",
-    }
+    assert set(Role.values) == DOMAIN_ROLES
+    assert set(Group.objects.values_list("name", flat=True)) >= DOMAIN_ROLES
 
 
 def test_administrators_may_manage_agencies_and_people_and_no_other_role_may():
