@@ -5,7 +5,15 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
 from . import worktime
-from .models import HUB_CLOCK_ID, ClosureDay, HubClock, OpeningHours, RagAllowance
+from .models import (
+    HUB_CLOCK_ID,
+    ClosureDay,
+    HubClock,
+    OpeningHours,
+    Outcome,
+    RagAllowance,
+    ReferrerType,
+)
 
 
 class OpeningHoursFormSet(forms.BaseInlineFormSet):
@@ -69,3 +77,23 @@ class HubClockAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context=None):
         # One hub, one clock: the list would only ever hold this row.
         return HttpResponseRedirect(reverse("admin:enquiries_hubclock_change", args=[HUB_CLOCK_ID]))
+
+
+@admin.register(ReferrerType)
+class ReferrerTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "is_active"]
+    list_filter = ["is_active"]
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Past enquiries keep their referrer type: retire it instead.
+        return False
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "leads_to_referral", "is_active"]
+    list_filter = ["leads_to_referral", "is_active"]
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Past decisions keep their outcome: retire it instead.
+        return False

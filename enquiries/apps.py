@@ -8,8 +8,27 @@ class EnquiriesConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from .models import ClosureDay, HubClock, OpeningHours, RagAllowance
+        from .models import (
+            ClosureDay,
+            Enquiry,
+            EnquiryPerson,
+            HubClock,
+            OpeningHours,
+            Outcome,
+            Person,
+            RagAllowance,
+            ReferrerType,
+        )
 
         auditlog.register(HubClock, exclude_fields=["version", "updated_at"])
-        for model in (OpeningHours, ClosureDay, RagAllowance):
+        auditlog.register(Enquiry, exclude_fields=["version", "updated_at"])
+        for model in (
+            OpeningHours,
+            ClosureDay,
+            RagAllowance,
+            ReferrerType,
+            Outcome,
+            Person,
+            EnquiryPerson,
+        ):
             auditlog.register(model)

@@ -1,13 +1,18 @@
-"""The hub's clock as data: working calendar and RAG policy, edited by administrators.
+"""Enquiries and the hub's clock.
 
-One `HubClock` row holds the zone, bank holidays and at-risk threshold; opening hours,
-closure days and the allowance of each RAG rating hang off it. Every change bumps
-`HubClock.version`, which is how running processes know to rebuild their cached calendar.
+An enquiry is one concern about one subject (domain.md section 4); enquiries received together
+about one household form a family enquiry. Their history is append-only `EnquiryEvent` rows.
+
+The clock is data edited by administrators: one `HubClock` row holds the zone, bank
+holidays and at-risk threshold; opening hours, closure days and the allowance of each RAG
+rating hang off it. Every change bumps `HubClock.version`, which is how running processes know
+to rebuild their cached calendar.
 """
 
 from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -203,3 +208,261 @@ class RagAllowance(HubClockPart):
 
     def __str__(self) -> str:
         return f"{self.get_rating_display()}: {self.minutes} minutes"
+
+
+class ReferrerType(models.Model):
+    """Who made the referral (police, school, GP...): a list the hub can extend."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Outcome(models.Model):
+    """A manager's decision on an enquiry (domain.md section 6): a list the hub can extend."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    leads_to_referral = models.BooleanField(
+        default=False, help_text="Counts as 'leading to referral' in the volumes report."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Person(models.Model):
+    """Someone in the hub's person register, shared by every enquiry they appear in."""
+
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField(null=True, blank=True)
+    approximate_age = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="When the date of birth is not known."
+    )
+    address = models.TextField(blank=True)
+    nhs_number = models.CharField("NHS number", max_length=10, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "people"
+        ordering = ["last_name", "first_name"]
+        indexes = [models.Index(fields=["last_name", "first_name"])]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class FamilyEnquiry(models.Model):
+    """Enquiries received together about the children of one household; a single child's
+    enquiry is a family of one. Completed when its last enquiry is decided."""
+
+    reference = models.CharField(max_length=32, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "family enquiries"
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number given out each year; rows are locked while one is taken, so
+    references have neither gaps nor duplicates."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class Enquiry(models.Model):
+    """One concern about one subject, from receipt at the front door to feedback."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received"
+        SCREENING = "screening", "Screening"
+        RESEARCHING = "researching", "Researching"
+        AWAITING_DECISION = "awaiting_decision", "Awaiting decision"
+        DECIDED = "decided", "Decided"
+        CLOSED = "closed", "Closed"
+
+    class SubjectType(models.TextChoices):
+        CHILD = "child", "Child"
+        ADULT = "adult", "Adult at risk"
+
+    class Consent(models.TextChoices):
+        YES = "yes", "Yes"
+        NO = "no", "No"
+        NOT_SOUGHT = "not_sought", "Not sought"
+
+    class Concern(models.TextChoices):
+        NEGLECT = "neglect", "Neglect"
+        PHYSICAL_ABUSE = "physical_abuse", "Physical abuse"
+        SEXUAL_ABUSE = "sexual_abuse", "Sexual abuse"
+        EMOTIONAL_ABUSE = "emotional_abuse", "Emotional abuse"
+        CSE = "cse", "Child sexual exploitation"
+        DOMESTIC_ABUSE = "domestic_abuse", "Domestic abuse"
+        FGM = "fgm", "Female genital mutilation"
+        MISSING = "missing", "Missing"
+        MENTAL_HEALTH = "mental_health", "Mental health"
+        SUBSTANCE_MISUSE = "substance_misuse", "Substance misuse"
+        RADICALISATION = "radicalisation", "Radicalisation"
+        OTHER = "other", "Other"
+
+    OPEN_STATES = (
+        State.RECEIVED,
+        State.SCREENING,
+        State.RESEARCHING,
+        State.AWAITING_DECISION,
+    )
+
+    reference = models.CharField(max_length=32, unique=True)
+    family = models.ForeignKey(FamilyEnquiry, on_delete=models.PROTECT, related_name="enquiries")
+    received_at = models.DateTimeField()
+    referrer_name = models.CharField(max_length=200)
+    referrer_organisation = models.CharField(max_length=200, blank=True)
+    referrer_type = models.ForeignKey(ReferrerType, on_delete=models.PROTECT)
+    referrer_contact = models.CharField(
+        max_length=200, blank=True, help_text="Telephone or email, for feedback on the outcome."
+    )
+    subject = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="subject_of")
+    subject_type = models.CharField(max_length=8, choices=SubjectType.choices)
+    categories = models.JSONField(default=list, help_text="Categories of concern.")
+    concern = models.TextField(help_text="The concern as the referrer told it.")
+    consent = models.CharField(max_length=16, choices=Consent.choices)
+    consent_reason = models.TextField(
+        blank=True, help_text="Why the hub proceeds without consent to share."
+    )
+
+    state = models.CharField(max_length=20, choices=State.choices, default=State.RECEIVED)
+    rating = models.CharField(max_length=8, choices=Rag.choices, default=Rag.NONE)
+    rating_rationale = models.TextField(blank=True)
+    allowance_minutes = models.PositiveIntegerField()
+    deadline = models.DateTimeField(db_index=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_enquiries",
+    )
+
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decided_enquiries",
+    )
+    outcome = models.ForeignKey(Outcome, on_delete=models.PROTECT, null=True, blank=True)
+    decision_rationale = models.TextField(blank=True)
+    elapsed_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Minutes from receipt to decision on the rating's clock."
+    )
+    decided_on_time = models.BooleanField(null=True, blank=True)
+
+    feedback_at = models.DateTimeField(null=True, blank=True)
+    feedback_method = models.CharField(max_length=100, blank=True)
+    feedback_text = models.TextField(blank=True)
+
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "enquiries"
+        ordering = ["deadline"]
+        indexes = [models.Index(fields=["state", "deadline"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(decided_at__isnull=True)
+                | models.Q(decided_at__gte=models.F("received_at")),
+                name="enquiry_decided_after_received",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=["decided", "closed"], decided_at__isnull=False)
+                | models.Q(~models.Q(state__in=["decided", "closed"]), decided_at__isnull=True),
+                name="enquiry_decided_state_has_decision_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+
+class EnquiryPerson(models.Model):
+    """A person's part in an enquiry."""
+
+    class Role(models.TextChoices):
+        SUBJECT = "subject", "Subject"
+        PARENT_CARER = "parent_carer", "Parent or carer"
+        SIBLING = "sibling", "Sibling"
+        HOUSEHOLD_MEMBER = "household_member", "Household member"
+        ALLEGED_PERPETRATOR = "alleged_perpetrator", "Alleged perpetrator"
+        OTHER = "other", "Other"
+
+    enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="involvements")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="involvements")
+    role = models.CharField(max_length=24, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enquiry", "person", "role"], name="enquiry_person_role_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.get_role_display()}) in {self.enquiry}"
+
+
+class EnquiryEvent(models.Model):
+    """One line of an enquiry's history: never edited, never deleted."""
+
+    class Kind(models.TextChoices):
+        RECEIVED = "received", "Received"
+        STATE = "state", "State changed"
+        RATING = "rating", "RAG rating changed"
+        ASSIGNEE = "assignee", "Assigned"
+        ESCALATED = "escalated", "Escalated for immediate protection"
+        DECISION = "decision", "Decision recorded"
+        FEEDBACK = "feedback", "Feedback sent to the referrer"
+
+    enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_value = models.CharField(max_length=200, blank=True)
+    to_value = models.CharField(max_length=200, blank=True)
+    rationale = models.TextField(blank=True)
+    version = models.PositiveIntegerField(help_text="The enquiry's version this change made.")
+
+    class Meta:
+        # Versions order the changes even when a late entry back-dates `at`.
+        ordering = ["version", "id"]
+        indexes = [models.Index(fields=["enquiry", "version"])]
+
+    def __str__(self) -> str:
+        return f"{self.enquiry}: {self.get_kind_display()}"

@@ -223,3 +223,30 @@ def test_a_midnight_close_means_the_end_of_the_day():
     hours = OpeningHours(weekday=0, opens=time(18, 0), closes=time(0, 0))
 
     assert hours.interval == (1080, 1440)
+
+
+@pytest.mark.parametrize("model", ["referrertype", "outcome"])
+def test_administrators_keep_the_referrer_type_and_outcome_lists(admin_client, model):
+    response = admin_client.get(reverse(f"admin:enquiries_{model}_changelist"))
+
+    assert response.status_code == 200
+    assert "Police" in response.content.decode() or "No further action" in (
+        response.content.decode()
+    )
+
+
+def test_an_administrator_adds_an_outcome_the_hub_uses(admin_client):
+    from enquiries.models import Outcome
+
+    response = admin_client.post(
+        reverse("admin:enquiries_outcome_add"),
+        {
+            "code": "prevent",
+            "name": "Referral to Prevent",
+            "leads_to_referral": "on",
+            "is_active": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    assert Outcome.objects.get(code="prevent").leads_to_referral

@@ -1,0 +1,474 @@
+"""Every change to an enquiry: intake, rating, state, assignment, decision, feedback.
+
+Each service checks the actor's role, runs in one transaction, locks the enquiry, refuses a
+write made against a version the user no longer sees, and appends to the enquiry's history.
+HTML views and the API call these and nothing else.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from agencies.models import Role, User
+
+from .clock import clock_in_force
+from .exceptions import StaleEdit
+from .models import (
+    Enquiry,
+    EnquiryEvent,
+    EnquiryPerson,
+    FamilyEnquiry,
+    Outcome,
+    Person,
+    Rag,
+    ReferenceCounter,
+    ReferrerType,
+)
+
+State = Enquiry.State
+
+# Moves a researcher or manager makes by hand; decided and closed have services of their own.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    State.RECEIVED: frozenset({State.SCREENING}),
+    State.SCREENING: frozenset({State.RESEARCHING, State.AWAITING_DECISION}),
+    State.RESEARCHING: frozenset({State.SCREENING, State.AWAITING_DECISION}),
+    State.AWAITING_DECISION: frozenset({State.RESEARCHING}),
+}
+
+TRIAGE_ROLES = (Role.RESEARCHER, Role.MANAGER)
+
+
+@dataclass(frozen=True)
+class PersonDetails:
+    """A person to add to the register at intake (after the duplicate check)."""
+
+    first_name: str
+    last_name: str
+    date_of_birth: date | None = None
+    approximate_age: int | None = None
+    address: str = ""
+    nhs_number: str = ""
+
+
+def _require_role(actor: User, *roles: str) -> None:
+    if not actor.has_role(*roles):
+        raise PermissionDenied("Your role does not allow this.")
+
+
+def _require_text(field: str, value: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: message})
+    return value
+
+
+def _allocate_references(*, year: int, count: int) -> list[int]:
+    """Take the next `count` numbers of the year under a row lock: no gaps, no duplicates."""
+    ReferenceCounter.objects.get_or_create(year=year)
+    counter = ReferenceCounter.objects.select_for_update().get(year=year)
+    first = counter.last_number + 1
+    counter.last_number += count
+    counter.save(update_fields=["last_number"])
+    return list(range(first, first + count))
+
+
+def _deadline(*, rating: str, received_at: datetime) -> tuple[int, datetime]:
+    clock = clock_in_force()
+    sla = clock.sla(rating=rating, received_at=received_at, now=received_at)
+    return sla.allowance, sla.deadline
+
+
+def _record(
+    enquiry: Enquiry,
+    *,
+    kind: str,
+    actor: User,
+    at: datetime,
+    from_value: str = "",
+    to_value: str = "",
+    rationale: str = "",
+) -> None:
+    EnquiryEvent.objects.create(
+        enquiry=enquiry,
+        version=enquiry.version,
+        kind=kind,
+        actor=actor,
+        at=at,
+        from_value=from_value,
+        to_value=to_value,
+        rationale=rationale,
+    )
+
+
+def _person(details: Person | PersonDetails) -> Person:
+    if isinstance(details, Person):
+        return details
+    person = Person(**details.__dict__)
+    person.full_clean()
+    person.save()
+    return person
+
+
+@transaction.atomic
+def enquiry_intake(
+    *,
+    actor: User,
+    received_at: datetime,
+    referrer_name: str,
+    referrer_type: ReferrerType,
+    subjects: Sequence[Person | PersonDetails],
+    subject_type: str,
+    concern: str,
+    categories: Sequence[str],
+    consent: str,
+    consent_reason: str = "",
+    referrer_organisation: str = "",
+    referrer_contact: str = "",
+    others: Sequence[tuple[Person | PersonDetails, str]] = (),
+    now: datetime | None = None,
+) -> list[Enquiry]:
+    """Log a concern at the front door: one enquiry per subject, together in one family.
+
+    Several children of one household make a family enquiry; each child's enquiry also names
+    the others as siblings, and everyone in `others` (parents, alleged perpetrators...) is in
+    every enquiry of the family.
+    """
+    _require_role(actor, *TRIAGE_ROLES)
+    now = now or timezone.now()
+    errors: dict[str, str] = {}
+    if timezone.is_naive(received_at):
+        errors["received_at"] = "Give the time the enquiry was received with its time zone."
+    elif received_at > now:
+        errors["received_at"] = "An enquiry cannot be received in the future."
+    if not subjects:
+        errors["subjects"] = "Name at least one child or adult the concern is about."
+    if not (concern or "").strip():
+        errors["concern"] = "Record the concern as the referrer told it."
+    if not (referrer_name or "").strip():
+        errors["referrer_name"] = "Record who made the referral ('Anonymous' if unknown)."
+    unknown = sorted(set(categories) - set(Enquiry.Concern.values))
+    if not categories:
+        errors["categories"] = "Choose at least one category of concern."
+    elif unknown:
+        errors["categories"] = f"Unknown categories of concern: {', '.join(unknown)}."
+    if consent not in Enquiry.Consent.values:
+        errors["consent"] = "Say whether consent to share was obtained."
+    elif consent != Enquiry.Consent.YES and not (consent_reason or "").strip():
+        errors["consent_reason"] = "Record why the hub proceeds without consent to share."
+    if subject_type not in Enquiry.SubjectType.values:
+        errors["subject_type"] = "Say whether the subject is a child or an adult at risk."
+    if not referrer_type.is_active:
+        errors["referrer_type"] = "That referrer type is no longer in use."
+    if errors:
+        raise ValidationError(errors)
+
+    received_at = received_at.replace(second=0, microsecond=0)
+    year = timezone.localtime(received_at).year
+    numbers = _allocate_references(year=year, count=len(subjects))
+    family = FamilyEnquiry.objects.create(reference=f"MASH-F-{year}-{numbers[0]:06d}")
+    people = [_person(subject) for subject in subjects]
+    involved = [(_person(person), role) for person, role in others]
+    allowance, deadline = _deadline(rating=Rag.NONE, received_at=received_at)
+
+    enquiries = []
+    for number, subject in zip(numbers, people, strict=True):
+        enquiry = Enquiry.objects.create(
+            reference=f"MASH-{year}-{number:06d}",
+            family=family,
+            received_at=received_at,
+            referrer_name=referrer_name.strip(),
+            referrer_organisation=referrer_organisation.strip(),
+            referrer_type=referrer_type,
+            referrer_contact=referrer_contact.strip(),
+            subject=subject,
+            subject_type=subject_type,
+            categories=sorted(set(categories)),
+            concern=concern.strip(),
+            consent=consent,
+            consent_reason=consent_reason.strip(),
+            allowance_minutes=allowance,
+            deadline=deadline,
+            created_by=actor,
+        )
+        links = [EnquiryPerson(enquiry=enquiry, person=subject, role=EnquiryPerson.Role.SUBJECT)]
+        links += [
+            EnquiryPerson(enquiry=enquiry, person=sibling, role=EnquiryPerson.Role.SIBLING)
+            for sibling in people
+            if sibling != subject
+        ]
+        links += [EnquiryPerson(enquiry=enquiry, person=p, role=role) for p, role in involved]
+        EnquiryPerson.objects.bulk_create(links)
+        _record(enquiry, kind=EnquiryEvent.Kind.RECEIVED, actor=actor, at=now)
+        enquiries.append(enquiry)
+    return enquiries
+
+
+def _lock_for_edit(enquiry: Enquiry, expected_version: int | None) -> Enquiry:
+    """The enquiry as it is now, locked, at its next version; refused if it moved on since
+    the user read it (`expected_version` None skips the check, for urgent actions)."""
+    current = Enquiry.objects.select_for_update().get(pk=enquiry.pk)
+    if expected_version is not None and current.version != expected_version:
+        changes = [
+            f"{event.get_kind_display().lower()} by {event.actor} at "
+            f"{timezone.localtime(event.at):%H:%M}"
+            for event in current.events.filter(version__gt=expected_version).select_related("actor")
+        ]
+        raise StaleEdit(changes=changes, current_version=current.version)
+    current.version += 1
+    return current
+
+
+def _save(enquiry: Enquiry, fields: list[str]) -> Enquiry:
+    enquiry.save(update_fields=[*fields, "version", "updated_at"])
+    return enquiry
+
+
+def _require_open(enquiry: Enquiry) -> None:
+    if not enquiry.is_open:
+        raise ValidationError("This enquiry has been decided; it can no longer change.")
+
+
+@transaction.atomic
+def enquiry_rate(
+    *,
+    enquiry: Enquiry,
+    actor: User,
+    rating: str,
+    rationale: str,
+    expected_version: int,
+    now: datetime | None = None,
+) -> Enquiry:
+    """Give or change the RAG rating; the deadline moves with it, counted from receipt."""
+    _require_role(actor, *TRIAGE_ROLES)
+    if rating not in Rag.values:
+        raise ValidationError({"rating": "Choose red, amber, green or no RAG."})
+    rationale = _require_text("rationale", rationale, "Give the reason for this rating.")
+    enquiry = _lock_for_edit(enquiry, expected_version)
+    _require_open(enquiry)
+    now = now or timezone.now()
+    previous = enquiry.rating
+    enquiry.rating, enquiry.rating_rationale = rating, rationale
+    enquiry.allowance_minutes, enquiry.deadline = _deadline(
+        rating=rating, received_at=enquiry.received_at
+    )
+    fields = ["rating", "rating_rationale", "allowance_minutes", "deadline"]
+    _record(
+        enquiry,
+        kind=EnquiryEvent.Kind.RATING,
+        actor=actor,
+        at=now,
+        from_value=previous,
+        to_value=rating,
+        rationale=rationale,
+    )
+    if enquiry.state == State.RECEIVED:
+        enquiry.state = State.SCREENING
+        fields.append("state")
+        _record(
+            enquiry,
+            kind=EnquiryEvent.Kind.STATE,
+            actor=actor,
+            at=now,
+            from_value=State.RECEIVED,
+            to_value=State.SCREENING,
+        )
+    return _save(enquiry, fields)
+
+
+@transaction.atomic
+def enquiry_move(
+    *,
+    enquiry: Enquiry,
+    actor: User,
+    to_state: str,
+    expected_version: int,
+    now: datetime | None = None,
+) -> Enquiry:
+    """Move an open enquiry along its process (screening, researching, awaiting decision)."""
+    _require_role(actor, *TRIAGE_ROLES)
+    enquiry = _lock_for_edit(enquiry, expected_version)
+    _require_open(enquiry)
+    if to_state not in TRANSITIONS.get(enquiry.state, ()):
+        target = State(to_state).label.lower() if to_state in State.values else repr(to_state)
+        raise ValidationError(
+            {
+                "to_state": (
+                    f"An enquiry that is {enquiry.get_state_display().lower()} cannot move "
+                    f"to {target}."
+                )
+            }
+        )
+    previous = enquiry.state
+    enquiry.state = to_state
+    _record(
+        enquiry,
+        kind=EnquiryEvent.Kind.STATE,
+        actor=actor,
+        at=now or timezone.now(),
+        from_value=previous,
+        to_value=to_state,
+    )
+    return _save(enquiry, ["state"])
+
+
+@transaction.atomic
+def enquiry_assign(
+    *,
+    enquiry: Enquiry,
+    actor: User,
+    assignee: User | None,
+    expected_version: int,
+    now: datetime | None = None,
+) -> Enquiry:
+    """Give the enquiry to a researcher or manager (a manager may reassign anyone's work)."""
+    _require_role(actor, *TRIAGE_ROLES)
+    if assignee is not None and not assignee.has_role(*TRIAGE_ROLES):
+        raise ValidationError({"assignee": "Enquiries go to researchers or managers."})
+    enquiry = _lock_for_edit(enquiry, expected_version)
+    _require_open(enquiry)
+    if enquiry.assignee_id not in (None, actor.pk) and not actor.has_role(Role.MANAGER):
+        raise PermissionDenied("Only a manager can reassign someone else's enquiry.")
+    previous = str(enquiry.assignee or "")
+    enquiry.assignee = assignee
+    _record(
+        enquiry,
+        kind=EnquiryEvent.Kind.ASSIGNEE,
+        actor=actor,
+        at=now or timezone.now(),
+        from_value=previous,
+        to_value=str(assignee or ""),
+    )
+    return _save(enquiry, ["assignee"])
+
+
+@transaction.atomic
+def enquiry_escalate(
+    *, enquiry: Enquiry, actor: User, reason: str, now: datetime | None = None
+) -> Enquiry:
+    """Flag for immediate protection: Red at once, whatever else was in hand.
+
+    No version check: an escalation must never be refused because someone else edited the
+    enquiry a moment before.
+    """
+    _require_role(actor, *TRIAGE_ROLES)
+    reason = _require_text("reason", reason, "Say why the child or adult needs protection now.")
+    enquiry = _lock_for_edit(enquiry, expected_version=None)
+    _require_open(enquiry)
+    now = now or timezone.now()
+    previous = enquiry.rating
+    enquiry.rating, enquiry.rating_rationale = Rag.RED, reason
+    enquiry.escalated_at = now
+    enquiry.allowance_minutes, enquiry.deadline = _deadline(
+        rating=Rag.RED, received_at=enquiry.received_at
+    )
+    _record(enquiry, kind=EnquiryEvent.Kind.ESCALATED, actor=actor, at=now, rationale=reason)
+    if previous != Rag.RED:
+        _record(
+            enquiry,
+            kind=EnquiryEvent.Kind.RATING,
+            actor=actor,
+            at=now,
+            from_value=previous,
+            to_value=Rag.RED,
+            rationale=reason,
+        )
+    return _save(
+        enquiry, ["rating", "rating_rationale", "escalated_at", "allowance_minutes", "deadline"]
+    )
+
+
+@transaction.atomic
+def enquiry_decide(
+    *,
+    enquiry: Enquiry,
+    actor: User,
+    outcome: Outcome,
+    rationale: str,
+    expected_version: int,
+    decided_at: datetime | None = None,
+    now: datetime | None = None,
+) -> Enquiry:
+    """A manager's decision stops the clock; on-time is settled and stored for the reports."""
+    _require_role(actor, Role.MANAGER)
+    rationale = _require_text("rationale", rationale, "Give the reason for this decision.")
+    if not outcome.is_active:
+        raise ValidationError({"outcome": "That outcome is no longer in use."})
+    enquiry = _lock_for_edit(enquiry, expected_version)
+    _require_open(enquiry)
+    now = now or timezone.now()
+    decided_at = (decided_at or now).replace(second=0, microsecond=0)
+    if decided_at < enquiry.received_at:
+        raise ValidationError({"decided_at": "A decision cannot come before the enquiry."})
+    if decided_at > now:
+        raise ValidationError({"decided_at": "A decision cannot be recorded in the future."})
+    sla = clock_in_force().sla(
+        rating=enquiry.rating, received_at=enquiry.received_at, now=now, decided_at=decided_at
+    )
+    previous = enquiry.state
+    enquiry.state = State.DECIDED
+    enquiry.outcome, enquiry.decision_rationale = outcome, rationale
+    enquiry.decided_at, enquiry.decided_by = decided_at, actor
+    enquiry.elapsed_minutes, enquiry.decided_on_time = sla.elapsed, sla.remaining >= 0
+    _record(
+        enquiry,
+        kind=EnquiryEvent.Kind.DECISION,
+        actor=actor,
+        at=now,
+        from_value=previous,
+        to_value=outcome.code,
+        rationale=rationale,
+    )
+    return _save(
+        enquiry,
+        [
+            "state",
+            "outcome",
+            "decision_rationale",
+            "decided_at",
+            "decided_by",
+            "elapsed_minutes",
+            "decided_on_time",
+        ],
+    )
+
+
+@transaction.atomic
+def enquiry_record_feedback(
+    *,
+    enquiry: Enquiry,
+    actor: User,
+    method: str,
+    text: str,
+    expected_version: int,
+    sent_at: datetime | None = None,
+    now: datetime | None = None,
+) -> Enquiry:
+    """Feedback to the referrer on the outcome and next steps closes the enquiry."""
+    _require_role(actor, *TRIAGE_ROLES)
+    method = _require_text("method", method, "Say how the referrer was told (phone, email...).")
+    text = _require_text("text", text, "Record what the referrer was told.")
+    enquiry = _lock_for_edit(enquiry, expected_version)
+    if enquiry.state != State.DECIDED:
+        raise ValidationError("Feedback follows the decision: this enquiry is not decided.")
+    now = now or timezone.now()
+    sent_at = (sent_at or now).replace(second=0, microsecond=0)
+    if sent_at < enquiry.decided_at or sent_at > now:
+        raise ValidationError(
+            {"sent_at": "Feedback is sent after the decision, and not later than now."}
+        )
+    enquiry.state = State.CLOSED
+    enquiry.feedback_at, enquiry.feedback_method, enquiry.feedback_text = sent_at, method, text
+    _record(
+        enquiry,
+        kind=EnquiryEvent.Kind.FEEDBACK,
+        actor=actor,
+        at=now,
+        from_value=State.DECIDED,
+        to_value=State.CLOSED,
+        rationale=method,
+    )
+    return _save(enquiry, ["state", "feedback_at", "feedback_method", "feedback_text"])
