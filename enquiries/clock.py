@@ -6,17 +6,33 @@ one small query to learn the configuration's version and rebuilds only when that
 
 from dataclasses import dataclass
 from datetime import datetime
+from math import ceil
 from threading import Lock
 
 from .models import HUB_CLOCK_ID, HubClock, Rag, RagAllowance
 from .sla import Sla, sla_for
-from .worktime import Calendar, ContinuousCalendar, WorkingCalendar
+from .worktime import Calendar, ContinuousCalendar, WorkingCalendar, add_working_minutes
 
 
 @dataclass(frozen=True)
 class Allowance:
     minutes: int
     continuous: bool
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When an enquiry's decision is due and when it turns at risk and breached.
+
+    Stored on the enquiry so the queue can sort and filter in the database. `breached_from`
+    is the end of the first minute past the allowance: a deadline at Friday 17:00 is breached
+    at Monday 09:01, not on Friday evening, because no working minute passes in between.
+    """
+
+    allowance: int
+    deadline: datetime
+    at_risk_from: datetime
+    breached_from: datetime
 
 
 @dataclass(frozen=True)
@@ -31,6 +47,17 @@ class ClockInForce:
 
     def calendar_for(self, rating: str) -> Calendar:
         return self.continuous if self.allowances[rating].continuous else self.calendar
+
+    def timing(self, *, rating: str, received_at: datetime) -> Timing:
+        calendar = self.calendar_for(rating)
+        allowance = self.allowances[rating].minutes
+        at_risk_minutes = ceil(allowance * self.at_risk_percent / 100)
+        return Timing(
+            allowance=allowance,
+            deadline=add_working_minutes(calendar, received_at, allowance),
+            at_risk_from=add_working_minutes(calendar, received_at, at_risk_minutes),
+            breached_from=add_working_minutes(calendar, received_at, allowance + 1),
+        )
 
     def sla(
         self,

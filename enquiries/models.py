@@ -352,6 +352,8 @@ class Enquiry(models.Model):
     rating_rationale = models.TextField(blank=True)
     allowance_minutes = models.PositiveIntegerField()
     deadline = models.DateTimeField(db_index=True)
+    at_risk_from = models.DateTimeField()
+    breached_from = models.DateTimeField()
     escalated_at = models.DateTimeField(null=True, blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,

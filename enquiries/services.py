@@ -76,10 +76,17 @@ def _allocate_references(*, year: int, count: int) -> list[int]:
     return list(range(first, first + count))
 
 
-def _deadline(*, rating: str, received_at: datetime) -> tuple[int, datetime]:
-    clock = clock_in_force()
-    sla = clock.sla(rating=rating, received_at=received_at, now=received_at)
-    return sla.allowance, sla.deadline
+TIMING_FIELDS = ["allowance_minutes", "deadline", "at_risk_from", "breached_from"]
+
+
+def _set_timing(enquiry: Enquiry) -> list[str]:
+    """Put the clock's deadline and thresholds for the enquiry's rating on it."""
+    timing = clock_in_force().timing(rating=enquiry.rating, received_at=enquiry.received_at)
+    enquiry.allowance_minutes = timing.allowance
+    enquiry.deadline = timing.deadline
+    enquiry.at_risk_from = timing.at_risk_from
+    enquiry.breached_from = timing.breached_from
+    return TIMING_FIELDS
 
 
 def _record(
@@ -172,11 +179,9 @@ def enquiry_intake(
     family = FamilyEnquiry.objects.create(reference=f"MASH-F-{year}-{numbers[0]:06d}")
     people = [_person(subject) for subject in subjects]
     involved = [(_person(person), role) for person, role in others]
-    allowance, deadline = _deadline(rating=Rag.NONE, received_at=received_at)
-
     enquiries = []
     for number, subject in zip(numbers, people, strict=True):
-        enquiry = Enquiry.objects.create(
+        enquiry = Enquiry(
             reference=f"MASH-{year}-{number:06d}",
             family=family,
             received_at=received_at,
@@ -190,10 +195,10 @@ def enquiry_intake(
             concern=concern.strip(),
             consent=consent,
             consent_reason=consent_reason.strip(),
-            allowance_minutes=allowance,
-            deadline=deadline,
             created_by=actor,
         )
+        _set_timing(enquiry)
+        enquiry.save()
         links = [EnquiryPerson(enquiry=enquiry, person=subject, role=EnquiryPerson.Role.SUBJECT)]
         links += [
             EnquiryPerson(enquiry=enquiry, person=sibling, role=EnquiryPerson.Role.SIBLING)
@@ -252,10 +257,7 @@ def enquiry_rate(
     now = now or timezone.now()
     previous = enquiry.rating
     enquiry.rating, enquiry.rating_rationale = rating, rationale
-    enquiry.allowance_minutes, enquiry.deadline = _deadline(
-        rating=rating, received_at=enquiry.received_at
-    )
-    fields = ["rating", "rating_rationale", "allowance_minutes", "deadline"]
+    fields = ["rating", "rating_rationale", *_set_timing(enquiry)]
     _record(
         enquiry,
         kind=EnquiryEvent.Kind.RATING,
@@ -362,9 +364,7 @@ def enquiry_escalate(
     previous = enquiry.rating
     enquiry.rating, enquiry.rating_rationale = Rag.RED, reason
     enquiry.escalated_at = now
-    enquiry.allowance_minutes, enquiry.deadline = _deadline(
-        rating=Rag.RED, received_at=enquiry.received_at
-    )
+    timing_fields = _set_timing(enquiry)
     _record(enquiry, kind=EnquiryEvent.Kind.ESCALATED, actor=actor, at=now, rationale=reason)
     if previous != Rag.RED:
         _record(
@@ -376,9 +376,7 @@ def enquiry_escalate(
             to_value=Rag.RED,
             rationale=reason,
         )
-    return _save(
-        enquiry, ["rating", "rating_rationale", "escalated_at", "allowance_minutes", "deadline"]
-    )
+    return _save(enquiry, ["rating", "rating_rationale", "escalated_at", *timing_fields])
 
 
 @transaction.atomic

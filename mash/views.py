@@ -14,7 +14,8 @@ from django.views.decorators.http import require_GET
 from agencies import selectors
 from agencies.decorators import role_required
 from agencies.models import Role
-from enquiries.selectors import hub_clock_settings
+from enquiries.forms import QueueFilterForm
+from enquiries.selectors import enquiry_queue, hub_clock_settings, queue_rows
 
 from .navigation import homes_for
 
@@ -29,7 +30,22 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.RESEARCHER, Role.MANAGER)
 def triage_queue(request: HttpRequest) -> HttpResponse:
-    return render(request, "home/triage_queue.html")
+    now = timezone.now()
+    form = QueueFilterForm(request.GET or None)
+    enquiries = enquiry_queue(user=request.user, filters=form.filters(), now=now)
+    page = Paginator(enquiries, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "home/triage_queue.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": queue_rows(page.object_list, now=now),
+            "query": query.urlencode(),
+        },
+    )
 
 
 @role_required(Role.PRACTITIONER)

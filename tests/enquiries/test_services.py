@@ -396,3 +396,16 @@ def test_feedback_before_the_decision_is_refused(researcher):
         services.enquiry_record_feedback(
             enquiry=enquiry, actor=researcher, method="Email", text="Hi", expected_version=1
         )
+
+
+def test_the_stored_thresholds_follow_the_domains_rule_to_the_minute(researcher):
+    (enquiry,) = intake(researcher, received_at="2026-03-27T13:00")
+
+    rated = services.enquiry_rate(
+        enquiry=enquiry, actor=researcher, rating="red", rationale="Injury.", expected_version=1
+    )
+
+    assert rated.deadline == at("2026-03-27T17:00")
+    assert rated.at_risk_from == at("2026-03-27T16:00")  # 180 of 240 minutes: 75%
+    # Nothing passes between Friday 17:00 and Monday 09:00, so it is not late until 09:01.
+    assert rated.breached_from == at("2026-03-30T09:01")

@@ -1,0 +1,171 @@
+"""The triage queue: open enquiries by urgency, filtered in the database, constant queries."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from agencies.models import Role
+from enquiries import services
+from enquiries.models import Enquiry, Outcome, ReferrerType
+from enquiries.selectors import QueueFilters, enquiry_queue
+from enquiries.services import PersonDetails
+
+pytestmark = pytest.mark.django_db
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
+
+
+@pytest.fixture
+def researcher(make_user):
+    return make_user(Role.RESEARCHER, first_name="Rosa", last_name="Reid")
+
+
+def log(actor, *names, received_at=None, last_name="Smith"):
+    return services.enquiry_intake(
+        actor=actor,
+        received_at=received_at or timezone.now() - timedelta(minutes=5),
+        referrer_name="PC Jones",
+        referrer_type=ReferrerType.objects.get(code="police"),
+        subjects=[PersonDetails(first_name=name, last_name=last_name) for name in names],
+        subject_type=Enquiry.SubjectType.CHILD,
+        concern="Domestic incident attended overnight; children present.",
+        categories=["domestic_abuse"],
+        consent=Enquiry.Consent.NOT_SOUGHT,
+        consent_reason="Police notification.",
+    )
+
+
+def rate(enquiry, actor, rating):
+    return services.enquiry_rate(
+        enquiry=enquiry,
+        actor=actor,
+        rating=rating,
+        rationale="Triage.",
+        expected_version=enquiry.version,
+    )
+
+
+def queue(user, now, **filters):
+    return [e.reference for e in enquiry_queue(user=user, filters=QueueFilters(**filters), now=now)]
+
+
+def test_escalations_come_first_then_the_least_time_left(researcher):
+    green, amber, red, quiet = log(researcher, "Ann", "Bea", "Cal", "Dee")
+    rate(green, researcher, "green")
+    rate(amber, researcher, "amber")
+    rate(red, researcher, "red")
+    services.enquiry_escalate(enquiry=quiet, actor=researcher, reason="Disclosure.")
+
+    order = queue(researcher, timezone.now())
+
+    assert order == [quiet.reference, red.reference, amber.reference, green.reference]
+
+
+def test_decided_enquiries_leave_the_queue(researcher, make_user):
+    (enquiry,) = log(researcher, "Ann")
+    services.enquiry_decide(
+        enquiry=enquiry,
+        actor=make_user(Role.MANAGER),
+        outcome=Outcome.objects.get(code="nfa"),
+        rationale="No concerns.",
+        expected_version=enquiry.version,
+    )
+
+    assert queue(researcher, timezone.now()) == []
+
+
+def test_at_risk_and_breached_follow_the_clock_to_the_minute(researcher):
+    (enquiry,) = log(researcher, "Ann", received_at=at("2026-03-27T13:00"))
+    rate(enquiry, researcher, "red")  # due Fri 17:00; at risk from 16:00; breached Mon 09:01
+
+    assert queue(researcher, at("2026-03-27T15:59"), at_risk=True) == []
+    assert queue(researcher, at("2026-03-27T16:00"), at_risk=True) == [enquiry.reference]
+    assert queue(researcher, at("2026-03-30T09:00"), breached=True) == []
+    assert queue(researcher, at("2026-03-30T09:00"), at_risk=True) == [enquiry.reference]
+    assert queue(researcher, at("2026-03-30T09:01"), breached=True) == [enquiry.reference]
+    assert queue(researcher, at("2026-03-30T09:01"), at_risk=True) == []
+
+
+def test_filters_by_rating_state_assignee_and_mine(researcher, make_user):
+    mine, other = log(researcher, "Ann", "Bea")
+    mine = services.enquiry_assign(
+        enquiry=mine, actor=researcher, assignee=researcher, expected_version=mine.version
+    )
+    rate(other, researcher, "amber")
+    now = timezone.now()
+
+    assert queue(researcher, now, mine=True) == [mine.reference]
+    assert queue(researcher, now, assignee_id=researcher.pk) == [mine.reference]
+    assert queue(researcher, now, rating="amber") == [other.reference]
+    assert queue(researcher, now, state="screening") == [other.reference]
+    assert queue(researcher, now, state="received") == [mine.reference]
+
+
+def test_search_finds_a_reference_or_a_name(researcher):
+    (ann,) = log(researcher, "Ann", last_name="Kowalska")
+    (bea,) = log(researcher, "Bea", last_name="Jones")
+    now = timezone.now()
+
+    assert queue(researcher, now, search=bea.reference) == [bea.reference]
+    assert queue(researcher, now, search="kowal") == [ann.reference]
+
+
+def test_the_page_shows_rag_countdown_and_badges(client, researcher):
+    (enquiry,) = log(researcher, "Ann", received_at=at("2026-03-27T13:00"))
+    rate(enquiry, researcher, "red")
+    client.force_login(researcher)
+
+    html = client.get(reverse("triage-queue")).content.decode()
+
+    assert enquiry.reference in html
+    assert "Ann Smith" in html
+    assert "Breached" in html
+    assert " over" in html
+    assert "govuk-tag--red" in html
+
+
+def test_the_page_filters_from_the_query_string(client, researcher):
+    ann, bea = log(researcher, "Ann", "Bea")
+    rate(bea, researcher, "green")
+    client.force_login(researcher)
+
+    html = client.get(reverse("triage-queue"), {"rating": "green"}).content.decode()
+
+    assert bea.reference in html
+    assert ann.reference not in html
+
+
+def test_a_filter_that_matches_nothing_says_so(client, researcher):
+    log(researcher, "Ann")
+    client.force_login(researcher)
+
+    html = client.get(reverse("triage-queue"), {"breached": "on"}).content.decode()
+
+    assert "No open enquiries match these filters." in html
+
+
+@pytest.mark.parametrize("children", [3, 60])
+def test_the_queue_page_runs_a_fixed_number_of_queries(
+    client, researcher, make_user, django_assert_max_num_queries, children
+):
+    enquiries = log(researcher, *[f"Child{i}" for i in range(children)])
+    for enquiry in enquiries[::2]:
+        services.enquiry_assign(
+            enquiry=enquiry, actor=researcher, assignee=researcher, expected_version=1
+        )
+    client.force_login(researcher)
+
+    # session, user + agency, groups, count, the hub clock's version, page of enquiries with
+    # subject and assignee, assignee choices (Django counts them, then reads them)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("triage-queue"))
+
+    assert response.status_code == 200
+    assert enquiries[0].reference in response.content.decode()
