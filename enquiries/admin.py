@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
@@ -14,6 +15,7 @@ from .models import (
     RagAllowance,
     ReferrerType,
 )
+from .tasks import recompute_open_deadlines
 
 
 class OpeningHoursFormSet(forms.BaseInlineFormSet):
@@ -73,6 +75,11 @@ class HubClockAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # Open enquiries' stored deadlines follow the new clock, once the change is committed.
+        transaction.on_commit(recompute_open_deadlines.delay)
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         # One hub, one clock: the list would only ever hold this row.

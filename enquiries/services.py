@@ -470,3 +470,33 @@ def enquiry_record_feedback(
         rationale=method,
     )
     return _save(enquiry, ["state", "feedback_at", "feedback_method", "feedback_text"])
+
+
+def enquiry_recompute_timings(*, batch_size: int = 1000) -> int:
+    """Put the clock in force on every open enquiry's stored deadline and thresholds.
+
+    Runs after an administrator changes the calendar or RAG policy. Idempotent: running it
+    twice, or on two workers at once, leaves the same values. Returns how many changed.
+    """
+    clock = clock_in_force()
+    changed = 0
+    open_enquiries = Enquiry.objects.filter(state__in=Enquiry.OPEN_STATES).only(
+        "id", "rating", "received_at", *TIMING_FIELDS
+    )
+    batch: list[Enquiry] = []
+    for enquiry in open_enquiries.iterator(chunk_size=batch_size):
+        timing = clock.timing(rating=enquiry.rating, received_at=enquiry.received_at)
+        new = (timing.allowance, timing.deadline, timing.at_risk_from, timing.breached_from)
+        old = tuple(getattr(enquiry, field) for field in TIMING_FIELDS)
+        if new != old:
+            for field, value in zip(TIMING_FIELDS, new, strict=True):
+                setattr(enquiry, field, value)
+            batch.append(enquiry)
+        if len(batch) >= batch_size:
+            changed += len(batch)
+            Enquiry.objects.bulk_update(batch, TIMING_FIELDS)
+            batch = []
+    if batch:
+        changed += len(batch)
+        Enquiry.objects.bulk_update(batch, TIMING_FIELDS)
+    return changed

@@ -17,6 +17,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _tasks_run_in_process(request):
+    """Tasks run eagerly in unit tests; tests marked `worker` use the real broker and worker."""
+    from mash.celery import app
+
+    eager = request.node.get_closest_marker("worker") is None
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
 def _fresh_clock():
     from enquiries.clock import forget_clock
 

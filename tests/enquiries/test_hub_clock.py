@@ -250,3 +250,37 @@ def test_an_administrator_adds_an_outcome_the_hub_uses(admin_client):
 
     assert response.status_code == 302
     assert Outcome.objects.get(code="prevent").leads_to_referral
+
+
+def test_changing_the_policy_moves_open_enquiries_deadlines_after_commit(
+    admin_client, make_user, django_capture_on_commit_callbacks
+):
+    from enquiries import services
+    from enquiries.models import Enquiry, ReferrerType
+    from enquiries.services import PersonDetails
+
+    researcher = make_user(Role.RESEARCHER)
+    (enquiry,) = services.enquiry_intake(
+        actor=researcher,
+        received_at=at("2026-03-27T13:00"),
+        referrer_name="PC Jones",
+        referrer_type=ReferrerType.objects.get(code="police"),
+        subjects=[PersonDetails(first_name="Ann", last_name="Smith")],
+        subject_type=Enquiry.SubjectType.CHILD,
+        concern="Domestic incident.",
+        categories=["domestic_abuse"],
+        consent=Enquiry.Consent.YES,
+    )
+    services.enquiry_rate(
+        enquiry=enquiry, actor=researcher, rating="red", rationale="Risk.", expected_version=1
+    )
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        post_clock(admin_client, **{"ragallowance_set-0-minutes": "120"})
+
+    assert len(callbacks) == 1
+    enquiry.refresh_from_db()
+    assert enquiry.allowance_minutes == 120
+    assert enquiry.deadline == at("2026-03-27T15:00")
+    assert enquiry.breached_from == at("2026-03-27T15:01")
+    assert services.enquiry_recompute_timings() == 0  # idempotent: nothing left to change
