@@ -28,7 +28,7 @@ setup: $(BIN)/.installed build/static/css/mash.css
 
 demo: setup
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
-	DEBUG=true $(BIN)/python manage.py seed_demo
+	DEBUG=true $(BIN)/python manage.py seed_demo --enquiries 500
 	DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: setup

@@ -57,8 +57,10 @@ def test_running_it_twice_creates_nothing_twice():
     assert authenticate(username="police", password="police-demo-2026") is not None
 
 
-def test_it_takes_an_enquiries_option_that_is_zero_today():
-    assert "Demo hub ready" in seed("--enquiries", "0")
+def test_it_adds_demo_enquiries_on_request():
+    assert "Demo enquiries" not in seed("--enquiries", "0")
+
+    assert "Demo enquiries: 30 created" in seed("--enquiries", "30")
 
     with pytest.raises(CommandError, match="0 or more"):
         seed("--enquiries", "-1")
