@@ -70,9 +70,10 @@ def seed_demo_enquiries(*, target: int, seed: int = 2026, now: datetime | None =
     outcomes = list(Outcome.objects.filter(is_active=True))
 
     # Families of one to three children, received over the last six months.
-    sizes = []
-    while sum(sizes) < missing:
-        sizes.append(min(rng.choice([1, 1, 1, 1, 2, 2, 3]), missing - sum(sizes)))
+    sizes, total = [], 0
+    while total < missing:
+        sizes.append(min(rng.choice([1, 1, 1, 1, 2, 2, 3]), missing - total))
+        total += sizes[-1]
     received = sorted(now - timedelta(minutes=rng.randint(5, 182 * 1440)) for _ in sizes)
     years = Counter()
     for when, size in zip(received, sizes, strict=True):
