@@ -14,6 +14,7 @@ from .models import (
     Outcome,
     RagAllowance,
     ReferrerType,
+    opening_week,
 )
 from .tasks import recompute_open_deadlines
 
@@ -25,18 +26,17 @@ class OpeningHoursFormSet(forms.BaseInlineFormSet):
         super().clean()
         if any(self.errors):
             return
-        week: list[list[tuple[int, int]]] = [[] for _ in range(7)]
-        for form in self.forms:
-            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
-                continue
-            hours = OpeningHours(
+        rows = [
+            OpeningHours(
                 weekday=form.cleaned_data["weekday"],
                 opens=form.cleaned_data["opens"],
                 closes=form.cleaned_data["closes"],
             )
-            week[hours.weekday].append(hours.interval)
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
         try:
-            worktime.WorkingCalendar(week=tuple(tuple(sorted(day)) for day in week), nation=None)
+            worktime.WorkingCalendar(week=opening_week(rows), nation=None)
         except ValueError as error:
             raise ValidationError(f"These opening hours cannot be used: {error}.") from error
 

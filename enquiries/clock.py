@@ -9,7 +9,7 @@ from datetime import datetime
 from math import ceil
 from threading import Lock
 
-from .models import HUB_CLOCK_ID, HubClock, Rag, RagAllowance
+from .models import HUB_CLOCK_ID, HubClock, Rag, RagAllowance, opening_week
 from .sla import Sla, sla_for
 from .worktime import Calendar, ContinuousCalendar, WorkingCalendar, add_working_minutes
 
@@ -84,13 +84,10 @@ class ClockInForce:
 
 def build_clock(hub: HubClock) -> ClockInForce:
     """Build the clock from the configuration rows (three queries)."""
-    week: list[list[tuple[int, int]]] = [[] for _ in range(7)]
-    for hours in hub.openinghours_set.all():
-        week[hours.weekday].append(hours.interval)
     nation = None if hub.bank_holidays == HubClock.BankHolidays.NONE else hub.bank_holidays
     calendar = WorkingCalendar(
         tz=hub.time_zone,
-        week=tuple(tuple(sorted(day)) for day in week),
+        week=opening_week(hub.openinghours_set.all()),
         nation=nation,
         closures=frozenset(hub.closureday_set.values_list("date", flat=True)),
     )

@@ -9,6 +9,7 @@ rating hang off it. Every change bumps `HubClock.version`, which is how running 
 to rebuild their cached calendar.
 """
 
+from collections.abc import Iterable
 from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -157,6 +158,14 @@ class OpeningHours(HubClockPart):
             opens, closes = self.interval
             if opens >= closes:
                 raise ValidationError({"closes": "The hub must close after it opens."})
+
+
+def opening_week(rows: Iterable[OpeningHours]) -> worktime.Week:
+    """Opening-hours rows as the clock's week: seven days, Monday first, intervals in order."""
+    week: list[list[tuple[int, int]]] = [[] for _ in range(7)]
+    for hours in rows:
+        week[hours.weekday].append(hours.interval)
+    return tuple(tuple(sorted(day)) for day in week)
 
 
 class ClosureDay(HubClockPart):
