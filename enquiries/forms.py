@@ -1,9 +1,12 @@
+from datetime import date
+
 from django import forms
 
 from agencies.models import User
 
-from .models import Enquiry, Rag
+from .models import Enquiry, EnquiryPerson, Outcome, Person, Rag, ReferrerType
 from .selectors import QueueFilters, triage_staff
+from .services import TRANSITIONS, PersonDetails
 
 
 class QueueFilterForm(forms.Form):
@@ -41,3 +44,301 @@ class QueueFilterForm(forms.Form):
             breached=data["breached"],
             search=data["q"],
         )
+
+
+DATETIME_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
+
+
+class MinuteInput(forms.DateTimeInput):
+    """A browser date-and-time picker, to the minute, in the hub's time zone."""
+
+    input_type = "datetime-local"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M")
+
+
+def nhs_number_is_valid(number: str) -> bool:
+    """The NHS number's modulus 11 check digit, so a mistyped digit is caught at the door."""
+    if len(number) != 10 or not number.isdigit():
+        return False
+    total = sum(
+        int(digit) * weight for digit, weight in zip(number[:9], range(10, 1, -1), strict=True)
+    )
+    check = 11 - total % 11
+    return check != 10 and (check % 11) == int(number[9])
+
+
+class PersonForm(forms.Form):
+    """One person named at intake; `existing` says which register entry they are, if any."""
+
+    NEW = "new"
+
+    first_name = forms.CharField(label="First name", max_length=100)
+    last_name = forms.CharField(label="Last name", max_length=100)
+    date_of_birth = forms.DateField(
+        label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    approximate_age = forms.IntegerField(
+        label="Approximate age",
+        required=False,
+        min_value=0,
+        max_value=120,
+        help_text="If the date of birth is not known.",
+    )
+    address = forms.CharField(label="Address", required=False, max_length=500)
+    nhs_number = forms.CharField(label="NHS number", required=False, max_length=12)
+    existing = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, today: date, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.matches: list = []
+
+    def clean_nhs_number(self) -> str:
+        number = "".join(self.cleaned_data["nhs_number"].split())
+        if number and not nhs_number_is_valid(number):
+            raise forms.ValidationError("Enter a 10-digit NHS number, like 943 476 5919.")
+        return number
+
+    def clean_date_of_birth(self) -> date | None:
+        born = self.cleaned_data["date_of_birth"]
+        if born and born > self.today:
+            raise forms.ValidationError("A date of birth cannot be in the future.")
+        return born
+
+    def clean_existing(self) -> Person | str:
+        choice = self.cleaned_data["existing"]
+        if choice in ("", self.NEW):
+            return choice
+        try:
+            return Person.objects.get(pk=int(choice))
+        except (ValueError, Person.DoesNotExist):
+            raise forms.ValidationError(
+                "Choose one of the people listed, or 'someone new'."
+            ) from None
+
+    @property
+    def undecided(self) -> bool:
+        """Still to say whether this is someone already in the register."""
+        return self.cleaned_data.get("existing") == ""
+
+    def person(self) -> Person | PersonDetails:
+        """The register entry chosen, or the details of someone new."""
+        existing = self.cleaned_data["existing"]
+        if isinstance(existing, Person):
+            return existing
+        data = self.cleaned_data
+        return PersonDetails(
+            first_name=data["first_name"].strip(),
+            last_name=data["last_name"].strip(),
+            date_of_birth=data["date_of_birth"],
+            approximate_age=data["approximate_age"],
+            address=data["address"].strip(),
+            nhs_number=data["nhs_number"],
+        )
+
+
+class InvolvedPersonForm(PersonForm):
+    """Someone else in the enquiry: a parent, household member, alleged perpetrator..."""
+
+    ROLES = [
+        (role.value, role.label)
+        for role in EnquiryPerson.Role
+        if role not in (EnquiryPerson.Role.SUBJECT, EnquiryPerson.Role.SIBLING)
+    ]
+
+    role = forms.ChoiceField(label="Part in the enquiry", choices=[("", "Choose")] + ROLES)
+
+    field_order = ["role"]
+
+
+class PeopleFormSet(forms.BaseFormSet):
+    """Rows left blank are ignored, whichever row they are."""
+
+    default_error_messages = {
+        "too_few_forms": "Name at least one child or adult the concern is about.",
+        "too_many_forms": "That is more people than one intake can take; log the rest next.",
+    }
+
+    def __init__(self, *args, today: date, **kwargs) -> None:
+        kwargs["form_kwargs"] = {"today": today, "empty_permitted": True}
+        super().__init__(*args, **kwargs)
+
+    def filled(self) -> list[PersonForm]:
+        return [form for form in self.forms if form.has_changed() and form.is_valid()]
+
+
+SubjectFormSet = forms.formset_factory(
+    PersonForm, formset=PeopleFormSet, extra=1, min_num=1, validate_min=True, max_num=12
+)
+InvolvedFormSet = forms.formset_factory(
+    InvolvedPersonForm, formset=PeopleFormSet, extra=2, max_num=20
+)
+
+
+class IntakeForm(forms.Form):
+    """What the front door records about a concern (domain.md section 4)."""
+
+    received_at = forms.DateTimeField(
+        label="Received",
+        widget=MinuteInput(),
+        input_formats=DATETIME_INPUT_FORMATS,
+        help_text="When the concern reached the hub; earlier than now if logged late.",
+    )
+    referrer_name = forms.CharField(
+        label="Referrer's name", max_length=200, help_text="'Anonymous' if they gave none."
+    )
+    referrer_organisation = forms.CharField(label="Organisation", max_length=200, required=False)
+    referrer_type = forms.ModelChoiceField(
+        label="Type of referrer", queryset=ReferrerType.objects.none(), empty_label="Choose"
+    )
+    referrer_contact = forms.CharField(
+        label="How to reach them for feedback",
+        max_length=200,
+        required=False,
+        help_text="Telephone or email.",
+    )
+    subject_type = forms.ChoiceField(
+        label="The concern is about",
+        choices=Enquiry.SubjectType.choices,
+        widget=forms.RadioSelect,
+    )
+    categories = forms.MultipleChoiceField(
+        label="Categories of concern",
+        choices=Enquiry.Concern.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one category of concern."},
+    )
+    concern = forms.CharField(
+        label="The concern, as the referrer told it",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": "Record the concern as the referrer told it."},
+    )
+    consent = forms.ChoiceField(
+        label="Was consent to share obtained?",
+        choices=Enquiry.Consent.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say whether consent to share was obtained."},
+    )
+    consent_reason = forms.CharField(
+        label="Why the hub proceeds without consent",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["referrer_type"].queryset = ReferrerType.objects.filter(is_active=True)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if (
+            data.get("consent") in (Enquiry.Consent.NO, Enquiry.Consent.NOT_SOUGHT)
+            and not (data.get("consent_reason") or "").strip()
+        ):
+            self.add_error(
+                "consent_reason", "Record why the hub proceeds without consent to share."
+            )
+        return data
+
+
+class VersionedForm(forms.Form):
+    """An edit made against the version of the enquiry the user read."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, enquiry: Enquiry, user: User, **kwargs) -> None:
+        kwargs.setdefault("initial", {}).setdefault("expected_version", enquiry.version)
+        super().__init__(*args, **kwargs)
+        self.enquiry, self.user = enquiry, user
+
+
+class RateForm(VersionedForm):
+    rating = forms.ChoiceField(label="RAG rating", choices=Rag.choices, widget=forms.RadioSelect)
+    rationale = forms.CharField(
+        label="Why this rating",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Give the reason for this rating."},
+    )
+
+
+class MoveForm(VersionedForm):
+    to_state = forms.ChoiceField(label="Move to", choices=(), widget=forms.RadioSelect)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_state"].choices = [
+            (state, Enquiry.State(state).label)
+            for state in Enquiry.State.values
+            if state in TRANSITIONS.get(self.enquiry.state, ())
+        ]
+
+
+class AssignForm(VersionedForm):
+    assignee = forms.ModelChoiceField(
+        label="Assign to", queryset=User.objects.none(), required=False, empty_label="Nobody"
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = triage_staff()
+
+
+class EscalateForm(VersionedForm):
+    reason = forms.CharField(
+        label="Why the child or adult needs protection now",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Say why the child or adult needs protection now."},
+    )
+
+
+class DecideForm(VersionedForm):
+    outcome = forms.ModelChoiceField(
+        label="Outcome",
+        queryset=Outcome.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={"required": "Choose the outcome."},
+    )
+    rationale = forms.CharField(
+        label="Rationale",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Give the reason for this decision."},
+    )
+    decided_at = forms.DateTimeField(
+        label="Decided at",
+        required=False,
+        widget=MinuteInput(),
+        input_formats=DATETIME_INPUT_FORMATS,
+        help_text="Leave blank for now; give the time if the decision was made earlier.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].queryset = Outcome.objects.filter(is_active=True)
+
+
+class FeedbackForm(VersionedForm):
+    METHODS = ["Telephone", "Email", "Secure email", "Letter", "In person"]
+
+    method = forms.ChoiceField(
+        label="How the referrer was told",
+        choices=[("", "Choose")] + [(method, method) for method in METHODS],
+    )
+    sent_at = forms.DateTimeField(
+        label="When",
+        required=False,
+        widget=MinuteInput(),
+        input_formats=DATETIME_INPUT_FORMATS,
+        help_text="Leave blank for now.",
+    )
+    text = forms.CharField(
+        label="What they were told",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=(
+            "The outcome and next steps only: never information from the agencies that the "
+            "referrer may not see."
+        ),
+        error_messages={"required": "Record what the referrer was told."},
+    )

@@ -17,7 +17,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Lower
+from django.urls import reverse
+from django.utils import timezone
 
 from . import worktime
 
@@ -261,6 +264,12 @@ class Person(models.Model):
     )
     address = models.TextField(blank=True)
     nhs_number = models.CharField("NHS number", max_length=10, blank=True, db_index=True)
+    search_name = models.GeneratedField(
+        expression=Lower(Concat("first_name", Value(" "), "last_name")),
+        output_field=models.CharField(max_length=201),
+        db_persist=True,
+        help_text="Lower-case full name; trigram-indexed on PostgreSQL for the duplicate check.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -418,6 +427,9 @@ class Enquiry(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    def get_absolute_url(self) -> str:
+        return reverse("enquiry-detail", args=[self.reference])
+
     @property
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES
@@ -477,3 +489,90 @@ class EnquiryEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enquiry}: {self.get_kind_display()}"
+
+
+class SlaEvent(models.Model):
+    """An open enquiry crossed a threshold of its clock: recorded once per enquiry and kind.
+
+    The unique constraint, not the scan's care, is what makes "once" hold when several workers
+    scan at the same minute. `occurred_at` is the threshold minute under the clock in force
+    when it was recorded; the rating and deadline are as they stood then.
+    """
+
+    class Kind(models.TextChoices):
+        AT_RISK = "at_risk", "At risk"
+        BREACHED = "breached", "Breached"
+
+    # The unique constraint's index starts with the enquiry, so the foreign key needs no other.
+    enquiry = models.ForeignKey(
+        Enquiry, on_delete=models.CASCADE, related_name="sla_events", db_index=False
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    occurred_at = models.DateTimeField(help_text="The minute the enquiry crossed the threshold.")
+    recorded_at = models.DateTimeField(help_text="When the scan noticed it.")
+    rating = models.CharField(max_length=8, choices=Rag.choices)
+    deadline = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "SLA event"
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["enquiry", "kind"], name="sla_event_once_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enquiry}: {self.get_kind_display()}"
+
+
+class Notification(models.Model):
+    """A message in one person's in-app notifications, about one enquiry."""
+
+    class Kind(models.TextChoices):
+        AT_RISK = "at_risk", "At risk"
+        BREACHED = "breached", "Breached"
+
+    # Covered by both indexes below, which start with the recipient.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
+    )
+    enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="notifications")
+    sla_event = models.ForeignKey(
+        SlaEvent,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        db_index=False,  # covered by notification_once_per_event
+        help_text="The SLA event this tells the recipient about, if any.",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    message = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_newest"),
+            models.Index(
+                fields=["recipient", "-created_at"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
+        constraints = [
+            # A second guard, beside the SLA event's own, against telling anyone twice.
+            models.UniqueConstraint(
+                fields=["sla_event", "recipient"], name="notification_once_per_event"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient}: {self.message}"
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None

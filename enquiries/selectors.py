@@ -1,16 +1,33 @@
 """Reads about enquiries and the hub's clock, shaped for the pages that show them."""
 
+import calendar
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.contrib.postgres.search import TrigramSimilarity
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from agencies.models import Role, User
 
-from .clock import clock_in_force
-from .models import HUB_CLOCK_ID, ClosureDay, Enquiry, HubClock
-from .sla import Sla
+from .clock import ClockInForce, clock_in_force
+from .models import (
+    HUB_CLOCK_ID,
+    ClosureDay,
+    Enquiry,
+    EnquiryEvent,
+    EnquiryPerson,
+    HubClock,
+    Outcome,
+    Person,
+    Rag,
+    ReferrerType,
+)
+from .services import TRANSITIONS
+from .sla import Sla, SlaStatus
 
 
 def hub_clock_settings(*, today: date) -> HubClock:
@@ -46,6 +63,21 @@ def enquiry_queue(*, user: User, filters: QueueFilters, now: datetime) -> QueryS
         .select_related("subject", "assignee", "assignee__agency")
         .order_by(F("escalated_at").desc(nulls_last=True), "deadline", "id")
     )
+    return _filtered(queryset, user=user, filters=filters, now=now)
+
+
+def enquiry_list(*, user: User, filters: QueueFilters, now: datetime) -> QuerySet[Enquiry]:
+    """Enquiries in every state, newest first, with what a list row shows (for the API)."""
+    queryset = Enquiry.objects.select_related(
+        "family", "subject", "referrer_type", "assignee", "outcome"
+    ).order_by("-received_at", "-id")
+    return _filtered(queryset, user=user, filters=filters, now=now)
+
+
+def _filtered(
+    queryset: QuerySet[Enquiry], *, user: User, filters: QueueFilters, now: datetime
+) -> QuerySet[Enquiry]:
+    """At risk is for open enquiries only; breached also takes in those decided late."""
     if filters.rating:
         queryset = queryset.filter(rating=filters.rating)
     if filters.state:
@@ -55,17 +87,22 @@ def enquiry_queue(*, user: User, filters: QueueFilters, now: datetime) -> QueryS
     if filters.mine:
         queryset = queryset.filter(assignee=user)
     if filters.breached:
-        queryset = queryset.filter(breached_from__lte=now)
+        queryset = queryset.filter(
+            Q(state__in=Enquiry.OPEN_STATES, breached_from__lte=now) | Q(decided_on_time=False)
+        )
     if filters.at_risk:
-        queryset = queryset.filter(at_risk_from__lte=now, breached_from__gt=now)
+        queryset = queryset.filter(
+            state__in=Enquiry.OPEN_STATES, at_risk_from__lte=now, breached_from__gt=now
+        )
     if filters.search:
         term = filters.search.strip()
-        queryset = queryset.filter(
-            Q(reference__iexact=term)
-            | Q(subject__last_name__icontains=term)
-            | Q(subject__first_name__icontains=term)
-            | Q(involvements__person__last_name__icontains=term)
-        ).distinct()
+        # Anyone named in the enquiry, its subject included, by the trigram-indexed full name;
+        # EXISTS rather than a join, which would need DISTINCT and a scan of every person
+        # (bench/queue.py).
+        named = EnquiryPerson.objects.filter(
+            enquiry=OuterRef("pk"), person__search_name__contains=term.lower()
+        )
+        queryset = queryset.filter(Q(reference__iexact=term) | Q(Exists(named)))
     return queryset
 
 
@@ -85,20 +122,331 @@ class QueueRow:
 
     @property
     def time_left(self) -> str:
-        """The countdown in working hours and minutes, as the queue shows it."""
-        minutes = abs(self.sla.remaining)
-        hours, rest = divmod(minutes, 60)
-        text = f"{hours} h {rest:02d} min" if hours else f"{rest} min"
-        return f"{text} over" if self.sla.remaining < 0 else f"{text} left"
+        return time_left(self.sla)
+
+
+def time_left(sla: Sla) -> str:
+    """The countdown in the rating's minutes (working or continuous), as pages show it."""
+    minutes = abs(sla.remaining)
+    hours, rest = divmod(minutes, 60)
+    text = f"{hours} h {rest:02d} min" if hours else f"{rest} min"
+    return f"{text} over" if sla.remaining < 0 else f"{text} left"
 
 
 def queue_rows(enquiries: Iterable[Enquiry], *, now: datetime) -> list[QueueRow]:
     """Each enquiry with its clock status now: arithmetic only, no queries per row."""
     clock = clock_in_force()
-    return [
-        QueueRow(
-            enquiry,
-            clock.sla(rating=enquiry.rating, received_at=enquiry.received_at, now=now),
+    return [QueueRow(enquiry, enquiry_sla(enquiry, clock=clock, now=now)) for enquiry in enquiries]
+
+
+def enquiry_sla(enquiry: Enquiry, *, clock: ClockInForce, now: datetime) -> Sla:
+    """An open enquiry counted now on the clock in force; a decided one as its decision
+    settled it, so a later change of policy does not rewrite whether it was on time."""
+    if enquiry.decided_at is None or enquiry.elapsed_minutes is None:
+        return clock.sla(rating=enquiry.rating, received_at=enquiry.received_at, now=now)
+    return Sla(
+        deadline=enquiry.deadline,
+        allowance=enquiry.allowance_minutes,
+        elapsed=enquiry.elapsed_minutes,
+        remaining=enquiry.allowance_minutes - enquiry.elapsed_minutes,
+        status=SlaStatus.DECIDED_ON_TIME if enquiry.decided_on_time else SlaStatus.DECIDED_LATE,
+    )
+
+
+def referrer_types() -> QuerySet[ReferrerType]:
+    """Every referrer type, retired ones too: old enquiries still name them."""
+    return ReferrerType.objects.order_by("name")
+
+
+def outcomes() -> QuerySet[Outcome]:
+    """Every outcome, retired ones too: old decisions still name them."""
+    return Outcome.objects.order_by("name")
+
+
+def person_register() -> QuerySet[Person]:
+    """Everyone in the hub's person register, to name an existing person at intake."""
+    return Person.objects.all()
+
+
+# pg_trgm's default threshold: names sharing fewer trigrams are not worth a look.
+SIMILAR_NAME = 0.3
+# Alike enough to show with nothing else in common ("Katie O'Neill" and "Katie Oneill").
+VERY_SIMILAR_NAME = 0.6
+
+
+@dataclass(frozen=True)
+class PersonMatch:
+    """Someone already in the register who may be the person being added, and why."""
+
+    person: Person
+    similarity: float
+    reasons: tuple[str, ...]
+
+
+def trigram_similarity(a: str, b: str) -> float:
+    """pg_trgm's `similarity()` in Python, so SQLite finds what PostgreSQL finds."""
+
+    def trigrams(text: str) -> set[str]:
+        grams = set()
+        for word in re.findall(r"[^\W_]+", text.lower()):
+            padded = f"  {word} "
+            grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
+        return grams
+
+    left, right = trigrams(a), trigrams(b)
+    if not left or not right:
+        return 0.0
+    return len(left & right) / len(left | right)
+
+
+def _age_on(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _match(
+    person: Person,
+    *,
+    full_name: str,
+    similarity: float,
+    date_of_birth: date | None,
+    nhs_number: str,
+    today: date,
+) -> PersonMatch | None:
+    """The reasons `person` may be the one described, or None if they are too weak."""
+    reasons = []
+    same_nhs_number = bool(nhs_number) and person.nhs_number == nhs_number
+    if same_nhs_number:
+        reasons.append("Same NHS number")
+    if person.search_name == full_name:
+        similarity = 1.0
+        reasons.append("Same name")
+    elif similarity >= SIMILAR_NAME:
+        reasons.append(f"Similar name ({similarity:.0%} alike)")
+    birth_agrees = birth_conflicts = False
+    if date_of_birth and person.date_of_birth:
+        birth_agrees = person.date_of_birth == date_of_birth
+        birth_conflicts = not birth_agrees
+        if birth_agrees:
+            reasons.append("Same date of birth")
+    elif date_of_birth and person.approximate_age is not None:
+        birth_agrees = abs(_age_on(date_of_birth, today) - person.approximate_age) <= 1
+        if birth_agrees:
+            reasons.append(f"Approximate age {person.approximate_age} fits")
+    alike = similarity >= VERY_SIMILAR_NAME or (similarity >= SIMILAR_NAME and birth_agrees)
+    if same_nhs_number or (alike and not birth_conflicts):
+        return PersonMatch(person, similarity, tuple(reasons))
+    return None
+
+
+def person_matches(
+    *,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date | None = None,
+    nhs_number: str = "",
+    today: date,
+    limit: int = 5,
+) -> list[PersonMatch]:
+    """People in the register who may be the person about to be added, best first.
+
+    A shared NHS number always counts; otherwise the name must be very alike, or alike with a
+    date of birth (or approximate age) that agrees, and a different date of birth rules a
+    person out. On PostgreSQL names are compared by trigrams on the indexed `search_name`, so
+    "Jon Smyth" finds "John Smith" among millions; SQLite, which has no trigrams, narrows by
+    initials, surname, NHS number or date of birth and applies the same trigram measure.
+    """
+    full_name = " ".join(f"{first_name} {last_name}".lower().split())
+    nhs_number = nhs_number.strip()
+    if not full_name and not nhs_number:
+        return []
+    by_identity = Q(nhs_number=nhs_number) if nhs_number else Q(pk__in=[])
+    if connection.vendor == "postgresql":
+        by_name = Q(search_name__trigram_similar=full_name)
+        if date_of_birth:
+            by_name &= (
+                Q(date_of_birth=date_of_birth)
+                | Q(date_of_birth__isnull=True)
+                | Q(similarity__gte=VERY_SIMILAR_NAME)
+            )
+        else:
+            by_name &= Q(similarity__gte=VERY_SIMILAR_NAME)
+        candidates = (
+            Person.objects.annotate(similarity=TrigramSimilarity("search_name", full_name))
+            .filter(by_name | by_identity)
+            .order_by("-similarity", "pk")[: limit * 10]
         )
-        for enquiry in enquiries
+    else:
+        first, last = first_name.strip(), last_name.strip()
+        by_name = Q(last_name__iexact=last)
+        if first and last:
+            by_name |= Q(first_name__istartswith=first[0], last_name__istartswith=last[0])
+        if date_of_birth:
+            by_name |= Q(date_of_birth=date_of_birth)
+        candidates = Person.objects.filter(by_name | by_identity).order_by("-pk")[: limit * 400]
+
+    matches = []
+    for person in candidates:
+        similarity = getattr(person, "similarity", None)
+        if similarity is None:
+            similarity = trigram_similarity(full_name, person.search_name)
+        match = _match(
+            person,
+            full_name=full_name,
+            similarity=similarity,
+            date_of_birth=date_of_birth,
+            nhs_number=nhs_number,
+            today=today,
+        )
+        if match:
+            matches.append(match)
+    matches.sort(key=lambda match: (-len(match.reasons), -match.similarity, match.person.pk))
+    return matches[:limit]
+
+
+def enquiry_for_page(*, reference: str) -> Enquiry:
+    """One enquiry with everything its page shows, in a fixed number of queries."""
+    return (
+        Enquiry.objects.select_related(
+            "family",
+            "subject",
+            "referrer_type",
+            "assignee",
+            "decided_by",
+            "outcome",
+            "created_by",
+        )
+        .prefetch_related(
+            Prefetch(
+                "involvements",
+                queryset=EnquiryPerson.objects.select_related("person").order_by("role", "id"),
+            ),
+            Prefetch("events", queryset=EnquiryEvent.objects.select_related("actor")),
+            Prefetch(
+                "family__enquiries",
+                queryset=Enquiry.objects.select_related("subject").order_by("reference"),
+            ),
+        )
+        .get(reference=reference)
+    )
+
+
+RE_REFERRAL_MONTHS = 12
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same wall-clock time `months` calendar months earlier (29 February gives the 28th)."""
+    local = timezone.localtime(moment)
+    month_index = local.year * 12 + local.month - 1 - months
+    year, month = divmod(month_index, 12)
+    day = min(local.day, calendar.monthrange(year, month + 1)[1])
+    return local.replace(year=year, month=month + 1, day=day)
+
+
+def earlier_decisions_on_subject(enquiry: Enquiry) -> QuerySet[Enquiry]:
+    """The subject's other enquiries decided in the 12 months before this one arrived: any
+    makes this a re-referral (domain.md section 7)."""
+    return Enquiry.objects.filter(
+        subject_id=enquiry.subject_id,
+        decided_at__gte=months_before(enquiry.received_at, RE_REFERRAL_MONTHS),
+        decided_at__lt=enquiry.received_at,
+    ).exclude(pk=enquiry.pk)
+
+
+@dataclass(frozen=True)
+class RelatedEnquiry:
+    """Another enquiry about someone in this one, and who they were in it."""
+
+    enquiry: Enquiry
+    people: tuple[str, ...]
+
+
+def enquiries_about_the_same_people(enquiry: Enquiry, *, limit: int = 20) -> list[RelatedEnquiry]:
+    """Every other enquiry (outside this family) naming anyone named here, newest first."""
+    person_ids = [link.person_id for link in enquiry.involvements.all()]
+    others = list(
+        Enquiry.objects.filter(involvements__person_id__in=person_ids)
+        .exclude(family_id=enquiry.family_id)
+        .select_related("subject", "outcome")
+        .prefetch_related(
+            Prefetch(
+                "involvements",
+                queryset=EnquiryPerson.objects.filter(person_id__in=person_ids).select_related(
+                    "person"
+                ),
+                to_attr="shared_involvements",
+            )
+        )
+        .distinct()
+        .order_by("-received_at", "-id")[:limit]
+    )
+    return [
+        RelatedEnquiry(
+            other,
+            tuple(
+                f"{link.person} ({link.get_role_display().lower()})"
+                for link in other.shared_involvements
+            ),
+        )
+        for other in others
     ]
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something the signed-in person may do to an enquiry now."""
+
+    name: str
+    label: str
+    url_name: str
+    warning: bool = False
+
+
+def actions_for(user: User, enquiry: Enquiry) -> list[Action]:
+    """The actions the services would allow this person on this enquiry, for its page."""
+    if not user.has_role(Role.RESEARCHER, Role.MANAGER):
+        return []
+    actions = []
+    if enquiry.is_open:
+        actions.append(Action("rate", "Set RAG rating", "enquiry-rate"))
+        if TRANSITIONS.get(enquiry.state):
+            actions.append(Action("move", "Move to another stage", "enquiry-move"))
+        actions.append(Action("assign", "Assign", "enquiry-assign"))
+        if user.has_role(Role.MANAGER):
+            actions.append(Action("decide", "Record decision", "enquiry-decide"))
+        if enquiry.escalated_at is None:
+            actions.append(Action("escalate", "Escalate now", "enquiry-escalate", warning=True))
+    elif enquiry.state == Enquiry.State.DECIDED:
+        actions.append(Action("feedback", "Record feedback to the referrer", "enquiry-feedback"))
+    return actions
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of an enquiry's history, said in words."""
+
+    event: EnquiryEvent
+    title: str
+
+
+def timeline(enquiry: Enquiry) -> list[TimelineEntry]:
+    """The enquiry's history, newest first, with ratings, stages and outcomes by name."""
+    Kind = EnquiryEvent.Kind
+    outcomes = dict(Outcome.objects.values_list("code", "name"))
+    labels = {
+        Kind.RATING: dict(Rag.choices),
+        Kind.STATE: dict(Enquiry.State.choices),
+    }
+    entries = []
+    for event in enquiry.events.all():
+        title = event.get_kind_display()
+        names = labels.get(event.kind)
+        if event.kind == Kind.ASSIGNEE:
+            title = f"Assigned to {event.to_value}" if event.to_value else "Unassigned"
+        elif event.kind == Kind.DECISION:
+            title = f"Decision: {outcomes.get(event.to_value, event.to_value)}"
+        elif names and event.to_value:
+            new = names.get(event.to_value, event.to_value)
+            old = names.get(event.from_value, event.from_value)
+            title = f"{title}: {new}" + (f" (was {old})" if old else "")
+        entries.append(TimelineEntry(event, title))
+    return entries[::-1]

@@ -120,6 +120,17 @@ def _person(details: Person | PersonDetails) -> Person:
     return person
 
 
+def _named_twice(people: Sequence[Person | PersonDetails]) -> Person | None:
+    """A register entry named twice in one intake (say, as a subject and as a parent)."""
+    seen: set[int] = set()
+    for person in people:
+        if isinstance(person, Person):
+            if person.pk in seen:
+                return person
+            seen.add(person.pk)
+    return None
+
+
 @transaction.atomic
 def enquiry_intake(
     *,
@@ -170,6 +181,9 @@ def enquiry_intake(
         errors["subject_type"] = "Say whether the subject is a child or an adult at risk."
     if not referrer_type.is_active:
         errors["referrer_type"] = "That referrer type is no longer in use."
+    named_twice = _named_twice([*subjects, *(person for person, _ in others)])
+    if named_twice:
+        errors["others"] = f"{named_twice} is named more than once; name each person once."
     if errors:
         raise ValidationError(errors)
 

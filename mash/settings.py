@@ -8,6 +8,7 @@ their environment variables.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -60,7 +61,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "guardian",
     "auditlog",
     "agencies",
@@ -96,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "mash.context_processors.shell",
             ],
+            "libraries": {"govuk": "mash.templatetags.govuk"},
         },
     },
 ]
@@ -170,14 +176,54 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    # At the start of every minute, since thresholds fall on whole minutes. A scan still
+    # queued when the next is due is dropped: the next one does the same work.
+    "scan-sla": {
+        "task": "enquiries.tasks.scan_sla",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 55},
+    },
+}
 
 REST_FRAMEWORK = {
+    # Token first, so an unauthenticated call is answered 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # JSON only: the docs page at /api/docs/ is the place to explore the API in a browser.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "mash.api.Pagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "mash.api.exception_handler",
+    # Errors in a list are keyed by index ({"subjects": {"1": {...}}}), DRF 3.20's only form.
+    "LIST_SERIALIZER_ERRORS_AS_DICT": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"{HUB_NAME} API",
+    "DESCRIPTION": (
+        "Enquiries at the hub's front door: list, read, log, rate, move, assign, escalate, "
+        "decide and record feedback, through the same rules as the pages. Sign in (session, "
+        "with the CSRF token on writes) or send `Authorization: Token <key>`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI and Redoc from our own static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {
+        "EnquiryStateEnum": "enquiries.models.Enquiry.State",
+        "RatingEnum": "enquiries.models.Rag",
+    },
 }
 
 AUDITLOG_INCLUDE_ALL_MODELS = False

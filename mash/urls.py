@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 from .forms import SignInForm
@@ -18,11 +18,14 @@ urlpatterns = [
     ),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("queue/", views.triage_queue, name="triage-queue"),
+    path("enquiries/", include("enquiries.urls")),
     path("inbox/", views.agency_inbox, name="agency-inbox"),
+    path("notifications/", include("enquiries.notification_urls")),
     path("dashboard/", views.manager_dashboard, name="manager-dashboard"),
     path("reports/", views.reports_index, name="reports-index"),
     path("audit/", views.audit_log, name="audit-log"),
     path("administration/", views.administration, name="administration"),
     path("healthz", views.healthz, name="healthz"),
+    path("api/", include("mash.api_urls")),
     path("admin/", admin.site.urls),
 ]

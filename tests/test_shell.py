@@ -234,8 +234,9 @@ def test_the_audit_log_runs_a_fixed_number_of_queries(
     _add_log_entries(entries, auditor)
     client.force_login(auditor)
 
-    # session, user + agency, groups, count, page of entries with actor, agency and type
-    with django_assert_max_num_queries(5):
+    # session, user + agency, groups, count, page of entries with actor, agency and type,
+    # unread notifications in the header
+    with django_assert_max_num_queries(6):
         response = client.get(reverse("audit-log"))
 
     assert response.status_code == 200
@@ -250,8 +251,8 @@ def test_the_administration_page_runs_a_fixed_number_of_queries(
     client.force_login(make_user(Role.ADMINISTRATOR))
 
     # session, user + agency, groups, agencies with member counts, role counts,
-    # hub clock + its opening hours, allowances and coming closures
-    with django_assert_max_num_queries(9):
+    # hub clock + its opening hours, allowances and coming closures, unread notifications
+    with django_assert_max_num_queries(10):
         response = client.get(reverse("administration"))
 
     assert response.status_code == 200
@@ -267,8 +268,8 @@ def test_the_agency_inbox_runs_a_fixed_number_of_queries(
         make_user(Role.PRACTITIONER, agency=practitioner.agency)
     client.force_login(practitioner)
 
-    # session, user + agency, groups, colleagues, colleagues' groups
-    with django_assert_max_num_queries(5):
+    # session, user + agency, groups, colleagues, colleagues' groups, unread notifications
+    with django_assert_max_num_queries(6):
         response = client.get(reverse("agency-inbox"))
 
     assert response.status_code == 200

@@ -36,6 +36,12 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     }
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    """A browser in the hub's locale and zone: dates read day first, as users see them."""
+    return {**browser_context_args, "locale": "en-GB", "timezone_id": "Europe/London"}
+
+
 @pytest.fixture
 def screenshot():
     """Saves a full-page picture for the README: screenshot(page, "name")."""

@@ -117,6 +117,30 @@ def test_search_finds_a_reference_or_a_name(researcher):
     assert queue(researcher, now, search="kowal") == [ann.reference]
 
 
+def test_search_finds_anyone_named_in_the_enquiry_by_any_part_of_their_name(researcher):
+    ann, bea = log(researcher, "Ann", "Bea", last_name="Kowalska")  # siblings: each names both
+    (cal,) = services.enquiry_intake(
+        actor=researcher,
+        received_at=timezone.now() - timedelta(minutes=5),
+        referrer_name="GP",
+        referrer_type=ReferrerType.objects.get(code="police"),
+        subjects=[PersonDetails(first_name="Cal", last_name="Jones")],
+        others=[(PersonDetails(first_name="Zofia", last_name="Nowak"), "parent_carer")],
+        subject_type=Enquiry.SubjectType.CHILD,
+        concern="Concern.",
+        categories=["neglect"],
+        consent=Enquiry.Consent.YES,
+    )
+    now = timezone.now()
+
+    assert queue(researcher, now, search="zofia") == [cal.reference]
+    assert queue(researcher, now, search="Zofia NOW") == [cal.reference]
+    assert queue(researcher, now, search="cal jones") == [cal.reference]
+    assert sorted(queue(researcher, now, search="bea kowalska")) == sorted(
+        [ann.reference, bea.reference]
+    )
+
+
 def test_the_page_shows_rag_countdown_and_badges(client, researcher):
     (enquiry,) = log(researcher, "Ann", received_at=at("2026-03-27T13:00"))
     rate(enquiry, researcher, "red")
@@ -163,8 +187,9 @@ def test_the_queue_page_runs_a_fixed_number_of_queries(
     client.force_login(researcher)
 
     # session, user + agency, groups, count, the hub clock's version, page of enquiries with
-    # subject and assignee, assignee choices (Django counts them, then reads them)
-    with django_assert_max_num_queries(8):
+    # subject and assignee, assignee choices (Django counts them, then reads them), unread
+    # notifications in the header
+    with django_assert_max_num_queries(9):
         response = client.get(reverse("triage-queue"))
 
     assert response.status_code == 200

@@ -131,6 +131,17 @@ def test_bad_intake_names_the_field_and_saves_nothing(researcher, overrides, fie
     assert not Person.objects.exists()
 
 
+def test_a_person_from_the_register_named_twice_is_refused(researcher):
+    (earlier,) = intake(researcher)
+    amy = earlier.subject
+
+    with pytest.raises(ValidationError) as raised:
+        intake(researcher, subjects=[amy], others=[(amy, EnquiryPerson.Role.PARENT_CARER)])
+
+    assert "Amy Smith is named more than once" in raised.value.message_dict["others"][0]
+    assert Enquiry.objects.count() == 1
+
+
 def test_consent_given_needs_no_reason(researcher):
     (enquiry,) = intake(researcher, consent=Enquiry.Consent.YES, consent_reason="")
 

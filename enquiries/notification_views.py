@@ -1,0 +1,49 @@
+"""The signed-in person's notifications page and marking them read. Anyone signed in has one."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from .notifications import (
+    notification_mark_read,
+    notifications_mark_all_read,
+    user_notifications,
+)
+
+PAGE_SIZE = 50
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    """To the page the button was on, if it is one of ours; else the first page."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("notifications")
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    page = Paginator(user_notifications(user=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "enquiries/notifications.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    notification = get_object_or_404(user_notifications(user=request.user), pk=pk)
+    notification_mark_read(notification=notification)
+    return _back(request)
+
+
+@login_required
+@require_POST
+def notifications_read_all(request: HttpRequest) -> HttpResponse:
+    notifications_mark_all_read(user=request.user)
+    return _back(request)

@@ -1,0 +1,50 @@
+"""In-app notifications: what a person is told, and their marking it read.
+
+Only ever the signed-in person's own notifications: someone else's is missing, not forbidden.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from agencies.models import User
+
+from .models import Notification
+
+
+def user_notifications(*, user: User) -> QuerySet[Notification]:
+    """The person's notifications, newest first, with each enquiry's reference for its link."""
+    return (
+        Notification.objects.filter(recipient=user)
+        .select_related("enquiry")
+        .only("id", "kind", "message", "created_at", "read_at", "enquiry__reference")
+        .order_by("-created_at", "-id")
+    )
+
+
+def unread_notification_count(*, user: User) -> int:
+    """One count on the partial index of unread notifications."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+@transaction.atomic
+def notification_mark_read(
+    *, notification: Notification, now: datetime | None = None
+) -> Notification:
+    """Mark one notification read; reading it again keeps the first time."""
+    if notification.read_at is None:
+        notification.read_at = now or timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=notification.read_at
+        )
+    return notification
+
+
+@transaction.atomic
+def notifications_mark_all_read(*, user: User, now: datetime | None = None) -> int:
+    """Mark every unread notification of the person read; returns how many were unread."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=now or timezone.now()
+    )

@@ -1,0 +1,270 @@
+"""Enquiry pages: intake, the enquiry itself, and the actions on it.
+
+Thin on purpose: forms check the shape of what was typed, services decide and write,
+selectors read. A refused action re-shows the form with everything the user typed.
+"""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from agencies.decorators import role_required
+from agencies.models import Role
+
+from . import services
+from .clock import clock_in_force
+from .exceptions import StaleEdit
+from .forms import (
+    AssignForm,
+    DecideForm,
+    EscalateForm,
+    FeedbackForm,
+    IntakeForm,
+    InvolvedFormSet,
+    MoveForm,
+    RateForm,
+    SubjectFormSet,
+    VersionedForm,
+)
+from .models import Enquiry
+from .selectors import (
+    actions_for,
+    earlier_decisions_on_subject,
+    enquiries_about_the_same_people,
+    enquiry_for_page,
+    enquiry_sla,
+    person_matches,
+    time_left,
+    timeline,
+)
+
+TRIAGE = (Role.RESEARCHER, Role.MANAGER)
+
+
+def _add_service_errors(form: Form, error: ValidationError, *, fields_elsewhere=()) -> None:
+    """A service's field errors onto the form's fields (or the page's summary)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, field_errors in error.message_dict.items():
+        target = field if field in form.fields and field not in fields_elsewhere else None
+        for message in field_errors:
+            form.add_error(target, message)
+
+
+def _rows_to_add(request: HttpRequest) -> dict[str, int]:
+    return {
+        "subjects": 1 if "add_subject" in request.POST else 0,
+        "others": 1 if "add_other" in request.POST else 0,
+    }
+
+
+def _with_extra_row(data, prefix: str) -> None:
+    data[f"{prefix}-TOTAL_FORMS"] = str(int(data.get(f"{prefix}-TOTAL_FORMS") or 0) + 1)
+
+
+@role_required(*TRIAGE)
+def enquiry_intake(request: HttpRequest) -> HttpResponse:
+    """Log a concern: one page, with a check against the person register before anyone new
+    is added. Adding a row or answering the check keeps everything typed so far."""
+    today = timezone.localdate()
+    data = request.POST.copy() if request.method == "POST" else None
+    adding = _rows_to_add(request) if data is not None else {}
+    for prefix, count in adding.items():
+        if count:
+            _with_extra_row(data, prefix)
+    form = IntakeForm(
+        data, initial={"received_at": timezone.localtime().replace(second=0, microsecond=0)}
+    )
+    subjects = SubjectFormSet(data, prefix="subjects", today=today)
+    others = InvolvedFormSet(data, prefix="others", today=today)
+    checking = False
+    if data is not None and not any(adding.values()):
+        valid = all([form.is_valid(), subjects.is_valid(), others.is_valid()])
+        if valid:
+            checking = _find_matches(subjects.filled() + others.filled(), today=today)
+        if valid and not checking:
+            try:
+                enquiries = services.enquiry_intake(
+                    actor=request.user,
+                    subjects=[row.person() for row in subjects.filled()],
+                    others=[(row.person(), row.cleaned_data["role"]) for row in others.filled()],
+                    **form.cleaned_data,
+                )
+            except ValidationError as error:
+                _add_service_errors(form, error)
+            else:
+                references = ", ".join(enquiry.reference for enquiry in enquiries)
+                messages.success(request, f"Enquiry logged: {references}.")
+                return redirect(enquiries[0])
+    return render(
+        request,
+        "enquiries/intake.html",
+        {
+            "form": form,
+            "subjects": subjects,
+            "others": others,
+            "checking": checking,
+            "hide_errors": data is None or any(adding.values()),
+        },
+    )
+
+
+def _find_matches(rows, *, today) -> bool:
+    """Put likely register matches on each new person not yet checked; True if any found."""
+    found = False
+    for row in rows:
+        if not row.undecided:
+            continue
+        data = row.cleaned_data
+        row.matches = person_matches(
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            date_of_birth=data["date_of_birth"],
+            nhs_number=data["nhs_number"],
+            today=today,
+        )
+        found = found or bool(row.matches)
+    return found
+
+
+@role_required(*TRIAGE)
+def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    try:
+        enquiry = enquiry_for_page(reference=reference)
+    except Enquiry.DoesNotExist:
+        raise Http404("No enquiry has that reference.") from None
+    sla = enquiry_sla(enquiry, clock=clock_in_force(), now=timezone.now())
+    return render(
+        request,
+        "enquiries/detail.html",
+        {
+            "enquiry": enquiry,
+            "sla": sla,
+            "time_left": time_left(sla),
+            "earlier_decisions": list(earlier_decisions_on_subject(enquiry)),
+            "related": enquiries_about_the_same_people(enquiry),
+            "actions": actions_for(request.user, enquiry),
+            "history": timeline(enquiry),
+            "category_labels": [Enquiry.Concern(code).label for code in enquiry.categories],
+            "siblings": [e for e in enquiry.family.enquiries.all() if e.pk != enquiry.pk],
+        },
+    )
+
+
+def _enquiry_action(
+    request: HttpRequest,
+    reference: str,
+    *,
+    form_class: type[VersionedForm],
+    service: Callable[..., Enquiry],
+    title: str,
+    done: str,
+) -> HttpResponse:
+    """Show an action's form; on a valid post, hand it to the service. A stale version
+    re-shows the form with the user's input, what changed, and the version now current, so
+    saving again is a deliberate choice and never a silent overwrite."""
+    enquiry = get_object_or_404(Enquiry.objects.select_related("subject"), reference=reference)
+    form = form_class(request.POST or None, enquiry=enquiry, user=request.user)
+    stale = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            service(enquiry=enquiry, actor=request.user, **form.cleaned_data)
+        except StaleEdit as error:
+            stale = error
+            enquiry.refresh_from_db()
+            data = request.POST.copy()
+            data["expected_version"] = str(error.current_version)
+            form = form_class(data, enquiry=enquiry, user=request.user)
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            messages.success(request, done)
+            return redirect(enquiry)
+    return render(
+        request,
+        "enquiries/action.html",
+        {"enquiry": enquiry, "form": form, "title": title, "stale": stale},
+    )
+
+
+def _escalate(*, enquiry, actor, reason, expected_version) -> Enquiry:
+    """Escalation never waits on versions: see `services.enquiry_escalate`."""
+    return services.enquiry_escalate(enquiry=enquiry, actor=actor, reason=reason)
+
+
+@role_required(*TRIAGE)
+def enquiry_rate(request: HttpRequest, reference: str) -> HttpResponse:
+    return _enquiry_action(
+        request,
+        reference,
+        form_class=RateForm,
+        service=services.enquiry_rate,
+        title="Set the RAG rating",
+        done="RAG rating saved; the deadline now follows it.",
+    )
+
+
+@role_required(*TRIAGE)
+def enquiry_move(request: HttpRequest, reference: str) -> HttpResponse:
+    return _enquiry_action(
+        request,
+        reference,
+        form_class=MoveForm,
+        service=services.enquiry_move,
+        title="Move to another stage",
+        done="Stage changed.",
+    )
+
+
+@role_required(*TRIAGE)
+def enquiry_assign(request: HttpRequest, reference: str) -> HttpResponse:
+    return _enquiry_action(
+        request,
+        reference,
+        form_class=AssignForm,
+        service=services.enquiry_assign,
+        title="Assign the enquiry",
+        done="Assignment saved.",
+    )
+
+
+@role_required(*TRIAGE)
+def enquiry_escalate(request: HttpRequest, reference: str) -> HttpResponse:
+    return _enquiry_action(
+        request,
+        reference,
+        form_class=EscalateForm,
+        service=_escalate,
+        title="Escalate for immediate protection",
+        done="Escalated: the enquiry is Red and at the top of the managers' queue.",
+    )
+
+
+@role_required(Role.MANAGER)
+def enquiry_decide(request: HttpRequest, reference: str) -> HttpResponse:
+    return _enquiry_action(
+        request,
+        reference,
+        form_class=DecideForm,
+        service=services.enquiry_decide,
+        title="Record the decision",
+        done="Decision recorded; the clock has stopped.",
+    )
+
+
+@role_required(*TRIAGE)
+def enquiry_feedback(request: HttpRequest, reference: str) -> HttpResponse:
+    return _enquiry_action(
+        request,
+        reference,
+        form_class=FeedbackForm,
+        service=services.enquiry_record_feedback,
+        title="Record feedback to the referrer",
+        done="Feedback recorded; the enquiry is closed.",
+    )
