@@ -1,0 +1,241 @@
+"""The enquiries API: the same services and selectors as the pages, behind DRF.
+
+Thin on purpose: an input serializer checks the shape of the request, one service decides and
+writes (in its own transaction, so a refusal saves nothing), and the enquiry is read back as
+it now is. Domain errors become responses in `mash.api.exception_handler`.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agencies.models import Role
+
+from .. import services
+from ..clock import clock_in_force
+from ..models import Enquiry
+from ..selectors import enquiry_for_page, enquiry_list, outcomes, person_matches, referrer_types
+from .serializers import (
+    AssignSerializer,
+    DecideSerializer,
+    EnquiryFilterSerializer,
+    EnquiryRowSerializer,
+    EnquirySerializer,
+    EscalateSerializer,
+    FeedbackSerializer,
+    IntakeResultSerializer,
+    IntakeSerializer,
+    OutcomeSerializer,
+    PersonMatchQuerySerializer,
+    PersonMatchSerializer,
+    RateSerializer,
+    ReferrerTypeSerializer,
+    TransitionSerializer,
+)
+
+
+class TriageStaff(BasePermission):
+    message = "Only researchers and managers work on enquiries."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return request.user.is_authenticated and request.user.has_role(
+            Role.RESEARCHER, Role.MANAGER
+        )
+
+
+class Managers(BasePermission):
+    message = "Only a manager records the decision."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return request.user.is_authenticated and request.user.has_role(Role.MANAGER)
+
+
+ERRORS = {
+    400: OpenApiResponse(description="Field-level errors: {field: [message]}."),
+    403: OpenApiResponse(description="Your role does not allow this."),
+    404: OpenApiResponse(description="No enquiry has that reference."),
+}
+VERSIONED_ERRORS = {
+    **ERRORS,
+    409: OpenApiResponse(
+        description=(
+            "The enquiry changed since you read it; nothing was saved. "
+            '{"detail": ..., "changes": [...], "current_version": n}'
+        )
+    ),
+}
+
+
+def _action_schema(request_serializer: type[serializers.Serializer], *, versioned: bool = True):
+    responses = VERSIONED_ERRORS if versioned else ERRORS
+    return extend_schema(
+        request=request_serializer, responses={200: EnquirySerializer, **responses}
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description=(
+            "Enquiries in every state, newest first, each with its clock status now. "
+            "Filters combine; pages of 50 (`page_size` up to 200)."
+        ),
+        parameters=[EnquiryFilterSerializer],
+        responses={200: EnquiryRowSerializer(many=True), 400: ERRORS[400], 403: ERRORS[403]},
+    ),
+    retrieve=extend_schema(
+        description="One enquiry with its people, history, family and clock status.",
+        responses={200: EnquirySerializer, 403: ERRORS[403], 404: ERRORS[404]},
+    ),
+    create=extend_schema(
+        description=(
+            "Log a concern: one enquiry for each subject, together as a family. Someone new "
+            "is checked against the person register first (see `confirmed_new`)."
+        ),
+        request=IntakeSerializer,
+        responses={201: IntakeResultSerializer, 400: ERRORS[400], 403: ERRORS[403]},
+    ),
+)
+class EnquiryViewSet(viewsets.GenericViewSet):
+    """Enquiries in every state, for researchers and managers."""
+
+    permission_classes = [IsAuthenticated, TriageStaff]
+    serializer_class = EnquirySerializer
+    lookup_field = "reference"
+    lookup_value_regex = "[^/]+"
+
+    def list(self, request: Request) -> Response:
+        query = EnquiryFilterSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        now = timezone.now()
+        enquiries = enquiry_list(user=request.user, filters=query.filters(), now=now)
+        page = self.paginate_queryset(enquiries)
+        rows = EnquiryRowSerializer(page, many=True, context=self._clock_context(now))
+        return self.get_paginated_response(rows.data)
+
+    def retrieve(self, request: Request, reference: str) -> Response:
+        return Response(self._enquiry_data(self._enquiry(reference)))
+
+    def create(self, request: Request) -> Response:
+        data = self._valid(IntakeSerializer)
+        enquiries = services.enquiry_intake(actor=request.user, **data)
+        result = {
+            "family_reference": enquiries[0].family.reference,
+            "enquiries": [self._enquiry_data(self._enquiry(e.reference)) for e in enquiries],
+        }
+        return Response(result, status=status.HTTP_201_CREATED)
+
+    @_action_schema(RateSerializer)
+    @action(detail=True, methods=["post"])
+    def rate(self, request: Request, reference: str) -> Response:
+        """Give or change the RAG rating; the deadline moves with it, counted from receipt."""
+        return self._act(reference, services.enquiry_rate, RateSerializer)
+
+    @_action_schema(TransitionSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request: Request, reference: str) -> Response:
+        """Move an open enquiry along its process."""
+        return self._act(reference, services.enquiry_move, TransitionSerializer)
+
+    @_action_schema(AssignSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, reference: str) -> Response:
+        """Give the enquiry to a researcher or manager; only a manager takes it from someone
+        else."""
+        return self._act(reference, services.enquiry_assign, AssignSerializer)
+
+    @_action_schema(EscalateSerializer, versioned=False)
+    @action(detail=True, methods=["post"])
+    def escalate(self, request: Request, reference: str) -> Response:
+        """Red at once, for immediate protection. Takes no version: an escalation is never
+        refused because someone else edited the enquiry a moment before."""
+        return self._act(reference, services.enquiry_escalate, EscalateSerializer)
+
+    @_action_schema(DecideSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, Managers])
+    def decide(self, request: Request, reference: str) -> Response:
+        """A manager's decision: it stops the clock and settles whether it was on time."""
+        return self._act(reference, services.enquiry_decide, DecideSerializer)
+
+    @_action_schema(FeedbackSerializer)
+    @action(detail=True, methods=["post"])
+    def feedback(self, request: Request, reference: str) -> Response:
+        """What the referrer was told about the outcome; it closes the enquiry."""
+        return self._act(reference, services.enquiry_record_feedback, FeedbackSerializer)
+
+    def _act(
+        self,
+        reference: str,
+        service: Callable[..., Enquiry],
+        input_class: type[serializers.Serializer],
+    ) -> Response:
+        enquiry = self._enquiry(reference)
+        service(enquiry=enquiry, actor=self.request.user, **self._valid(input_class))
+        return Response(self._enquiry_data(self._enquiry(reference)))
+
+    def _valid(self, input_class: type[serializers.Serializer]) -> dict:
+        serializer = input_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _enquiry(self, reference: str) -> Enquiry:
+        try:
+            return enquiry_for_page(reference=reference)
+        except Enquiry.DoesNotExist:
+            raise NotFound("No enquiry has that reference.") from None
+
+    def _clock_context(self, now: datetime | None = None) -> dict:
+        return {
+            **self.get_serializer_context(),
+            "clock": clock_in_force(),
+            "now": now or timezone.now(),
+        }
+
+    def _enquiry_data(self, enquiry: Enquiry) -> dict:
+        return EnquirySerializer(enquiry, context=self._clock_context()).data
+
+
+class ReferrerTypeList(generics.ListAPIView):
+    """Who can make a referral; `code` is what intake takes. Retired types are listed with
+    `is_active` false, because older enquiries still name them."""
+
+    serializer_class = ReferrerTypeSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return referrer_types()
+
+
+class OutcomeList(generics.ListAPIView):
+    """The decisions a manager can record; `code` is what deciding takes."""
+
+    serializer_class = OutcomeSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return outcomes()
+
+
+class PersonMatchList(APIView):
+    """People already in the register who may be the one about to be added, best first: give
+    one's `id` at intake rather than adding them again."""
+
+    permission_classes = [IsAuthenticated, TriageStaff]
+
+    @extend_schema(
+        parameters=[PersonMatchQuerySerializer],
+        responses={200: PersonMatchSerializer(many=True), 400: ERRORS[400]},
+    )
+    def get(self, request: Request) -> Response:
+        query = PersonMatchQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        matches = person_matches(**query.validated_data, today=timezone.localdate())
+        return Response(PersonMatchSerializer(matches, many=True).data)

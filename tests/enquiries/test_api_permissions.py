@@ -1,0 +1,162 @@
+"""Who may call which API endpoint: every role, and nobody signed in, against every endpoint.
+
+Researchers and managers work on enquiries and only managers decide; everyone signed in may
+read the reference lists; other roles get 403 and an unauthenticated call 401.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from agencies.models import Role
+from enquiries import services
+from enquiries.models import Enquiry, Outcome, ReferrerType
+from enquiries.services import PersonDetails
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ["researcher", "manager", "practitioner", "analyst", "auditor", "administrator"]
+
+
+def _log(actor, name: str) -> Enquiry:
+    (enquiry,) = services.enquiry_intake(
+        actor=actor,
+        received_at=timezone.now() - timedelta(minutes=5),
+        referrer_name="PC Jones",
+        referrer_type=ReferrerType.objects.get(code="police"),
+        subjects=[PersonDetails(first_name=name, last_name="Smith")],
+        subject_type=Enquiry.SubjectType.CHILD,
+        concern="Domestic incident attended overnight.",
+        categories=["domestic_abuse"],
+        consent=Enquiry.Consent.NOT_SOUGHT,
+        consent_reason="Police notification.",
+    )
+    return enquiry
+
+
+@pytest.fixture
+def enquiries(make_user) -> dict[str, Enquiry]:
+    """An open enquiry, and one decided and waiting for feedback."""
+    manager = make_user(Role.MANAGER)
+    decided = services.enquiry_decide(
+        enquiry=_log(manager, "Bea"),
+        actor=manager,
+        outcome=Outcome.objects.get(code="nfa"),
+        rationale="No risk.",
+        expected_version=1,
+    )
+    return {"open": _log(manager, "Ann"), "decided": decided}
+
+
+def _on(name: str, which: str = "open"):
+    return lambda enquiries: reverse(f"api:enquiry-{name}", args=[enquiries[which].reference])
+
+
+INTAKE = {
+    "received_at": (timezone.now() - timedelta(hours=1)).isoformat(),
+    "referrer_name": "Ms Head",
+    "referrer_type": "school",
+    "subject_type": "child",
+    "subjects": [{"first_name": "Cal", "last_name": "Zed", "confirmed_new": True}],
+    "concern": "Hungry at school.",
+    "categories": ["neglect"],
+    "consent": "yes",
+}
+
+# name: (method, url, body or query, status when allowed)
+ENDPOINTS = {
+    "list": ("get", lambda _: reverse("api:enquiry-list"), None, 200),
+    "retrieve": ("get", _on("detail"), None, 200),
+    "create": ("post", lambda _: reverse("api:enquiry-list"), INTAKE, 201),
+    "rate": ("post", _on("rate"), {"rating": "red", "rationale": "x", "expected_version": 1}, 200),
+    "transition": (
+        "post",
+        _on("transition"),
+        {"to_state": "screening", "expected_version": 1},
+        200,
+    ),
+    "assign": ("post", _on("assign"), {"assignee": None, "expected_version": 1}, 200),
+    "escalate": ("post", _on("escalate"), {"reason": "Disclosure."}, 200),
+    "decide": (
+        "post",
+        _on("decide"),
+        {"outcome": "nfa", "rationale": "No risk.", "expected_version": 1},
+        200,
+    ),
+    "feedback": (
+        "post",
+        _on("feedback", "decided"),
+        {"method": "Email", "text": "No further action.", "expected_version": 2},
+        200,
+    ),
+    "people-matches": (
+        "get",
+        lambda _: reverse("api:person-match-list"),
+        {"first_name": "Ann", "last_name": "Smith"},
+        200,
+    ),
+    "referrer-types": ("get", lambda _: reverse("api:referrer-type-list"), None, 200),
+    "outcomes": ("get", lambda _: reverse("api:outcome-list"), None, 200),
+}
+
+TRIAGE_ENDPOINTS = set(ENDPOINTS) - {"referrer-types", "outcomes"}
+
+
+def expected_status(persona: str, endpoint: str) -> int:
+    allowed = ENDPOINTS[endpoint][3]
+    if persona == "anonymous":
+        return 401
+    if endpoint not in TRIAGE_ENDPOINTS:
+        return allowed
+    if endpoint == "decide":
+        return allowed if persona == "manager" else 403
+    return allowed if persona in ("researcher", "manager") else 403
+
+
+@pytest.mark.parametrize("endpoint", list(ENDPOINTS))
+@pytest.mark.parametrize("persona", [*PERSONAS, "anonymous"])
+def test_each_role_may_call_only_its_endpoints(make_user, enquiries, persona, endpoint):
+    client = APIClient()
+    if persona != "anonymous":
+        token = Token.objects.create(user=make_user(persona))
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    method, url, body, _ = ENDPOINTS[endpoint]
+
+    if method == "get":
+        response = client.get(url(enquiries), body)
+    else:
+        response = client.post(url(enquiries), body, format="json")
+
+    assert response.status_code == expected_status(persona, endpoint), response.json()
+
+
+def test_a_refused_role_changes_nothing(make_user, enquiries):
+    client = APIClient()
+    client.force_authenticate(make_user(Role.ANALYST))
+    open_enquiry = enquiries["open"]
+
+    client.post(
+        reverse("api:enquiry-rate", args=[open_enquiry.reference]),
+        {"rating": "red", "rationale": "x", "expected_version": 1},
+        format="json",
+    )
+
+    open_enquiry.refresh_from_db()
+    assert (open_enquiry.rating, open_enquiry.version) == ("none", 1)
+
+
+def test_a_deactivated_person_loses_access_with_their_token(make_user):
+    researcher = make_user(Role.RESEARCHER)
+    token = Token.objects.create(user=researcher)
+    researcher.is_active = False
+    researcher.save(update_fields=["is_active"])
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    response = client.get(reverse("api:enquiry-list"))
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "User inactive or deleted."}
