@@ -1,12 +1,25 @@
+import json
+import os
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from agencies.demo import seed_demo_hub
 from agencies.models import User
 from enquiries import services
+from enquiries.clock import clock_in_force
 from enquiries.demo import seed_demo_enquiries
-from enquiries.models import Enquiry, EnquiryEvent, Person, ReferrerType
+from enquiries.models import (
+    Enquiry,
+    EnquiryEvent,
+    EnquiryPerson,
+    FamilyEnquiry,
+    Person,
+    ReferrerType,
+)
 from enquiries.services import PersonDetails
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +86,162 @@ def test_a_real_enquiry_after_the_demo_gets_the_next_reference(hub):
         ).values_list("reference", flat=True)
     )
     assert numbers == list(range(1, len(numbers) + 1))
+
+
+def test_the_first_demo_of_an_empty_hub_already_has_repeat_subjects(hub):
+    seed_demo_enquiries(target=500)
+
+    enquiries_per_subject = Counter(Enquiry.objects.values_list("subject_id", flat=True))
+    repeats = sum(count - 1 for count in enquiries_per_subject.values())
+    assert 20 <= repeats <= 80  # about one in ten
+    # A repeat subject's earlier enquiry really is earlier: they came back.
+    person_id = enquiries_per_subject.most_common(1)[0][0]
+    first, *later = Enquiry.objects.filter(subject_id=person_id).order_by("received_at", "id")
+    assert first.family_id != later[0].family_id
+
+
+def test_every_enquiry_names_its_subject_once(hub):
+    seed_demo_enquiries(target=300)
+
+    links = EnquiryPerson.objects.values_list("enquiry_id", "person_id", "role")
+    assert sorted(links) == sorted(
+        (enquiry_id, subject_id, EnquiryPerson.Role.SUBJECT)
+        for enquiry_id, subject_id in Enquiry.objects.values_list("id", "subject_id")
+    )
+
+
+def test_rows_made_after_the_demo_get_ids_of_their_own(hub):
+    seed_demo_enquiries(target=100)
+    highest = {
+        model: model.objects.order_by("-id").values_list("id", flat=True).first()
+        for model in (FamilyEnquiry, Person, Enquiry, EnquiryPerson, EnquiryEvent)
+    }
+
+    (enquiry,) = services.enquiry_intake(
+        actor=User.objects.get(username="researcher"),
+        received_at=Enquiry.objects.order_by("-received_at").first().received_at,
+        referrer_name="GP",
+        referrer_type=ReferrerType.objects.get(code="gp"),
+        subjects=[PersonDetails(first_name="New", last_name="Child")],
+        subject_type=Enquiry.SubjectType.CHILD,
+        concern="Concern.",
+        categories=["neglect"],
+        consent=Enquiry.Consent.YES,
+    )
+
+    assert enquiry.id > highest[Enquiry]
+    assert enquiry.family_id > highest[FamilyEnquiry]
+    assert enquiry.subject_id > highest[Person]
+    assert enquiry.involvements.get().id > highest[EnquiryPerson]
+    assert enquiry.events.get().id > highest[EnquiryEvent]
+
+
+def test_the_demo_is_exact_against_the_clock_on_postgresql(hub):
+    seed_demo_enquiries(target=300)
+    seed_demo_enquiries(target=400)
+
+    assert demo_facts() == EXPECTED_FACTS
+
+
+def test_the_demo_is_the_same_on_sqlite(tmp_path):
+    # A fresh database, seeded by the command, run again to the same size, then topped up.
+    script = """
+import io, json
+import django
+from django.conf import settings
+django.setup()
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+from django.core.management import call_command
+from enquiries.demo import seed_demo_enquiries
+from tests.enquiries.test_demo import demo_facts
+call_command("migrate", verbosity=0)
+call_command("seed_demo", "--enquiries", "300", stdout=io.StringIO())
+created = [seed_demo_enquiries(target=300), seed_demo_enquiries(target=400)]
+print(json.dumps({"created": created, "facts": demo_facts()}))
+"""
+    root = Path(__file__).resolve().parents[2]
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "mash.settings",
+        "DEBUG": "true",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=environment,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report["created"] == [0, 100]
+    assert report["facts"] == EXPECTED_FACTS
+
+
+EXPECTED_FACTS = {
+    "enquiries": 400,
+    "ratings": ["amber", "green", "none", "red"],
+    "families_of_several": True,
+    "repeat_subjects": True,
+    "decided_on_time_and_late": [False, True],
+    "timing_mismatches": [],
+    "sla_mismatches": [],
+    "history_mismatches": [],
+    "new_rows_collide": False,
+}
+
+
+def demo_facts() -> dict:
+    """What must hold of the demo on any database; shared with the SQLite run above."""
+    clock = clock_in_force()
+    enquiries = list(Enquiry.objects.prefetch_related("events").order_by("id"))
+    timing_mismatches, sla_mismatches, history_mismatches = [], [], []
+    for enquiry in enquiries:
+        timing = clock.timing(rating=enquiry.rating, received_at=enquiry.received_at)
+        stored = (enquiry.deadline, enquiry.at_risk_from, enquiry.breached_from)
+        if stored != (timing.deadline, timing.at_risk_from, timing.breached_from):
+            timing_mismatches.append(enquiry.reference)
+        if enquiry.decided_at is not None:
+            sla = clock.sla(
+                rating=enquiry.rating,
+                received_at=enquiry.received_at,
+                now=enquiry.decided_at,
+                decided_at=enquiry.decided_at,
+            )
+            if (enquiry.elapsed_minutes, enquiry.decided_on_time) != (
+                sla.elapsed,
+                sla.remaining >= 0,
+            ):
+                sla_mismatches.append(enquiry.reference)
+        events = list(enquiry.events.all())
+        kinds = [event.kind for event in events]
+        if (
+            [event.version for event in events] != list(range(1, enquiry.version + 1))
+            or kinds[0] != EnquiryEvent.Kind.RECEIVED
+            or (EnquiryEvent.Kind.DECISION in kinds) != (enquiry.decided_at is not None)
+            or (EnquiryEvent.Kind.FEEDBACK in kinds) != (enquiry.state == Enquiry.State.CLOSED)
+        ):
+            history_mismatches.append(enquiry.reference)
+    try:
+        FamilyEnquiry.objects.create(reference="after-the-demo")
+        Person.objects.create(first_name="After", last_name="Demo")
+        collide = False
+    except Exception:  # noqa: BLE001 - any failure here is the fact being reported
+        collide = True
+    return {
+        "enquiries": len(enquiries),
+        "ratings": sorted({enquiry.rating for enquiry in enquiries}),
+        "families_of_several": max(Counter(e.family_id for e in enquiries).values()) > 1,
+        "repeat_subjects": len({e.subject_id for e in enquiries}) < len(enquiries),
+        "decided_on_time_and_late": sorted(
+            {e.decided_on_time for e in enquiries if e.decided_at is not None}
+        ),
+        "timing_mismatches": timing_mismatches,
+        "sla_mismatches": sla_mismatches,
+        "history_mismatches": history_mismatches,
+        "new_rows_collide": collide,
+    }
