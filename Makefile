@@ -49,11 +49,13 @@ migrations-check: setup
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 
 # Benchmarks print their figures and the ratio to their baseline (see docs/performance.md).
-# bench/queue.py drops and recreates its own PostgreSQL database, BENCH_DATABASE_URL.
+# bench/queue.py drops and recreates its own PostgreSQL database, BENCH_DATABASE_URL;
+# bench/firewall.py its own, BENCH_FIREWALL_DATABASE_URL.
 bench: setup
 	$(BIN)/python -m pip install --quiet businesstimedelta
 	$(BIN)/python bench/worktime.py
 	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/firewall.py
 
 clean:
 	rm -rf $(VENV) node_modules build var

@@ -48,6 +48,10 @@ class Agency(models.Model):
     is_active = models.BooleanField(
         default=True, help_text="Inactive agencies keep their history but receive no new work."
     )
+    asked_by_default = models.BooleanField(
+        default=True,
+        help_text="Part of the usual set asked for information about every enquiry.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

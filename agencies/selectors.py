@@ -1,6 +1,5 @@
 """Reads about agencies and people, shaped for the pages that show them."""
 
-from auditlog.models import LogEntry
 from django.contrib.auth.models import Group
 from django.db.models import Count, Prefetch, Q, QuerySet
 
@@ -49,10 +48,3 @@ def participation_counts() -> list[tuple[str, int]]:
 def agency_kind_counts() -> list[tuple[str, int]]:
     counts = _active_agencies_by("kind")
     return [(k.label, counts[k.value]) for k in Agency.Kind if k.value in counts]
-
-
-def change_log() -> QuerySet[LogEntry]:
-    """Recorded changes to audited models, newest first, with actor and model in the same row."""
-    return LogEntry.objects.select_related("actor", "actor__agency", "content_type").order_by(
-        "-timestamp", "-id"
-    )

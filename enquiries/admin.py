@@ -10,10 +10,12 @@ from .models import (
     HUB_CLOCK_ID,
     ClosureDay,
     HubClock,
+    Notification,
     OpeningHours,
     Outcome,
     RagAllowance,
     ReferrerType,
+    SlaEvent,
     opening_week,
 )
 from .tasks import recompute_open_deadlines
@@ -104,3 +106,32 @@ class OutcomeAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         # Past decisions keep their outcome: retire it instead.
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record the SLA scan writes: administrators may look, nobody may add, edit or delete."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(SlaEvent)
+class SlaEventAdmin(ReadOnlyAdmin):
+    list_display = ["enquiry", "kind", "rating", "occurred_at", "deadline", "recorded_at"]
+    list_filter = ["kind", "rating", "occurred_at"]
+    list_select_related = ["enquiry"]
+    search_fields = ["enquiry__reference"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["recipient", "enquiry", "kind", "created_at", "read_at"]
+    list_filter = ["kind", "created_at", ("read_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["recipient", "enquiry"]
+    search_fields = ["enquiry__reference", "recipient__username"]

@@ -1,26 +1,48 @@
 from datetime import date
 
 from django import forms
+from django.forms import BoundField
+from django.utils.functional import cached_property
 
 from agencies.models import User
 
 from .models import Enquiry, EnquiryPerson, Outcome, Person, Rag, ReferrerType
-from .selectors import QueueFilters, triage_staff
+from .selectors import QueueFilters, triage_staff, triage_staff_choices
 from .services import TRANSITIONS, PersonDetails
+
+
+class SelectOptions(BoundField):
+    """A select's options as (value, label, selected), worked out once for includes/select.html
+    rather than by template filters on every option."""
+
+    @cached_property
+    def options(self) -> list[tuple[str, str, bool]]:
+        chosen = str(self.value())
+        return [(str(value), label, str(value) == chosen) for value, label in self.field.choices]
 
 
 class QueueFilterForm(forms.Form):
     """The triage queue's filters, read from the query string."""
 
-    rating = forms.ChoiceField(label="RAG", choices=[("", "Any")] + Rag.choices, required=False)
+    rating = forms.ChoiceField(
+        label="RAG",
+        choices=[("", "Any")] + Rag.choices,
+        required=False,
+        bound_field_class=SelectOptions,
+    )
     state = forms.ChoiceField(
         label="State",
         choices=[("", "Any open")]
         + [(s.value, s.label) for s in Enquiry.State if s in Enquiry.OPEN_STATES],
         required=False,
+        bound_field_class=SelectOptions,
     )
-    assignee = forms.ModelChoiceField(
-        label="Assigned to", queryset=User.objects.none(), required=False, empty_label="Anyone"
+    assignee = forms.TypedChoiceField(
+        label="Assigned to",
+        coerce=int,
+        empty_value=None,
+        required=False,
+        bound_field_class=SelectOptions,
     )
     mine = forms.BooleanField(label="Only mine", required=False)
     at_risk = forms.BooleanField(label="At risk", required=False)
@@ -29,7 +51,7 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = triage_staff()
+        self.fields["assignee"].choices = [("", "Anyone"), *triage_staff_choices()]
 
     def filters(self) -> QueueFilters:
         if not self.is_valid():
@@ -38,7 +60,7 @@ class QueueFilterForm(forms.Form):
         return QueueFilters(
             rating=data["rating"],
             state=data["state"],
-            assignee_id=data["assignee"].pk if data["assignee"] else None,
+            assignee_id=data["assignee"],
             mine=data["mine"],
             at_risk=data["at_risk"],
             breached=data["breached"],

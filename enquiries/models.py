@@ -530,6 +530,10 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         AT_RISK = "at_risk", "At risk"
         BREACHED = "breached", "Breached"
+        INFORMATION_REQUEST = "information_request", "Information request"
+        CHASER = "chaser", "Information request overdue"
+        RELEASE_REQUEST = "release_request", "Release requested"
+        RELEASE_ANSWER = "release_answer", "Release answered"
 
     # Covered by both indexes below, which start with the recipient.
     recipient = models.ForeignKey(
@@ -548,7 +552,7 @@ class Notification(models.Model):
         db_index=False,  # covered by notification_once_per_event
         help_text="The SLA event this tells the recipient about, if any.",
     )
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
     message = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)

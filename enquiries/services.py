@@ -14,6 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from agencies.models import Role, User
+from sharing import firewall
+from sharing import services as sharing_services
 
 from .clock import clock_in_force
 from .exceptions import StaleEdit
@@ -292,7 +294,9 @@ def enquiry_rate(
             from_value=State.RECEIVED,
             to_value=State.SCREENING,
         )
-    return _save(enquiry, fields)
+    _save(enquiry, fields)
+    sharing_services.refresh_request_due_times([enquiry])
+    return enquiry
 
 
 @transaction.atomic
@@ -390,7 +394,9 @@ def enquiry_escalate(
             to_value=Rag.RED,
             rationale=reason,
         )
-    return _save(enquiry, ["rating", "rating_rationale", "escalated_at", *timing_fields])
+    _save(enquiry, ["rating", "rating_rationale", "escalated_at", *timing_fields])
+    sharing_services.refresh_request_due_times([enquiry])
+    return enquiry
 
 
 @transaction.atomic
@@ -463,6 +469,13 @@ def enquiry_record_feedback(
     _require_role(actor, *TRIAGE_ROLES)
     method = _require_text("method", method, "Say how the referrer was told (phone, email...).")
     text = _require_text("text", text, "Record what the referrer was told.")
+    if firewall.quotes_agency_information(enquiry, text):
+        raise ValidationError(
+            {
+                "text": "Feedback to the referrer gives the outcome and next steps only: it "
+                "may not repeat information agencies gave the hub."
+            }
+        )
     enquiry = _lock_for_edit(enquiry, expected_version)
     if enquiry.state != State.DECIDED:
         raise ValidationError("Feedback follows the decision: this enquiry is not decided.")
@@ -507,10 +520,14 @@ def enquiry_recompute_timings(*, batch_size: int = 1000) -> int:
                 setattr(enquiry, field, value)
             batch.append(enquiry)
         if len(batch) >= batch_size:
-            changed += len(batch)
-            Enquiry.objects.bulk_update(batch, TIMING_FIELDS)
+            changed += _store_timings(batch)
             batch = []
     if batch:
-        changed += len(batch)
-        Enquiry.objects.bulk_update(batch, TIMING_FIELDS)
+        changed += _store_timings(batch)
     return changed
+
+
+def _store_timings(batch: list[Enquiry]) -> int:
+    Enquiry.objects.bulk_update(batch, TIMING_FIELDS)
+    sharing_services.refresh_request_due_times(batch)
+    return len(batch)

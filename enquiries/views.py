@@ -15,6 +15,10 @@ from django.utils import timezone
 
 from agencies.decorators import role_required
 from agencies.models import Role
+from sharing import firewall
+from sharing import selectors as sharing_selectors
+from sharing import services as sharing_services
+from sharing.models import AccessLogEntry
 
 from . import services
 from .clock import clock_in_force
@@ -44,6 +48,7 @@ from .selectors import (
 )
 
 TRIAGE = (Role.RESEARCHER, Role.MANAGER)
+WORKING_ROLES = firewall.WORKING_ROLES
 
 
 def _add_service_errors(form: Form, error: ValidationError, *, fields_elsewhere=()) -> None:
@@ -133,13 +138,23 @@ def _find_matches(rows, *, today) -> bool:
     return found
 
 
-@role_required(*TRIAGE)
+@role_required(*WORKING_ROLES)
 def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    """The whole enquiry: for the hub, and for practitioners of the agencies asked about it.
+    Agency information on it comes through the firewall."""
     try:
         enquiry = enquiry_for_page(reference=reference)
     except Enquiry.DoesNotExist:
         raise Http404("No enquiry has that reference.") from None
+    if not firewall.can_see_enquiry(request.user, enquiry):
+        raise Http404("No enquiry has that reference.")
     sla = enquiry_sla(enquiry, clock=clock_in_force(), now=timezone.now())
+    information = sharing_selectors.enquiry_sharing(request.user, enquiry)
+    sharing_services.log_content_views(
+        user=request.user,
+        records=[record.shown for record in information.records],
+        channel=AccessLogEntry.Channel.PAGE,
+    )
     return render(
         request,
         "enquiries/detail.html",
@@ -153,6 +168,8 @@ def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "history": timeline(enquiry),
             "category_labels": [Enquiry.Concern(code).label for code in enquiry.categories],
             "siblings": [e for e in enquiry.family.enquiries.all() if e.pk != enquiry.pk],
+            "information": information,
+            "now": timezone.now(),
         },
     )
 

@@ -8,6 +8,7 @@ app_name = "api"
 
 urlpatterns = [
     path("v1/", include("enquiries.api.urls")),
+    path("v1/", include("sharing.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, not inline: no CSP exception.
     path(

@@ -184,6 +184,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 55},
     },
+    # Chasers go out at most once per request per chase interval (an hour by default), so
+    # every five minutes is prompt enough; a stale run is dropped like the scan's.
+    "chase-information-requests": {
+        "task": "sharing.tasks.chase_information_requests",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 270},
+    },
 }
 
 REST_FRAMEWORK = {
@@ -207,8 +214,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": f"{HUB_NAME} API",
     "DESCRIPTION": (
         "Enquiries at the hub's front door: list, read, log, rate, move, assign, escalate, "
-        "decide and record feedback, through the same rules as the pages. Sign in (session, "
-        "with the CSRF token on writes) or send `Authorization: Token <key>`."
+        "decide and record feedback; information requests to agencies, their records, and "
+        "the release or refusal of sensitive records behind the firewall; through the same "
+        "rules as the pages. Sign in (session, with the CSRF token on writes) or send "
+        "`Authorization: Token <key>`."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -223,6 +232,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "EnquiryStateEnum": "enquiries.models.Enquiry.State",
         "RatingEnum": "enquiries.models.Rag",
+        "InformationRequestStatusEnum": "sharing.models.InformationRequest.Status",
+        "InformationRequestActionEnum": "sharing.api.serializers.REQUEST_ACTIONS",
+        "InformationRecordActionEnum": "sharing.api.serializers.RECORD_ACTION_NAMES",
     },
 }
 

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -15,7 +15,12 @@ from agencies import selectors
 from agencies.decorators import role_required
 from agencies.models import Role
 from enquiries.forms import QueueFilterForm
-from enquiries.selectors import enquiry_queue, hub_clock_settings, queue_rows
+from enquiries.selectors import hub_clock_settings, queue_page
+from sharing import audit
+from sharing import selectors as sharing_selectors
+from sharing.forms import AuditFilterForm
+from sharing.models import AccessLogEntry
+from sharing.services import log_access
 
 from .navigation import homes_for
 
@@ -30,28 +35,40 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.RESEARCHER, Role.MANAGER)
 def triage_queue(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
     form = QueueFilterForm(request.GET or None)
-    enquiries = enquiry_queue(user=request.user, filters=form.filters(), now=now)
-    page = Paginator(enquiries, 50).get_page(request.GET.get("page"))
+    page, rows = queue_page(
+        user=request.user,
+        filters=form.filters(),
+        now=timezone.now(),
+        number=request.GET.get("page"),
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "home/triage_queue.html",
-        {
-            "form": form,
-            "page": page,
-            "rows": queue_rows(page.object_list, now=now),
-            "query": query.urlencode(),
-        },
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
     )
 
 
 @role_required(Role.PRACTITIONER)
 def agency_inbox(request: HttpRequest) -> HttpResponse:
-    colleagues = selectors.agency_colleagues(user=request.user)
-    return render(request, "home/agency_inbox.html", {"colleagues": colleagues})
+    """The practitioner's home: their agency's open requests soonest due first, its records
+    awaiting a release decision, and what it answered lately."""
+    page = Paginator(sharing_selectors.open_inbox(request.user), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "home/agency_inbox.html",
+        {
+            "page": page,
+            "now": timezone.now(),
+            "awaiting_release": sharing_selectors.awaiting_release_decision(request.user),
+            "answered": sharing_selectors.recently_answered(request.user),
+            "colleagues": selectors.agency_colleagues(user=request.user),
+        },
+    )
 
 
 @role_required(Role.MANAGER)
@@ -78,10 +95,65 @@ def reports_index(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _audit_page(request: HttpRequest, form: AuditFilterForm, *, status: int = 200) -> HttpResponse:
+    filters = form.filters()
+    log = form.shown_log
+    if filters is None:
+        entries = AccessLogEntry.objects.none()
+    elif log == audit.CHANGES:
+        entries = audit.change_log(filters)
+    else:
+        entries = audit.access_log(filters)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    tabs = []
+    for value, label in audit.LOGS:
+        # An action belongs to one log: switching logs keeps every other filter.
+        tab_query = query.copy()
+        tab_query.pop("action", None)
+        tab_query["log"] = value
+        tabs.append({"label": label, "query": tab_query.urlencode(), "current": value == log})
+    return render(
+        request,
+        "home/audit_log.html",
+        {
+            "form": form,
+            "log": log,
+            "filters": filters,
+            "tabs": tabs,
+            "page": page,
+            "rows": audit.change_rows(page.object_list) if log == audit.CHANGES else page,
+            "query": query.urlencode(),
+        },
+        status=status,
+    )
+
+
 @role_required(Role.AUDITOR)
 def audit_log(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.change_log(), 50).get_page(request.GET.get("page"))
-    return render(request, "home/audit_log.html", {"page": page})
+    return _audit_page(request, AuditFilterForm(request.GET or None))
+
+
+@role_required(Role.AUDITOR)
+def audit_export(request: HttpRequest) -> HttpResponse:
+    """The filtered log as CSV, streamed. The export is itself written to the access log."""
+    form = AuditFilterForm(request.GET)
+    filters = form.filters()
+    if filters is None:
+        return _audit_page(request, form, status=400)
+    log_access(
+        user=request.user,
+        action=AccessLogEntry.Action.EXPORT,
+        channel=AccessLogEntry.Channel.EXPORT,
+        enquiry=filters.enquiry,
+        reason=f"Audit export of {dict(audit.LOGS)[filters.log].lower()}: {filters.describe()}",
+    )
+    response = StreamingHttpResponse(
+        audit.csv_lines(filters), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{audit.export_filename(filters)}"'
+    return response
 
 
 @role_required(Role.ADMINISTRATOR)

@@ -234,10 +234,10 @@ def test_the_audit_log_runs_a_fixed_number_of_queries(
     _add_log_entries(entries, auditor)
     client.force_login(auditor)
 
-    # session, user + agency, groups, count, page of entries with actor, agency and type,
-    # unread notifications in the header
-    with django_assert_max_num_queries(6):
-        response = client.get(reverse("audit-log"))
+    # session, user + agency, groups, agencies for the filter, count, page of entries with
+    # actor, agency and type, unread notifications in the header
+    with django_assert_max_num_queries(7):
+        response = client.get(reverse("audit-log"), {"log": "changes"})
 
     assert response.status_code == 200
     assert f"Agency {entries - 1}" in response.content.decode()
@@ -268,8 +268,10 @@ def test_the_agency_inbox_runs_a_fixed_number_of_queries(
         make_user(Role.PRACTITIONER, agency=practitioner.agency)
     client.force_login(practitioner)
 
-    # session, user + agency, groups, colleagues, colleagues' groups, unread notifications
-    with django_assert_max_num_queries(6):
+    # session, user + agency, groups, open requests (count and page), records awaiting a
+    # release decision, requests answered lately, colleagues, colleagues' groups, unread
+    # notifications
+    with django_assert_max_num_queries(9):
         response = client.get(reverse("agency-inbox"))
 
     assert response.status_code == 200

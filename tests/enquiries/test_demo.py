@@ -3,9 +3,14 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from datetime import datetime
+from io import StringIO
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.management import call_command
+from django.utils import timezone
 
 from agencies.demo import seed_demo_hub
 from agencies.models import User
@@ -17,10 +22,13 @@ from enquiries.models import (
     EnquiryEvent,
     EnquiryPerson,
     FamilyEnquiry,
+    Notification,
     Person,
     ReferrerType,
+    SlaEvent,
 )
 from enquiries.services import PersonDetails
+from enquiries.sla_scan import ScanResult, record_sla_events
 
 pytestmark = pytest.mark.django_db
 
@@ -134,6 +142,31 @@ def test_rows_made_after_the_demo_get_ids_of_their_own(hub):
     assert enquiry.subject_id > highest[Person]
     assert enquiry.involvements.get().id > highest[EnquiryPerson]
     assert enquiry.events.get().id > highest[EnquiryEvent]
+
+
+def test_the_command_records_what_the_sla_scan_would_have_by_now(monkeypatch):
+    # given: a Wednesday afternoon, when some open demo enquiries are at risk and some breached
+    now = datetime(2026, 3, 25, 14, 0, tzinfo=ZoneInfo("Europe/London"))
+    monkeypatch.setattr(timezone, "now", lambda: now)
+
+    # when
+    call_command("seed_demo", "--enquiries", "1000", stdout=StringIO())
+
+    # then: every open enquiry past a threshold has its event (the breach alone once
+    # breached), each told to someone, and a scan a moment later finds nothing new
+    past_a_threshold = Enquiry.objects.filter(
+        state__in=Enquiry.OPEN_STATES, at_risk_from__lte=now
+    ).values_list("id", "breached_from")
+    expected = {
+        (enquiry_id, SlaEvent.Kind.BREACHED if breached_from <= now else SlaEvent.Kind.AT_RISK)
+        for enquiry_id, breached_from in past_a_threshold
+    }
+    recorded = set(SlaEvent.objects.values_list("enquiry_id", "kind"))
+    assert recorded == expected
+    assert {kind for _, kind in recorded} == {SlaEvent.Kind.AT_RISK, SlaEvent.Kind.BREACHED}
+    told = set(Notification.objects.exclude(sla_event=None).values_list("sla_event", flat=True))
+    assert told == set(SlaEvent.objects.values_list("id", flat=True))
+    assert record_sla_events() == ScanResult(at_risk=0, breached=0, notifications=0)
 
 
 def test_the_demo_is_exact_against_the_clock_on_postgresql(hub):

@@ -4,13 +4,15 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone
 
 from agencies.models import Role
 from enquiries import services
+from enquiries.clock import clock_in_force
 from enquiries.models import Enquiry, Outcome, ReferrerType
-from enquiries.selectors import QueueFilters, enquiry_queue
+from enquiries.selectors import QueueFilters, enquiry_queue, enquiry_sla, queue_rows, time_left
 from enquiries.services import PersonDetails
 
 pytestmark = pytest.mark.django_db
@@ -186,11 +188,120 @@ def test_the_queue_page_runs_a_fixed_number_of_queries(
         )
     client.force_login(researcher)
 
-    # session, user + agency, groups, count, the hub clock's version, page of enquiries with
-    # subject and assignee, assignee choices (Django counts them, then reads them), unread
+    # session, user + agency, groups, assignee choices, count, the hub clock's version, the
+    # page's enquiries with subject and assignee (its ids picked in a subquery), unread
     # notifications in the header
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         response = client.get(reverse("triage-queue"))
 
     assert response.status_code == 200
     assert enquiries[0].reference in response.content.decode()
+
+
+def test_each_row_says_what_the_models_and_the_date_filter_would(researcher, make_user):
+    # given: deadlines either side of the clocks going forward on Sunday 29 March 2026, a
+    # colleague known only by username, an escalation and nobody assigned
+    now = at("2026-03-30T12:00")
+    nameless = make_user(Role.RESEARCHER, first_name="", last_name="", username="duty-desk")
+    red, unrated = log(researcher, "Ann", "Bea", received_at=at("2026-03-27T13:00"))
+    rate(red, researcher, "red")
+    services.enquiry_assign(
+        enquiry=unrated, actor=researcher, assignee=nameless, expected_version=unrated.version
+    )
+    (escalated,) = log(researcher, "Cal", received_at=at("2026-03-30T10:00"))
+    services.enquiry_escalate(enquiry=escalated, actor=researcher, reason="Disclosure.")
+    enquiries = enquiry_queue(user=researcher, filters=QueueFilters(), now=now)
+
+    # when
+    rows = queue_rows(enquiries, now=now)
+
+    # then
+    clock = clock_in_force()
+    expected = []
+    for enquiry in enquiries.select_related("subject", "assignee"):
+        sla = enquiry_sla(enquiry, clock=clock, now=now)
+        expected.append(
+            {
+                "reference": enquiry.reference,
+                "url": enquiry.get_absolute_url(),
+                "escalated": enquiry.escalated_at is not None,
+                "subject": str(enquiry.subject),
+                "rating": enquiry.rating,
+                "rating_label": enquiry.get_rating_display(),
+                "state_label": enquiry.get_state_display(),
+                "assignee": str(enquiry.assignee) if enquiry.assignee else "",
+                "deadline": date_filter(timezone.localtime(enquiry.deadline), "D j M H:i"),
+                "time_left": time_left(sla),
+                "sla": sla,
+            }
+        )
+    assert [vars(row) for row in rows] == expected
+    assert [(row.reference, row.escalated, row.assignee, row.deadline) for row in rows] == [
+        (escalated.reference, True, "", "Mon 30 Mar 14:00"),
+        (red.reference, False, "", "Fri 27 Mar 17:00"),
+        (unrated.reference, False, "duty-desk", "Wed 1 Apr 13:00"),
+    ]
+
+
+def test_a_later_page_continues_the_queue_in_its_order(client, researcher):
+    enquiries = log(researcher, *[f"Child{i}" for i in range(55)])
+    for enquiry in enquiries[:3]:
+        rate(enquiry, researcher, "red")
+    order = queue(researcher, timezone.now())
+    client.force_login(researcher)
+
+    first = client.get(reverse("triage-queue")).context["rows"]
+    second = client.get(reverse("triage-queue"), {"page": 2}).context["rows"]
+
+    assert [row.reference for row in first + second] == order
+    assert len(second) == 5
+
+
+def test_the_filters_keep_what_was_chosen(client, researcher, make_user):
+    colleague = make_user(Role.MANAGER, first_name="Mo", last_name="Patel")
+    ann, bea = log(researcher, "Ann", "Bea")
+    services.enquiry_assign(
+        enquiry=bea, actor=researcher, assignee=colleague, expected_version=bea.version
+    )
+    client.force_login(researcher)
+
+    html = client.get(
+        reverse("triage-queue"), {"assignee": colleague.pk, "state": "received"}
+    ).content.decode()
+
+    assert f'<option value="{colleague.pk}" selected>Mo Patel</option>' in html
+    assert '<option value="received" selected>Received</option>' in html
+    assert '<option value="" selected>Any</option>' not in html
+    assert bea.reference in html
+    assert ann.reference not in html
+
+
+def test_an_assignee_who_cannot_triage_is_not_a_filter(client, researcher, make_user):
+    practitioner = make_user(Role.PRACTITIONER)
+    (ann,) = log(researcher, "Ann")
+    client.force_login(researcher)
+
+    html = client.get(reverse("triage-queue"), {"assignee": practitioner.pk}).content.decode()
+
+    # An invalid filter is ignored as a whole, as before, rather than showing nothing.
+    assert ann.reference in html
+    assert f'value="{practitioner.pk}"' not in html
+
+
+@pytest.mark.parametrize("children", [3, 60])
+def test_a_search_runs_as_many_queries_as_the_whole_queue_and_pages_alike(
+    client, researcher, django_assert_max_num_queries, children
+):
+    found = log(researcher, *[f"Child{i}" for i in range(children)], last_name="Kowalska")
+    log(researcher, "Other", last_name="Jones")
+    client.force_login(researcher)
+
+    # as the whole queue, the search's ids taking the place of the count
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("triage-queue"), {"q": "kowalska"})
+    second = client.get(reverse("triage-queue"), {"q": "kowalska", "page": 2})
+
+    rows = response.context["rows"] + (second.context["rows"] if children > 50 else [])
+    assert [row.reference for row in rows] == queue(researcher, timezone.now(), search="kowalska")
+    assert {row.reference for row in rows} == {enquiry.reference for enquiry in found}
+    assert response.context["page"].paginator.count == children

@@ -4,6 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from agencies.demo import seed_demo_hub
 from enquiries.demo import seed_demo_enquiries
+from enquiries.sla_scan import record_sla_events
+from sharing.demo import seed_demo_sharing
 
 
 class Command(BaseCommand):
@@ -32,6 +34,20 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo enquiries: {created} created in {time.monotonic() - started:.1f} s "
                 f"(the hub now holds at least {enquiries})."
+            )
+            started = time.monotonic()
+            shared = seed_demo_sharing()
+            self.stdout.write(
+                f"Demo information sharing: {shared.requests} requests and {shared.records} "
+                f"records on {shared.enquiries} enquiries in {time.monotonic() - started:.1f} s."
+            )
+            # What the per-minute scan would have recorded by now, so the notifications
+            # page has something in it without a Celery worker.
+            started = time.monotonic()
+            scan = record_sla_events()
+            self.stdout.write(
+                f"SLA scan: {scan.at_risk} at risk, {scan.breached} breached, "
+                f"{scan.notifications} notifications in {time.monotonic() - started:.1f} s."
             )
         self.stdout.write("")
         self.stdout.write("Demo logins (username / password / agency / roles):")

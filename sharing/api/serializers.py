@@ -1,0 +1,353 @@
+"""The sharing API's shapes. Input serializers check the shape of a request; the services and
+the firewall decide. Output serializers read what the views fetched, with no queries: a record
+is a `firewall.ShownRecord`, whose hidden content never left the database."""
+
+from django.db.models import Q
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from agencies.models import Agency, User
+from enquiries.api.serializers import PersonSerializer, UserSerializer
+from enquiries.models import Enquiry, Person
+
+from .. import firewall, services
+from ..firewall import Action, ShownRecord
+from ..models import InformationRequest, LawfulBasis, ReleaseStatus, Sensitivity
+
+# What a person may do, by the name the API gives it (each is an action's URL).
+RECORD_ACTIONS = {
+    "request_release": Action.REQUEST_RELEASE,
+    "release": Action.RELEASE,
+    "refuse": Action.REFUSE,
+}
+RECORD_ACTION_NAMES = tuple(RECORD_ACTIONS)
+REQUEST_ACTIONS = ("add_record", "answer", "nothing_held")
+
+# Output
+
+
+class AgencySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class InformationRequestSerializer(serializers.Serializer):
+    """A request as every list shows it. The view annotates `has_records` and passes the user
+    in the context as `user`."""
+
+    id = serializers.IntegerField()
+    enquiry = serializers.CharField(source="enquiry.reference", help_text="Its reference.")
+    agency = AgencySerializer()
+    question = serializers.CharField()
+    people = PersonSerializer(source="people.all", many=True)
+    status = serializers.ChoiceField(choices=InformationRequest.Status.choices)
+    requested_at = serializers.DateTimeField()
+    requested_by = UserSerializer()
+    due_at = serializers.DateTimeField()
+    answered_at = serializers.DateTimeField(allow_null=True)
+    answered_by = UserSerializer(allow_null=True)
+    response_minutes = serializers.IntegerField(
+        allow_null=True, help_text="Working minutes from the request to the agency's answer."
+    )
+    chase_count = serializers.IntegerField()
+    last_chased_at = serializers.DateTimeField(allow_null=True)
+    version = serializers.IntegerField(
+        help_text="Send it back as `expected_version` when you answer."
+    )
+    actions = serializers.SerializerMethodField()
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=REQUEST_ACTIONS))
+    )
+    def get_actions(self, request: InformationRequest) -> list[str]:
+        if firewall.answer_refusal(self.context["user"], request) is not None:
+            return []
+        return ["add_record", "answer" if request.has_records else "nothing_held"]
+
+
+class RecordAgencySerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="agency_id")
+    name = serializers.CharField(source="agency_name")
+
+
+class RecordPersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="person_id")
+    name = serializers.CharField(source="person_name")
+
+
+class RecordContentSerializer(serializers.Serializer):
+    summary = serializers.CharField()
+    detail = serializers.CharField()
+    source_system = serializers.CharField()
+    conditions = serializers.CharField(
+        help_text="The owning agency's conditions on how the hub may use a released record."
+    )
+
+
+class InformationRecordSerializer(serializers.Serializer):
+    """A record as the firewall shows it to the user (in the context as `user`): its content,
+    or, where the owning agency has not released it, a signpost and `content` null."""
+
+    id = serializers.IntegerField(source="pk")
+    enquiry = serializers.CharField(source="enquiry_reference", help_text="Its reference.")
+    request = serializers.IntegerField(source="request_id")
+    agency = RecordAgencySerializer(source="*")
+    person = RecordPersonSerializer(source="*")
+    information_date = serializers.DateField()
+    recorded_at = serializers.DateTimeField()
+    sensitivity = serializers.ChoiceField(choices=Sensitivity.choices)
+    release_status = serializers.ChoiceField(choices=ReleaseStatus.choices)
+    content = serializers.SerializerMethodField()
+    signpost = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField()
+
+    @extend_schema_field(RecordContentSerializer(allow_null=True))
+    def get_content(self, record: ShownRecord) -> dict | None:
+        return None if record.is_signpost else RecordContentSerializer(record).data
+
+    @extend_schema_field(
+        serializers.CharField(
+            allow_null=True,
+            help_text="Who holds what and how to ask for it, when the content is not yours "
+            "to read.",
+        )
+    )
+    def get_signpost(self, record: ShownRecord) -> str | None:
+        return record.signpost if record.is_signpost else None
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=RECORD_ACTION_NAMES))
+    )
+    def get_actions(self, record: ShownRecord) -> list[str]:
+        user = self.context["user"]
+        return [
+            name for name, action in RECORD_ACTIONS.items() if firewall.can(user, action, record)
+        ]
+
+
+# Input
+
+
+def _agency_filter(value: str) -> str | int:
+    if value == "mine":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise serializers.ValidationError("Give an agency's id, or “mine”.") from None
+
+
+class RequestFilterSerializer(serializers.Serializer):
+    """The request list's filters, from the query string."""
+
+    enquiry = serializers.CharField(required=False, max_length=32, help_text="A reference.")
+    status = serializers.ChoiceField(choices=InformationRequest.Status.choices, required=False)
+    agency = serializers.CharField(
+        required=False,
+        max_length=12,
+        help_text="An agency's id, or `mine` for your own agency's (a practitioner's inbox).",
+    )
+    open = serializers.BooleanField(required=False, help_text="Only those not yet answered.")
+
+    def validate_agency(self, value: str) -> str | int:
+        return _agency_filter(value)
+
+    def filter(self, requests, *, user: User):
+        data = self.validated_data
+        if "enquiry" in data:
+            requests = requests.filter(enquiry__reference=data["enquiry"])
+        if "status" in data:
+            requests = requests.filter(status=data["status"])
+        if "agency" in data:
+            mine = data["agency"] == "mine"
+            requests = requests.filter(agency_id=user.agency_id if mine else data["agency"])
+        if data.get("open"):
+            requests = requests.filter(status__in=InformationRequest.OPEN_STATUSES)
+        return requests
+
+
+class RecordFilterSerializer(serializers.Serializer):
+    """The record list's filters, from the query string."""
+
+    enquiry = serializers.CharField(required=False, max_length=32, help_text="A reference.")
+    agency = serializers.CharField(
+        required=False, max_length=12, help_text="The owning agency's id, or `mine`."
+    )
+    request = serializers.IntegerField(required=False, min_value=1, help_text="A request's id.")
+    release_status = serializers.ChoiceField(choices=ReleaseStatus.choices, required=False)
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Words in the summary or detail, among the records whose content you may "
+        "read: a signposted record is never a hit.",
+    )
+
+    def validate_agency(self, value: str) -> str | int:
+        return _agency_filter(value)
+
+    def filter(self, records, *, user: User):
+        data = self.validated_data
+        if "enquiry" in data:
+            records = records.filter(enquiry__reference=data["enquiry"])
+        if "agency" in data:
+            mine = data["agency"] == "mine"
+            records = records.filter(agency_id=user.agency_id if mine else data["agency"])
+        if "request" in data:
+            records = records.filter(request_id=data["request"])
+        if "release_status" in data:
+            records = records.filter(release_status=data["release_status"])
+        words = data.get("q", "").strip()
+        if words:
+            records = records.filter(content_visible=True).filter(
+                Q(summary__icontains=words) | Q(detail__icontains=words)
+            )
+        return records
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "array", "items": {"type": "integer"}},
+            {"type": "string", "enum": ["usual"]},
+        ],
+        "description": "Agency ids, or `usual` for the hub's usual set.",
+    }
+)
+class AgenciesField(serializers.Field):
+    """Agency ids, or "usual" for the agencies the hub asks about every enquiry."""
+
+    default_error_messages = {
+        "invalid": "Give a list of agency ids, or “usual”.",
+        "does_not_exist": "There is no agency with the id {pk}.",
+    }
+
+    def to_internal_value(self, data) -> list[Agency]:
+        if data == "usual":
+            return list(services.usual_agencies())
+        if not isinstance(data, list) or not all(
+            isinstance(pk, int) and not isinstance(pk, bool) for pk in data
+        ):
+            self.fail("invalid")
+        agencies = Agency.objects.in_bulk(data)
+        for pk in data:
+            if pk not in agencies:
+                self.fail("does_not_exist", pk=pk)
+        return [agencies[pk] for pk in dict.fromkeys(data)]
+
+    def to_representation(self, value):
+        return [agency.pk for agency in value]
+
+
+class SendRequestsSerializer(serializers.Serializer):
+    """Ask agencies what they hold about the people in an enquiry."""
+
+    enquiry = serializers.SlugRelatedField(
+        slug_field="reference",
+        queryset=Enquiry.objects.none(),
+        help_text="The enquiry's reference.",
+        error_messages={"does_not_exist": "No enquiry has the reference {value}."},
+    )
+    agencies = AgenciesField(help_text="Agencies already asked about the enquiry are skipped.")
+    question = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Leave out for the hub's standard question.",
+    )
+    people = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        default=list,
+        help_text="Ids of people named in the enquiry; leave out for all of them.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "user" in self.context:
+            self.fields["enquiry"].queryset = firewall.visible_enquiries(self.context["user"])
+
+    def validate_people(self, ids: list[int]) -> list[Person]:
+        people = Person.objects.in_bulk(ids)
+        missing = [str(pk) for pk in ids if pk not in people]
+        if missing:
+            raise serializers.ValidationError(f"Nobody has the id {', '.join(missing)}.")
+        return [people[pk] for pk in dict.fromkeys(ids)]
+
+
+class RecordInputSerializer(serializers.Serializer):
+    """What the agency holds about one person in the enquiry. The service checks each field
+    and says what is missing, so blanks reach it."""
+
+    person = serializers.PrimaryKeyRelatedField(
+        queryset=Person.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The id of someone named in the enquiry.",
+        error_messages={"does_not_exist": "Choose someone named in this enquiry."},
+    )
+    summary = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    detail = serializers.CharField(required=False, allow_blank=True, default="")
+    source_system = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Which of your agency's systems it comes from.",
+    )
+    information_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When your agency recorded the information.",
+    )
+    sensitivity = serializers.ChoiceField(
+        choices=Sensitivity.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Sensitive content stays with your agency until one of its practitioners "
+        "releases it.",
+    )
+
+
+class AnswerSerializer(serializers.Serializer):
+    expected_version = serializers.IntegerField(
+        min_value=1,
+        help_text=(
+            "The request's `version` when you read it. If it has changed since, nothing is "
+            "saved and the answer is 409."
+        ),
+    )
+
+
+def _reason(help_text: str) -> serializers.CharField:
+    return serializers.CharField(required=False, allow_blank=True, default="", help_text=help_text)
+
+
+class ReleaseRequestSerializer(serializers.Serializer):
+    reason = _reason("Why the hub needs this information.")
+
+
+class ReleaseSerializer(serializers.Serializer):
+    reason = _reason("Why releasing this is necessary and proportionate.")
+    necessary_and_proportionate = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="True: you are satisfied that releasing it is necessary and proportionate, "
+        "and that you have the authority to share.",
+    )
+    lawful_basis = serializers.ChoiceField(
+        choices=LawfulBasis.choices, required=False, allow_blank=True, default=""
+    )
+    conditions = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="How the hub may use it; shown with the content from now on.",
+    )
+
+
+class RefuseSerializer(serializers.Serializer):
+    reason = _reason("Why your agency will not release this.")

@@ -1,0 +1,397 @@
+"""What auditors read: the access log (who looked at or decided on agency information) and the
+change log (django-auditlog's record of every change to case data), filtered in the database,
+and both as CSV.
+
+Auditors may not read agency information (domain.md section 5), so neither log carries it: the
+access log's queries never load a record's content columns, and the change log withholds the
+values of content fields even if a model were registered with auditlog without excluding them.
+"""
+
+import csv
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from auditlog.models import LogEntry
+from django.db import models
+from django.db.models import Q, QuerySet, Value
+from django.utils import timezone
+
+from agencies.models import Agency
+from enquiries.models import Enquiry, EnquiryPerson
+
+from .firewall import CONTENT_FIELDS
+from .models import (
+    AccessLogEntry,
+    InformationRecord,
+    InformationRequest,
+    ReleaseDecision,
+    ReleaseRequest,
+)
+
+ACCESS = "access"
+CHANGES = "changes"
+LOGS = [(ACCESS, "Access to agency information"), (CHANGES, "Changes to records")]
+
+CHANGE_ACTIONS = {
+    "create": LogEntry.Action.CREATE,
+    "update": LogEntry.Action.UPDATE,
+    "delete": LogEntry.Action.DELETE,
+}
+CHANGE_ACTION_CHOICES = [("create", "Created"), ("update", "Changed"), ("delete", "Deleted")]
+ACTION_CHOICES = [
+    ("Access to agency information", AccessLogEntry.Action.choices),
+    ("Changes to records", CHANGE_ACTION_CHOICES),
+]
+CHANGE_ACTION_LABELS = {CHANGE_ACTIONS[value]: label for value, label in CHANGE_ACTION_CHOICES} | {
+    LogEntry.Action.ACCESS: "Accessed"
+}
+
+WITHHELD = "(not shown: agency information)"
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """What the auditor narrowed the logs to; every field optional. Dates are the hub's local
+    days, both ends included."""
+
+    log: str = ACCESS
+    user: str = ""
+    agency: Agency | None = None
+    record_id: int | None = None
+    enquiry: Enquiry | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    action: str = ""
+
+    @property
+    def narrowed(self) -> bool:
+        return self != AuditFilters(log=self.log)
+
+    def describe(self) -> str:
+        """In words, for the access log entry that records an export."""
+        parts = [
+            f"user “{self.user}”" if self.user else "",
+            f"agency {self.agency.name}" if self.agency else "",
+            f"record {self.record_id}" if self.record_id else "",
+            f"enquiry {self.enquiry.reference}" if self.enquiry else "",
+            f"from {self.date_from.isoformat()}" if self.date_from else "",
+            f"to {self.date_to.isoformat()}" if self.date_to else "",
+            f"action {action_label(self.action)}" if self.action else "",
+        ]
+        return "; ".join(part for part in parts if part) or "no filters"
+
+
+def action_label(value: str) -> str:
+    labels = dict(AccessLogEntry.Action.choices) | dict(CHANGE_ACTION_CHOICES)
+    return labels.get(value, value)
+
+
+def _person_matches(prefix: str, text: str) -> Q:
+    """Every word of `text` in the username, first or last name."""
+    match = Q()
+    for word in text.split():
+        match &= (
+            Q(**{f"{prefix}username__icontains": word})
+            | Q(**{f"{prefix}first_name__icontains": word})
+            | Q(**{f"{prefix}last_name__icontains": word})
+        )
+    return match
+
+
+def _local_day_starts(filters: AuditFilters) -> tuple[datetime | None, datetime | None]:
+    """The first instant of `date_from` and of the day after `date_to`, in the hub's zone."""
+
+    def start(day: date) -> datetime:
+        return timezone.make_aware(datetime.combine(day, time.min))
+
+    return (
+        start(filters.date_from) if filters.date_from else None,
+        start(filters.date_to + timedelta(days=1)) if filters.date_to else None,
+    )
+
+
+# The access log.
+
+
+def access_log(filters: AuditFilters) -> QuerySet[AccessLogEntry]:
+    """Access log entries, newest first, with who, their agency, the record's owner and the
+    enquiry in the same row; a record's content columns are never read."""
+    entries = AccessLogEntry.objects.select_related(
+        "user", "agency", "record", "record__agency", "enquiry"
+    ).only(
+        "at",
+        "user",
+        "agency",
+        "record",
+        "enquiry",
+        "record__agency",
+        "action",
+        "channel",
+        "reason",
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "agency__name",
+        "record__agency__name",
+        "enquiry__reference",
+    )
+    if filters.user:
+        entries = entries.filter(_person_matches("user__", filters.user))
+    if filters.agency:
+        entries = entries.filter(agency=filters.agency)
+    if filters.record_id:
+        entries = entries.filter(record_id=filters.record_id)
+    if filters.enquiry:
+        entries = entries.filter(enquiry=filters.enquiry)
+    start, end = _local_day_starts(filters)
+    if start:
+        entries = entries.filter(at__gte=start)
+    if end:
+        entries = entries.filter(at__lt=end)
+    if filters.action:
+        entries = entries.filter(action=filters.action)
+    return entries.order_by("-at", "-id")
+
+
+# The change log.
+
+
+def _about(objects: list[tuple[type[models.Model], QuerySet]]) -> Q:
+    """Entries about the objects each queryset finds. The keys are read first, in one query,
+    so the log is searched through its `object_pk` index rather than scanned; the model is
+    matched through the content type join the page selects anyway."""
+    found = objects[0][1].values_list(Value(0), "pk")
+    found = found.union(
+        *(queryset.values_list(Value(n), "pk") for n, (_, queryset) in enumerate(objects) if n),
+        all=True,
+    )
+    keys: dict[int, list[str]] = {}
+    for n, pk in found:
+        keys.setdefault(n, []).append(str(pk))
+    if not keys:
+        return Q(pk__in=[])
+    about = Q()
+    for n, pks in keys.items():
+        meta = objects[n][0]._meta
+        about |= Q(
+            content_type__app_label=meta.app_label,
+            content_type__model=meta.model_name,
+            object_pk__in=pks,
+        )
+    return Q(object_pk__in=[pk for pks in keys.values() for pk in pks]) & about
+
+
+def _changes_about_enquiry(enquiry: Enquiry) -> Q:
+    """Changes to the enquiry itself, the people named in it, the information requests sent
+    for it, their records, and the release requests and decisions on those records."""
+    return _about(
+        [
+            (Enquiry, Enquiry.objects.filter(pk=enquiry.pk)),
+            (EnquiryPerson, EnquiryPerson.objects.filter(enquiry=enquiry)),
+            (InformationRequest, InformationRequest.objects.filter(enquiry=enquiry)),
+            (InformationRecord, InformationRecord.objects.filter(enquiry=enquiry)),
+            (ReleaseRequest, ReleaseRequest.objects.filter(record__enquiry=enquiry)),
+            (ReleaseDecision, ReleaseDecision.objects.filter(record__enquiry=enquiry)),
+        ]
+    )
+
+
+def _changes_about_record(record_id: int) -> Q:
+    """Changes to the record (its content withheld), and to release requests and decisions on
+    it. A record that no longer exists is still found by its number."""
+    record = Q(
+        content_type__app_label=InformationRecord._meta.app_label,
+        content_type__model=InformationRecord._meta.model_name,
+        object_pk=str(record_id),
+    )
+    return record | _about(
+        [
+            (ReleaseRequest, ReleaseRequest.objects.filter(record_id=record_id)),
+            (ReleaseDecision, ReleaseDecision.objects.filter(record_id=record_id)),
+        ]
+    )
+
+
+def change_log(filters: AuditFilters) -> QuerySet[LogEntry]:
+    """Recorded changes to audited models, newest first, with the actor, their agency and the
+    model in the same row."""
+    entries = LogEntry.objects.select_related("actor", "actor__agency", "content_type").defer(
+        "serialized_data", "additional_data"
+    )
+    if filters.user:
+        entries = entries.filter(_person_matches("actor__", filters.user))
+    if filters.agency:
+        entries = entries.filter(actor__agency=filters.agency)
+    if filters.record_id:
+        entries = entries.filter(_changes_about_record(filters.record_id))
+    if filters.enquiry:
+        entries = entries.filter(_changes_about_enquiry(filters.enquiry))
+    start, end = _local_day_starts(filters)
+    if start:
+        entries = entries.filter(timestamp__gte=start)
+    if end:
+        entries = entries.filter(timestamp__lt=end)
+    if filters.action:
+        entries = entries.filter(action=CHANGE_ACTIONS[filters.action])
+    return entries.order_by("-timestamp", "-id")
+
+
+def _withheld_fields(entry: LogEntry) -> frozenset[str]:
+    """Agency information never shows in the change log, whatever auditlog was told."""
+    if entry.content_type.app_label == InformationRecord._meta.app_label:
+        return frozenset(CONTENT_FIELDS)
+    return frozenset()
+
+
+def _model_fields(entry: LogEntry) -> dict:
+    """The model's fields by name, from the app registry (no query); empty if it is gone."""
+    model = entry.content_type.model_class()
+    return {field.name: field for field in model._meta.get_fields()} if model else {}
+
+
+def _value(field, value) -> str:
+    """A stored value as people read it: choice labels, local times to the minute."""
+    if value in (None, "", "None"):
+        return "–"
+    if isinstance(field, models.DateTimeField):
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+        if timezone.is_naive(moment):
+            # auditlog stores times naive, in UTC.
+            moment = timezone.make_aware(moment, UTC)
+        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+    if field is not None and field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
+
+
+def changes_text(entry: LogEntry) -> str:
+    """What changed, as `field: old → new` (or `field: new` when created), content withheld."""
+    withheld = _withheld_fields(entry)
+    fields = _model_fields(entry)
+    parts = []
+    for name, change in (entry.changes or {}).items():
+        field = fields.get(name)
+        if field is not None and field.auto_created and not field.concrete:
+            continue  # auditlog lists reverse relations on create; they hold nothing.
+        label = name.replace("_", " ")
+        if name in withheld:
+            parts.append(f"{label}: {WITHHELD}")
+        elif isinstance(change, dict):
+            objects = ", ".join(str(item) for item in change.get("objects", []))
+            parts.append(f"{label}: {change.get('operation', 'changed')} {objects}".strip())
+        elif entry.action == LogEntry.Action.CREATE:
+            parts.append(f"{label}: {_value(field, change[1])}")
+        elif entry.action == LogEntry.Action.DELETE:
+            parts.append(f"{label}: {_value(field, change[0])}")
+        else:
+            parts.append(f"{label}: {_value(field, change[0])} → {_value(field, change[1])}")
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    entry: LogEntry
+    changes: str
+
+    @property
+    def action(self) -> str:
+        return CHANGE_ACTION_LABELS.get(self.entry.action, str(self.entry.action))
+
+
+def change_rows(entries: Iterable[LogEntry]) -> list[ChangeRow]:
+    return [ChangeRow(entry, changes_text(entry)) for entry in entries]
+
+
+# CSV.
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+ACCESS_COLUMNS = [
+    "when",
+    "user",
+    "username",
+    "agency",
+    "action",
+    "channel",
+    "record",
+    "record's agency",
+    "enquiry",
+    "reason",
+]
+CHANGE_COLUMNS = ["when", "user", "username", "agency", "action", "what", "object", "changes"]
+
+
+def spreadsheet_safe(value) -> str:
+    """A spreadsheet runs a cell that starts like a formula; a leading quote makes it text."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def local_minute(moment: datetime) -> str:
+    return timezone.localtime(moment).isoformat(timespec="minutes")
+
+
+def _person(user) -> tuple[str, str]:
+    if user is None:
+        return "System", ""
+    return str(user), user.username
+
+
+def _access_row(entry: AccessLogEntry) -> list:
+    name, username = _person(entry.user)
+    return [
+        local_minute(entry.at),
+        name,
+        username,
+        entry.agency.name,
+        entry.get_action_display(),
+        entry.get_channel_display(),
+        entry.record_id or "",
+        entry.record.agency.name if entry.record_id else "",
+        entry.enquiry.reference if entry.enquiry_id else "",
+        entry.reason,
+    ]
+
+
+def _change_row(entry: LogEntry) -> list:
+    name, username = _person(entry.actor)
+    return [
+        local_minute(entry.timestamp),
+        name,
+        username,
+        entry.actor.agency.name if entry.actor else "",
+        CHANGE_ACTION_LABELS.get(entry.action, entry.action),
+        entry.content_type.name,
+        entry.object_repr,
+        changes_text(entry),
+    ]
+
+
+class _Line:
+    """A file-like for csv.writer that hands back each line instead of storing it."""
+
+    def write(self, line: str) -> str:
+        return line
+
+
+def csv_lines(filters: AuditFilters, *, chunk_size: int = 2000) -> Iterator[str]:
+    """The filtered log as CSV lines, read from the database a chunk at a time, so memory
+    stays flat however long the log."""
+    writer = csv.writer(_Line())
+    if filters.log == CHANGES:
+        columns, entries, row = CHANGE_COLUMNS, change_log(filters), _change_row
+    else:
+        columns, entries, row = ACCESS_COLUMNS, access_log(filters), _access_row
+    yield writer.writerow(columns)
+    for entry in entries.iterator(chunk_size=chunk_size):
+        yield writer.writerow([spreadsheet_safe(cell) for cell in row(entry)])
+
+
+def export_filename(filters: AuditFilters) -> str:
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return f"audit-{'changes' if filters.log == CHANGES else 'access'}-{stamp}.csv"

@@ -1,0 +1,918 @@
+"""Realistic information sharing for the demo hub: requests, answers, records and releases.
+
+The most recent open enquiries (up to `OPEN_ENQUIRIES`) get requests still being worked on,
+some of them overdue and chased; a sample of decided enquiries spread over the months gets
+answered ones, so reports have each agency's turnaround. Each agency answers in its own voice
+(police incidents, A&E attendances, school attendance...), about a quarter of the records are
+sensitive, and some of those are waiting for a release decision, released with conditions or
+refused. The newest open enquiry is a showcase: the demo police officer has a sensitive record
+waiting for their decision and the demo researcher sees another agency's signpost.
+
+Rows are built as plain values with the pure clock and written through `mash.bulk`, like the
+demo enquiries, so this adds about a second to `seed_demo`. Enquiries that already have
+requests are left alone, so running it again adds nothing.
+"""
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cache, partial
+from math import ceil
+from string import Formatter
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group, Permission
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef, Subquery
+from django.db.models.functions import Mod
+from django.utils import timezone
+from django.utils.text import slugify
+
+from agencies.demo import DEMO_USERS
+from agencies.models import Agency, Role, User
+from enquiries.clock import ClockInForce, clock_in_force
+from enquiries.models import Enquiry
+from enquiries.worktime import add_working_minutes, working_minutes_between
+from mash.bulk import insert_rows, refresh_statistics, reserve_ids
+
+from .firewall import VIEW_CONTENT, WORKING_ROLES
+from .models import (
+    AccessLogEntry,
+    Chaser,
+    InformationRecord,
+    InformationRequest,
+    LawfulBasis,
+    RecordGroupObjectPermission,
+    ReleaseDecision,
+    ReleaseRequest,
+    ReleaseStatus,
+    Sensitivity,
+    SharingPolicy,
+)
+from .services import DEFAULT_QUESTION, usual_agencies
+
+OPEN_ENQUIRIES = 300
+DECIDED_SAMPLE = 1500
+MAX_CHASERS = 3
+
+Kind = Agency.Kind
+Status = InformationRequest.Status
+Row = dict[str, Any]
+
+# How likely each kind of agency is to be asked about a child, and more so for some concerns.
+ASKED = {
+    Kind.POLICE: 1.0,
+    Kind.EDUCATION: 0.95,
+    Kind.CHILDRENS_SOCIAL_CARE: 0.9,
+    Kind.HEALTH: 0.5,
+    Kind.HOUSING: 0.25,
+    Kind.PROBATION: 0.2,
+    Kind.YOUTH_OFFENDING: 0.15,
+    Kind.DOMESTIC_ABUSE: 0.15,
+    Kind.SUBSTANCE_MISUSE: 0.1,
+    Kind.ADULT_SOCIAL_CARE: 0.1,
+    Kind.AMBULANCE: 0.05,
+    Kind.FIRE: 0.03,
+}
+ASKED_FOR_CONCERN = {
+    "domestic_abuse": {Kind.DOMESTIC_ABUSE: 0.9, Kind.PROBATION: 0.6},
+    "substance_misuse": {Kind.SUBSTANCE_MISUSE: 0.9, Kind.AMBULANCE: 0.3},
+    "mental_health": {Kind.HEALTH: 0.8, Kind.ADULT_SOCIAL_CARE: 0.5},
+    "missing": {Kind.YOUTH_OFFENDING: 0.6},
+    "cse": {Kind.YOUTH_OFFENDING: 0.6},
+    "neglect": {Kind.HOUSING: 0.6, Kind.FIRE: 0.1},
+}
+# Typical working minutes from request to answer, and the share answering "nothing held".
+RESPONSE_MINUTES = {Kind.POLICE: 120, Kind.CHILDRENS_SOCIAL_CARE: 90, Kind.EDUCATION: 200}
+SLOW_RESPONSE_MINUTES = 360
+NOTHING_HELD = {
+    Kind.POLICE: 0.35,
+    Kind.HEALTH: 0.3,
+    Kind.EDUCATION: 0.15,
+    Kind.CHILDRENS_SOCIAL_CARE: 0.4,
+}
+USUALLY_NOTHING_HELD = 0.7
+
+# (summary, detail, chance the agency marks it sensitive), per kind of agency. Health agencies
+# differ enough to be told apart by name.
+Template = tuple[str, str, float]
+RECORDS: dict[str, list[Template]] = {
+    Kind.POLICE: [
+        (
+            "Domestic incident at the home address",
+            "Officers attended the home address on {date} at {time} after a 999 call from a "
+            "neighbour reporting shouting. The mother's partner was arrested for common assault "
+            "and bailed not to attend the address. {child} was in the house and was seen by "
+            "officers. DASH risk assessment: {dash} risk.",
+            0.2,
+        ),
+        (
+            "Missing from home",
+            "{child} was reported missing on {date} and found {hours} hours later at an address "
+            "in the town centre. A return-home interview was offered; {child} would not say "
+            "where they had been.",
+            0.15,
+        ),
+        (
+            "Intelligence about an adult visiting the household",
+            "Intelligence graded {grade} reports that a man under investigation for sexual "
+            "offences against children has been seen at the address several times since {date}. "
+            "He has no convictions. The investigation is live: not to be disclosed to the family.",
+            0.95,
+        ),
+        (
+            "Previous calls to the address",
+            "{n} calls to the address in the last twelve months, the latest on {date}: noise and "
+            "a verbal argument. No offences recorded.",
+            0.05,
+        ),
+        (
+            "Father charged and on bail",
+            "The child's father was charged on {date} with possession with intent to supply "
+            "Class A drugs and is on bail to an address in the county. No trial date yet.",
+            0.6,
+        ),
+    ],
+    "acute": [
+        (
+            "A&E attendance with an injury",
+            "{child} attended the Emergency Department on {date} with {injury}. The parent said "
+            "{explanation}. The triage nurse raised a safeguarding flag.",
+            0.2,
+        ),
+        (
+            "Repeated A&E attendances",
+            "{child} attended A&E on {date} and again {n} weeks later, both times with minor head "
+            "injuries after falls at home.",
+            0.15,
+        ),
+    ],
+    "mental_health": [
+        (
+            "Parent known to the community mental health team",
+            "The mother has been under the community mental health team since {date} with "
+            "depression and anxiety and stopped attending appointments last month. Risk to self "
+            "assessed as moderate.",
+            0.9,
+        ),
+        (
+            "Young person referred to CAMHS",
+            "{child} was referred to CAMHS on {date} after telling the school nurse about "
+            "self-harm, and is waiting for an assessment.",
+            0.6,
+        ),
+    ],
+    Kind.HEALTH: [
+        (
+            "Missed health appointments",
+            "{child} was not brought to {n} appointments since {date} (immunisations and a "
+            "developmental review). The health visitor has not been able to see {child} at home.",
+            0.1,
+        ),
+        (
+            "Health visitor's concerns about the home",
+            "At a home visit on {date} the health visitor found the home cold with little food; "
+            "{child}'s weight has dropped from the 50th to the 9th centile.",
+            0.1,
+        ),
+        (
+            "Registered, no concerns recorded",
+            "{child} is registered with the practice and was last seen on {date} for a routine "
+            "check. No safeguarding concerns are recorded.",
+            0.0,
+        ),
+    ],
+    Kind.EDUCATION: [
+        (
+            "Attendance {pct}% this term",
+            "{child}'s attendance this term is {pct}% with {n} unauthorised absences, the latest "
+            "on {date}. The school sent two attendance letters; the family did not come to the "
+            "meeting.",
+            0.05,
+        ),
+        (
+            "Concerns logged by the designated safeguarding lead",
+            "The DSL has {n} entries since {date}: {child} arriving hungry, in the same clothes "
+            "for several days, and saying there is no food at home.",
+            0.1,
+        ),
+        (
+            "Exclusion and a change in behaviour",
+            "{child} had a fixed-term exclusion on {date} for fighting; staff describe a marked "
+            "change in behaviour since the start of term.",
+            0.05,
+        ),
+        (
+            "Good attendance, no concerns",
+            "{child} attends {pct}% of sessions and is making expected progress; no safeguarding "
+            "concerns recorded.",
+            0.0,
+        ),
+    ],
+    Kind.CHILDRENS_SOCIAL_CARE: [
+        (
+            "Previous referral closed with no further action",
+            "A referral from the school about neglect on {date} led to a single assessment; the "
+            "case closed with no further action.",
+            0.05,
+        ),
+        (
+            "Child in need plan closed",
+            "{child} was on a child in need plan from {date} for {n} months; it closed when the "
+            "family took up early help.",
+            0.1,
+        ),
+    ],
+    Kind.PROBATION: [
+        (
+            "Adult in the household supervised by probation",
+            "The mother's partner is on licence after a sentence for assault occasioning actual "
+            "bodily harm against a previous partner, supervised since {date}. His licence "
+            "requires him to disclose new relationships.",
+            0.85,
+        ),
+    ],
+    Kind.YOUTH_OFFENDING: [
+        (
+            "Known to the youth offending service",
+            "{child} received a referral order on {date} for theft; attending sessions but linked "
+            "to older peers of concern.",
+            0.5,
+        ),
+    ],
+    Kind.HOUSING: [
+        (
+            "Rent arrears and notice seeking possession",
+            "The tenancy has arrears of £{arrears}; notice seeking possession was served on "
+            "{date}. The housing officer reports {n} people living in a two-bedroom flat.",
+            0.1,
+        ),
+    ],
+    Kind.ADULT_SOCIAL_CARE: [
+        (
+            "Parent receiving care and support",
+            "The father has had a package of care since {date} following a stroke; the carers "
+            "report that the children often help with his personal care.",
+            0.4,
+        ),
+    ],
+    Kind.FIRE: [
+        (
+            "Home fire safety visit",
+            "A home fire safety visit on {date} found hoarding in the hallway and no working "
+            "smoke alarm; alarms were fitted.",
+            0.0,
+        ),
+    ],
+    Kind.AMBULANCE: [
+        (
+            "Ambulance calls to the address",
+            "{n} ambulance calls to the address since {date}, two for an adult found intoxicated "
+            "and unresponsive with the children at home.",
+            0.2,
+        ),
+    ],
+    Kind.SUBSTANCE_MISUSE: [
+        (
+            "Parent in treatment for alcohol use",
+            "The mother has been in treatment since {date}; she has missed her last {n} key-work "
+            "appointments and reports a relapse.",
+            0.9,
+        ),
+    ],
+    Kind.DOMESTIC_ABUSE: [
+        (
+            "Case heard at MARAC",
+            "The mother was discussed at MARAC on {date} as a high-risk victim of domestic "
+            "abuse. An IDVA supports her and a safety plan is in place; the perpetrator must "
+            "not learn of her support.",
+            0.9,
+        ),
+    ],
+    Kind.OTHER: [
+        ("Contact with the family", "Contact with the family on {date}; no concerns noted.", 0.1)
+    ],
+}
+SOURCE_SYSTEMS = {
+    Kind.POLICE: ["Niche RMS", "Police National Computer", "Athena"],
+    "acute": ["Cerner Millennium"],
+    "mental_health": ["RiO"],
+    Kind.HEALTH: ["SystmOne", "EMIS Web"],
+    Kind.EDUCATION: ["CPOMS", "SIMS"],
+    Kind.CHILDRENS_SOCIAL_CARE: ["Liquidlogic LCS", "Mosaic"],
+    Kind.PROBATION: ["nDelius"],
+    Kind.YOUTH_OFFENDING: ["ChildView"],
+    Kind.HOUSING: ["Northgate Housing"],
+    Kind.ADULT_SOCIAL_CARE: ["Mosaic"],
+    Kind.FIRE: ["Incident Recording System"],
+    Kind.AMBULANCE: ["Cleric CAD"],
+    Kind.SUBSTANCE_MISUSE: ["Nebula"],
+    Kind.DOMESTIC_ABUSE: ["Modus"],
+    Kind.OTHER: ["Case records"],
+}
+INJURIES = [
+    ("a spiral fracture of the forearm", "he fell off the sofa"),
+    ("bruising to both ears", "she bumped into a door"),
+    ("a burn to the back of the hand", "he touched the oven door"),
+    ("a cut above the eye", "she fell in the park"),
+]
+WORDS = {
+    "time": lambda rng: f"{rng.randint(0, 23):02d}:{rng.choice([5, 20, 35, 50]):02d}",
+    "dash": lambda rng: rng.choice(["standard", "medium", "high"]),
+    "hours": lambda rng: rng.randint(3, 30),
+    "grade": lambda rng: rng.choice(["B2", "C3", "B3"]),
+    "n": lambda rng: rng.randint(2, 6),
+    "pct": lambda rng: rng.choice([71, 78, 84, 88, 96, 98]),
+    "injury": lambda rng: rng.choice(INJURIES),  # with its explanation
+    "arrears": lambda rng: rng.choice([640, 1280, 2310]),
+}
+RELEASE_REASONS = [
+    "Needed to assess the risk to {child} before the strategy discussion.",
+    "The manager needs this to decide whether the threshold for a referral is met.",
+    "Bears on whether {child} is safe at home tonight.",
+]
+RELEASED_BECAUSE = [
+    "Necessary and proportionate: it bears directly on the risk to the child.",
+    "The hub cannot judge the risk without it; release limited to this enquiry.",
+]
+REFUSED_BECAUSE = [
+    "Live investigation: disclosure could prejudice it. Ask again after the charging decision.",
+    "About a third party and not relevant to the risk to this child.",
+    "Already shared through the strategy discussion; no need to hold it twice.",
+]
+CONDITIONS = [
+    "Not to be shared with the family or the alleged perpetrator.",
+    "For the strategy discussion only; do not name the source in the referral.",
+    "Do not pass to the school.",
+    "",
+]
+RELEASE_LAWFUL_BASES = [
+    LawfulBasis.PUBLIC_TASK_SAFEGUARDING,
+    LawfulBasis.CHILDREN_ACT_1989_S47,
+    LawfulBasis.CHILDREN_ACT_2004_S11,
+    LawfulBasis.CRIME_AND_DISORDER_S115,
+]
+JOB_TITLES = {
+    Kind.HEALTH: "Safeguarding nurse",
+    Kind.PROBATION: "Probation officer",
+    Kind.YOUTH_OFFENDING: "Youth justice officer",
+    Kind.HOUSING: "Housing officer",
+    Kind.ADULT_SOCIAL_CARE: "Social worker",
+    Kind.FIRE: "Prevention officer",
+    Kind.AMBULANCE: "Safeguarding lead",
+    Kind.SUBSTANCE_MISUSE: "Recovery worker",
+    Kind.DOMESTIC_ABUSE: "IDVA",
+}
+COLLEAGUE_NAMES = [
+    ("Priya", "Shah"), ("Tom", "Lewis"), ("Ewa", "Nowak"), ("Sam", "Okafor"), ("Jo", "Bennett"),
+    ("Kemi", "Adeyemi"), ("Ian", "Fraser"), ("Ruth", "Price"), ("Omar", "Hussain"),
+    ("Cerys", "Lloyd"), ("Dan", "Murphy"), ("Lena", "Fischer"), ("Raj", "Mistry"),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SharingSeedResult:
+    enquiries: int
+    requests: int
+    records: int
+    decisions: int
+
+
+@dataclass(frozen=True)
+class _Agency:
+    id: int
+    name: str
+    kind: str
+
+    @property
+    def voice(self) -> str:
+        """Which records and systems it has: health agencies by what they are called."""
+        if self.kind == Kind.HEALTH:
+            name = self.name.lower()
+            if "hospital" in name or "acute" in name:
+                return "acute"
+            if "mental" in name:
+                return "mental_health"
+        return self.kind if self.kind in RECORDS else Kind.OTHER
+
+
+@dataclass
+class _Rows:
+    requests: list[Row] = field(default_factory=list)
+    people: list[Row] = field(default_factory=list)
+    chasers: list[Row] = field(default_factory=list)
+    records: list[Row] = field(default_factory=list)
+    release_requests: list[Row] = field(default_factory=list)
+    decisions: list[Row] = field(default_factory=list)
+    grants: list[Row] = field(default_factory=list)
+    log: list[Row] = field(default_factory=list)
+
+
+@transaction.atomic
+def seed_demo_sharing(*, seed: int = 2026, now: datetime | None = None) -> SharingSeedResult:
+    """Give the demo enquiries their information sharing; enquiries that already have
+    requests are left as they are, so running it twice adds nothing the second time."""
+    now = (now or timezone.now()).replace(second=0, microsecond=0)
+    agencies = [_Agency(*row) for row in usual_agencies().values_list("id", "name", "kind")]
+    researchers = dict(
+        User.objects.filter(groups__name=Role.RESEARCHER, is_active=True).values_list(
+            "id", "agency_id"
+        )
+    )
+    open_enquiries, decided_enquiries = _enquiries_to_share_on()
+    if not agencies or not researchers or not (open_enquiries or decided_enquiries):
+        return SharingSeedResult(0, 0, 0, 0)
+
+    policy = SharingPolicy.current()
+    builder = _Builder(
+        rng=random.Random(seed + len(open_enquiries) + len(decided_enquiries)),  # noqa: S311 - demo data, not secrets
+        clock=clock_in_force(),
+        now=now,
+        due_percent=policy.request_due_percent,
+        chase_interval=timedelta(minutes=max(policy.chase_interval_minutes, 1)),
+        agencies=agencies,
+        practitioners=_practitioners(agencies),
+        researchers=researchers,
+        view_content=Permission.objects.get(
+            content_type__app_label="sharing", codename=VIEW_CONTENT
+        ).pk,
+        working_groups=list(
+            Group.objects.filter(name__in=WORKING_ROLES).values_list("pk", flat=True)
+        ),
+    )
+    showcase = _showcase_cast(researchers)
+    for index, enquiry in enumerate(open_enquiries):
+        builder.enquiry(enquiry, showcase=showcase if index == 0 else None)
+    for enquiry in decided_enquiries:
+        builder.enquiry(enquiry)
+    rows = builder.rows
+    _write(rows)
+    return SharingSeedResult(
+        enquiries=len(open_enquiries) + len(decided_enquiries),
+        requests=len(rows.requests),
+        records=len(rows.records),
+        decisions=len(rows.decisions),
+    )
+
+
+ENQUIRY_FIELDS = (
+    "id",
+    "received_at",
+    "rating",
+    "allowance_minutes",
+    "decided_at",
+    "subject_id",
+    "subject__first_name",
+    "categories",
+)
+
+
+def _enquiries_to_share_on() -> tuple[list[Row], list[Row]]:
+    """The newest open enquiries, and about `DECIDED_SAMPLE` decided ones spread evenly over
+    the ids (so over time), leaving out any that already have requests."""
+    asked = Exists(InformationRequest.objects.filter(enquiry=OuterRef("pk")))
+    newest_open = (
+        Enquiry.objects.filter(state__in=Enquiry.OPEN_STATES)
+        .order_by("-received_at", "-id")
+        .values("id")[:OPEN_ENQUIRIES]
+    )
+    open_enquiries = list(
+        Enquiry.objects.filter(id__in=Subquery(newest_open))
+        .exclude(asked)
+        .order_by("-received_at", "-id")
+        .values(*ENQUIRY_FIELDS)
+    )
+    decided = Enquiry.objects.filter(decided_at__isnull=False)
+    step = max(1, ceil(decided.count() / DECIDED_SAMPLE))
+    decided_enquiries = list(
+        decided.annotate(slot=Mod("id", step))
+        .filter(slot=0)
+        .exclude(asked)
+        .order_by("id")
+        .values(*ENQUIRY_FIELDS)
+    )
+    return open_enquiries, decided_enquiries
+
+
+def _practitioners(agencies: list[_Agency]) -> dict[int, list[int]]:
+    """Each agency's active practitioners; an agency with none gets a demo colleague (who
+    cannot sign in until an administrator sets a password), so someone answers for it."""
+    found = defaultdict(list)
+    for user_id, agency_id in (
+        User.objects.filter(
+            groups__name=Role.PRACTITIONER,
+            is_active=True,
+            agency_id__in=[agency.id for agency in agencies],
+        )
+        .order_by("pk")
+        .values_list("pk", "agency_id")
+    ):
+        found[agency_id].append(user_id)
+    wanted = {f"{slugify(a.name)}-practitioner"[:150]: a for a in agencies if a.id not in found}
+    taken = set(User.objects.filter(username__in=wanted).values_list("username", flat=True))
+    new = [
+        User(
+            username=username,
+            first_name=COLLEAGUE_NAMES[index % len(COLLEAGUE_NAMES)][0],
+            last_name=COLLEAGUE_NAMES[index % len(COLLEAGUE_NAMES)][1],
+            job_title=JOB_TITLES.get(agency.kind, "Safeguarding lead"),
+            email=f"{username}@demo.mash.invalid",
+            agency_id=agency.id,
+            password=make_password(None),
+        )
+        for index, (username, agency) in enumerate(sorted(wanted.items()))
+        if username not in taken
+    ]
+    if new:
+        User.objects.bulk_create(new)
+        practitioner = Group.objects.get(name=Role.PRACTITIONER)
+        User.groups.through.objects.bulk_create(
+            User.groups.through(user_id=user.pk, group_id=practitioner.pk) for user in new
+        )
+        for user in new:
+            found[user.agency_id].append(user.pk)
+    return found
+
+
+@dataclass(frozen=True)
+class _Showcase:
+    researcher: int
+    police: int | None  # the demo police officer's agency
+    health: int | None
+    others: list[int]
+
+    def plans(self) -> dict[int, str]:
+        """What each demo login's agency has on the showcase enquiry."""
+        plans = dict.fromkeys(self.others, "open")
+        if self.police:
+            plans[self.police] = "awaiting_release"
+        if self.health:
+            plans[self.health] = "signpost"
+        return plans
+
+
+def _showcase_cast(researchers: dict[int, int]) -> _Showcase:
+    """The demo logins' agencies, so the newest open enquiry has something for each."""
+    names = [demo.username for demo in DEMO_USERS if Role.PRACTITIONER in demo.roles]
+    agencies = dict(
+        User.objects.filter(username__in=names, is_active=True).values_list(
+            "agency_id", "agency__kind"
+        )
+    )
+    police = next((pk for pk, kind in agencies.items() if kind == Kind.POLICE), None)
+    health = next((pk for pk, kind in agencies.items() if kind == Kind.HEALTH), None)
+    researcher = (
+        User.objects.filter(username="researcher", pk__in=researchers)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return _Showcase(
+        researcher=researcher or min(researchers),
+        police=police,
+        health=health,
+        others=[pk for pk in agencies if pk not in (police, health)],
+    )
+
+
+@dataclass
+class _Builder:
+    rng: random.Random
+    clock: ClockInForce
+    now: datetime
+    due_percent: int
+    chase_interval: timedelta
+    agencies: list[_Agency]
+    practitioners: dict[int, list[int]]
+    researchers: dict[int, int]
+    view_content: int
+    working_groups: list[int]
+    rows: _Rows = field(default_factory=_Rows)
+
+    def enquiry(self, enquiry: Row, *, showcase: _Showcase | None = None) -> None:
+        received = enquiry["received_at"]
+        # Work stops at the decision; before it, at the demo's now.
+        limit = enquiry["decided_at"] or self.now
+        # As `services.request_due_at` computes it: a share of the allowance on the
+        # enquiry's own clock, from when it arrived.
+        due_at = add_working_minutes(
+            self.clock.calendar_for(enquiry["rating"]),
+            received,
+            ceil(enquiry["allowance_minutes"] * self.due_percent / 100),
+        )
+        soon = timedelta(minutes=self.rng.randint(10, 90))
+        requested_at = _minute(received + min(soon, (limit - received) / 4))
+        researcher = showcase.researcher if showcase else self._researcher()
+        plans = showcase.plans() if showcase else {}
+        for agency in self.agencies:
+            if agency.id in plans or self.rng.random() < _chance(agency, enquiry["categories"]):
+                self._request(
+                    enquiry,
+                    agency,
+                    requested_at=requested_at,
+                    requested_by=researcher,
+                    due_at=due_at,
+                    limit=limit,
+                    plan=plans.get(agency.id),
+                )
+
+    def _researcher(self) -> int:
+        return self.rng.choice(list(self.researchers))
+
+    def _request(
+        self,
+        enquiry: Row,
+        agency: _Agency,
+        *,
+        requested_at: datetime,
+        requested_by: int,
+        due_at: datetime,
+        limit: datetime,
+        plan: str | None,
+    ) -> None:
+        rng = self.rng
+        decided = enquiry["decided_at"] is not None
+        practitioners = self.practitioners.get(agency.id)
+        answerer = rng.choice(practitioners) if practitioners else None
+        mean = RESPONSE_MINUTES.get(agency.kind, SLOW_RESPONSE_MINUTES)
+        answered_at = add_working_minutes(
+            self.clock.calendar, requested_at, 10 + int(rng.expovariate(1 / mean))
+        )
+        if decided:
+            # The answers were in before the decision.
+            answered_at = min(answered_at, limit)
+        request: Row = {
+            "enquiry_id": enquiry["id"],
+            "agency_id": agency.id,
+            "question": DEFAULT_QUESTION,
+            "status": Status.REQUESTED,
+            "requested_at": requested_at,
+            "requested_by_id": requested_by,
+            "due_at": due_at,
+            "answered_at": None,
+            "answered_by_id": None,
+            "response_minutes": None,
+            "last_chased_at": None,
+            "chase_count": 0,
+            "version": 1,
+        }
+        # Some agencies are late: the hub's chasers are for them.
+        overdue = not decided and due_at < self.now
+        records = 0
+        if answerer is None or plan == "open":
+            pass
+        elif plan is not None:
+            request |= {"status": Status.IN_PROGRESS, "version": 2}
+        elif answered_at <= limit and (decided or rng.random() < (0.6 if overdue else 0.85)):
+            nothing_held = rng.random() < NOTHING_HELD.get(agency.kind, USUALLY_NOTHING_HELD)
+            request |= {
+                "status": Status.NOTHING_HELD if nothing_held else Status.ANSWERED,
+                "answered_at": answered_at,
+                "answered_by_id": answerer,
+                "response_minutes": working_minutes_between(
+                    self.clock.calendar, requested_at, answered_at
+                ),
+                "version": 2 if nothing_held else 3,
+            }
+            records = 0 if nothing_held else rng.choice([1, 1, 1, 1, 2, 2, 3])
+        elif rng.random() < 0.5:
+            request |= {"status": Status.IN_PROGRESS, "version": 2}
+            records = 1
+        self.rows.requests.append(request)
+        self.rows.people.append({"informationrequest": request, "person_id": enquiry["subject_id"]})
+        if request["status"] in InformationRequest.OPEN_STATUSES and not decided:
+            self._chase(request)
+
+        recorded_until = request["answered_at"] or limit
+        record = partial(self._record, enquiry, agency, request, answerer, limit=limit)
+        for n in range(records):
+            record(recorded_at=requested_at + (recorded_until - requested_at) * (0.5 + n / 8))
+        if plan == "awaiting_release":
+            record(recorded_at=requested_at, showcase_sensitive=False)
+            record(
+                recorded_at=requested_at,
+                showcase_sensitive=True,
+                release=ReleaseStatus.REQUESTED,
+                release_requester=requested_by,
+            )
+        elif plan == "signpost":
+            record(
+                recorded_at=requested_at,
+                showcase_sensitive=True,
+                release=ReleaseStatus.NOT_REQUESTED,
+            )
+
+    def _chase(self, request: Row) -> None:
+        """Chasers as the task would have sent them (the first few only)."""
+        at = _minute(request["due_at"]) + timedelta(minutes=5)
+        chased = []
+        while at <= self.now and len(chased) < MAX_CHASERS:
+            chased.append(at)
+            at += self.chase_interval
+        if chased:
+            request |= {"last_chased_at": chased[-1], "chase_count": len(chased)}
+            self.rows.chasers += [{"request": request, "chased_at": at} for at in chased]
+
+    def _record(
+        self,
+        enquiry: Row,
+        agency: _Agency,
+        request: Row,
+        author: int,
+        *,
+        recorded_at: datetime,
+        limit: datetime,
+        showcase_sensitive: bool | None = None,
+        release: str | None = None,
+        release_requester: int | None = None,
+    ) -> None:
+        rng = self.rng
+        templates = RECORDS[agency.voice]
+        if showcase_sensitive is not None:
+            # The agency's most (or least) sensitive kind of record.
+            pick = (max if showcase_sensitive else min)(chance for _, _, chance in templates)
+            templates = [template for template in templates if template[2] == pick]
+        summary, detail, chance = rng.choice(templates)
+        sensitive = showcase_sensitive if showcase_sensitive is not None else rng.random() < chance
+        information_date = recorded_at.date() - timedelta(days=rng.randint(3, 1200))
+        words = _words(rng, summary + detail, child=enquiry["subject__first_name"])
+        words["date"] = f"{information_date.day} {information_date:%B %Y}"
+        record: Row = {
+            "request": request,
+            "enquiry_id": enquiry["id"],
+            "agency_id": agency.id,
+            "person_id": enquiry["subject_id"],
+            "summary": summary.format(**words),
+            "detail": detail.format(**words),
+            "source_system": rng.choice(SOURCE_SYSTEMS[agency.voice]),
+            "information_date": information_date,
+            "sensitivity": Sensitivity.SENSITIVE if sensitive else Sensitivity.NON_SENSITIVE,
+            "release_status": ReleaseStatus.NOT_REQUESTED,
+            "conditions": "",
+            "recorded_at": _minute(recorded_at),
+            "recorded_by_id": author,
+            "version": 1,
+        }
+        self.rows.records.append(record)
+        if sensitive:
+            decided = enquiry["decided_at"] is not None
+            self._release(
+                record,
+                release or self._release_status(decided=decided),
+                child=enquiry["subject__first_name"],
+                limit=limit,
+                requester=release_requester or self._researcher(),
+            )
+
+    def _release_status(self, *, decided: bool) -> str:
+        """Requests still waiting only on open enquiries: a decided enquiry's are settled."""
+        if decided:
+            weights = {"not_requested": 45, "released": 35, "refused": 20}
+        else:
+            weights = {"not_requested": 35, "requested": 30, "released": 20, "refused": 15}
+        return self.rng.choices(list(weights), weights=list(weights.values()))[0]
+
+    def _release(
+        self, record: Row, status: str, *, child: str, limit: datetime, requester: int
+    ) -> None:
+        """Someone asks for the record and, unless still waiting, the owning agency answers,
+        each step in the access log and a release granted to the hub's working roles."""
+        rng, rows = self.rng, self.rows
+        window = limit - record["recorded_at"]
+        if status == ReleaseStatus.NOT_REQUESTED or window < timedelta(minutes=3):
+            return
+        asked = {
+            "record": record,
+            "requested_by_id": requester,
+            "requested_at": _minute(record["recorded_at"] + window * rng.uniform(0.05, 0.3)),
+            "reason": rng.choice(RELEASE_REASONS).format(child=child),
+        }
+        rows.release_requests.append(asked)
+        rows.log.append(
+            _logged(
+                record,
+                user=requester,
+                agency=self.researchers[requester],
+                action=AccessLogEntry.Action.RELEASE_REQUEST,
+                at=asked["requested_at"],
+                reason=asked["reason"],
+            )
+        )
+        record |= {"release_status": ReleaseStatus.REQUESTED, "version": 2}
+        if status == ReleaseStatus.REQUESTED:
+            return
+
+        released = status == ReleaseStatus.RELEASED
+        decision: Row = {
+            "record": record,
+            "release_request": asked,
+            "decision": status,
+            "decided_by_id": record["recorded_by_id"],
+            "decided_at": _minute(
+                asked["requested_at"] + (limit - asked["requested_at"]) * rng.uniform(0.2, 0.8)
+            ),
+            "reason": rng.choice(RELEASED_BECAUSE if released else REFUSED_BECAUSE),
+            "necessary_and_proportionate": released,
+            "lawful_basis": rng.choice(RELEASE_LAWFUL_BASES) if released else "",
+            "conditions": rng.choice(CONDITIONS) if released else "",
+        }
+        rows.decisions.append(decision)
+        logged_reason = decision["reason"]
+        if released:
+            logged_reason += f" Lawful basis: {LawfulBasis(decision['lawful_basis']).label}."
+            if decision["conditions"]:
+                logged_reason += f" Conditions: {decision['conditions']}"
+            rows.grants += [
+                {"content_object": record, "group_id": group, "permission_id": self.view_content}
+                for group in self.working_groups
+            ]
+        rows.log.append(
+            _logged(
+                record,
+                user=decision["decided_by_id"],
+                agency=record["agency_id"],
+                action=AccessLogEntry.Action.RELEASE if released else AccessLogEntry.Action.REFUSE,
+                at=decision["decided_at"],
+                reason=logged_reason,
+            )
+        )
+        record |= {"release_status": status, "conditions": decision["conditions"], "version": 3}
+
+
+def _words(rng: random.Random, text: str, *, child: str) -> dict[str, Any]:
+    """Values for the placeholders in a record's text, drawing only the ones it uses."""
+    words: dict[str, Any] = {"child": child}
+    for name in _placeholders(text):
+        if name in WORDS:
+            words[name] = WORDS[name](rng)
+    if "injury" in words:
+        words["injury"], words["explanation"] = words["injury"]
+    return words
+
+
+@cache
+def _placeholders(text: str) -> tuple[str, ...]:
+    """In order of appearance, so a seed gives the same demo in every process."""
+    return tuple(dict.fromkeys(name for _, name, _, _ in Formatter().parse(text) if name))
+
+
+def _chance(agency: _Agency, categories: list[str]) -> float:
+    chance = ASKED.get(agency.kind, 0.1)
+    for category in categories:
+        chance = max(chance, ASKED_FOR_CONCERN.get(category, {}).get(agency.kind, 0))
+    return chance
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def _logged(record: Row, *, user: int, agency: int, action: str, at: datetime, reason: str) -> Row:
+    return {
+        "at": at,
+        "user_id": user,
+        "agency_id": agency,
+        "action": action,
+        "channel": AccessLogEntry.Channel.PAGE,
+        "record": record,
+        "enquiry_id": record["enquiry_id"],
+        "reason": reason,
+    }
+
+
+def _with_ids(rows: list[Row], *related: str) -> list[Row]:
+    """The rows ready to insert: each related row (a dict given its id by `_give_ids`)
+    swapped for its id."""
+    return [
+        {
+            (f"{key}_id" if key in related else key): (value["id"] if key in related else value)
+            for key, value in row.items()
+        }
+        for row in rows
+    ]
+
+
+def _give_ids(model: type[models.Model], rows: list[Row]) -> None:
+    """Number new rows up front, so the rows that refer to them can be written with them."""
+    for row, row_id in zip(rows, reserve_ids(model, len(rows)), strict=True):
+        row["id"] = row_id
+
+
+def _write(rows: _Rows) -> None:
+    _give_ids(InformationRequest, rows.requests)
+    _give_ids(InformationRecord, rows.records)
+    _give_ids(ReleaseRequest, rows.release_requests)
+    written = [
+        (InformationRequest, rows.requests, ()),
+        (InformationRequest.people.through, rows.people, ("informationrequest",)),
+        (Chaser, rows.chasers, ("request",)),
+        (InformationRecord, rows.records, ("request",)),
+        (ReleaseRequest, rows.release_requests, ("record",)),
+        (ReleaseDecision, rows.decisions, ("record", "release_request")),
+        (RecordGroupObjectPermission, rows.grants, ("content_object",)),
+        (AccessLogEntry, rows.log, ("record",)),
+    ]
+    for model, model_rows, related in written:
+        insert_rows(model, _with_ids(model_rows, *related))
+    refresh_statistics(*(model for model, _, _ in written))

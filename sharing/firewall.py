@@ -1,0 +1,353 @@
+"""The firewall: the one place that decides who may see or do what with agency information.
+
+Everything that reads information records (pages, the API, search, exports, feedback, tasks,
+reports) gets them from here, and every action on them is checked here (domain.md section 5).
+
+- Researchers and managers work on every enquiry. A practitioner works on the enquiries their
+  agency was asked about. Analysts, auditors and administrators see no records at all.
+- Whoever works on an enquiry sees that each of its records exists. They see its content if it
+  is non-sensitive, if it belongs to their own agency, or if the owning agency released it.
+  Otherwise they see a signpost, never the content.
+- A release is a django-guardian grant of `view_content` on that record to the hub's working
+  roles. A record belongs to one enquiry, so the release reaches that enquiry only.
+- Records a person may not see at all do not exist for them: `NotVisible` is a 404, so an
+  id gives nothing away.
+
+Querysets filter in the database; content fields of signposted records are blanked in SQL, so
+their text never reaches Python for a person who may not read it.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
+from django.http import Http404
+
+from agencies.models import Role, User
+from enquiries.models import Enquiry
+
+from .models import (
+    InformationRecord,
+    InformationRequest,
+    RecordGroupObjectPermission,
+    RecordUserObjectPermission,
+    ReleaseStatus,
+    Sensitivity,
+)
+
+HUB_ROLES = (Role.RESEARCHER, Role.MANAGER)
+WORKING_ROLES = (Role.RESEARCHER, Role.MANAGER, Role.PRACTITIONER)
+VIEW_CONTENT = "view_content"
+
+
+class NotVisible(Http404):
+    """The record, request or enquiry does not exist for this person."""
+
+
+class Action(StrEnum):
+    SEE = "see"
+    READ_CONTENT = "read content"
+    REQUEST_RELEASE = "request release"
+    RELEASE = "release"
+    REFUSE = "refuse"
+
+
+def works_on_enquiries(user: User) -> bool:
+    return user.has_role(*WORKING_ROLES)
+
+
+def visible_enquiries(user: User) -> QuerySet[Enquiry]:
+    """The enquiries whose information this person may work with."""
+    if user.has_role(*HUB_ROLES):
+        return Enquiry.objects.all()
+    if user.has_role(Role.PRACTITIONER):
+        return Enquiry.objects.filter(
+            Exists(
+                InformationRequest.objects.filter(
+                    enquiry_id=OuterRef("pk"), agency_id=user.agency_id
+                )
+            )
+        )
+    return Enquiry.objects.none()
+
+
+def can_see_enquiry(user: User, enquiry: Enquiry) -> bool:
+    if user.has_role(*HUB_ROLES):
+        return True
+    return (
+        user.has_role(Role.PRACTITIONER)
+        and InformationRequest.objects.filter(enquiry=enquiry, agency_id=user.agency_id).exists()
+    )
+
+
+def _granted(user: User) -> Q:
+    """A django-guardian grant of `view_content` on the record, to the person or their roles."""
+    by_group = RecordGroupObjectPermission.objects.filter(
+        content_object_id=OuterRef("pk"),
+        permission__codename=VIEW_CONTENT,
+        group__in=user.groups.filter(name__in=WORKING_ROLES),
+    )
+    by_user = RecordUserObjectPermission.objects.filter(
+        content_object_id=OuterRef("pk"), permission__codename=VIEW_CONTENT, user_id=user.pk
+    )
+    return Q(Exists(by_group)) | Q(Exists(by_user))
+
+
+def content_rule(user: User) -> Q:
+    """Which visible records this person may read: firewall rules 1, 2 and 4."""
+    return Q(sensitivity=Sensitivity.NON_SENSITIVE) | Q(agency_id=user.agency_id) | _granted(user)
+
+
+def visible_records(user: User, *, enquiry: Enquiry | None = None) -> QuerySet[InformationRecord]:
+    """Every record this person may know exists (content or signpost), each annotated with
+    `content_visible`. Use `shown_records` to read them: it never carries hidden content."""
+    nothing = InformationRecord.objects.none().annotate(
+        content_visible=Value(False, output_field=BooleanField())
+    )
+    if not works_on_enquiries(user):
+        return nothing
+    records = InformationRecord.objects.all()
+    if enquiry is not None:
+        if not can_see_enquiry(user, enquiry):
+            return nothing
+        records = records.filter(enquiry=enquiry)
+    elif not user.has_role(*HUB_ROLES):
+        records = records.filter(enquiry__in=visible_enquiries(user))
+    return records.annotate(
+        content_visible=ExpressionWrapper(content_rule(user), output_field=BooleanField())
+    )
+
+
+def readable_records(user: User) -> QuerySet[InformationRecord]:
+    """Visible records whose content this person may read: for search and exports."""
+    return visible_records(user).filter(content_visible=True)
+
+
+@dataclass(frozen=True)
+class ShownRecord:
+    """A record as one person may see it. For a signposted record the content fields are empty
+    because the database never returned them."""
+
+    pk: int
+    enquiry_id: int
+    enquiry_reference: str
+    request_id: int
+    agency_id: int
+    agency_name: str
+    person_id: int
+    person_name: str
+    information_date: date
+    recorded_at: datetime
+    sensitivity: str
+    release_status: str
+    content_visible: bool
+    summary: str
+    detail: str
+    source_system: str
+    conditions: str
+
+    @property
+    def is_sensitive(self) -> bool:
+        return self.sensitivity == Sensitivity.SENSITIVE
+
+    @property
+    def is_signpost(self) -> bool:
+        return not self.content_visible
+
+    @property
+    def sensitivity_label(self) -> str:
+        return Sensitivity(self.sensitivity).label
+
+    @property
+    def release_status_label(self) -> str:
+        return ReleaseStatus(self.release_status).label
+
+    @property
+    def signpost(self) -> str:
+        recorded = f"{self.information_date.day} {self.information_date:%B %Y}"
+        return (
+            f"{self.agency_name} holds sensitive information about {self.person_name}, "
+            f"recorded on {recorded}. Ask {self.agency_name} to release it to the hub, or ask "
+            "for it through the agency's normal routes."
+        )
+
+
+CONTENT_FIELDS = ("summary", "detail", "source_system", "conditions")
+
+
+def shown_records(records: QuerySet[InformationRecord]) -> list[ShownRecord]:
+    """Read records from `visible_records` (or a filter of it) as `ShownRecord`s, in one
+    query, with hidden content blanked by the database."""
+    hidden = {
+        f"shown_{name}": Case(
+            When(content_visible=True, then=F(name)), default=Value(""), output_field=TextField()
+        )
+        for name in CONTENT_FIELDS
+    }
+    rows = records.annotate(**hidden).values(
+        "pk",
+        "enquiry_id",
+        "enquiry__reference",
+        "request_id",
+        "agency_id",
+        "agency__name",
+        "person_id",
+        "person__first_name",
+        "person__last_name",
+        "information_date",
+        "recorded_at",
+        "sensitivity",
+        "release_status",
+        "content_visible",
+        *hidden,
+    )
+    return [
+        ShownRecord(
+            pk=row["pk"],
+            enquiry_id=row["enquiry_id"],
+            enquiry_reference=row["enquiry__reference"],
+            request_id=row["request_id"],
+            agency_id=row["agency_id"],
+            agency_name=row["agency__name"],
+            person_id=row["person_id"],
+            person_name=f"{row['person__first_name']} {row['person__last_name']}",
+            information_date=row["information_date"],
+            recorded_at=row["recorded_at"],
+            sensitivity=row["sensitivity"],
+            release_status=row["release_status"],
+            content_visible=bool(row["content_visible"]),
+            **{name: row[f"shown_{name}"] for name in CONTENT_FIELDS},
+        )
+        for row in rows
+    ]
+
+
+def record_for(user: User, pk) -> ShownRecord:
+    """One record as this person may see it, or `NotVisible`."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotVisible("No such information record.") from None
+    shown = shown_records(visible_records(user).filter(pk=pk))
+    if not shown:
+        raise NotVisible("No such information record.")
+    return shown[0]
+
+
+def _is_owner_practitioner(user: User, record: ShownRecord | InformationRecord) -> bool:
+    return user.has_role(Role.PRACTITIONER) and record.agency_id == user.agency_id
+
+
+def refusal(user: User, action: Action, record: ShownRecord) -> str | None:
+    """Why this person may not take `action` on a record they can see, or None if they may.
+    Whether they can see it at all is `record_for`'s business."""
+    if action == Action.SEE:
+        return None
+    if action == Action.READ_CONTENT:
+        return None if record.content_visible else "The owning agency has not released this."
+    if not record.is_sensitive:
+        return "This record is not sensitive: everyone working on the enquiry can read it."
+    status = record.release_status
+    if action == Action.REQUEST_RELEASE:
+        if record.agency_id == user.agency_id:
+            return "This is your own agency's record: you can read it already."
+        if status == ReleaseStatus.RELEASED:
+            return "This record has already been released."
+        if status == ReleaseStatus.REQUESTED:
+            return "Release of this record has already been requested."
+        return None
+    if not _is_owner_practitioner(user, record):
+        return f"Only a practitioner of {record.agency_name} can {action} this record."
+    if status == ReleaseStatus.RELEASED:
+        return "This record has already been released."
+    if action == Action.REFUSE and status != ReleaseStatus.REQUESTED:
+        return "Nobody has asked for this record to be released: there is nothing to refuse."
+    return None
+
+
+def can(user: User, action: Action, record: ShownRecord) -> bool:
+    return refusal(user, action, record) is None
+
+
+def require(user: User, action: Action, record: ShownRecord) -> None:
+    reason = refusal(user, action, record)
+    if reason is not None:
+        raise PermissionDenied(reason)
+
+
+# Information requests: the agency inbox and answering.
+
+
+def agency_requests(user: User) -> QuerySet[InformationRequest]:
+    """Requests to the person's own agency, for its practitioners."""
+    if not user.has_role(Role.PRACTITIONER):
+        return InformationRequest.objects.none()
+    return InformationRequest.objects.filter(agency_id=user.agency_id)
+
+
+def visible_requests(user: User) -> QuerySet[InformationRequest]:
+    """Requests on enquiries this person works on: all for the hub, their agency's for a
+    practitioner (they see that others were asked on the enquiry page, through the enquiry)."""
+    if user.has_role(*HUB_ROLES):
+        return InformationRequest.objects.all()
+    return InformationRequest.objects.filter(enquiry__in=visible_enquiries(user))
+
+
+def request_for(user: User, pk) -> InformationRequest:
+    try:
+        return visible_requests(user).select_related("enquiry", "agency").get(pk=int(pk))
+    except (InformationRequest.DoesNotExist, TypeError, ValueError):
+        raise NotVisible("No such information request.") from None
+
+
+def answer_refusal(user: User, request: InformationRequest) -> str | None:
+    if not (user.has_role(Role.PRACTITIONER) and request.agency_id == user.agency_id):
+        return f"Only a practitioner of {request.agency} can answer this request."
+    if not request.is_open:
+        return "This request has been answered already."
+    return None
+
+
+def send_refusal(user: User, enquiry: Enquiry) -> str | None:
+    if not user.has_role(*HUB_ROLES):
+        return "Only researchers and managers send information requests."
+    if not enquiry.is_open:
+        return "This enquiry is decided: no more information requests."
+    return None
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+QUOTE_MIN_CHARS = 20
+
+
+def quotes_agency_information(enquiry: Enquiry, text: str) -> bool:
+    """Whether `text` repeats any agency record on the enquiry: a summary, or a sentence of
+    the detail long enough to mean something. Feedback goes to the referrer, outside the hub,
+    where the firewall shows nothing (rule 5), so no record may be quoted in it."""
+    said = _normalised(text)
+    for summary, detail in InformationRecord.objects.filter(enquiry=enquiry).values_list(
+        "summary", "detail"
+    ):
+        pieces = [summary, *detail.replace("\n", ".").split(".")]
+        if any(
+            len(piece) >= QUOTE_MIN_CHARS and piece in said for piece in map(_normalised, pieces)
+        ):
+            return True
+    return False

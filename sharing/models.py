@@ -1,0 +1,357 @@
+"""Information sharing behind the firewall (domain.md section 5).
+
+A researcher asks each relevant agency what it holds (`InformationRequest`); the agency's
+practitioner answers with `InformationRecord`s or "nothing held". A sensitive record's content
+stays with its agency until one of its practitioners releases it for that enquiry
+(`ReleaseDecision`), usually after someone asked (`ReleaseRequest`). Who may see or do what is
+decided in one place only: `sharing.firewall`. Every look at sensitive content, and every
+release, refusal, request for release and export, goes into the append-only `AccessLogEntry`.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from agencies.models import Agency
+from enquiries.models import Enquiry, Person
+
+
+class SharingPolicy(models.Model):
+    """The hub's sharing settings: one row, edited by an administrator."""
+
+    request_due_percent = models.PositiveSmallIntegerField(
+        default=75,
+        help_text="An information request is due when this share of the enquiry's allowance "
+        "has passed, so the answers arrive in time for the decision.",
+    )
+    chase_interval_minutes = models.PositiveIntegerField(
+        default=60,
+        help_text="After an overdue request is chased, wait this many minutes before chasing "
+        "it again.",
+    )
+
+    class Meta:
+        verbose_name = "sharing policy"
+        verbose_name_plural = "sharing policy"
+
+    def __str__(self) -> str:
+        return "Sharing policy"
+
+    @classmethod
+    def current(cls) -> "SharingPolicy":
+        return cls.objects.get_or_create(pk=1)[0]
+
+
+class InformationRequest(models.Model):
+    """One agency asked, for one enquiry, what it knows about the people concerned."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        IN_PROGRESS = "in_progress", "In progress"
+        ANSWERED = "answered", "Answered"
+        NOTHING_HELD = "nothing_held", "Nothing held"
+
+    OPEN_STATUSES = (Status.REQUESTED, Status.IN_PROGRESS)
+
+    enquiry = models.ForeignKey(
+        Enquiry, on_delete=models.PROTECT, related_name="information_requests"
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="information_requests", db_index=False
+    )
+    question = models.TextField()
+    people = models.ManyToManyField(Person, related_name="information_requests")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    requested_at = models.DateTimeField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    due_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    response_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Working minutes from the request to the agency's answer, for its turnaround.",
+    )
+    last_chased_at = models.DateTimeField(null=True, blank=True)
+    chase_count = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "enquiry"],
+                name="information_request_once_per_agency",
+                violation_error_message="This agency has already been asked about this enquiry.",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["agency", "due_at", "id"],
+                condition=models.Q(status__in=["requested", "in_progress"]),
+                name="information_request_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enquiry} to {self.agency}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class Chaser(models.Model):
+    """An overdue request chased: once per request per chase interval, whoever runs the task."""
+
+    request = models.ForeignKey(
+        InformationRequest, on_delete=models.CASCADE, related_name="chasers"
+    )
+    chased_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["chased_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "chased_at"], name="chaser_once_a_minute"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} chased at {self.chased_at:%Y-%m-%d %H:%M}"
+
+
+class Sensitivity(models.TextChoices):
+    NON_SENSITIVE = "non_sensitive", "Non-sensitive"
+    SENSITIVE = "sensitive", "Sensitive"
+
+
+class ReleaseStatus(models.TextChoices):
+    """Where a sensitive record stands with its owning agency. Non-sensitive records stay at
+    NOT_REQUESTED: they never need releasing."""
+
+    NOT_REQUESTED = "not_requested", "Not requested"
+    REQUESTED = "requested", "Release requested"
+    RELEASED = "released", "Released"
+    REFUSED = "refused", "Release refused"
+
+
+class LawfulBasis(models.TextChoices):
+    """The bases a practitioner may name when releasing (UK GDPR, DPA 2018, safeguarding law)."""
+
+    PUBLIC_TASK_SAFEGUARDING = (
+        "public_task_safeguarding",
+        "UK GDPR Art. 6(1)(e) and 9(2)(g) with DPA 2018 Sch. 1 para. 18 (safeguarding)",
+    )
+    CHILDREN_ACT_1989_S47 = "children_act_1989_s47", "Children Act 1989, s.47 enquiries"
+    CHILDREN_ACT_2004_S11 = "children_act_2004_s11", "Children Act 2004, s.11 duty to safeguard"
+    CARE_ACT_2014_S42 = "care_act_2014_s42", "Care Act 2014, s.42 adult safeguarding enquiry"
+    CRIME_AND_DISORDER_S115 = "crime_and_disorder_s115", "Crime and Disorder Act 1998, s.115"
+    VITAL_INTERESTS = "vital_interests", "UK GDPR Art. 6(1)(d) vital interests"
+    CONSENT = "consent", "Consent of the person concerned"
+
+
+class InformationRecord(models.Model):
+    """What one agency holds about one person in the enquiry, as its practitioner gave it.
+
+    `enquiry` and `agency` repeat the request's so the firewall can filter in one join."""
+
+    request = models.ForeignKey(
+        InformationRequest, on_delete=models.PROTECT, related_name="records"
+    )
+    enquiry = models.ForeignKey(
+        Enquiry, on_delete=models.PROTECT, related_name="information_records"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="information_records")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="information_records")
+    summary = models.CharField(max_length=200)
+    detail = models.TextField()
+    source_system = models.CharField(max_length=100)
+    information_date = models.DateField(help_text="When the agency recorded the information.")
+    sensitivity = models.CharField(max_length=16, choices=Sensitivity.choices)
+    release_status = models.CharField(
+        max_length=16, choices=ReleaseStatus.choices, default=ReleaseStatus.NOT_REQUESTED
+    )
+    conditions = models.TextField(
+        blank=True, help_text="The owning agency's conditions on use, shown with the content."
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["agency__name", "recorded_at", "id"]
+        permissions = [
+            ("view_content", "May read the content of this information record"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sensitivity="sensitive")
+                | models.Q(release_status="not_requested"),
+                name="information_record_only_sensitive_released",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency} record {self.pk} on {self.enquiry}"
+
+    @property
+    def is_sensitive(self) -> bool:
+        return self.sensitivity == Sensitivity.SENSITIVE
+
+
+class RecordUserObjectPermission(UserObjectPermissionBase):
+    """Direct foreign keys, so the firewall's grant check is a join, not a text match."""
+
+    content_object = models.ForeignKey(InformationRecord, on_delete=models.CASCADE)
+
+
+class RecordGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(InformationRecord, on_delete=models.CASCADE)
+
+
+class ReleaseRequest(models.Model):
+    """Someone working on the enquiry asks the owning agency to release a sensitive record."""
+
+    record = models.ForeignKey(
+        InformationRecord, on_delete=models.PROTECT, related_name="release_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Release of {self.record} requested by {self.requested_by}"
+
+
+class ReleaseDecision(models.Model):
+    """The owning agency's answer: release (to the hub, for this enquiry only) or refusal."""
+
+    class Decision(models.TextChoices):
+        RELEASED = "released", "Released"
+        REFUSED = "refused", "Refused"
+
+    record = models.ForeignKey(
+        InformationRecord, on_delete=models.PROTECT, related_name="decisions"
+    )
+    release_request = models.ForeignKey(
+        ReleaseRequest,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decisions",
+        help_text="The request it answers; empty when the agency released unasked.",
+    )
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+    reason = models.TextField()
+    necessary_and_proportionate = models.BooleanField(default=False)
+    lawful_basis = models.CharField(max_length=32, choices=LawfulBasis.choices, blank=True)
+    conditions = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["decided_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record"],
+                condition=models.Q(decision="released"),
+                name="release_decision_released_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(decision="refused")
+                | (models.Q(necessary_and_proportionate=True) & ~models.Q(lawful_basis="")),
+                name="release_decision_release_is_justified",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()}: {self.record}"
+
+
+class AccessLogQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The access log is append-only.")
+
+    def delete(self):
+        raise TypeError("The access log is append-only.")
+
+
+class AccessLogEntry(models.Model):
+    """One look at, or decision about, an agency's information: who, their agency, when,
+    which record, which enquiry, what and why. Written once, never changed."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed sensitive content"
+        RELEASE_REQUEST = "release_request", "Requested release"
+        RELEASE = "release", "Released"
+        REFUSE = "refuse", "Refused release"
+        EXPORT = "export", "Exported"
+        DENIED = "denied", "Attempt refused"
+
+    class Channel(models.TextChoices):
+        PAGE = "page", "Web page"
+        API = "api", "API"
+        EXPORT = "export", "Export"
+        SEARCH = "search", "Search"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_log_entries"
+    )
+    agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        related_name="access_log_entries",
+        help_text="The user's agency when they acted.",
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    record = models.ForeignKey(
+        InformationRecord,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="access_log_entries",
+    )
+    enquiry = models.ForeignKey(
+        Enquiry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="access_log_entries",
+    )
+    reason = models.TextField(blank=True)
+
+    objects = AccessLogQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "access log entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise TypeError("The access log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The access log is append-only.")

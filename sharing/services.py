@@ -1,0 +1,599 @@
+"""Information requests, answers, and the release or refusal of sensitive records.
+
+The HTML pages and the API call these. Each checks the firewall first; a refusal (not allowed,
+not visible, or bad input) changes nothing and is written to the access log, outside the
+transaction that was refused, so the attempt stays on record.
+"""
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from math import ceil
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+
+from agencies.models import Agency, Role, User
+from enquiries.clock import clock_in_force
+from enquiries.exceptions import StaleEdit
+from enquiries.models import Enquiry, Notification, Person
+from enquiries.worktime import add_working_minutes, working_minutes_between
+
+from . import firewall
+from .firewall import Action, ShownRecord
+from .models import (
+    AccessLogEntry,
+    InformationRecord,
+    InformationRequest,
+    LawfulBasis,
+    ReleaseDecision,
+    ReleaseRequest,
+    ReleaseStatus,
+    Sensitivity,
+    SharingPolicy,
+)
+
+Log = AccessLogEntry.Action
+Channel = AccessLogEntry.Channel
+Status = InformationRequest.Status
+
+DEFAULT_QUESTION = (
+    "Please tell us what your agency holds about the people named, in particular anything "
+    "that bears on the risk to the subject."
+)
+
+
+def _minute(moment: datetime | None) -> datetime:
+    return (moment or timezone.now()).replace(second=0, microsecond=0)
+
+
+def _text(field: str, value: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: message})
+    return value
+
+
+# The access log.
+
+
+def log_access(
+    *,
+    user: User,
+    action: str,
+    channel: str,
+    records: Iterable[ShownRecord | InformationRecord] = (),
+    enquiry: Enquiry | None = None,
+    enquiry_id: int | None = None,
+    reason: str = "",
+) -> None:
+    """Append to the access log: one entry per record, or one for the enquiry if none."""
+    now = timezone.now()
+    enquiry_id = enquiry.pk if enquiry is not None else enquiry_id
+    entries = [
+        AccessLogEntry(
+            at=now,
+            user=user,
+            agency_id=user.agency_id,
+            action=action,
+            channel=channel,
+            record_id=record.pk,
+            enquiry_id=record.enquiry_id,
+            reason=reason,
+        )
+        for record in records
+    ] or [
+        AccessLogEntry(
+            at=now,
+            user=user,
+            agency_id=user.agency_id,
+            action=action,
+            channel=channel,
+            enquiry_id=enquiry_id,
+            reason=reason,
+        )
+    ]
+    AccessLogEntry.objects.bulk_create(entries)
+
+
+def log_content_views(
+    *, user: User, records: Sequence[ShownRecord], channel: str, reason: str = ""
+) -> None:
+    """Every sensitive record whose content this person is about to see, in one insert."""
+    seen = [record for record in records if record.is_sensitive and record.content_visible]
+    if seen:
+        log_access(user=user, action=Log.VIEW, channel=channel, records=seen, reason=reason)
+
+
+def _refusal_message(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return "; ".join(error.messages)
+    return str(error) or "Not visible to this user."
+
+
+@contextmanager
+def refusals_logged(
+    *,
+    user: User,
+    action: str,
+    channel: str,
+    record_id=None,
+    enquiry_id: int | None = None,
+) -> Iterator[None]:
+    """Log a refused attempt (as DENIED, with what was tried and why) and let it propagate."""
+    try:
+        yield
+    except (PermissionDenied, Http404, ValidationError, StaleEdit) as error:
+        record_pk = (
+            record_id if InformationRecord.objects.filter(pk=_int(record_id)).exists() else None
+        )
+        AccessLogEntry.objects.create(
+            user=user,
+            agency_id=user.agency_id,
+            action=Log.DENIED,
+            channel=channel,
+            record_id=record_pk,
+            enquiry_id=enquiry_id,
+            reason=f"{action} (record {record_id}): {_refusal_message(error)}"
+            if record_id is not None
+            else f"{action}: {_refusal_message(error)}",
+        )
+        raise
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _notify(
+    *, recipients: Iterable[User], enquiry_id: int, kind: str, message: str, now: datetime
+) -> None:
+    Notification.objects.bulk_create(
+        Notification(
+            recipient=recipient,
+            enquiry_id=enquiry_id,
+            kind=kind,
+            message=message,
+            created_at=now,
+        )
+        for recipient in recipients
+    )
+
+
+def agency_practitioners(agency_id: int):
+    return User.objects.filter(
+        agency_id=agency_id, is_active=True, groups__name=Role.PRACTITIONER
+    ).distinct()
+
+
+# Requests and answers.
+
+
+def request_due_at(enquiry: Enquiry, *, percent: int, clock=None) -> datetime:
+    """The share of the enquiry's allowance after which the agency's answer is due, counted on
+    the enquiry's own clock from when it arrived."""
+    clock = clock or clock_in_force()
+    minutes = ceil(enquiry.allowance_minutes * percent / 100)
+    return add_working_minutes(clock.calendar_for(enquiry.rating), enquiry.received_at, minutes)
+
+
+def refresh_request_due_times(enquiries: Iterable[Enquiry]) -> int:
+    """Open requests fall due at a share of their enquiry's allowance, so when a new rating or
+    a new clock moves the allowance, their due times move with it. Returns how many moved."""
+    by_id = {enquiry.pk: enquiry for enquiry in enquiries}
+    if not by_id:
+        return 0
+    clock = clock_in_force()
+    percent = SharingPolicy.current().request_due_percent
+    moved = []
+    for request in InformationRequest.objects.filter(
+        enquiry_id__in=by_id, status__in=InformationRequest.OPEN_STATUSES
+    ).only("id", "enquiry_id", "due_at"):
+        due_at = request_due_at(by_id[request.enquiry_id], percent=percent, clock=clock)
+        if request.due_at != due_at:
+            request.due_at = due_at
+            moved.append(request)
+    InformationRequest.objects.bulk_update(moved, ["due_at"])
+    return len(moved)
+
+
+def usual_agencies():
+    return Agency.objects.filter(is_active=True, asked_by_default=True)
+
+
+def send_information_requests(
+    *, enquiry: Enquiry, actor: User, channel: str = Channel.PAGE, **details
+) -> list[InformationRequest]:
+    """Ask each agency what it holds; agencies already asked about the enquiry are skipped."""
+    with refusals_logged(
+        user=actor, action="send information requests", channel=channel, enquiry_id=enquiry.pk
+    ):
+        return _send_information_requests(enquiry=enquiry, actor=actor, **details)
+
+
+@transaction.atomic
+def _send_information_requests(
+    *,
+    enquiry: Enquiry,
+    actor: User,
+    agencies: Sequence[Agency],
+    question: str = "",
+    people: Sequence[Person] | None = None,
+    now: datetime | None = None,
+) -> list[InformationRequest]:
+    reason = firewall.send_refusal(actor, enquiry)
+    if reason:
+        raise PermissionDenied(reason)
+    question = (question or "").strip() or DEFAULT_QUESTION
+    involved = {
+        link.person_id: link.person for link in enquiry.involvements.select_related("person")
+    }
+    people = list(people) if people else list(involved.values())
+    strangers = [str(person) for person in people if person.pk not in involved]
+    if strangers:
+        raise ValidationError({"people": f"Not named in this enquiry: {', '.join(strangers)}."})
+    inactive = [agency.name for agency in agencies if not agency.is_active]
+    if inactive:
+        raise ValidationError({"agencies": f"No longer active: {', '.join(inactive)}."})
+    asked = set(
+        InformationRequest.objects.filter(enquiry=enquiry).values_list("agency_id", flat=True)
+    )
+    new = [agency for agency in agencies if agency.pk not in asked]
+    if not new:
+        raise ValidationError(
+            {"agencies": "Choose at least one agency that has not been asked already."}
+        )
+    now = _minute(now)
+    due_at = request_due_at(enquiry, percent=SharingPolicy.current().request_due_percent)
+    # One by one, not in bulk, so django-auditlog records each request's creation.
+    requests = []
+    for agency in new:
+        request = InformationRequest.objects.create(
+            enquiry=enquiry,
+            agency=agency,
+            question=question,
+            requested_at=now,
+            requested_by=actor,
+            due_at=due_at,
+        )
+        request.people.set(people)
+        requests.append(request)
+    for request in requests:
+        _notify(
+            recipients=agency_practitioners(request.agency_id),
+            enquiry_id=enquiry.pk,
+            kind=Notification.Kind.INFORMATION_REQUEST,
+            message=f"{enquiry.reference}: {request.agency} is asked what it holds, due "
+            f"{timezone.localtime(due_at):%d %b %H:%M}.",
+            now=now,
+        )
+    return requests
+
+
+def _lock_request(request: InformationRequest, actor: User, expected_version) -> InformationRequest:
+    locked = (
+        InformationRequest.objects.select_for_update().select_related("agency").get(pk=request.pk)
+    )
+    reason = firewall.answer_refusal(actor, locked)
+    if reason:
+        raise PermissionDenied(reason)
+    if expected_version is not None and int(expected_version) != locked.version:
+        raise StaleEdit(
+            current_version=locked.version,
+            changes=[f"it is now {locked.get_status_display().lower()}"],
+            what="information request",
+        )
+    return locked
+
+
+def add_information_record(
+    *, request: InformationRequest, actor: User, channel: str = Channel.PAGE, **fields
+) -> InformationRecord:
+    """A practitioner records what their agency holds about one person in the enquiry."""
+    with refusals_logged(
+        user=actor, action="add a record", channel=channel, enquiry_id=request.enquiry_id
+    ):
+        return _add_information_record(request=request, actor=actor, **fields)
+
+
+@transaction.atomic
+def _add_information_record(
+    *,
+    request: InformationRequest,
+    actor: User,
+    person: Person,
+    summary: str,
+    detail: str,
+    source_system: str,
+    information_date: date,
+    sensitivity: str,
+    now: datetime | None = None,
+) -> InformationRecord:
+    request = _lock_request(request, actor, None)
+    errors = {}
+    if not request.enquiry.involvements.filter(person=person).exists():
+        errors["person"] = "Choose someone named in this enquiry."
+    if sensitivity not in Sensitivity.values:
+        errors["sensitivity"] = "Say whether the information is sensitive."
+    now = now or timezone.now()
+    if information_date and information_date > timezone.localdate(now):
+        errors["information_date"] = (
+            "The date the information was recorded cannot be in the future."
+        )
+    for field, value, message in (
+        ("summary", summary, "Give a one-line summary."),
+        ("detail", detail, "Give the information itself."),
+        ("source_system", source_system, "Say which of your agency's systems it comes from."),
+    ):
+        if not (value or "").strip():
+            errors[field] = message
+    if not information_date:
+        errors["information_date"] = "Give the date the information was recorded."
+    if errors:
+        raise ValidationError(errors)
+    record = InformationRecord.objects.create(
+        request=request,
+        enquiry_id=request.enquiry_id,
+        agency_id=request.agency_id,
+        person=person,
+        summary=summary.strip(),
+        detail=detail.strip(),
+        source_system=source_system.strip(),
+        information_date=information_date,
+        sensitivity=sensitivity,
+        recorded_at=now,
+        recorded_by=actor,
+    )
+    if request.status == Status.REQUESTED:
+        request.status = Status.IN_PROGRESS
+        request.version += 1
+        request.save(update_fields=["status", "version"])
+    return record
+
+
+def _close_request(
+    request: InformationRequest, *, actor: User, status: str, now: datetime
+) -> InformationRequest:
+    clock = clock_in_force()
+    request.status = status
+    request.answered_at = now
+    request.answered_by = actor
+    request.response_minutes = working_minutes_between(clock.calendar, request.requested_at, now)
+    request.version += 1
+    request.save(
+        update_fields=["status", "answered_at", "answered_by", "response_minutes", "version"]
+    )
+    return request
+
+
+def send_answer(
+    *,
+    request: InformationRequest,
+    actor: User,
+    expected_version=None,
+    now: datetime | None = None,
+    channel: str = Channel.PAGE,
+) -> InformationRequest:
+    """The practitioner has recorded everything their agency holds: the request is answered."""
+    with refusals_logged(
+        user=actor, action="send the answer", channel=channel, enquiry_id=request.enquiry_id
+    ):
+        return _send_answer(
+            request=request, actor=actor, expected_version=expected_version, now=now
+        )
+
+
+@transaction.atomic
+def _send_answer(*, request, actor, expected_version, now) -> InformationRequest:
+    request = _lock_request(request, actor, expected_version)
+    if not request.records.exists():
+        raise ValidationError("Add at least one information record, or answer “nothing held”.")
+    return _close_request(request, actor=actor, status=Status.ANSWERED, now=_minute(now))
+
+
+def record_nothing_held(
+    *,
+    request: InformationRequest,
+    actor: User,
+    expected_version=None,
+    now: datetime | None = None,
+    channel: str = Channel.PAGE,
+) -> InformationRequest:
+    with refusals_logged(
+        user=actor, action="answer nothing held", channel=channel, enquiry_id=request.enquiry_id
+    ):
+        return _record_nothing_held(
+            request=request, actor=actor, expected_version=expected_version, now=now
+        )
+
+
+@transaction.atomic
+def _record_nothing_held(*, request, actor, expected_version, now) -> InformationRequest:
+    request = _lock_request(request, actor, expected_version)
+    if request.records.exists():
+        raise ValidationError(
+            "Records have been added to this request: send them as the answer instead."
+        )
+    return _close_request(request, actor=actor, status=Status.NOTHING_HELD, now=_minute(now))
+
+
+# Release and refusal.
+
+
+def _locked_record(shown: ShownRecord) -> InformationRecord:
+    return InformationRecord.objects.select_for_update().get(pk=shown.pk)
+
+
+def _decide_on(user: User, action: Action, record_pk, channel: str):
+    """Find the record as the firewall shows it to this person and check the action."""
+    shown = firewall.record_for(user, record_pk)
+    firewall.require(user, action, shown)
+    return shown
+
+
+def request_release(
+    *, record_pk, actor: User, reason: str, channel: str = Channel.PAGE
+) -> ReleaseRequest:
+    with refusals_logged(
+        user=actor, action="request release", channel=channel, record_id=record_pk
+    ):
+        return _request_release(record_pk=record_pk, actor=actor, reason=reason, channel=channel)
+
+
+@transaction.atomic
+def _request_release(*, record_pk, actor, reason, channel) -> ReleaseRequest:
+    shown = _decide_on(actor, Action.REQUEST_RELEASE, record_pk, channel)
+    reason = _text("reason", reason, "Say why the hub needs this information.")
+    record = _locked_record(shown)
+    firewall.require(actor, Action.REQUEST_RELEASE, _reread(actor, record))
+    now = timezone.now()
+    release_request = ReleaseRequest.objects.create(
+        record=record, requested_by=actor, requested_at=now, reason=reason
+    )
+    record.release_status = ReleaseStatus.REQUESTED
+    record.version += 1
+    record.save(update_fields=["release_status", "version"])
+    log_access(
+        user=actor, action=Log.RELEASE_REQUEST, channel=channel, records=[record], reason=reason
+    )
+    _notify(
+        recipients=agency_practitioners(record.agency_id),
+        enquiry_id=record.enquiry_id,
+        kind=Notification.Kind.RELEASE_REQUEST,
+        message=f"{shown.enquiry_reference}: {actor} asks {shown.agency_name} to release "
+        f"its information about {shown.person_name}.",
+        now=now,
+    )
+    return release_request
+
+
+def _reread(user: User, record: InformationRecord) -> ShownRecord:
+    """The record as the firewall shows it, read again under the row lock."""
+    return firewall.record_for(user, record.pk)
+
+
+def release_record(
+    *,
+    record_pk,
+    actor: User,
+    reason: str,
+    necessary_and_proportionate: bool,
+    lawful_basis: str,
+    conditions: str = "",
+    channel: str = Channel.PAGE,
+) -> ReleaseDecision:
+    with refusals_logged(user=actor, action="release", channel=channel, record_id=record_pk):
+        return _release(
+            record_pk=record_pk,
+            actor=actor,
+            reason=reason,
+            necessary_and_proportionate=necessary_and_proportionate,
+            lawful_basis=lawful_basis,
+            conditions=conditions,
+            channel=channel,
+        )
+
+
+@transaction.atomic
+def _release(
+    *, record_pk, actor, reason, necessary_and_proportionate, lawful_basis, conditions, channel
+) -> ReleaseDecision:
+    shown = _decide_on(actor, Action.RELEASE, record_pk, channel)
+    errors = {}
+    if not (reason or "").strip():
+        errors["reason"] = "Say why releasing this is necessary and proportionate."
+    if not necessary_and_proportionate:
+        errors["necessary_and_proportionate"] = (
+            "Confirm that releasing this is necessary and proportionate."
+        )
+    if lawful_basis not in LawfulBasis.values:
+        errors["lawful_basis"] = "Choose the lawful basis for sharing."
+    if errors:
+        raise ValidationError(errors)
+    record = _locked_record(shown)
+    firewall.require(actor, Action.RELEASE, _reread(actor, record))
+    conditions = (conditions or "").strip()
+    decision = ReleaseDecision.objects.create(
+        record=record,
+        release_request=record.release_requests.order_by("-requested_at", "-id").first(),
+        decision=ReleaseDecision.Decision.RELEASED,
+        decided_by=actor,
+        decided_at=timezone.now(),
+        reason=reason.strip(),
+        necessary_and_proportionate=True,
+        lawful_basis=lawful_basis,
+        conditions=conditions,
+    )
+    record.release_status = ReleaseStatus.RELEASED
+    record.conditions = conditions
+    record.version += 1
+    record.save(update_fields=["release_status", "conditions", "version"])
+    for group in Group.objects.filter(name__in=firewall.WORKING_ROLES):
+        assign_perm(f"sharing.{firewall.VIEW_CONTENT}", group, record)
+    log_access(
+        user=actor,
+        action=Log.RELEASE,
+        channel=channel,
+        records=[record],
+        reason=f"{reason.strip()} Lawful basis: {LawfulBasis(lawful_basis).label}."
+        + (f" Conditions: {conditions}" if conditions else ""),
+    )
+    _tell_requesters(record, shown, decision)
+    return decision
+
+
+def _tell_requesters(
+    record: InformationRecord, shown: ShownRecord, decision: ReleaseDecision
+) -> None:
+    requesters = User.objects.filter(
+        pk__in=record.release_requests.values("requested_by_id"), is_active=True
+    )
+    verb = (
+        "released"
+        if decision.decision == ReleaseDecision.Decision.RELEASED
+        else "refused to release"
+    )
+    _notify(
+        recipients=requesters,
+        enquiry_id=record.enquiry_id,
+        kind=Notification.Kind.RELEASE_ANSWER,
+        message=f"{shown.enquiry_reference}: {shown.agency_name} {verb} its information about "
+        f"{shown.person_name}.",
+        now=decision.decided_at,
+    )
+
+
+def refuse_release(
+    *, record_pk, actor: User, reason: str, channel: str = Channel.PAGE
+) -> ReleaseDecision:
+    with refusals_logged(user=actor, action="refuse", channel=channel, record_id=record_pk):
+        return _refuse(record_pk=record_pk, actor=actor, reason=reason, channel=channel)
+
+
+@transaction.atomic
+def _refuse(*, record_pk, actor, reason, channel) -> ReleaseDecision:
+    shown = _decide_on(actor, Action.REFUSE, record_pk, channel)
+    reason = _text("reason", reason, "Say why your agency will not release this.")
+    record = _locked_record(shown)
+    firewall.require(actor, Action.REFUSE, _reread(actor, record))
+    decision = ReleaseDecision.objects.create(
+        record=record,
+        release_request=record.release_requests.order_by("-requested_at", "-id").first(),
+        decision=ReleaseDecision.Decision.REFUSED,
+        decided_by=actor,
+        decided_at=timezone.now(),
+        reason=reason,
+    )
+    record.release_status = ReleaseStatus.REFUSED
+    record.version += 1
+    record.save(update_fields=["release_status", "version"])
+    log_access(user=actor, action=Log.REFUSE, channel=channel, records=[record], reason=reason)
+    _tell_requesters(record, shown, decision)
+    return decision

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("requests/<int:pk>/", views.request_detail, name="sharing-request"),
+    path("requests/<int:pk>/records/", views.request_add_record, name="sharing-request-add-record"),
+    path("requests/<int:pk>/answer/", views.request_send_answer, name="sharing-request-answer"),
+    path(
+        "requests/<int:pk>/nothing-held/",
+        views.request_nothing_held,
+        name="sharing-request-nothing-held",
+    ),
+    path("records/<int:pk>/", views.record_detail, name="sharing-record"),
+    path(
+        "records/<int:pk>/request-release/",
+        views.record_request_release,
+        name="sharing-record-request-release",
+    ),
+    path("records/<int:pk>/release/", views.record_release, name="sharing-record-release"),
+    path("records/<int:pk>/refuse/", views.record_refuse, name="sharing-record-refuse"),
+    path("search/", views.record_search, name="sharing-search"),
+]

@@ -1,0 +1,339 @@
+"""Pages for information requests, agency answers, and release or refusal of sensitive records.
+
+Thin: the firewall decides what each person sees, the services decide and write, and a refused
+action re-shows its page with the reason and everything typed.
+"""
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from agencies.decorators import role_required
+from agencies.models import Role
+from enquiries.exceptions import StaleEdit
+from enquiries.models import Enquiry
+from enquiries.views import _add_service_errors
+
+from . import firewall, selectors, services
+from .audit import spreadsheet_safe
+from .models import AccessLogEntry, ReleaseDecision, ReleaseRequest
+from .web_forms import (
+    AnswerForm,
+    InformationRecordForm,
+    RefuseForm,
+    ReleaseForm,
+    ReleaseRequestForm,
+    SendRequestsForm,
+)
+
+Channel = AccessLogEntry.Channel
+WORKING = firewall.WORKING_ROLES
+
+
+def _enquiry_or_404(user, reference: str) -> Enquiry:
+    try:
+        return firewall.visible_enquiries(user).select_related("subject").get(reference=reference)
+    except Enquiry.DoesNotExist:
+        raise firewall.NotVisible("No enquiry has that reference.") from None
+
+
+# Sending requests.
+
+
+@role_required(*firewall.HUB_ROLES)
+def send_requests(request: HttpRequest, reference: str) -> HttpResponse:
+    """Ask agencies what they hold. `usual` in the post sends the usual set in one click."""
+    enquiry = _enquiry_or_404(request.user, reference)
+    if request.method == "POST" and "usual" in request.POST:
+        try:
+            sent = services.send_information_requests(
+                enquiry=enquiry,
+                actor=request.user,
+                agencies=list(services.usual_agencies()),
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Asked {', '.join(str(r.agency) for r in sent)}.")
+        return redirect(enquiry)
+    form = SendRequestsForm(request.POST or None, enquiry=enquiry)
+    if request.method == "POST" and form.is_valid():
+        try:
+            sent = services.send_information_requests(
+                enquiry=enquiry, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            messages.success(request, f"Asked {', '.join(str(r.agency) for r in sent)}.")
+            return redirect(enquiry)
+    return render(request, "sharing/send_requests.html", {"enquiry": enquiry, "form": form})
+
+
+# Answering a request.
+
+
+@role_required(*WORKING)
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    info_request = firewall.request_for(request.user, pk)
+    return _request_page(request, info_request)
+
+
+def _request_page(request, info_request, *, record_form=None, answer_error=None, status=200):
+    user = request.user
+    may_answer = firewall.answer_refusal(user, info_request) is None
+    records = selectors.records_for_request(user, info_request)
+    services.log_content_views(user=user, records=[r.shown for r in records], channel=Channel.PAGE)
+    return render(
+        request,
+        "sharing/request_detail.html",
+        {
+            "info_request": info_request,
+            "enquiry": info_request.enquiry,
+            "people": info_request.people.all(),
+            "records": records,
+            "may_answer": may_answer,
+            "record_form": record_form
+            or (InformationRecordForm(request=info_request) if may_answer else None),
+            "answer_form": AnswerForm(initial={"expected_version": info_request.version}),
+            "answer_error": answer_error,
+        },
+        status=status,
+    )
+
+
+@require_POST
+@role_required(Role.PRACTITIONER)
+def request_add_record(request: HttpRequest, pk: int) -> HttpResponse:
+    info_request = firewall.request_for(request.user, pk)
+    form = InformationRecordForm(request.POST, request=info_request)
+    if form.is_valid():
+        try:
+            services.add_information_record(
+                request=info_request, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            messages.success(request, "Record added. Add another, or send the answer.")
+            return redirect("sharing-request", pk=info_request.pk)
+    return _request_page(request, info_request, record_form=form, status=400)
+
+
+def _close_request(request: HttpRequest, pk: int, *, service, done: str) -> HttpResponse:
+    info_request = firewall.request_for(request.user, pk)
+    form = AnswerForm(request.POST)
+    version = form.cleaned_data["expected_version"] if form.is_valid() else None
+    try:
+        service(request=info_request, actor=request.user, expected_version=version)
+    except StaleEdit as error:
+        info_request.refresh_from_db()
+        return _request_page(request, info_request, answer_error=error.messages[0], status=409)
+    except ValidationError as error:
+        return _request_page(
+            request, info_request, answer_error=" ".join(error.messages), status=400
+        )
+    messages.success(request, done)
+    return redirect("agency-inbox")
+
+
+@require_POST
+@role_required(Role.PRACTITIONER)
+def request_send_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    return _close_request(request, pk, service=services.send_answer, done="Answer sent.")
+
+
+@require_POST
+@role_required(Role.PRACTITIONER)
+def request_nothing_held(request: HttpRequest, pk: int) -> HttpResponse:
+    return _close_request(
+        request, pk, service=services.record_nothing_held, done="Answered: nothing held."
+    )
+
+
+# One record: read it, or its signpost; ask for it; release or refuse it.
+
+
+def _record_page(request, pk, *, forms: dict[str, Form] | None = None, status=200):
+    user = request.user
+    shown = firewall.record_for(user, pk)
+    services.log_content_views(user=user, records=[shown], channel=Channel.PAGE)
+    forms = forms or {}
+    actions = selectors.with_actions(user, [shown])[0].actions
+    return render(
+        request,
+        "sharing/record_detail.html",
+        {
+            "record": shown,
+            "enquiry": Enquiry.objects.select_related("subject").get(pk=shown.enquiry_id),
+            "release_requests": ReleaseRequest.objects.filter(record_id=shown.pk).select_related(
+                "requested_by", "requested_by__agency"
+            ),
+            "decisions": ReleaseDecision.objects.filter(record_id=shown.pk).select_related(
+                "decided_by"
+            ),
+            "request_form": forms.get("request release", ReleaseRequestForm())
+            if "request release" in actions
+            else None,
+            "release_form": forms.get("release", ReleaseForm()) if "release" in actions else None,
+            "refuse_form": forms.get("refuse", RefuseForm()) if "refuse" in actions else None,
+        },
+        status=status,
+    )
+
+
+@role_required(*WORKING)
+def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        return _record_page(request, pk)
+    except firewall.NotVisible:
+        services.log_access(
+            user=request.user,
+            action=AccessLogEntry.Action.DENIED,
+            channel=Channel.PAGE,
+            reason=f"open record {pk}: not visible to this user",
+        )
+        raise
+
+
+def _record_action(request, pk, *, name: str, form_class, service, done: str) -> HttpResponse:
+    """Hand what was typed to the service even when the form finds fault with it, so the
+    service (not the page) refuses it and the refused attempt is logged like any other."""
+    form = form_class(request.POST)
+    form.is_valid()
+    typed = {
+        field: form.cleaned_data.get(field, request.POST.get(field, "")) for field in form.fields
+    }
+    if "necessary_and_proportionate" in typed:
+        typed["necessary_and_proportionate"] = typed["necessary_and_proportionate"] is True
+    try:
+        service(record_pk=pk, actor=request.user, channel=Channel.PAGE, **typed)
+    except ValidationError as error:
+        for field, field_errors in getattr(error, "message_dict", {None: error.messages}).items():
+            target = field if field in form.fields else None
+            for message in field_errors:
+                if message not in form.errors.get(target or "__all__", []):
+                    form.add_error(target, message)
+        return _record_page(request, pk, forms={name: form}, status=400)
+    messages.success(request, done)
+    return redirect("sharing-record", pk=pk)
+
+
+@require_POST
+@role_required(*WORKING)
+def record_request_release(request: HttpRequest, pk: int) -> HttpResponse:
+    return _record_action(
+        request,
+        pk,
+        name="request release",
+        form_class=ReleaseRequestForm,
+        service=services.request_release,
+        done="Release requested. The owning agency has been told.",
+    )
+
+
+@require_POST
+@role_required(*WORKING)
+def record_release(request: HttpRequest, pk: int) -> HttpResponse:
+    return _record_action(
+        request,
+        pk,
+        name="release",
+        form_class=ReleaseForm,
+        service=services.release_record,
+        done="Released to the hub for this enquiry.",
+    )
+
+
+@require_POST
+@role_required(*WORKING)
+def record_refuse(request: HttpRequest, pk: int) -> HttpResponse:
+    return _record_action(
+        request,
+        pk,
+        name="refuse",
+        form_class=RefuseForm,
+        service=services.refuse_release,
+        done="Release refused. The people who asked have been told.",
+    )
+
+
+# Search and export.
+
+
+@role_required(*WORKING)
+def record_search(request: HttpRequest) -> HttpResponse:
+    text = request.GET.get("q", "").strip()
+    results = selectors.search_records(request.user, text)
+    services.log_content_views(
+        user=request.user, records=results, channel=Channel.SEARCH, reason=f"search: {text}"
+    )
+    return render(
+        request,
+        "sharing/search.html",
+        {"q": text, "results": results, "limit": selectors.SEARCH_LIMIT},
+    )
+
+
+EXPORT_COLUMNS = [
+    "enquiry",
+    "agency",
+    "person",
+    "information date",
+    "sensitivity",
+    "release status",
+    "summary",
+    "detail",
+    "source system",
+    "conditions",
+]
+
+
+@role_required(*WORKING)
+def enquiry_information_export(request: HttpRequest, reference: str) -> HttpResponse:
+    """The enquiry's information picture as this person may see it: content where allowed,
+    the signpost otherwise. The export and each sensitive record in it are logged."""
+    enquiry = _enquiry_or_404(request.user, reference)
+    records = firewall.shown_records(
+        firewall.visible_records(request.user, enquiry=enquiry).order_by("agency__name", "id")
+    )
+    services.log_access(
+        user=request.user,
+        action=AccessLogEntry.Action.EXPORT,
+        channel=Channel.EXPORT,
+        enquiry=enquiry,
+        reason=f"information picture of {enquiry.reference} ({len(records)} records)",
+    )
+    services.log_content_views(user=request.user, records=records, channel=Channel.EXPORT)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{enquiry.reference}-information-{stamp}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(EXPORT_COLUMNS)
+    for record in records:
+        content = (
+            [record.summary, record.detail, record.source_system, record.conditions]
+            if record.content_visible
+            else [record.signpost, "", "", ""]
+        )
+        writer.writerow(
+            spreadsheet_safe(value)
+            for value in [
+                record.enquiry_reference,
+                record.agency_name,
+                record.person_name,
+                record.information_date.isoformat(),
+                record.sensitivity_label,
+                record.release_status_label if record.is_sensitive else "",
+                *content,
+            ]
+        )
+    return response

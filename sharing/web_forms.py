@@ -1,0 +1,134 @@
+"""The shapes of what practitioners and researchers type on the sharing pages. The services
+decide whether it is allowed; these only check it is well formed."""
+
+from django import forms
+from django.utils import timezone
+
+from agencies.models import Agency
+from enquiries.models import Enquiry, Person
+
+from .models import InformationRequest, LawfulBasis, Sensitivity
+from .services import DEFAULT_QUESTION
+
+
+class SendRequestsForm(forms.Form):
+    agencies = forms.ModelMultipleChoiceField(
+        queryset=Agency.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one agency to ask."},
+        help_text="Agencies already asked about this enquiry are not listed.",
+    )
+    question = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), initial=DEFAULT_QUESTION, max_length=4000
+    )
+    people = forms.ModelMultipleChoiceField(
+        queryset=Person.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one person to ask about."},
+    )
+
+    def __init__(self, *args, enquiry: Enquiry, **kwargs):
+        super().__init__(*args, **kwargs)
+        asked = InformationRequest.objects.filter(enquiry=enquiry).values("agency_id")
+        agencies = Agency.objects.filter(is_active=True).exclude(pk__in=asked)
+        people = Person.objects.filter(involvements__enquiry=enquiry).distinct()
+        self.fields["agencies"].queryset = agencies
+        self.fields["people"].queryset = people
+        self.fields["agencies"].initial = [a.pk for a in agencies if a.asked_by_default]
+        self.fields["people"].initial = [p.pk for p in people]
+
+
+class InformationRecordForm(forms.Form):
+    person = forms.ModelChoiceField(
+        queryset=Person.objects.none(),
+        empty_label=None,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose who the information is about."},
+    )
+    summary = forms.CharField(
+        max_length=200,
+        error_messages={"required": "Give a one-line summary."},
+        help_text="One line, for example: “Domestic incident at the family home, June 2026”.",
+    )
+    detail = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Give the information itself."},
+    )
+    source_system = forms.CharField(
+        label="Source system",
+        max_length=100,
+        error_messages={"required": "Say which of your agency's systems it comes from."},
+    )
+    information_date = forms.DateField(
+        label="Date the information was recorded",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={
+            "required": "Give the date the information was recorded.",
+            "invalid": "Enter a real date, like 2026-06-14.",
+        },
+    )
+    sensitivity = forms.ChoiceField(
+        choices=Sensitivity.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say whether the information is sensitive."},
+        help_text="Sensitive information stays with your agency until you release it.",
+    )
+
+    def __init__(self, *args, request: InformationRequest, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = Person.objects.filter(
+            involvements__enquiry_id=request.enquiry_id
+        ).distinct()
+
+    def clean_information_date(self):
+        value = self.cleaned_data["information_date"]
+        if value > timezone.localdate():
+            raise forms.ValidationError("The date cannot be in the future.")
+        return value
+
+
+class ReleaseRequestForm(forms.Form):
+    reason = forms.CharField(
+        label="Why the hub needs it",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why the hub needs this information."},
+    )
+
+
+class ReleaseForm(forms.Form):
+    necessary_and_proportionate = forms.BooleanField(
+        label="I am satisfied that releasing this is necessary and proportionate, and that I "
+        "have the authority to release it",
+        error_messages={"required": "Confirm that releasing this is necessary and proportionate."},
+    )
+    lawful_basis = forms.ChoiceField(
+        label="Lawful basis",
+        choices=[("", "Choose the lawful basis"), *LawfulBasis.choices],
+        error_messages={"required": "Choose the lawful basis for sharing."},
+    )
+    reason = forms.CharField(
+        label="Why it is necessary and proportionate",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why releasing this is necessary and proportionate."},
+    )
+    conditions = forms.CharField(
+        label="Conditions on its use (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Shown with the information wherever it appears, for example: “not to be "
+        "disclosed to the family”.",
+    )
+
+
+class RefuseForm(forms.Form):
+    reason = forms.CharField(
+        label="Why your agency will not release it",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why your agency will not release this."},
+    )
+
+
+class AnswerForm(forms.Form):
+    """Send the answer or say nothing is held, at the version the practitioner read."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput)

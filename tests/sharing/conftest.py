@@ -1,0 +1,119 @@
+"""A small hub for the firewall's tests: three agencies, one person in each role, and an
+enquiry that police and health were both asked about."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from agencies.models import Agency, Role, User
+from enquiries import services as enquiry_services
+from enquiries.models import Enquiry, ReferrerType
+from enquiries.services import PersonDetails
+from sharing import services
+from sharing.models import InformationRecord, InformationRequest, LawfulBasis, Sensitivity
+from tests.factories import AgencyFactory, UserFactory
+
+STATES = ("non_sensitive", "sensitive", "release_requested", "released", "refused")
+
+
+@dataclass
+class Hub:
+    police: Agency
+    health: Agency
+    csc: Agency
+    researcher: User
+    manager: User
+    police_officer: User
+    health_visitor: User
+    analyst: User
+    auditor: User
+    administrator: User
+    enquiry: Enquiry
+    police_request: InformationRequest
+    health_request: InformationRequest
+
+    def record(self, state: str, *, marker: str, agency: str = "police") -> InformationRecord:
+        """A record of `agency` in one of STATES, its summary and detail carrying `marker`."""
+        owner = self.police_officer if agency == "police" else self.health_visitor
+        request = self.police_request if agency == "police" else self.health_request
+        record = services.add_information_record(
+            request=request,
+            actor=owner,
+            person=self.enquiry.subject,
+            summary=f"Summary {marker}",
+            detail=f"Detail {marker}: intelligence held about the household.",
+            source_system="Niche RMS" if agency == "police" else "SystmOne",
+            information_date=date(2026, 10, 1),
+            sensitivity=Sensitivity.NON_SENSITIVE
+            if state == "non_sensitive"
+            else Sensitivity.SENSITIVE,
+        )
+        if state in ("release_requested", "released", "refused"):
+            services.request_release(
+                record_pk=record.pk, actor=self.researcher, reason="Needed to assess the risk."
+            )
+        if state == "released":
+            services.release_record(
+                record_pk=record.pk,
+                actor=owner,
+                reason="Pertinent to the risk assessment.",
+                necessary_and_proportionate=True,
+                lawful_basis=LawfulBasis.CHILDREN_ACT_1989_S47,
+                conditions=f"Condition {marker}: not to be shared with the family.",
+            )
+        if state == "refused":
+            services.refuse_release(record_pk=record.pk, actor=owner, reason="Live investigation.")
+        record.refresh_from_db()
+        return record
+
+
+def make_hub() -> Hub:
+    police = AgencyFactory(name="Thames Valley Police", kind=Agency.Kind.POLICE)
+    health = AgencyFactory(name="Oxford Health", kind=Agency.Kind.HEALTH)
+    csc = AgencyFactory(name="Children's Social Care", kind=Agency.Kind.CHILDRENS_SOCIAL_CARE)
+    researcher = UserFactory(roles=[Role.RESEARCHER], agency=csc, username="researcher")
+    manager = UserFactory(roles=[Role.MANAGER], agency=csc, username="manager")
+    enquiry = enquiry_services.enquiry_intake(
+        actor=researcher,
+        received_at=timezone.now() - timedelta(minutes=30),
+        referrer_name="Ms Head",
+        referrer_type=ReferrerType.objects.get(code="school"),
+        subjects=[PersonDetails(first_name="Amy", last_name="Firewall")],
+        subject_type=Enquiry.SubjectType.CHILD,
+        concern="Bruising noticed at school.",
+        categories=["physical_abuse"],
+        consent=Enquiry.Consent.YES,
+        consent_reason="",
+        others=(),
+    )[0]
+    police_request, health_request = services.send_information_requests(
+        enquiry=enquiry, actor=researcher, agencies=[police, health]
+    )
+    return Hub(
+        police=police,
+        health=health,
+        csc=csc,
+        researcher=researcher,
+        manager=manager,
+        police_officer=UserFactory(
+            roles=[Role.PRACTITIONER], agency=police, username="police_officer"
+        ),
+        health_visitor=UserFactory(
+            roles=[Role.PRACTITIONER], agency=health, username="health_visitor"
+        ),
+        analyst=UserFactory(roles=[Role.ANALYST], agency=csc, username="analyst"),
+        auditor=UserFactory(roles=[Role.AUDITOR], agency=csc, username="auditor"),
+        administrator=UserFactory(
+            roles=[Role.ADMINISTRATOR], agency=police, username="administrator"
+        ),
+        enquiry=enquiry,
+        police_request=police_request,
+        health_request=health_request,
+    )
+
+
+@pytest.fixture
+def hub(db) -> Hub:
+    return make_hub()

@@ -1,0 +1,336 @@
+"""The demo hub's information sharing: realistic, consistent with the services' rules, with
+something for each demo login, and never duplicated by running the seed again."""
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from datetime import datetime
+from io import StringIO
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count, Q
+
+from agencies.demo import seed_demo_hub
+from agencies.models import Agency, User
+from enquiries.clock import clock_in_force
+from enquiries.demo import seed_demo_enquiries
+from enquiries.models import Enquiry
+from enquiries.worktime import working_minutes_between
+from sharing import firewall, selectors, services
+from sharing.demo import seed_demo_sharing
+from sharing.models import (
+    AccessLogEntry,
+    Chaser,
+    InformationRecord,
+    InformationRequest,
+    RecordGroupObjectPermission,
+    ReleaseDecision,
+    ReleaseRequest,
+    ReleaseStatus,
+    Sensitivity,
+    SharingPolicy,
+)
+
+pytestmark = pytest.mark.django_db
+
+Status = InformationRequest.Status
+SHARING_MODELS = (
+    InformationRequest,
+    InformationRequest.people.through,
+    Chaser,
+    InformationRecord,
+    ReleaseRequest,
+    ReleaseDecision,
+    RecordGroupObjectPermission,
+    AccessLogEntry,
+)
+
+
+# A Wednesday afternoon, so the demo (random but seeded) is the same whenever the tests run.
+NOW = datetime(2026, 11, 18, 14, 7, tzinfo=ZoneInfo("Europe/London"))
+
+
+@pytest.fixture
+def demo():
+    seed_demo_hub()
+    seed_demo_enquiries(target=400, now=NOW)
+    return seed_demo_sharing(now=NOW)
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in SHARING_MODELS}
+
+
+def test_it_shares_on_the_newest_open_enquiries_and_a_sample_of_decided_ones(demo):
+    asked = Enquiry.objects.filter(information_requests__isnull=False).distinct()
+
+    assert demo.enquiries == asked.count() > 0
+    assert demo.requests == InformationRequest.objects.count()
+    assert demo.records == InformationRecord.objects.count()
+    assert asked.filter(state__in=Enquiry.OPEN_STATES).exists()
+    decided = asked.filter(decided_at__isnull=False)
+    # Spread over the months, so reports have turnaround for every period.
+    assert len({(e.received_at.year, e.received_at.month) for e in decided}) >= 5
+
+
+def test_running_it_again_adds_nothing(demo):
+    before = counts()
+
+    again = seed_demo_sharing(now=NOW)
+
+    assert (again.enquiries, again.requests, again.records, again.decisions) == (0, 0, 0, 0)
+    assert counts() == before
+
+
+def test_new_enquiries_get_their_sharing_and_the_rest_is_left_alone(demo):
+    asked_before = set(InformationRequest.objects.values_list("enquiry_id", "agency_id"))
+
+    seed_demo_enquiries(target=450, now=NOW)
+    more = seed_demo_sharing(now=NOW)
+
+    assert more.requests > 0
+    pairs = list(InformationRequest.objects.values_list("enquiry_id", "agency_id"))
+    assert len(pairs) == len(set(pairs)) == len(asked_before) + more.requests
+
+
+def test_the_demo_keeps_every_rule_of_the_services(demo):
+    assert sharing_facts() == EXPECTED_FACTS
+
+
+def test_each_agency_answers_in_its_own_voice(demo):
+    police = InformationRecord.objects.filter(agency__kind=Agency.Kind.POLICE)
+    education = InformationRecord.objects.filter(agency__kind=Agency.Kind.EDUCATION)
+    acute = InformationRecord.objects.filter(agency__name="Acute Hospital Trust")
+
+    assert set(police.values_list("source_system", flat=True)) <= {
+        "Niche RMS",
+        "Police National Computer",
+        "Athena",
+    }
+    assert police.filter(summary="Domestic incident at the home address").exists()
+    assert education.filter(summary__startswith="Attendance").exists()
+    assert acute.filter(summary="A&E attendance with an injury").exists()
+    record = acute.filter(summary="A&E attendance with an injury").select_related("person").first()
+    assert record.detail.startswith(f"{record.person.first_name} attended the Emergency Department")
+
+
+def test_the_demo_logins_have_work_waiting(demo):
+    police, health, education, researcher = (
+        User.objects.get(username=name) for name in ("police", "health", "education", "researcher")
+    )
+
+    assert selectors.open_inbox(police).exists()
+    assert selectors.open_inbox(health).exists()
+    assert selectors.open_inbox(education).exists()
+    awaiting = selectors.awaiting_release_decision(police)
+    assert awaiting
+    assert all(record.is_sensitive and record.agency_id == police.agency_id for record in awaiting)
+    shown = firewall.shown_records(
+        firewall.visible_records(researcher).filter(enquiry__state__in=Enquiry.OPEN_STATES)
+    )
+    signposts = [record for record in shown if record.is_signpost]
+    assert signposts
+    assert all(record.detail == "" for record in signposts)
+    released = firewall.shown_records(
+        firewall.visible_records(researcher).filter(release_status=ReleaseStatus.RELEASED)
+    )
+    assert released
+    assert all(record.content_visible and record.detail for record in released)
+
+
+def test_agencies_without_a_practitioner_get_a_demo_colleague_who_cannot_sign_in(demo):
+    colleagues = User.objects.filter(username__endswith="-practitioner")
+
+    asked = set(InformationRequest.objects.values_list("agency_id", flat=True))
+    answering = set(
+        User.objects.filter(groups__name="practitioner", is_active=True).values_list(
+            "agency_id", flat=True
+        )
+    )
+    assert asked <= answering
+    assert colleagues.exists()
+    assert not any(colleague.has_usable_password() for colleague in colleagues)
+    seed_demo_sharing()
+    assert User.objects.filter(username__endswith="-practitioner").count() == colleagues.count()
+
+
+def test_an_empty_hub_gets_nothing():
+    seed_demo_hub()
+
+    result = seed_demo_sharing()
+
+    assert result.requests == 0
+    assert counts() == dict.fromkeys(counts(), 0)
+
+
+def test_seed_demo_adds_the_sharing_and_says_so():
+    out = StringIO()
+    call_command("seed_demo", "--enquiries", "100", stdout=out)
+    call_command("seed_demo", "--enquiries", "100", stdout=out)
+
+    first, second = [
+        line for line in out.getvalue().splitlines() if line.startswith("Demo information sharing")
+    ]
+    assert "0 requests" not in first
+    assert second.startswith("Demo information sharing: 0 requests and 0 records on 0 enquiries")
+
+
+def test_the_demo_is_the_same_on_sqlite(tmp_path):
+    script = """
+import json
+import django
+from django.conf import settings
+django.setup()
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+from django.core.management import call_command
+from agencies.demo import seed_demo_hub
+from enquiries.demo import seed_demo_enquiries
+from sharing.demo import seed_demo_sharing
+from tests.sharing.test_demo import NOW, sharing_facts
+call_command("migrate", verbosity=0)
+seed_demo_hub()
+seed_demo_enquiries(target=400, now=NOW)
+seed_demo_sharing(now=NOW)
+again = seed_demo_sharing(now=NOW)
+print(json.dumps({"again": again.requests, "facts": sharing_facts()}))
+"""
+    root = Path(__file__).resolve().parents[2]
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "mash.settings",
+        "DEBUG": "true",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=environment,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report["again"] == 0
+    assert report["facts"] == EXPECTED_FACTS
+
+
+EXPECTED_FACTS = {
+    "due_mismatches": [],
+    "response_mismatches": [],
+    "answer_mismatches": [],
+    "release_mismatches": [],
+    "chaser_mismatches": [],
+    "open_requests_on_decided_enquiries": 0,
+    "statuses": sorted(Status.values),
+    "overdue_open_requests": True,
+    "release_states": sorted(ReleaseStatus.values),
+    "sensitive_about_a_quarter": True,
+    "unfilled_placeholders": 0,
+    "every_asked_agency_has_turnaround": True,
+}
+
+
+def sharing_facts() -> dict:
+    """What must hold of the demo's sharing on any database; shared with the SQLite run."""
+    clock = clock_in_force()
+    percent = SharingPolicy.current().request_due_percent
+    requests = list(
+        InformationRequest.objects.select_related("enquiry").annotate(
+            records_given=Count("records")
+        )
+    )
+    due: dict[int, object] = {}
+    due_mismatches, response_mismatches, answer_mismatches, chaser_mismatches = [], [], [], []
+    chasers = Counter(Chaser.objects.values_list("request_id", flat=True))
+    for request in requests:
+        enquiry = request.enquiry
+        if enquiry.pk not in due:
+            due[enquiry.pk] = services.request_due_at(enquiry, percent=percent)
+        if request.due_at != due[enquiry.pk]:
+            due_mismatches.append(request.pk)
+        closed = request.status in (Status.ANSWERED, Status.NOTHING_HELD)
+        if closed and request.response_minutes != working_minutes_between(
+            clock.calendar, request.requested_at, request.answered_at
+        ):
+            response_mismatches.append(request.pk)
+        if (
+            closed != (request.answered_at is not None and request.answered_by_id is not None)
+            or (request.status == Status.ANSWERED) != (closed and request.records_given > 0)
+            or (request.status == Status.REQUESTED and request.records_given)
+            or request.requested_at < enquiry.received_at
+            or (closed and request.answered_at < request.requested_at)
+            or (enquiry.decided_at and closed and request.answered_at > enquiry.decided_at)
+        ):
+            answer_mismatches.append(request.pk)
+        if chasers[request.pk] != request.chase_count or (
+            request.chase_count and request.last_chased_at <= request.due_at
+        ):
+            chaser_mismatches.append(request.pk)
+
+    records = list(
+        InformationRecord.objects.select_related("request").annotate(
+            asked=Count("release_requests", distinct=True),
+            released=Count("decisions", filter=_decided("released"), distinct=True),
+            refused=Count("decisions", filter=_decided("refused"), distinct=True),
+            grants=Count("recordgroupobjectpermission", distinct=True),
+            logged=Count("access_log_entries", distinct=True),
+        )
+    )
+    expected = {
+        ReleaseStatus.NOT_REQUESTED: (0, 0, 0, 0, 0),
+        ReleaseStatus.REQUESTED: (1, 0, 0, 0, 1),
+        ReleaseStatus.RELEASED: (1, 1, 0, 3, 2),
+        ReleaseStatus.REFUSED: (1, 0, 1, 0, 2),
+    }
+    release_mismatches = [
+        record.pk
+        for record in records
+        if (record.asked, record.released, record.refused, record.grants, record.logged)
+        != expected[record.release_status]
+        or record.recorded_at < record.request.requested_at
+        or bool(record.conditions)
+        and record.release_status != ReleaseStatus.RELEASED
+    ]
+    released = ReleaseDecision.objects.filter(decision="released")
+    release_mismatches += list(
+        released.exclude(necessary_and_proportionate=True).values_list("record_id", flat=True)
+    )
+    sensitive = sum(record.sensitivity == Sensitivity.SENSITIVE for record in records)
+    open_statuses = InformationRequest.OPEN_STATUSES
+    agencies_asked = {request.agency_id for request in requests}
+    agencies_answering = {
+        request.agency_id for request in requests if request.response_minutes is not None
+    }
+    return {
+        "due_mismatches": due_mismatches,
+        "response_mismatches": response_mismatches,
+        "answer_mismatches": answer_mismatches,
+        "release_mismatches": release_mismatches,
+        "chaser_mismatches": chaser_mismatches,
+        "open_requests_on_decided_enquiries": sum(
+            request.status in open_statuses and request.enquiry.decided_at is not None
+            for request in requests
+        ),
+        "statuses": sorted({request.status for request in requests}),
+        "overdue_open_requests": any(
+            request.status in open_statuses and request.chase_count > 0 for request in requests
+        ),
+        "release_states": sorted({record.release_status for record in records}),
+        "sensitive_about_a_quarter": 0.15 <= sensitive / len(records) <= 0.4,
+        "unfilled_placeholders": sum(
+            "{" in record.summary + record.detail + record.conditions for record in records
+        ),
+        "every_asked_agency_has_turnaround": agencies_asked == agencies_answering,
+    }
+
+
+def _decided(decision: str) -> Q:
+    return Q(decisions__decision=decision)

@@ -1,0 +1,259 @@
+"""The sharing pages: asking agencies, the agency inbox, answering, release and refusal."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from agencies.models import Role
+from sharing.models import AccessLogEntry, InformationRecord, InformationRequest, ReleaseStatus
+from tests.factories import AgencyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_usual_agencies_are_asked_in_one_click(client, hub):
+    housing = AgencyFactory(name="Housing", asked_by_default=True)
+    AgencyFactory(name="Fire", asked_by_default=False)
+    client.force_login(hub.researcher)
+
+    response = client.post(
+        reverse("enquiry-send-requests", args=[hub.enquiry.reference]), {"usual": "1"}
+    )
+
+    assert response.status_code == 302
+    asked = set(
+        InformationRequest.objects.filter(enquiry=hub.enquiry).values_list(
+            "agency__name", flat=True
+        )
+    )
+    assert asked == {"Thames Valley Police", "Oxford Health", "Children's Social Care", "Housing"}
+    assert housing.information_requests.get().people.get() == hub.enquiry.subject
+
+
+def test_choosing_agencies_needs_at_least_one(client, hub):
+    client.force_login(hub.researcher)
+    url = reverse("enquiry-send-requests", args=[hub.enquiry.reference])
+
+    page = client.get(url)
+    response = client.post(url, {"question": "Anything?", "people": [hub.enquiry.subject.pk]})
+
+    assert "Children&#x27;s Social Care" in page.content.decode()
+    assert "Thames Valley Police" not in page.content.decode()  # asked already
+    assert response.status_code == 200
+    assert "Choose at least one agency to ask." in response.content.decode()
+
+
+def test_practitioners_cannot_send_requests(client, hub):
+    client.force_login(hub.police_officer)
+    response = client.post(
+        reverse("enquiry-send-requests", args=[hub.enquiry.reference]), {"usual": "1"}
+    )
+    assert response.status_code == 403
+
+
+def test_a_practitioner_answers_with_a_record_then_sends_the_answer(client, hub):
+    client.force_login(hub.police_officer)
+    request_url = reverse("sharing-request", args=[hub.police_request.pk])
+
+    inbox = client.get(reverse("agency-inbox"))
+    added = client.post(
+        reverse("sharing-request-add-record", args=[hub.police_request.pk]),
+        {
+            "person": hub.enquiry.subject.pk,
+            "summary": "Domestic incident, October 2026",
+            "detail": "Officers attended; father arrested.",
+            "source_system": "Niche RMS",
+            "information_date": "2026-10-02",
+            "sensitivity": "sensitive",
+        },
+    )
+    page = client.get(request_url)
+    answered = client.post(
+        reverse("sharing-request-answer", args=[hub.police_request.pk]),
+        {"expected_version": 2},
+    )
+
+    assert hub.enquiry.reference in inbox.content.decode()
+    assert added.status_code == 302
+    assert "father arrested" in page.content.decode()
+    assert answered.status_code == 302
+    hub.police_request.refresh_from_db()
+    assert hub.police_request.status == InformationRequest.Status.ANSWERED
+    assert hub.police_request.answered_by == hub.police_officer
+
+
+def test_bad_record_input_is_refused_field_by_field_and_nothing_is_saved(client, hub):
+    client.force_login(hub.police_officer)
+    response = client.post(
+        reverse("sharing-request-add-record", args=[hub.police_request.pk]),
+        {"person": hub.enquiry.subject.pk, "information_date": "2999-01-01"},
+    )
+    text = response.content.decode()
+    assert response.status_code == 400
+    for message in (
+        "Give a one-line summary.",
+        "Give the information itself.",
+        "The date cannot be in the future.",
+        "Say whether the information is sensitive.",
+    ):
+        assert message in text
+    assert not InformationRecord.objects.exists()
+
+
+def test_another_agency_cannot_answer_and_the_attempt_is_logged(client, hub):
+    client.force_login(hub.health_visitor)
+    response = client.post(
+        reverse("sharing-request-nothing-held", args=[hub.police_request.pk]),
+        {"expected_version": 1},
+    )
+    assert response.status_code == 403
+    hub.police_request.refresh_from_db()
+    assert hub.police_request.status == InformationRequest.Status.REQUESTED
+    assert AccessLogEntry.objects.filter(user=hub.health_visitor, action="denied").exists()
+
+
+def test_a_stale_answer_is_refused(client, hub):
+    client.force_login(hub.police_officer)
+    response = client.post(
+        reverse("sharing-request-nothing-held", args=[hub.police_request.pk]),
+        {"expected_version": 7},
+    )
+    assert response.status_code == 409
+    assert "Someone else changed" in response.content.decode()
+
+
+def test_guessing_a_record_id_is_not_found_and_logged(client, hub):
+    record = hub.record("sensitive", marker="GUESS")
+    stranger_agency = AgencyFactory(name="Housing")
+    from tests.factories import UserFactory
+
+    stranger = UserFactory(roles=[Role.PRACTITIONER], agency=stranger_agency)
+    client.force_login(stranger)
+
+    for pk in (record.pk, record.pk + 1000):
+        assert client.get(reverse("sharing-record", args=[pk])).status_code == 404
+    assert AccessLogEntry.objects.filter(user=stranger, action="denied").count() == 2
+
+
+def test_release_from_the_record_page_with_a_condition(client, hub):
+    record = hub.record("release_requested", marker="PAGE")
+    client.force_login(hub.police_officer)
+
+    page = client.get(reverse("sharing-record", args=[record.pk]))
+    bad = client.post(reverse("sharing-record-release", args=[record.pk]), {"reason": ""})
+    good = client.post(
+        reverse("sharing-record-release", args=[record.pk]),
+        {
+            "necessary_and_proportionate": "on",
+            "lawful_basis": "children_act_1989_s47",
+            "reason": "Pertinent.",
+            "conditions": "Not to be shared with the family.",
+        },
+    )
+
+    assert 'data-testid="release-form"' in page.content.decode()
+    assert 'data-testid="refuse-form"' in page.content.decode()
+    assert bad.status_code == 400
+    assert "Confirm that releasing this is necessary and proportionate." in bad.content.decode()
+    assert good.status_code == 302
+    record.refresh_from_db()
+    assert record.release_status == ReleaseStatus.RELEASED
+    client.force_login(hub.researcher)
+    seen = client.get(hub.enquiry.get_absolute_url()).content.decode()
+    assert "Detail PAGE" in seen and "Not to be shared with the family." in seen
+
+
+def test_the_export_carries_content_or_signpost_and_is_logged(client, hub):
+    hub.record("sensitive", marker="HIDDEN")
+    hub.record("non_sensitive", marker="OPEN")
+    client.force_login(hub.researcher)
+
+    response = client.get(reverse("enquiry-information-export", args=[hub.enquiry.reference]))
+
+    text = response.content.decode()
+    assert response["Content-Type"].startswith("text/csv")
+    assert "Detail OPEN" in text and "HIDDEN" not in text
+    assert "Thames Valley Police holds sensitive information about Amy Firewall" in text
+    assert AccessLogEntry.objects.filter(user=hub.researcher, action="export").exists()
+
+
+def test_export_cells_never_start_like_a_formula(client, hub):
+    from sharing import services
+
+    services.add_information_record(
+        request=hub.police_request,
+        actor=hub.police_officer,
+        person=hub.enquiry.subject,
+        summary='=HYPERLINK("http://example.invalid")',
+        detail="+1 attended",
+        source_system="@system",
+        information_date=date(2026, 1, 1),
+        sensitivity="non_sensitive",
+    )
+    client.force_login(hub.researcher)
+    text = client.get(
+        reverse("enquiry-information-export", args=[hub.enquiry.reference])
+    ).content.decode()
+    assert "'=HYPERLINK" in text and "'+1 attended" in text and "'@system" in text
+
+
+def test_a_practitioner_of_an_asked_agency_opens_the_enquiry(client, hub):
+    client.force_login(hub.health_visitor)
+    response = client.get(hub.enquiry.get_absolute_url())
+    assert response.status_code == 200
+    assert 'data-testid="enquiry-actions"' not in response.content.decode()
+
+
+@pytest.mark.parametrize("requests", [2, 25])
+def test_the_inbox_runs_a_fixed_number_of_queries(
+    client, hub, make_user, django_assert_max_num_queries, requests
+):
+    from enquiries.models import Enquiry
+    from sharing import services
+
+    for n in range(requests):
+        enquiry = Enquiry.objects.get(pk=hub.enquiry.pk)
+        enquiry.pk = None
+        enquiry.reference = f"MASH-2026-9{n:05d}"
+        enquiry.save()
+        services.send_information_requests(
+            enquiry=enquiry, actor=hub.researcher, agencies=[hub.police]
+        )
+        hub.record("release_requested", marker=f"M{n}")
+    client.force_login(hub.police_officer)
+
+    # session, user, groups, open requests (count and page), records awaiting a release
+    # decision, requests answered lately, colleagues and their groups, unread notifications
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("agency-inbox"))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("records", [1, 20])
+def test_the_enquiry_page_adds_a_fixed_number_of_queries_for_its_information(
+    client, hub, django_assert_max_num_queries, records
+):
+    for n in range(records):
+        hub.record(["sensitive", "non_sensitive", "released"][n % 3], marker=f"E{n}")
+    client.force_login(hub.police_officer)
+
+    # the enquiry page's own (13) plus: can the practitioner see it, the requests, the
+    # records through the firewall, and one insert for the access log
+    with django_assert_max_num_queries(17):
+        response = client.get(hub.enquiry.get_absolute_url())
+    assert response.status_code == 200
+
+
+def test_search_finds_only_what_the_person_may_read(client, hub):
+    hub.record("sensitive", marker="SEARCHME")
+    client.force_login(hub.researcher)
+    assert (
+        "0 records found"
+        in client.get(reverse("sharing-search"), {"q": "SEARCHME"}).content.decode()
+    )
+    client.force_login(hub.police_officer)
+    assert (
+        "1 record found"
+        in client.get(reverse("sharing-search"), {"q": "SEARCHME"}).content.decode()
+    )
