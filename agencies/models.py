@@ -91,15 +91,23 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
-    @property
-    def roles(self) -> frozenset[str]:
-        """The user's role names, read once per request from the prefetched groups."""
-        cached = getattr(self, "_roles", None)
+    def _role_groups(self) -> dict[str, int]:
+        """Role name to group id, read from the database once per request."""
+        cached = getattr(self, "_role_group_cache", None)
         if cached is None:
             valid = set(Role.values)
-            cached = frozenset(g.name for g in self.groups.all() if g.name in valid)
-            self._roles = cached
+            cached = {g.name: g.pk for g in self.groups.all() if g.name in valid}
+            self._role_group_cache = cached
         return cached
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(self._role_groups())
+
+    def role_group_ids(self, *roles: str) -> list[int]:
+        """The ids of the groups behind the user's roles among `roles`, for queries that
+        should not join the user's groups again."""
+        return [pk for name, pk in self._role_groups().items() if name in roles]
 
     def has_role(self, *roles: str) -> bool:
         return self.is_active and bool(self.roles.intersection(roles))

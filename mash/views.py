@@ -18,6 +18,7 @@ from enquiries.forms import QueueFilterForm
 from enquiries.selectors import hub_clock_settings, queue_page
 from sharing import audit
 from sharing import selectors as sharing_selectors
+from sharing import services as sharing_services
 from sharing.forms import AuditFilterForm
 from sharing.models import AccessLogEntry
 from sharing.services import log_access
@@ -58,13 +59,17 @@ def agency_inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(sharing_selectors.open_inbox(request.user), 50).get_page(
         request.GET.get("page")
     )
+    awaiting_release = sharing_selectors.awaiting_release_decision(request.user)
+    sharing_services.log_content_views(
+        user=request.user, records=awaiting_release, channel=AccessLogEntry.Channel.PAGE
+    )
     return render(
         request,
         "home/agency_inbox.html",
         {
             "page": page,
             "now": timezone.now(),
-            "awaiting_release": sharing_selectors.awaiting_release_decision(request.user),
+            "awaiting_release": awaiting_release,
             "answered": sharing_selectors.recently_answered(request.user),
             "colleagues": selectors.agency_colleagues(user=request.user),
         },

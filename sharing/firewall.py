@@ -20,7 +20,9 @@ their text never reaches Python for a person who may not read it.
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cache
 
+from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
     BooleanField,
@@ -94,15 +96,26 @@ def can_see_enquiry(user: User, enquiry: Enquiry) -> bool:
     )
 
 
+@cache
+def _view_content_permission_id() -> int:
+    return Permission.objects.get(
+        codename=VIEW_CONTENT, content_type__app_label="sharing"
+    ).pk
+
+
 def _granted(user: User) -> Q:
-    """A django-guardian grant of `view_content` on the record, to the person or their roles."""
+    """A django-guardian grant of `view_content` on the record, to the person or their roles.
+
+    The group and permission ids go in as constants: as subqueries, PostgreSQL expected one
+    match and hashed every grant the hub ever made (43 ms of a 50-record page's 60)."""
+    permission_id = _view_content_permission_id()
     by_group = RecordGroupObjectPermission.objects.filter(
         content_object_id=OuterRef("pk"),
-        permission__codename=VIEW_CONTENT,
-        group__in=user.groups.filter(name__in=WORKING_ROLES),
+        permission_id=permission_id,
+        group_id__in=user.role_group_ids(*WORKING_ROLES),
     )
     by_user = RecordUserObjectPermission.objects.filter(
-        content_object_id=OuterRef("pk"), permission__codename=VIEW_CONTENT, user_id=user.pk
+        content_object_id=OuterRef("pk"), permission_id=permission_id, user_id=user.pk
     )
     return Q(Exists(by_group)) | Q(Exists(by_user))
 

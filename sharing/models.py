@@ -100,6 +100,11 @@ class InformationRequest(models.Model):
                 condition=models.Q(status__in=["requested", "in_progress"]),
                 name="information_request_open",
             ),
+            models.Index(
+                fields=["agency", "-answered_at", "-id"],
+                condition=models.Q(answered_at__isnull=False),
+                name="information_request_answered",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -90,9 +90,11 @@ def open_inbox(user: User) -> QuerySet[InformationRequest]:
 
 
 def recently_answered(user: User, *, limit: int = 20) -> list[InformationRequest]:
+    """The last answers, read newest first from `information_request_answered`."""
     return list(
-        inbox(user)
-        .exclude(status__in=InformationRequest.OPEN_STATUSES)
+        firewall.agency_requests(user)
+        .filter(answered_at__isnull=False)
+        .select_related("enquiry")
         .order_by("-answered_at", "-id")[:limit]
     )
 
