@@ -47,9 +47,9 @@ ANSWERING = [
     "Domestic Abuse Services",
 ]
 USERS = {"researcher": "researcher", "practitioner": "police", "manager": "manager"}
-# bench/queue.py's trivial page is the police inbox, empty before the demo shared information.
-# Here the police inbox is full, so the same page is timed for an agency nobody has asked.
-TRIVIAL_USER = "bench-nothing-asked"
+# The trivial page, as in bench/queue.py: the home page of a signed-in person with no role
+# yet (the shell, the navigation and the notification count; no case data).
+TRIVIAL_USER = "bench-no-role"
 
 os.environ.update(
     DEBUG="false",
@@ -171,18 +171,12 @@ def build_enquiry(tag: str, agency_count: int, owners: dict) -> Built:
 
 
 def trivial_user() -> None:
-    """A practitioner of an agency that is not in the usual set and was never asked."""
-    from django.contrib.auth.models import Group
+    """A person who can sign in but holds no role yet."""
+    from agencies.models import Agency, User
 
-    from agencies.models import Agency, Role, User
-
-    agency = Agency.objects.create(
-        name="Bench agency nobody asked", kind=Agency.Kind.OTHER, asked_by_default=False
+    User.objects.create(
+        username=TRIVIAL_USER, first_name="No", last_name="Role", agency=Agency.objects.first()
     )
-    user = User.objects.create(
-        username=TRIVIAL_USER, first_name="Nobody", last_name="Asked", agency=agency
-    )
-    user.groups.add(Group.objects.get(name=Role.PRACTITIONER))
 
 
 def clients() -> dict:
@@ -282,7 +276,7 @@ def main() -> int:
         for built in (small, large)
         for problem in wrong_content(signed_in[username], kind, built)
     ]
-    pages = [Page(TRIVIAL, "/inbox/ with nothing asked", TRIVIAL_USER, [reverse("agency-inbox")])]
+    pages = [Page(TRIVIAL, "/ with no role", TRIVIAL_USER, [reverse("home")])]
     for built in (small, large):
         url = reverse("enquiry-detail", args=[built.reference])
         for kind, username in USERS.items():

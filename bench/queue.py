@@ -30,6 +30,7 @@ SMALL = 1_000
 TARGET_RATIO = 3.0
 SEED = 20260329
 TRIVIAL = "trivial signed-in page"
+TRIVIAL_USER = "bench-no-role"
 SEARCH = "Kowalski"  # one of the demo's surnames
 
 # Production-like: no debug query log, no Redis, tasks in-process; before Django loads.
@@ -109,7 +110,7 @@ def pages(requests: int) -> list[Page]:
     references = list(Enquiry.objects.order_by("id").values_list("reference", flat=True))
     sample = random.Random(SEED).sample(references, min(requests, len(references)))  # noqa: S311
     return [
-        Page(TRIVIAL, "/inbox/ as a practitioner", "police", [reverse("agency-inbox")]),
+        Page(TRIVIAL, "/ with no role", TRIVIAL_USER, [reverse("home")]),
         Page("queue: first page", "", "researcher", [queue]),
         Page("queue: rating red", "", "researcher", [f"{queue}?rating=red"]),
         Page("queue: at risk", "", "researcher", [f"{queue}?at_risk=on"]),
@@ -129,6 +130,7 @@ def clients() -> dict:
     from django.test import Client
 
     from agencies.demo import DEMO_USERS
+    from agencies.models import Agency, User
 
     passwords = {demo.username: demo.password for demo in DEMO_USERS}
     signed_in = {}
@@ -137,6 +139,13 @@ def clients() -> dict:
         if not client.login(username=username, password=passwords[username]):
             raise SystemExit(f"the demo login {username} did not sign in")
         signed_in[username] = client
+    # The trivial page: the home of a signed-in person with no role yet (the shell, the
+    # navigation and the notification count; no case data).
+    nobody, _ = User.objects.get_or_create(
+        username=TRIVIAL_USER, defaults={"agency": Agency.objects.first(), "last_name": "Role"}
+    )
+    signed_in[TRIVIAL_USER] = Client(raise_request_exception=False)
+    signed_in[TRIVIAL_USER].force_login(nobody)
     return signed_in
 
 
@@ -228,7 +237,9 @@ def report(small: dict[str, Timing], large: dict[str, Timing], size: int) -> int
     """Queries at both sizes and p95 ratios at the large one; 1 if counts differ or a page
     failed."""
     print(f"\nqueries at {SMALL:,} and {size:,} enquiries:")
-    differ = [name for name in large if small[name].queries != large[name].queries]
+    # The enquiry page's count depends on the enquiry (open or decided, sensitive content to
+    # log or not), not on the data size: the bound is what must not move.
+    differ = [name for name in large if max(small[name].queries) != max(large[name].queries)]
     for name, timing in large.items():
         verdict = "DIFFERENT" if name in differ else "same"
         print(f"  {name:<40} {small[name].query_text:>6} {timing.query_text:>6}  {verdict}")

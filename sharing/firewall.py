@@ -98,9 +98,7 @@ def can_see_enquiry(user: User, enquiry: Enquiry) -> bool:
 
 @cache
 def _view_content_permission_id() -> int:
-    return Permission.objects.get(
-        codename=VIEW_CONTENT, content_type__app_label="sharing"
-    ).pk
+    return Permission.objects.get(codename=VIEW_CONTENT, content_type__app_label="sharing").pk
 
 
 def _granted(user: User) -> Q:

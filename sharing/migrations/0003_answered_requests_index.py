@@ -5,17 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agencies', '0003_agency_asked_by_default'),
-        ('enquiries', '0008_sharing_notifications'),
-        ('sharing', '0002_administrator_permissions'),
+        ("agencies", "0003_agency_asked_by_default"),
+        ("enquiries", "0008_sharing_notifications"),
+        ("sharing", "0002_administrator_permissions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='informationrequest',
-            index=models.Index(condition=models.Q(('answered_at__isnull', False)), fields=['agency', '-answered_at', '-id'], name='information_request_answered'),
+            model_name="informationrequest",
+            index=models.Index(
+                condition=models.Q(("answered_at__isnull", False)),
+                fields=["agency", "-answered_at", "-id"],
+                name="information_request_answered",
+            ),
         ),
     ]
