@@ -20,7 +20,6 @@ their text never reaches Python for a person who may not read it.
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from functools import cache
 
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
@@ -33,6 +32,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     TextField,
     Value,
     When,
@@ -96,24 +96,28 @@ def can_see_enquiry(user: User, enquiry: Enquiry) -> bool:
     )
 
 
-@cache
-def _view_content_permission_id() -> int:
-    return Permission.objects.get(codename=VIEW_CONTENT, content_type__app_label="sharing").pk
-
-
 def _granted(user: User) -> Q:
     """A django-guardian grant of `view_content` on the record, to the person or their roles.
 
-    The group and permission ids go in as constants: as subqueries, PostgreSQL expected one
-    match and hashed every grant the hub ever made (43 ms of a 50-record page's 60)."""
-    permission_id = _view_content_permission_id()
+    The group ids go in as constants: as a subquery over the user's groups, PostgreSQL
+    expected one match and hashed every grant the hub ever made (43 ms of a 50-record page's
+    60). The permission is a scalar subquery, which PostgreSQL runs once before the rest,
+    rather than an id cached in the process: flushing or migrating a database (tests do)
+    makes permissions anew, with new ids."""
+    permission = {
+        "permission_id": Subquery(
+            Permission.objects.filter(
+                codename=VIEW_CONTENT, content_type__app_label="sharing"
+            ).values("pk")[:1]
+        )
+    }
     by_group = RecordGroupObjectPermission.objects.filter(
         content_object_id=OuterRef("pk"),
-        permission_id=permission_id,
         group_id__in=user.role_group_ids(*WORKING_ROLES),
+        **permission,
     )
     by_user = RecordUserObjectPermission.objects.filter(
-        content_object_id=OuterRef("pk"), permission_id=permission_id, user_id=user.pk
+        content_object_id=OuterRef("pk"), user_id=user.pk, **permission
     )
     return Q(Exists(by_group)) | Q(Exists(by_user))
 
