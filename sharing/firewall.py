@@ -88,12 +88,20 @@ def visible_enquiries(user: User) -> QuerySet[Enquiry]:
 
 
 def can_see_enquiry(user: User, enquiry: Enquiry) -> bool:
+    """Asked once per request and enquiry: a page checks before it reads the records, and the
+    records' queryset checks again. Only a yes is remembered; requests are never deleted."""
     if user.has_role(*HUB_ROLES):
         return True
-    return (
-        user.has_role(Role.PRACTITIONER)
-        and InformationRequest.objects.filter(enquiry=enquiry, agency_id=user.agency_id).exists()
-    )
+    if not user.has_role(Role.PRACTITIONER):
+        return False
+    seen = user.__dict__.setdefault("_firewall_enquiries_seen", set())
+    if enquiry.pk not in seen:
+        if not InformationRequest.objects.filter(
+            enquiry=enquiry, agency_id=user.agency_id
+        ).exists():
+            return False
+        seen.add(enquiry.pk)
+    return True
 
 
 def _granted(user: User) -> Q:

@@ -5,9 +5,11 @@ not visible, or bad input) changes nothing and is written to the access log, out
 transaction that was refused, so the attempt stays on record.
 """
 
-from collections.abc import Iterable, Iterator, Sequence
+import inspect
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from functools import wraps
 from math import ceil
 
 from django.contrib.auth.models import Group
@@ -129,7 +131,10 @@ def refusals_logged(
         yield
     except (PermissionDenied, Http404, ValidationError, StaleEdit) as error:
         record_pk = (
-            record_id if InformationRecord.objects.filter(pk=_int(record_id)).exists() else None
+            record_id
+            if record_id is not None
+            and InformationRecord.objects.filter(pk=_int(record_id)).exists()
+            else None
         )
         AccessLogEntry.objects.create(
             user=user,
@@ -143,6 +148,37 @@ def refusals_logged(
             else f"{action}: {_refusal_message(error)}",
         )
         raise
+
+
+def logs_refusals(action: str) -> Callable:
+    """Run a sharing service in its own transaction. If it refuses (not allowed, not visible,
+    bad input, stale), the attempt is logged after the rollback, so it stays on record.
+
+    The decorated service is called with `actor`, an optional `channel` (the page by
+    default) and its own arguments; it gets `channel` only if it asks for it."""
+
+    def decorate(service: Callable) -> Callable:
+        in_transaction = transaction.atomic(service)
+        takes_channel = "channel" in inspect.signature(service).parameters
+
+        @wraps(service)
+        def run(*, actor: User, channel: str = Channel.PAGE, **arguments):
+            request, enquiry = arguments.get("request"), arguments.get("enquiry")
+            enquiry_id = request.enquiry_id if request is not None else getattr(enquiry, "pk", None)
+            if takes_channel:
+                arguments["channel"] = channel
+            with refusals_logged(
+                user=actor,
+                action=action,
+                channel=channel,
+                record_id=arguments.get("record_pk"),
+                enquiry_id=enquiry_id,
+            ):
+                return in_transaction(actor=actor, **arguments)
+
+        return run
+
+    return decorate
 
 
 def _int(value) -> int | None:
@@ -208,18 +244,8 @@ def usual_agencies():
     return Agency.objects.filter(is_active=True, asked_by_default=True)
 
 
+@logs_refusals("send information requests")
 def send_information_requests(
-    *, enquiry: Enquiry, actor: User, channel: str = Channel.PAGE, **details
-) -> list[InformationRequest]:
-    """Ask each agency what it holds; agencies already asked about the enquiry are skipped."""
-    with refusals_logged(
-        user=actor, action="send information requests", channel=channel, enquiry_id=enquiry.pk
-    ):
-        return _send_information_requests(enquiry=enquiry, actor=actor, **details)
-
-
-@transaction.atomic
-def _send_information_requests(
     *,
     enquiry: Enquiry,
     actor: User,
@@ -228,6 +254,7 @@ def _send_information_requests(
     people: Sequence[Person] | None = None,
     now: datetime | None = None,
 ) -> list[InformationRequest]:
+    """Ask each agency what it holds; agencies already asked about the enquiry are skipped."""
     reason = firewall.send_refusal(actor, enquiry)
     if reason:
         raise PermissionDenied(reason)
@@ -293,18 +320,8 @@ def _lock_request(request: InformationRequest, actor: User, expected_version) ->
     return locked
 
 
+@logs_refusals("add a record")
 def add_information_record(
-    *, request: InformationRequest, actor: User, channel: str = Channel.PAGE, **fields
-) -> InformationRecord:
-    """A practitioner records what their agency holds about one person in the enquiry."""
-    with refusals_logged(
-        user=actor, action="add a record", channel=channel, enquiry_id=request.enquiry_id
-    ):
-        return _add_information_record(request=request, actor=actor, **fields)
-
-
-@transaction.atomic
-def _add_information_record(
     *,
     request: InformationRequest,
     actor: User,
@@ -373,49 +390,29 @@ def _close_request(
     return request
 
 
+@logs_refusals("send the answer")
 def send_answer(
     *,
     request: InformationRequest,
     actor: User,
     expected_version=None,
     now: datetime | None = None,
-    channel: str = Channel.PAGE,
 ) -> InformationRequest:
     """The practitioner has recorded everything their agency holds: the request is answered."""
-    with refusals_logged(
-        user=actor, action="send the answer", channel=channel, enquiry_id=request.enquiry_id
-    ):
-        return _send_answer(
-            request=request, actor=actor, expected_version=expected_version, now=now
-        )
-
-
-@transaction.atomic
-def _send_answer(*, request, actor, expected_version, now) -> InformationRequest:
     request = _lock_request(request, actor, expected_version)
     if not request.records.exists():
         raise ValidationError("Add at least one information record, or answer “nothing held”.")
     return _close_request(request, actor=actor, status=Status.ANSWERED, now=_minute(now))
 
 
+@logs_refusals("answer nothing held")
 def record_nothing_held(
     *,
     request: InformationRequest,
     actor: User,
     expected_version=None,
     now: datetime | None = None,
-    channel: str = Channel.PAGE,
 ) -> InformationRequest:
-    with refusals_logged(
-        user=actor, action="answer nothing held", channel=channel, enquiry_id=request.enquiry_id
-    ):
-        return _record_nothing_held(
-            request=request, actor=actor, expected_version=expected_version, now=now
-        )
-
-
-@transaction.atomic
-def _record_nothing_held(*, request, actor, expected_version, now) -> InformationRequest:
     request = _lock_request(request, actor, expected_version)
     if request.records.exists():
         raise ValidationError(
@@ -431,25 +428,16 @@ def _locked_record(shown: ShownRecord) -> InformationRecord:
     return InformationRecord.objects.select_for_update().get(pk=shown.pk)
 
 
-def _decide_on(user: User, action: Action, record_pk, channel: str):
+def _decide_on(user: User, action: Action, record_pk):
     """Find the record as the firewall shows it to this person and check the action."""
     shown = firewall.record_for(user, record_pk)
     firewall.require(user, action, shown)
     return shown
 
 
-def request_release(
-    *, record_pk, actor: User, reason: str, channel: str = Channel.PAGE
-) -> ReleaseRequest:
-    with refusals_logged(
-        user=actor, action="request release", channel=channel, record_id=record_pk
-    ):
-        return _request_release(record_pk=record_pk, actor=actor, reason=reason, channel=channel)
-
-
-@transaction.atomic
-def _request_release(*, record_pk, actor, reason, channel) -> ReleaseRequest:
-    shown = _decide_on(actor, Action.REQUEST_RELEASE, record_pk, channel)
+@logs_refusals("request release")
+def request_release(*, record_pk, actor: User, reason: str, channel: str) -> ReleaseRequest:
+    shown = _decide_on(actor, Action.REQUEST_RELEASE, record_pk)
     reason = _text("reason", reason, "Say why the hub needs this information.")
     record = _locked_record(shown)
     firewall.require(actor, Action.REQUEST_RELEASE, _reread(actor, record))
@@ -479,6 +467,7 @@ def _reread(user: User, record: InformationRecord) -> ShownRecord:
     return firewall.record_for(user, record.pk)
 
 
+@logs_refusals("release")
 def release_record(
     *,
     record_pk,
@@ -487,25 +476,9 @@ def release_record(
     necessary_and_proportionate: bool,
     lawful_basis: str,
     conditions: str = "",
-    channel: str = Channel.PAGE,
+    channel: str,
 ) -> ReleaseDecision:
-    with refusals_logged(user=actor, action="release", channel=channel, record_id=record_pk):
-        return _release(
-            record_pk=record_pk,
-            actor=actor,
-            reason=reason,
-            necessary_and_proportionate=necessary_and_proportionate,
-            lawful_basis=lawful_basis,
-            conditions=conditions,
-            channel=channel,
-        )
-
-
-@transaction.atomic
-def _release(
-    *, record_pk, actor, reason, necessary_and_proportionate, lawful_basis, conditions, channel
-) -> ReleaseDecision:
-    shown = _decide_on(actor, Action.RELEASE, record_pk, channel)
+    shown = _decide_on(actor, Action.RELEASE, record_pk)
     errors = {}
     if not (reason or "").strip():
         errors["reason"] = "Say why releasing this is necessary and proportionate."
@@ -570,16 +543,9 @@ def _tell_requesters(
     )
 
 
-def refuse_release(
-    *, record_pk, actor: User, reason: str, channel: str = Channel.PAGE
-) -> ReleaseDecision:
-    with refusals_logged(user=actor, action="refuse", channel=channel, record_id=record_pk):
-        return _refuse(record_pk=record_pk, actor=actor, reason=reason, channel=channel)
-
-
-@transaction.atomic
-def _refuse(*, record_pk, actor, reason, channel) -> ReleaseDecision:
-    shown = _decide_on(actor, Action.REFUSE, record_pk, channel)
+@logs_refusals("refuse")
+def refuse_release(*, record_pk, actor: User, reason: str, channel: str) -> ReleaseDecision:
+    shown = _decide_on(actor, Action.REFUSE, record_pk)
     reason = _text("reason", reason, "Say why your agency will not release this.")
     record = _locked_record(shown)
     firewall.require(actor, Action.REFUSE, _reread(actor, record))

@@ -4,7 +4,6 @@ people once, however often and on however many workers it runs."""
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -13,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.utils import timezone
 
 from agencies.models import Role
@@ -23,6 +22,7 @@ from enquiries.services import PersonDetails
 from enquiries.sla_scan import ScanResult, insert_new_events, record_sla_events
 from enquiries.tasks import scan_sla
 from mash.celery import app
+from tests.concurrency import run_while_another_holds
 
 LONDON = ZoneInfo("Europe/London")
 ROOT = Path(__file__).resolve().parents[2]
@@ -371,34 +371,10 @@ def test_a_scan_running_while_another_holds_its_enquiries_records_nothing(
     researcher = make_user(Role.RESEARCHER, username="rosa")
     make_user(Role.MANAGER, username="mina")
     log_red(researcher, "Ann", "Bea", assignee=researcher)
-    first_holds, second_done = threading.Event(), threading.Event()
-    results: dict[str, ScanResult] = {}
+    first, second = run_while_another_holds(lambda: record_sla_events(now=BREACHED_FROM))
 
-    def first() -> None:
-        try:
-            with transaction.atomic():
-                results["first"] = record_sla_events(now=BREACHED_FROM)
-                first_holds.set()
-                second_done.wait(timeout=10)
-        finally:
-            connections.close_all()
-
-    def second() -> None:
-        try:
-            first_holds.wait(timeout=10)
-            results["second"] = record_sla_events(now=BREACHED_FROM)
-        finally:
-            second_done.set()
-            connections.close_all()
-
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=20)
-
-    assert results["first"] == ScanResult(at_risk=0, breached=2, notifications=4)
-    assert results["second"] == ScanResult(at_risk=0, breached=0, notifications=0)
+    assert first == ScanResult(at_risk=0, breached=2, notifications=4)
+    assert second == ScanResult(at_risk=0, breached=0, notifications=0)
     assert record_sla_events(now=BREACHED_FROM).breached == 0
     assert SlaEvent.objects.count() == 2
     assert len(told()) == len(set(told())) == 4

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import connections
 from django.utils import timezone
 
 from agencies.models import Role
@@ -18,6 +18,7 @@ from sharing import services
 from sharing.chasing import chase_overdue_requests, insert_new_chasers
 from sharing.models import Chaser, InformationRequest, Sensitivity, SharingPolicy
 from sharing.tasks import chase_information_requests
+from tests.concurrency import run_while_another_holds
 from tests.enquiries.test_sla_scan import sla_workers  # noqa: F401 - a fixture, used below
 from tests.factories import UserFactory
 
@@ -293,33 +294,9 @@ def test_a_run_while_another_holds_the_requests_chases_nothing(migration_data):
     the requests the first has claimed, and after the first commits finds them chased."""
     hub = make_hub()
     now = hub.police_request.due_at + MINUTE
-    first_holds, second_done = threading.Event(), threading.Event()
-    results: dict[str, int] = {}
+    first, second = run_while_another_holds(lambda: chase_overdue_requests(now=now))
 
-    def first() -> None:
-        try:
-            with transaction.atomic():
-                results["first"] = chase_overdue_requests(now=now)
-                first_holds.set()
-                second_done.wait(timeout=10)
-        finally:
-            connections.close_all()
-
-    def second() -> None:
-        try:
-            first_holds.wait(timeout=10)
-            results["second"] = chase_overdue_requests(now=now)
-        finally:
-            second_done.set()
-            connections.close_all()
-
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=20)
-
-    assert results == {"first": 2, "second": 0}
+    assert {"first": first, "second": second} == {"first": 2, "second": 0}
     assert chase_overdue_requests(now=now + 5 * MINUTE) == 0
     assert Chaser.objects.count() == 2
     assert len(told()) == len(set(told())) == 2
