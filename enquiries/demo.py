@@ -30,6 +30,7 @@ from .models import (
     ReferenceCounter,
     ReferrerType,
 )
+from .worktime import working_minutes_between
 
 FIRST_NAMES = [
     "Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Mia", "Leo", "Zofia", "Mohammed",
@@ -243,6 +244,7 @@ def _demo_enquiry(
         "feedback_at": None,
         "feedback_method": "",
         "feedback_text": "",
+        "feedback_minutes": None,
     }
     history = [_event(EnquiryEvent.Kind.RECEIVED, when, researcher)]
     if rating != Rag.NONE:
@@ -270,6 +272,9 @@ def _demo_enquiry(
                 "feedback_at": feedback_at,
                 "feedback_method": rng.choice(["Telephone", "Email", "Letter"]),
                 "feedback_text": f"Outcome: {outcome_name}.",
+                "feedback_minutes": working_minutes_between(
+                    clock.calendar, decided_at, feedback_at
+                ),
             }
             history.append(_event(EnquiryEvent.Kind.FEEDBACK, feedback_at, researcher))
     else:

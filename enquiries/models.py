@@ -356,7 +356,14 @@ class Enquiry(models.Model):
     referrer_contact = models.CharField(
         max_length=200, blank=True, help_text="Telephone or email, for feedback on the outcome."
     )
-    subject = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="subject_of")
+    subject = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subject_of",
+        help_text="Empty only on enquiries imported from a system that did not send people.",
+    )
     subject_type = models.CharField(max_length=8, choices=SubjectType.choices)
     categories = models.JSONField(default=list, help_text="Categories of concern.")
     concern = models.TextField(help_text="The concern as the referrer told it.")
@@ -399,7 +406,13 @@ class Enquiry(models.Model):
     feedback_at = models.DateTimeField(null=True, blank=True)
     feedback_method = models.CharField(max_length=100, blank=True)
     feedback_text = models.TextField(blank=True)
+    feedback_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Working minutes from the decision to the feedback."
+    )
 
+    imported_at = models.DateTimeField(
+        null=True, blank=True, help_text="When this enquiry came from the hub's previous system."
+    )
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -410,7 +423,12 @@ class Enquiry(models.Model):
     class Meta:
         verbose_name_plural = "enquiries"
         ordering = ["deadline"]
-        indexes = [models.Index(fields=["state", "deadline"])]
+        indexes = [
+            models.Index(fields=["state", "deadline"]),
+            # Reports select by when enquiries arrived and when they were decided.
+            models.Index(fields=["received_at"], name="enquiry_received_at"),
+            models.Index(fields=["decided_at"], name="enquiry_decided_at"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(decided_at__isnull=True)

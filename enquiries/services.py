@@ -30,6 +30,7 @@ from .models import (
     ReferenceCounter,
     ReferrerType,
 )
+from .worktime import working_minutes_between
 
 State = Enquiry.State
 
@@ -487,6 +488,9 @@ def enquiry_record_feedback(
         )
     enquiry.state = State.CLOSED
     enquiry.feedback_at, enquiry.feedback_method, enquiry.feedback_text = sent_at, method, text
+    enquiry.feedback_minutes = working_minutes_between(
+        clock_in_force().calendar, enquiry.decided_at, sent_at
+    )
     _record(
         enquiry,
         kind=EnquiryEvent.Kind.FEEDBACK,
@@ -496,7 +500,9 @@ def enquiry_record_feedback(
         to_value=State.CLOSED,
         rationale=method,
     )
-    return _save(enquiry, ["state", "feedback_at", "feedback_method", "feedback_text"])
+    return _save(
+        enquiry, ["state", "feedback_at", "feedback_method", "feedback_text", "feedback_minutes"]
+    )
 
 
 def enquiry_recompute_timings(*, batch_size: int = 1000) -> int:
