@@ -50,12 +50,15 @@ migrations-check: setup
 
 # Benchmarks print their figures and the ratio to their baseline (see docs/performance.md).
 # bench/queue.py drops and recreates its own PostgreSQL database, BENCH_DATABASE_URL;
-# bench/firewall.py its own, BENCH_FIREWALL_DATABASE_URL.
+# bench/firewall.py its own, BENCH_FIREWALL_DATABASE_URL; bench/import.py its own,
+# BENCH_IMPORT_DATABASE_URL.
 bench: setup
 	$(BIN)/python -m pip install --quiet businesstimedelta
 	$(BIN)/python bench/worktime.py
 	$(BIN)/python bench/queue.py
 	$(BIN)/python bench/firewall.py
+	$(BIN)/python bench/import.py
+	$(BIN)/python bench/reports.py
 
 clean:
 	rm -rf $(VENV) node_modules build var

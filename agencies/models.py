@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 
 class Role(models.TextChoices):
@@ -111,3 +112,59 @@ class User(AbstractUser):
 
     def has_role(self, *roles: str) -> bool:
         return self.is_active and bool(self.roles.intersection(roles))
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The account log is append-only.")
+
+    def delete(self):
+        raise TypeError("The account log is append-only.")
+
+
+class AccountEvent(models.Model):
+    """Something that happened to a person's account: a sign-in, a failed attempt, a sign-out,
+    a lockout, a change to their two-factor authentication. Written once, never changed; the
+    database refuses updates and deletes too (sharing migration 0004)."""
+
+    class Kind(models.TextChoices):
+        SIGNED_IN = "signed_in", "Signed in"
+        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+        SIGNED_OUT = "signed_out", "Signed out"
+        LOCKED_OUT = "locked_out", "Locked out after failed sign-ins"
+        TWO_FACTOR_ADDED = "two_factor_added", "Two-factor device added"
+        TWO_FACTOR_REMOVED = "two_factor_removed", "Two-factor device removed"
+        BACKUP_CODES_ISSUED = "backup_codes_issued", "Backup codes issued"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    user = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="account_events",
+        help_text="The account; empty for a failed sign-in, which keeps only the name typed.",
+    )
+    username = models.CharField(
+        max_length=150, help_text="The account's username, or for a failed sign-in the name typed."
+    )
+    address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise TypeError("The account log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The account log is append-only.")

@@ -29,22 +29,3 @@ def role_counts() -> list[tuple[str, int]]:
         .values_list("name", "n")
     )
     return [(role.label, counts.get(role.value, 0)) for role in Role]
-
-
-def _active_agencies_by(field: str) -> dict[str, int]:
-    return dict(
-        Agency.objects.filter(is_active=True)
-        .values_list(field)
-        .annotate(n=Count("id"))
-        .values_list(field, "n")
-    )
-
-
-def participation_counts() -> list[tuple[str, int]]:
-    counts = _active_agencies_by("participation")
-    return [(p.label, counts.get(p.value, 0)) for p in Agency.Participation]
-
-
-def agency_kind_counts() -> list[tuple[str, int]]:
-    counts = _active_agencies_by("kind")
-    return [(k.label, counts[k.value]) for k in Agency.Kind if k.value in counts]

@@ -55,6 +55,7 @@ os.environ.update(
     DEBUG="false",
     SECRET_KEY="bench-only-secret-key-not-for-production",  # noqa: S106 - a throwaway database
     ALLOWED_HOSTS="testserver",
+    SECURE_SSL_REDIRECT="false",  # the test client speaks plain http
     REDIS_URL="",
     DJANGO_SETTINGS_MODULE="mash.settings",
 )

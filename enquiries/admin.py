@@ -1,7 +1,6 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
@@ -81,7 +80,7 @@ class HubClockAdmin(admin.ModelAdmin):
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         # Open enquiries' stored deadlines follow the new clock, once the change is committed.
-        transaction.on_commit(recompute_open_deadlines.delay)
+        recompute_open_deadlines.delay_on_commit()
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         # One hub, one clock: the list would only ever hold this row.

@@ -21,7 +21,15 @@ class EnquiriesConfig(AppConfig):
         )
 
         auditlog.register(HubClock, exclude_fields=["version", "updated_at"])
-        auditlog.register(Enquiry, exclude_fields=["version", "updated_at"])
+        # Rationales are written once agencies have answered, and may quote what an agency
+        # released to the people working on the enquiry; auditors are not among them, so the
+        # change log says who changed a rationale, not what it says. tests/audit/test_masking.py
+        # gives the reason for each free-text field left readable.
+        auditlog.register(
+            Enquiry,
+            exclude_fields=["version", "updated_at"],
+            mask_fields=["rating_rationale", "decision_rationale"],
+        )
         for model in (
             OpeningHours,
             ClosureDay,

@@ -13,3 +13,18 @@ class StaleEdit(ValidationError):
             f"Nothing you entered was saved: check the {what} as it is now and try again.",
             code="stale",
         )
+
+
+class IntakeKeyReused(ValidationError):
+    """An intake sent with the key of an earlier one but different details: refused, since
+    answering with the earlier family would silently drop this concern."""
+
+    def __init__(self, *, references: list[str]) -> None:
+        self.references = references
+        logged = ", ".join(references)
+        super().__init__(
+            f"This form was already used to log {logged}, with different details, so nothing "
+            f"new was saved. Check {logged}; to log these details as a new enquiry, send them "
+            "again.",
+            code="intake_key_reused",
+        )

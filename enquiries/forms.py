@@ -1,3 +1,4 @@
+import uuid
 from datetime import date
 
 from django import forms
@@ -199,6 +200,10 @@ InvolvedFormSet = forms.formset_factory(
 )
 
 
+def new_intake_key() -> str:
+    return uuid.uuid4().hex
+
+
 class IntakeForm(forms.Form):
     """What the front door records about a concern (domain.md section 4)."""
 
@@ -247,6 +252,11 @@ class IntakeForm(forms.Form):
         label="Why the hub proceeds without consent",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    # A fresh one each time the blank form is shown, kept as rows are added: the same form
+    # sent twice (a double click, a resend) logs its enquiries once.
+    idempotency_key = forms.CharField(
+        widget=forms.HiddenInput, required=False, max_length=200, initial=new_intake_key
     )
 
     def __init__(self, *args, **kwargs) -> None:

@@ -452,6 +452,14 @@ class Enquiry(models.Model):
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES
 
+    NO_SUBJECT = "No subject recorded (imported)"
+
+    @property
+    def subject_name(self) -> str:
+        """Who the enquiry is about, as pages name them: enquiries imported from a system
+        that sent no people have nobody."""
+        return str(self.subject) if self.subject_id else self.NO_SUBJECT
+
 
 class EnquiryPerson(models.Model):
     """A person's part in an enquiry."""
@@ -598,3 +606,42 @@ class Notification(models.Model):
     @property
     def is_unread(self) -> bool:
         return self.read_at is None
+
+
+class IntakeKey(models.Model):
+    """The key an intake was sent with (the form's hidden field, the API's `Idempotency-Key`
+    header) and the family it logged: the same submission again, a double click or a client's
+    retry, is answered with that family rather than logging the concern twice."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of what was submitted.")
+    family = models.ForeignKey(
+        FamilyEnquiry,
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+        help_text="Empty only inside the transaction that logs the family.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["created_by", "key"], name="intake_key_once_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Heartbeat(models.Model):
+    """When a scheduled task last finished, for /healthz. Kept in the database rather than
+    Redis, so that while Redis is down its age is still known, and still growing."""
+
+    task = models.CharField(max_length=200, primary_key=True)
+    finished_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.task} at {self.finished_at:%Y-%m-%d %H:%M:%S}"

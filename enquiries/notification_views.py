@@ -1,11 +1,14 @@
-"""The signed-in person's notifications page and marking them read. Anyone signed in has one."""
+"""The signed-in person's notifications page and marking them read. Anyone with a role has
+one; someone whose roles were all taken away no longer reads about enquiries."""
 
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+
+from agencies.decorators import role_required
+from agencies.models import Role
 
 from .notifications import (
     notification_mark_read,
@@ -26,7 +29,7 @@ def _back(request: HttpRequest) -> HttpResponse:
     return redirect("notifications")
 
 
-@login_required
+@role_required(*Role.values)
 def notifications(request: HttpRequest) -> HttpResponse:
     page = Paginator(user_notifications(user=request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -34,7 +37,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     return render(request, "enquiries/notifications.html", {"page": page})
 
 
-@login_required
+@role_required(*Role.values)
 @require_POST
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(user_notifications(user=request.user), pk=pk)
@@ -42,7 +45,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(request)
 
 
-@login_required
+@role_required(*Role.values)
 @require_POST
 def notifications_read_all(request: HttpRequest) -> HttpResponse:
     notifications_mark_all_read(user=request.user)

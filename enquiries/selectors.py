@@ -22,6 +22,7 @@ from .models import (
     EnquiryEvent,
     EnquiryPerson,
     HubClock,
+    IntakeKey,
     Outcome,
     Person,
     Rag,
@@ -237,8 +238,10 @@ def queue_rows(page: QuerySet[Enquiry] | list[int], *, now: datetime) -> list[Qu
                 reference=reference,
                 url=f"{url_start}{reference}{url_end}",
                 escalated=enquiry["escalated_at"] is not None,
-                # As str(person).
-                subject=f"{enquiry['subject__first_name']} {enquiry['subject__last_name']}",
+                # As str(person); imported enquiries may have no subject.
+                subject=Enquiry.NO_SUBJECT
+                if enquiry["subject__first_name"] is None
+                else f"{enquiry['subject__first_name']} {enquiry['subject__last_name']}",
                 rating=rating,
                 rating_label=RATING_LABELS[rating],
                 state_label=STATE_LABELS[enquiry["state"]],
@@ -350,6 +353,13 @@ def _match(
     return None
 
 
+def intake_key_used(*, user: User, key: str) -> bool:
+    """Whether `user` already logged an intake sent with `key`: a repeat of it (a double
+    click, a retry) skips the register check, whose matches would be the people the first
+    one added, and goes to the service, which answers with what the first one logged."""
+    return bool(key) and IntakeKey.objects.filter(created_by=user, key=key).exists()
+
+
 def person_matches(
     *,
     first_name: str,
@@ -456,7 +466,10 @@ def months_before(moment: datetime, months: int) -> datetime:
 
 def earlier_decisions_on_subject(enquiry: Enquiry) -> QuerySet[Enquiry]:
     """The subject's other enquiries decided in the 12 months before this one arrived: any
-    makes this a re-referral (domain.md section 7)."""
+    makes this a re-referral (domain.md section 7). An imported enquiry with no subject has
+    none: its subject is unknown, not shared with the other imports."""
+    if enquiry.subject_id is None:
+        return Enquiry.objects.none()
     return Enquiry.objects.filter(
         subject_id=enquiry.subject_id,
         decided_at__gte=months_before(enquiry.received_at, RE_REFERRAL_MONTHS),

@@ -5,12 +5,14 @@ write made against a version the user no longer sees, and appends to the enquiry
 HTML views and the API call these and nothing else.
 """
 
+import hashlib
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from agencies.models import Role, User
@@ -18,12 +20,13 @@ from sharing import firewall
 from sharing import services as sharing_services
 
 from .clock import clock_in_force
-from .exceptions import StaleEdit
+from .exceptions import IntakeKeyReused, StaleEdit
 from .models import (
     Enquiry,
     EnquiryEvent,
     EnquiryPerson,
     FamilyEnquiry,
+    IntakeKey,
     Outcome,
     Person,
     Rag,
@@ -150,6 +153,7 @@ def enquiry_intake(
     referrer_organisation: str = "",
     referrer_contact: str = "",
     others: Sequence[tuple[Person | PersonDetails, str]] = (),
+    idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> list[Enquiry]:
     """Log a concern at the front door: one enquiry per subject, together in one family.
@@ -157,6 +161,10 @@ def enquiry_intake(
     Several children of one household make a family enquiry; each child's enquiry also names
     the others as siblings, and everyone in `others` (parents, alleged perpetrators...) is in
     every enquiry of the family.
+
+    With an `idempotency_key`, the same intake sent again (a double click, a client retrying
+    after a lost answer) returns the family the first one logged instead of logging it twice,
+    even while the first is still being saved; the key with different details is refused.
     """
     _require_role(actor, *TRIAGE_ROLES)
     now = now or timezone.now()
@@ -189,6 +197,26 @@ def enquiry_intake(
         errors["others"] = f"{named_twice} is named more than once; name each person once."
     if errors:
         raise ValidationError(errors)
+
+    claim = None
+    if idempotency_key:
+        fingerprint = _intake_fingerprint(
+            received_at=received_at,
+            referrer_name=referrer_name,
+            referrer_type=referrer_type,
+            subjects=list(subjects),
+            subject_type=subject_type,
+            concern=concern,
+            categories=sorted(set(categories)),
+            consent=consent,
+            consent_reason=consent_reason,
+            referrer_organisation=referrer_organisation,
+            referrer_contact=referrer_contact,
+            others=list(others),
+        )
+        claim, logged = _claim_intake_key(actor=actor, key=idempotency_key, fingerprint=fingerprint)
+        if logged is not None:
+            return logged
 
     received_at = received_at.replace(second=0, microsecond=0)
     year = timezone.localtime(received_at).year
@@ -226,7 +254,46 @@ def enquiry_intake(
         EnquiryPerson.objects.bulk_create(links)
         _record(enquiry, kind=EnquiryEvent.Kind.RECEIVED, actor=actor, at=now)
         enquiries.append(enquiry)
+    if claim is not None:
+        claim.family = family
+        claim.save(update_fields=["family"])
     return enquiries
+
+
+def _intake_fingerprint(**inputs) -> str:
+    """A digest of what an intake was sent with, to tell a repeat from a different intake."""
+
+    def plain(value):
+        if isinstance(value, models.Model):
+            return f"{value._meta.label}:{value.pk}"
+        if isinstance(value, PersonDetails):
+            return asdict(value)
+        if isinstance(value, date):  # and datetime
+            return value.isoformat()
+        raise TypeError(f"cannot fingerprint {type(value).__name__}")
+
+    text = json.dumps(inputs, sort_keys=True, default=plain)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _claim_intake_key(
+    *, actor: User, key: str, fingerprint: str
+) -> tuple[IntakeKey | None, list[Enquiry] | None]:
+    """Claim `key` for this intake, or find what it already logged.
+
+    Returns (the new claim, None), or (None, the enquiries logged with the key). The unique
+    (user, key) constraint decides a race: a twin request's insert waits for the first's
+    transaction and, once it commits, finds its family; if it rolled back, the twin logs.
+    """
+    claim, created = IntakeKey.objects.get_or_create(
+        created_by=actor, key=key, defaults={"fingerprint": fingerprint}
+    )
+    if created:
+        return claim, None
+    logged = list(Enquiry.objects.filter(family_id=claim.family_id).order_by("pk"))
+    if claim.fingerprint != fingerprint:
+        raise IntakeKeyReused(references=[enquiry.reference for enquiry in logged])
+    return None, logged
 
 
 def _lock_for_edit(enquiry: Enquiry, expected_version: int | None) -> Enquiry:

@@ -22,7 +22,7 @@ from sharing.models import AccessLogEntry
 
 from . import services
 from .clock import clock_in_force
-from .exceptions import StaleEdit
+from .exceptions import IntakeKeyReused, StaleEdit
 from .forms import (
     AssignForm,
     DecideForm,
@@ -34,6 +34,7 @@ from .forms import (
     RateForm,
     SubjectFormSet,
     VersionedForm,
+    new_intake_key,
 )
 from .models import Enquiry
 from .selectors import (
@@ -42,6 +43,7 @@ from .selectors import (
     enquiries_about_the_same_people,
     enquiry_for_page,
     enquiry_sla,
+    intake_key_used,
     person_matches,
     time_left,
     timeline,
@@ -91,7 +93,10 @@ def enquiry_intake(request: HttpRequest) -> HttpResponse:
     checking = False
     if data is not None and not any(adding.values()):
         valid = all([form.is_valid(), subjects.is_valid(), others.is_valid()])
-        if valid:
+        repeat = valid and intake_key_used(
+            user=request.user, key=form.cleaned_data["idempotency_key"]
+        )
+        if valid and not repeat:
             checking = _find_matches(subjects.filled() + others.filled(), today=today)
         if valid and not checking:
             try:
@@ -101,6 +106,10 @@ def enquiry_intake(request: HttpRequest) -> HttpResponse:
                     others=[(row.person(), row.cleaned_data["role"]) for row in others.filled()],
                     **form.cleaned_data,
                 )
+            except IntakeKeyReused as error:
+                form.add_error(None, error)
+                # Sent again, these details are a new intake with a key of their own.
+                data["idempotency_key"] = new_intake_key()
             except ValidationError as error:
                 _add_service_errors(form, error)
             else:

@@ -1,20 +1,40 @@
-"""What every REST endpoint shares: its pages and how domain errors become responses."""
+"""What every REST endpoint shares: its pages, what a request body may hold, and how domain
+errors become responses. Who may call it by default: agencies.permissions.HoldsAHubRole."""
+
+from collections.abc import Mapping
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from enquiries.exceptions import StaleEdit
+from enquiries.exceptions import IntakeKeyReused, StaleEdit
 
 
 class Pagination(PageNumberPagination):
+    """Pages of 50; a client may ask for up to 200 (`page_size`), never more."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class RefusesUnknownFields:
+    """For every input serializer: a field the API does not know is refused by name, not
+    silently dropped, so a misspelt `rationle` cannot save an enquiry without its reason."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            known = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(str(name) for name in data if name not in known)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["This field is not part of this request."] for name in unknown}
+                )
+        return super().to_internal_value(data)
 
 
 def validation_errors(error: ValidationError) -> dict[str, list[str]]:
@@ -29,7 +49,8 @@ def validation_errors(error: ValidationError) -> dict[str, list[str]]:
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """The services speak Django (ValidationError, PermissionDenied, StaleEdit); the API answers
-    400 with field-level errors, 403, and 409 with what changed since the client read it."""
+    400 with field-level errors, 403, 409 with what changed since the client read it, and 422
+    for an intake's Idempotency-Key reused with different details."""
     if isinstance(exc, StaleEdit):
         set_rollback()
         return Response(
@@ -39,6 +60,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
                 "current_version": exc.current_version,
             },
             status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, IntakeKeyReused):
+        set_rollback()
+        return Response(
+            {"detail": exc.messages[0], "references": exc.references},
+            status=status.HTTP_422_UNPROCESSABLE_ENTITY,
         )
     if isinstance(exc, ValidationError):
         set_rollback()

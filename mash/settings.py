@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -34,6 +35,24 @@ try:
         )
     }
     REDIS_URL = env.str("REDIS_URL", default="")
+    # Seconds any Redis connection (broker, results, cache, /healthz) waits to connect or for
+    # an answer: a stopped or hung Redis costs a save at most about this (README "Faults").
+    REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=0.5)
+    # A task a killed worker took but never finished goes to another worker after this many
+    # seconds, so it must outlast the longest task (minutes) with room to spare.
+    BROKER_VISIBILITY_TIMEOUT = env.int("BROKER_VISIBILITY_TIMEOUT", default=7200)
+    # /healthz answers 503 once the last per-minute SLA scan finished longer ago than this.
+    HEALTH_MAX_BEAT_AGE_SECONDS = env.int("HEALTH_MAX_BEAT_AGE_SECONDS", default=300)
+    # Production (DEBUG off) is served over HTTPS only; `make demo` and the tests use plain
+    # http on loopback and say so with these (README "Configuration").
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+    SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    # The header a TLS-terminating proxy sets to "https", e.g. X-Forwarded-Proto.
+    PROXY_SSL_HEADER = env.str("SECURE_PROXY_SSL_HEADER", default="")
+    API_USER_RATE = env.str("API_USER_RATE", default="600/minute")
+    API_ANON_RATE = env.str("API_ANON_RATE", default="60/minute")
 except (ValueError, ImproperlyConfigured) as error:
     _fail(str(error))
 
@@ -51,8 +70,15 @@ if DATABASES["default"]["ENGINE"] not in SUPPORTED_DATABASES:
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 else:
+    # Connections are kept for a minute and checked before each request reuses one, so a
+    # database restart costs no request an error (tests/resilience/test_database.py).
     DATABASES["default"]["CONN_MAX_AGE"] = 60
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # An unreachable database fails a page, and /healthz, in seconds rather than minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    # PostgreSQL's JIT compiles any query its planner prices high, and a report over a
+    # million enquiries spent 320-500 ms compiling on every run to save less (bench/reports.py).
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 
 INSTALLED_APPS = [
     "mash.apps.MashAdminConfig",
@@ -66,9 +92,11 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "guardian",
-    "auditlog",
+    # Before auditlog, so that agencies' `auditlogflush`, which refuses, replaces auditlog's.
     "agencies",
+    "auditlog",
     "enquiries",
     "sharing",
     "reports",
@@ -76,14 +104,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mash.middleware.NoStoreWhenSignedIn",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "mash.audit.AuditlogMiddleware",
 ]
 
 ROOT_URLCONF = "mash.urls"
@@ -138,6 +168,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     BASE_DIR / "build" / "static",
     ("govuk", BASE_DIR / "node_modules" / "govuk-frontend" / "dist" / "govuk"),
+    ("chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -158,9 +189,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, except that Redis down or hung is a miss, not an error.
+            "BACKEND": "mash.cache.SoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "mash",
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
         }
     }
 else:
@@ -176,6 +209,24 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis stopped or hung must not hold up a save that queues a task (mash.celery.MashTask):
+# every broker and result-store command gives up after REDIS_TIMEOUT, and publishing retries
+# once, at once (a pooled connection gone stale when Redis restarted), so a hung Redis costs
+# a save about twice REDIS_TIMEOUT. Workers wait for tasks in an event loop, which these
+# timeouts do not cut short.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": REDIS_TIMEOUT,
+    "socket_timeout": REDIS_TIMEOUT,
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0,
+    "interval_max": 0,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_TIMEOUT
 CELERY_BEAT_SCHEDULE = {
     # At the start of every minute, since thresholds fall on whole minutes. A scan still
     # queued when the next is due is dropped: the next one does the same work.
@@ -199,7 +250,17 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Closed by default: signed in and holding a role in the hub; endpoints narrow it further.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "agencies.permissions.HoldsAHubRole",
+    ],
+    # Per person (or per address before sign-in), counted in the default cache (Redis).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"user": API_USER_RATE, "anon": API_ANON_RATE},
     # JSON only: the docs page at /api/docs/ is the place to explore the API in a browser.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -221,7 +282,10 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.IsAuthenticated",
+        "agencies.permissions.HoldsAHubRole",
+    ],
     # Swagger UI and Redoc from our own static files: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -239,12 +303,41 @@ SPECTACULAR_SETTINGS = {
 }
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
+# Masked fields keep nothing of their text (auditlog's default keeps half).
+AUDITLOG_MASK_CALLABLE = "mash.audit.withhold"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+# No script reads the CSRF cookie: forms carry the token and the API docs get it in their script.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SECURE = SECURE_COOKIES
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+# The compose health check and load balancers call /healthz over plain http inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+if PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = (f"HTTP_{PROXY_SSL_HEADER.upper().replace('-', '_')}", "https")
+if not SECURE_HSTS_PRELOAD:
+    # A deliberate choice, documented in README: not a deployment mistake to report.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# django-csp 4 until Django 6.0 (which needs Python 3.12). The directives map 1:1 to Django 6's
+# SECURE_CSP = {"default-src": [CSP.SELF], "object-src": [CSP.NONE], ...} with its
+# ContentSecurityPolicyMiddleware. No inline scripts or styles anywhere (a test reads every
+# template); one that truly needs an inline script gives it nonce="{{ request.csp_nonce }}"
+# (Django 6: {{ csp_nonce }}) and NONCE joins script-src here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from reports import views as report_views
+
 from . import views
 from .forms import SignInForm
 
@@ -22,8 +24,8 @@ urlpatterns = [
     path("inbox/", views.agency_inbox, name="agency-inbox"),
     path("sharing/", include("sharing.urls")),
     path("notifications/", include("enquiries.notification_urls")),
-    path("dashboard/", views.manager_dashboard, name="manager-dashboard"),
-    path("reports/", views.reports_index, name="reports-index"),
+    path("dashboard/", report_views.dashboard, name="manager-dashboard"),
+    path("reports/", include("reports.urls")),
     path("audit/", views.audit_log, name="audit-log"),
     path("audit/export.csv", views.audit_export, name="audit-export"),
     path("administration/", views.administration, name="administration"),

@@ -1,10 +1,7 @@
 """The shell of the web app: where "/" sends each person, each role's home, and health."""
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,6 +20,7 @@ from sharing.forms import AuditFilterForm
 from sharing.models import AccessLogEntry
 from sharing.services import log_access
 
+from . import health
 from .navigation import homes_for
 
 
@@ -72,30 +70,6 @@ def agency_inbox(request: HttpRequest) -> HttpResponse:
             "awaiting_release": awaiting_release,
             "answered": sharing_selectors.recently_answered(request.user),
             "colleagues": selectors.agency_colleagues(user=request.user),
-        },
-    )
-
-
-@role_required(Role.MANAGER)
-def manager_dashboard(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "home/manager_dashboard.html",
-        {
-            "role_counts": selectors.role_counts(),
-            "participation_counts": selectors.participation_counts(),
-        },
-    )
-
-
-@role_required(Role.ANALYST, Role.MANAGER)
-def reports_index(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "home/reports_index.html",
-        {
-            "kind_counts": selectors.agency_kind_counts(),
-            "participation_counts": selectors.participation_counts(),
         },
     )
 
@@ -177,18 +151,7 @@ def administration(request: HttpRequest) -> HttpResponse:
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """For load balancers and compose health checks: no sign-in, no case data."""
-    checks = {"database": "ok", "redis": "not configured"}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception:  # noqa: BLE001 - any failure means "down" to a load balancer
-        checks["database"] = "down"
-    if settings.REDIS_URL:
-        try:
-            cache.set("healthz", "ok", timeout=5)
-            checks["redis"] = "ok"
-        except Exception:  # noqa: BLE001
-            checks["redis"] = "down"
-    healthy = all(value != "down" for value in checks.values())
-    return JsonResponse(checks, status=200 if healthy else 503)
+    """For load balancers and compose health checks: no sign-in, no case data. 503 when the
+    database or Redis is down or the scheduled scan is late (mash.health)."""
+    report = health.check()
+    return JsonResponse(report.as_json(), status=200 if report.healthy else 503)

@@ -2,14 +2,20 @@
 
 Information records, release requests and decisions and the access log are deliberately not
 registered: administrators may not read agency information (domain.md section 2), and the
-auditors have their own page for the logs.
+auditors have their own page for the logs. django-auditlog's own admin for the change log is
+taken away too: it would show administrators case content (people, concerns), and the logs are
+nobody's to add to, change or delete.
 """
 
+from auditlog.models import LogEntry
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
 from .models import Chaser, InformationRequest, SharingPolicy
+
+if admin.site.is_registered(LogEntry):
+    admin.site.unregister(LogEntry)
 
 
 @admin.register(SharingPolicy)

@@ -7,22 +7,36 @@ class SharingConfig(AppConfig):
 
     def ready(self) -> None:
         from auditlog.registry import auditlog
+        from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
+        from .firewall import CONTENT_FIELDS
         from .models import (
             InformationRecord,
             InformationRequest,
+            RecordGroupObjectPermission,
+            RecordUserObjectPermission,
             ReleaseDecision,
             ReleaseRequest,
             SharingPolicy,
         )
 
-        auditlog.register(InformationRequest, exclude_fields=["version"])
+        auditlog.register(InformationRequest, exclude_fields=["version"], m2m_fields={"people"})
         # The change log is read by auditors, who may not read agency information: a record's
-        # content stays out of it. The access log says who saw it.
+        # content is masked (mash.audit.withhold), so the log says it changed, not to what.
+        # The access log says who saw it.
         auditlog.register(
-            InformationRecord,
-            exclude_fields=["summary", "detail", "source_system", "conditions", "version"],
+            InformationRecord, exclude_fields=["version"], mask_fields=list(CONTENT_FIELDS)
         )
         auditlog.register(ReleaseRequest)
-        auditlog.register(ReleaseDecision)
+        # Release conditions become the record's conditions, which are its content.
+        auditlog.register(ReleaseDecision, mask_fields=["conditions"])
         auditlog.register(SharingPolicy)
+        # Grants and removals of a right on one record (a release is a grant to the hub's
+        # working roles), and on anything else through guardian's generic tables.
+        for model in (
+            RecordUserObjectPermission,
+            RecordGroupObjectPermission,
+            get_user_obj_perms_model(),
+            get_group_obj_perms_model(),
+        ):
+            auditlog.register(model)

@@ -471,10 +471,11 @@ ENQUIRY_FIELDS = (
 
 def _enquiries_to_share_on() -> tuple[list[Row], list[Row]]:
     """The newest open enquiries, and about `DECIDED_SAMPLE` decided ones spread evenly over
-    the ids (so over time), leaving out any that already have requests."""
+    the ids (so over time), leaving out any that already have requests and those imported
+    with no subject (the demo's records are about the subject)."""
     asked = Exists(InformationRequest.objects.filter(enquiry=OuterRef("pk")))
     newest_open = (
-        Enquiry.objects.filter(state__in=Enquiry.OPEN_STATES)
+        Enquiry.objects.filter(state__in=Enquiry.OPEN_STATES, subject__isnull=False)
         .order_by("-received_at", "-id")
         .values("id")[:OPEN_ENQUIRIES]
     )
@@ -484,7 +485,7 @@ def _enquiries_to_share_on() -> tuple[list[Row], list[Row]]:
         .order_by("-received_at", "-id")
         .values(*ENQUIRY_FIELDS)
     )
-    decided = Enquiry.objects.filter(decided_at__isnull=False)
+    decided = Enquiry.objects.filter(decided_at__isnull=False, subject__isnull=False)
     step = max(1, ceil(decided.count() / DECIDED_SAMPLE))
     decided_enquiries = list(
         decided.annotate(slot=Mod("id", step))

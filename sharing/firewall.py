@@ -330,6 +330,15 @@ def visible_requests(user: User) -> QuerySet[InformationRequest]:
     return InformationRequest.objects.filter(enquiry__in=visible_enquiries(user))
 
 
+def countable_requests(user: User | None) -> QuerySet[InformationRequest]:
+    """Requests a report may count, for managers and analysts (and the command line, where
+    `user` is None). Reports aggregate them to counts and times per agency; the question,
+    the answer and the records never leave the database."""
+    if user is None or user.has_role(Role.MANAGER, Role.ANALYST):
+        return InformationRequest.objects.all()
+    return InformationRequest.objects.none()
+
+
 def request_for(user: User, pk) -> InformationRequest:
     try:
         return visible_requests(user).select_related("enquiry", "agency").get(pk=int(pk))

@@ -281,7 +281,13 @@ def test_healthz_reports_the_database_and_redis_without_signing_in(client):
     response = client.get(reverse("healthz"))
 
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "redis": "ok"}
+    assert response.json() == {
+        "database": "ok",
+        "redis": "ok",
+        "beat": "never run",
+        "beat_age_seconds": None,
+        "beat_max_age_seconds": 300,
+    }
 
 
 def test_healthz_says_redis_is_down_when_it_is(client, settings):

@@ -7,6 +7,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from mash.api import RefusesUnknownFields
+
 from ..forms import nhs_number_is_valid
 from ..models import Enquiry, EnquiryEvent, EnquiryPerson, Person, Rag
 from ..selectors import (
@@ -71,8 +73,12 @@ class EnquiryRowSerializer(serializers.Serializer):
     received_at = serializers.DateTimeField()
     state = serializers.ChoiceField(choices=Enquiry.State.choices)
     rating = serializers.ChoiceField(choices=Rag.choices)
-    subject = PersonSerializer()
-    subject_type = serializers.ChoiceField(choices=Enquiry.SubjectType.choices)
+    subject = PersonSerializer(
+        allow_null=True, help_text="Null on enquiries imported from a system that sent no people."
+    )
+    subject_type = serializers.ChoiceField(
+        choices=Enquiry.SubjectType.choices, allow_blank=True, help_text="Empty when imported."
+    )
     categories = serializers.ListField(
         child=serializers.ChoiceField(choices=Enquiry.Concern.choices)
     )
@@ -83,6 +89,9 @@ class EnquiryRowSerializer(serializers.Serializer):
     outcome = serializers.CharField(source="outcome.code", allow_null=True)
     version = serializers.IntegerField(
         help_text="Send it back as `expected_version` with any change you make."
+    )
+    imported_at = serializers.DateTimeField(
+        allow_null=True, help_text="When it came from the hub's previous system, if it did."
     )
     sla = serializers.SerializerMethodField()
 
@@ -99,7 +108,9 @@ class EnquirySerializer(EnquiryRowSerializer):
     referrer_organisation = serializers.CharField()
     referrer_contact = serializers.CharField()
     concern = serializers.CharField()
-    consent = serializers.ChoiceField(choices=Enquiry.Consent.choices)
+    consent = serializers.ChoiceField(
+        choices=Enquiry.Consent.choices, allow_blank=True, help_text="Empty when imported."
+    )
     consent_reason = serializers.CharField()
     rating_rationale = serializers.CharField()
     decided_by = UserSerializer(allow_null=True)
@@ -191,7 +202,7 @@ def _nhs_number(value: str) -> str:
     return number
 
 
-class PersonInputSerializer(serializers.Serializer):
+class PersonInputSerializer(RefusesUnknownFields, serializers.Serializer):
     """Someone already in the register (by `id`), or someone new.
 
     Someone new is checked against the register first, as on the intake page: if anyone
@@ -244,7 +255,9 @@ class PersonInputSerializer(serializers.Serializer):
             address=attrs.get("address", "").strip(),
             nhs_number=attrs.get("nhs_number", ""),
         )
-        if not attrs["confirmed_new"]:
+        # A repeat of an intake already logged (its Idempotency-Key used) would match the
+        # people that intake added; the service answers it with what it logged.
+        if not attrs["confirmed_new"] and not self.context.get("repeat_intake"):
             _refuse_possible_duplicates(details)
         return details
 
@@ -287,7 +300,7 @@ class InvolvedPersonInputSerializer(PersonInputSerializer):
         return super().validate(attrs), attrs["role"]
 
 
-class IntakeSerializer(serializers.Serializer):
+class IntakeSerializer(RefusesUnknownFields, serializers.Serializer):
     """A concern at the front door: one enquiry for each subject, together as a family."""
 
     received_at = serializers.DateTimeField(
@@ -336,7 +349,7 @@ class IntakeSerializer(serializers.Serializer):
         return attrs
 
 
-class VersionedSerializer(serializers.Serializer):
+class VersionedSerializer(RefusesUnknownFields, serializers.Serializer):
     expected_version = serializers.IntegerField(
         min_value=1,
         help_text=(
@@ -375,7 +388,7 @@ class AssignSerializer(VersionedSerializer):
     )
 
 
-class EscalateSerializer(serializers.Serializer):
+class EscalateSerializer(RefusesUnknownFields, serializers.Serializer):
     reason = serializers.CharField(
         allow_blank=True,
         error_messages={"required": "Say why the child or adult needs protection now."},

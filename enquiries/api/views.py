@@ -9,7 +9,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -22,8 +27,15 @@ from agencies.models import Role
 
 from .. import services
 from ..clock import clock_in_force
-from ..models import Enquiry
-from ..selectors import enquiry_for_page, enquiry_list, outcomes, person_matches, referrer_types
+from ..models import Enquiry, IntakeKey
+from ..selectors import (
+    enquiry_for_page,
+    enquiry_list,
+    intake_key_used,
+    outcomes,
+    person_matches,
+    referrer_types,
+)
 from .serializers import (
     AssignSerializer,
     DecideSerializer,
@@ -58,6 +70,8 @@ class Managers(BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         return request.user.is_authenticated and request.user.has_role(Role.MANAGER)
 
+
+IDEMPOTENCY_KEY = "Idempotency-Key"
 
 ERRORS = {
     400: OpenApiResponse(description="Field-level errors: {field: [message]}."),
@@ -98,10 +112,33 @@ def _action_schema(request_serializer: type[serializers.Serializer], *, versione
     create=extend_schema(
         description=(
             "Log a concern: one enquiry for each subject, together as a family. Someone new "
-            "is checked against the person register first (see `confirmed_new`)."
+            "is checked against the person register first (see `confirmed_new`). Send an "
+            "`Idempotency-Key` to retry safely: the same request with the same key again is "
+            "answered with the family it logged, not logged twice."
         ),
         request=IntakeSerializer,
-        responses={201: IntakeResultSerializer, 400: ERRORS[400], 403: ERRORS[403]},
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_KEY,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description=(
+                    "Any unique string of up to 200 characters, such as a UUID, new for "
+                    "each concern and kept when retrying it."
+                ),
+            )
+        ],
+        responses={
+            201: IntakeResultSerializer,
+            400: ERRORS[400],
+            403: ERRORS[403],
+            422: OpenApiResponse(
+                description=(
+                    "The Idempotency-Key was already used for a request with different "
+                    'details; nothing was saved. {"detail": ..., "references": [...]}'
+                )
+            ),
+        },
     ),
 )
 class EnquiryViewSet(viewsets.GenericViewSet):
@@ -125,8 +162,16 @@ class EnquiryViewSet(viewsets.GenericViewSet):
         return Response(self._enquiry_data(self._enquiry(reference)))
 
     def create(self, request: Request) -> Response:
-        data = self._valid(IntakeSerializer)
-        enquiries = services.enquiry_intake(actor=request.user, **data)
+        key = request.headers.get(IDEMPOTENCY_KEY, "")
+        if len(key) > IntakeKey._meta.get_field("key").max_length:
+            raise serializers.ValidationError({IDEMPOTENCY_KEY: ["Use at most 200 characters."]})
+        intake = IntakeSerializer(
+            data=request.data,
+            context={"repeat_intake": intake_key_used(user=request.user, key=key)},
+        )
+        intake.is_valid(raise_exception=True)
+        data = intake.validated_data
+        enquiries = services.enquiry_intake(actor=request.user, idempotency_key=key, **data)
         result = {
             "family_reference": enquiries[0].family.reference,
             "enquiries": [self._enquiry_data(self._enquiry(e.reference)) for e in enquiries],

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from agencies.models import Agency, User
 from enquiries.api.serializers import PersonSerializer, UserSerializer
 from enquiries.models import Enquiry, Person
+from mash.api import RefusesUnknownFields
 
 from .. import firewall, services
 from ..firewall import Action, ShownRecord
@@ -239,7 +240,7 @@ class AgenciesField(serializers.Field):
         return [agency.pk for agency in value]
 
 
-class SendRequestsSerializer(serializers.Serializer):
+class SendRequestsSerializer(RefusesUnknownFields, serializers.Serializer):
     """Ask agencies what they hold about the people in an enquiry."""
 
     enquiry = serializers.SlugRelatedField(
@@ -275,7 +276,7 @@ class SendRequestsSerializer(serializers.Serializer):
         return [people[pk] for pk in dict.fromkeys(ids)]
 
 
-class RecordInputSerializer(serializers.Serializer):
+class RecordInputSerializer(RefusesUnknownFields, serializers.Serializer):
     """What the agency holds about one person in the enquiry. The service checks each field
     and says what is missing, so blanks reach it."""
 
@@ -312,7 +313,7 @@ class RecordInputSerializer(serializers.Serializer):
     )
 
 
-class AnswerSerializer(serializers.Serializer):
+class AnswerSerializer(RefusesUnknownFields, serializers.Serializer):
     expected_version = serializers.IntegerField(
         min_value=1,
         help_text=(
@@ -326,11 +327,11 @@ def _reason(help_text: str) -> serializers.CharField:
     return serializers.CharField(required=False, allow_blank=True, default="", help_text=help_text)
 
 
-class ReleaseRequestSerializer(serializers.Serializer):
+class ReleaseRequestSerializer(RefusesUnknownFields, serializers.Serializer):
     reason = _reason("Why the hub needs this information.")
 
 
-class ReleaseSerializer(serializers.Serializer):
+class ReleaseSerializer(RefusesUnknownFields, serializers.Serializer):
     reason = _reason("Why releasing this is necessary and proportionate.")
     necessary_and_proportionate = serializers.BooleanField(
         required=False,
@@ -349,5 +350,5 @@ class ReleaseSerializer(serializers.Serializer):
     )
 
 
-class RefuseSerializer(serializers.Serializer):
+class RefuseSerializer(RefusesUnknownFields, serializers.Serializer):
     reason = _reason("Why your agency will not release this.")

@@ -56,8 +56,9 @@ STALE = {
 
 
 class SharingViewSet(viewsets.GenericViewSet):
-    """What both viewsets share. Anyone signed in may call them: the firewall decides what
-    each person sees, so a role that never works on enquiries lists nothing and finds no id."""
+    """What both viewsets share. Anyone with a role may call them (the API's default): the
+    firewall decides what each person sees, so a role that never works on enquiries lists
+    nothing and finds no id."""
 
     attempts: dict[str, str] = {}  # what each action tried, for the log of refusals
     names_records = False

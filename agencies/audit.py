@@ -1,0 +1,64 @@
+"""The account log: sign-ins, failed sign-ins, sign-outs, lockouts and two-factor changes.
+
+Django's sign-in signals write `AccountEvent`s. Lockouts (django-axes) and two-factor changes
+(django-otp) come with their own slices of issue 8: they call `log_account_event` with the
+kind that fits (`LOCKED_OUT`, `TWO_FACTOR_ADDED`, `TWO_FACTOR_REMOVED`,
+`BACKUP_CODES_ISSUED`).
+
+Changes to roles and permissions are in the change log instead: group membership and
+permissions (auditlog's many-to-many logging of `User.groups`, `User.user_permissions`,
+`Group.permissions`) and django-guardian grants on single records (their rows are registered
+with auditlog, so each grant and removal is an entry with who did it).
+"""
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.http import HttpRequest
+
+from mash.audit import client_address
+
+from .models import AccountEvent, User
+
+Kind = AccountEvent.Kind
+
+
+def log_account_event(
+    kind: str,
+    *,
+    request: HttpRequest | None = None,
+    user: User | None = None,
+    username: str = "",
+    detail: str = "",
+) -> AccountEvent:
+    """Append to the account log. `username` defaults to the user's; give it for attempts
+    on a name that may belong to nobody."""
+    agent = request.headers.get("User-Agent", "") if request is not None else ""
+    return AccountEvent.objects.create(
+        kind=kind,
+        user=user,
+        username=(username or (user.get_username() if user is not None else ""))[:150],
+        address=client_address(request),
+        user_agent=agent[:300],
+        detail=detail[:200],
+    )
+
+
+def _signed_in(sender, request: HttpRequest, user: User, **kwargs) -> None:
+    log_account_event(Kind.SIGNED_IN, request=request, user=user)
+
+
+def _signed_out(sender, request: HttpRequest, user: User | None, **kwargs) -> None:
+    if user is not None:
+        log_account_event(Kind.SIGNED_OUT, request=request, user=user)
+
+
+def _sign_in_failed(sender, credentials: dict, request: HttpRequest | None = None, **kwargs):
+    """Only the name tried: whether an account has it is for the lockout to know, not the
+    log's reader, and nobody learns it from the sign-in page (the same message either way)."""
+    tried = str(credentials.get(User.USERNAME_FIELD, ""))
+    log_account_event(Kind.SIGN_IN_FAILED, request=request, username=tried)
+
+
+def connect() -> None:
+    user_logged_in.connect(_signed_in, dispatch_uid="account-log-signed-in")
+    user_logged_out.connect(_signed_out, dispatch_uid="account-log-signed-out")
+    user_login_failed.connect(_sign_in_failed, dispatch_uid="account-log-sign-in-failed")

@@ -1,0 +1,41 @@
+"""The manager's dashboard: the backlog now, and this month's timeliness beside last month's."""
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from . import selectors
+from .periods import Period, last_full_month, month_so_far
+
+
+def manager_dashboard_figures(*, now: datetime) -> dict:
+    today = timezone.localdate(now)
+    backlog = selectors.backlog(Period(today, today + timedelta(days=1)), now=now)
+    this_month, last_month = month_so_far(today), last_full_month(today)
+    current = selectors.timeliness(this_month)
+    previous = selectors.timeliness(last_month)
+    timeliness = [
+        {
+            "rag": now_row["rag"],
+            "allocated_minutes": now_row["allocated_minutes"],
+            "this_month": now_row,
+            "last_month": then_row,
+            "change": _points(then_row["on_time_percent"], now_row["on_time_percent"]),
+        }
+        for now_row, then_row in zip(current.rows, previous.rows, strict=True)
+    ]
+    return {
+        "now": now,
+        "total": backlog.rows[-1],
+        "backlog": backlog,
+        "timeliness": timeliness,
+        "this_month": this_month,
+        "last_month": last_month,
+    }
+
+
+def _points(before: float | None, after: float | None) -> float | None:
+    """The change in a percentage, in percentage points."""
+    if before is None or after is None:
+        return None
+    return round(after - before, 1)

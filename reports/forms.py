@@ -1,0 +1,88 @@
+from datetime import timedelta
+
+from django import forms
+
+from .periods import Period, last_full_month
+
+MAX_PERIOD_DAYS = 366 * 10
+
+
+def _date_field(label: str, help_text: str = "") -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        help_text=help_text,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class ReportPeriodForm(forms.Form):
+    """The period a report covers, as people say it: from one day to another, both included.
+    Left empty it is the report's default (the last full month, or today for the backlog);
+    the compared period defaults to the one before."""
+
+    start = _date_field("From")
+    to = _date_field("To (included)")
+    compare_start = _date_field("Compare with, from")
+    compare_to = _date_field("Compare with, to (included)")
+
+    def __init__(self, *args, compares: bool = False, default: Period | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.compares = compares
+        self.default = default or last_full_month()
+        self.initial = {"start": self.default.start, "to": self.default.last_day}
+        if compares:
+            before = self.default.before()
+            self.initial |= {"compare_start": before.start, "compare_to": before.last_day}
+        if not compares:
+            del self.fields["compare_start"], self.fields["compare_to"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        self._period = self._check("start", "to", default=self.default)
+        if self._period and self.compares:
+            self._compared_with = self._check(
+                "compare_start", "compare_to", default=self._period.before()
+            )
+        return data
+
+    def _check(self, start_name: str, to_name: str, *, default: Period) -> Period | None:
+        start, to = self.cleaned_data.get(start_name), self.cleaned_data.get(to_name)
+        if start_name in self.errors or to_name in self.errors:
+            return None
+        if start is None and to is None:
+            return default
+        if start is None:
+            self.add_error(start_name, "Enter the first day of the period.")
+            return None
+        if to is None:
+            self.add_error(to_name, "Enter the last day of the period.")
+            return None
+        if to < start:
+            self.add_error(to_name, "The last day must be the same as or after the first day.")
+            return None
+        if (to - start).days >= MAX_PERIOD_DAYS:
+            self.add_error(to_name, "A report covers at most ten years.")
+            return None
+        return Period(start, to + timedelta(days=1))
+
+    @property
+    def period(self) -> Period:
+        """The period asked for; the default one until the form is valid."""
+        return getattr(self, "_period", None) or self.default
+
+    @property
+    def compared_with(self) -> Period | None:
+        if not self.compares:
+            return None
+        return getattr(self, "_compared_with", None) or self.period.before()
+
+    def query(self) -> dict[str, str]:
+        """The period as a query string for links: the dates in force, filled in."""
+        values = {"start": self.period.start, "to": self.period.last_day}
+        if self.compares:
+            values |= {
+                "compare_start": self.compared_with.start,
+                "compare_to": self.compared_with.last_day,
+            }
+        return {name: value.isoformat() for name, value in values.items()}

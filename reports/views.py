@@ -1,0 +1,110 @@
+"""Report pages, their downloads, and the manager's dashboard; the figures come from
+`reports.selectors`, the same as `manage.py report`."""
+
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from agencies.decorators import role_required
+from agencies.models import Role
+from sharing.models import AccessLogEntry
+from sharing.services import log_access
+
+from . import exports
+from .dashboard import manager_dashboard_figures
+from .forms import ReportPeriodForm
+from .periods import last_full_month
+from .selectors import CATALOGUE, REPORTS, ReportKind, build_report, period_description
+
+REPORT_ROLES = (Role.MANAGER, Role.ANALYST)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _kind(name: str) -> ReportKind:
+    try:
+        return REPORTS[name]
+    except KeyError:
+        raise Http404("There is no report by that name.") from None
+
+
+@role_required(*REPORT_ROLES)
+def index(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "reports/index.html",
+        {"catalogue": CATALOGUE, "default_period": last_full_month().label()},
+    )
+
+
+@role_required(*REPORT_ROLES)
+def report_page(request: HttpRequest, name: str) -> HttpResponse:
+    kind = _kind(name)
+    form = ReportPeriodForm(
+        request.GET or None, compares=kind.compares, default=kind.default_period()
+    )
+    if form.is_bound and not form.is_valid():
+        return render(
+            request, "reports/report.html", {"kind": kind, "form": form, "report": None}, status=400
+        )
+    report = build_report(
+        name, form.period, compared_with=form.compared_with, user=request.user, now=timezone.now()
+    )
+    return render(
+        request,
+        "reports/report.html",
+        {
+            "kind": kind,
+            "form": form,
+            "report": report,
+            "described": period_description(report),
+            "table": _table(report),
+            "chart": exports.chart_data(report, kind.chart) if kind.chart else None,
+            "query": urlencode(form.query()),
+        },
+    )
+
+
+def _table(report) -> list[list[tuple[str, str]]]:
+    """Each row's cells as (text, kind), so the template aligns figures without knowing them."""
+    return [
+        [(exports.format_cell(row[col.name], col.kind), col.kind) for col in report.columns]
+        for row in report.rows
+    ]
+
+
+@role_required(*REPORT_ROLES)
+def report_download(request: HttpRequest, name: str, extension: str) -> HttpResponse:
+    """The report as CSV or Excel. Downloads are written to the access log, like every other
+    export, though a report holds counts only."""
+    kind = _kind(name)
+    form = ReportPeriodForm(
+        request.GET or None, compares=kind.compares, default=kind.default_period()
+    )
+    if form.is_bound and not form.is_valid():
+        return render(
+            request, "reports/report.html", {"kind": kind, "form": form, "report": None}, status=400
+        )
+    report = build_report(
+        name, form.period, compared_with=form.compared_with, user=request.user, now=timezone.now()
+    )
+    file_name = exports.filename(report, extension)
+    log_access(
+        user=request.user,
+        action=AccessLogEntry.Action.EXPORT,
+        channel=AccessLogEntry.Channel.EXPORT,
+        reason=f"Report download: {file_name}",
+    )
+    if extension == "csv":
+        response = StreamingHttpResponse(
+            exports.csv_lines(report), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        response = HttpResponse(exports.as_xlsx(report), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    return response
+
+
+@role_required(Role.MANAGER)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "reports/dashboard.html", manager_dashboard_figures(now=timezone.now()))

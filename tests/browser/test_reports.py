@@ -1,0 +1,48 @@
+"""A manager reads the dashboard and a report with its chart, and downloads it, in Chromium."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from agencies.demo import seed_demo_hub
+from enquiries.demo import seed_demo_enquiries
+from tests.browser.test_sign_in import sign_in
+
+pytestmark = pytest.mark.usefixtures("migration_data")
+
+
+def test_a_manager_reads_the_dashboard_and_the_timeliness_report(
+    page: Page, live_server, screenshot
+):
+    seed_demo_hub()
+    seed_demo_enquiries(target=400)
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("response", lambda response: response.status >= 400 and errors.append(response.url))
+
+    sign_in(page, live_server.url, "manager", "manager-demo-2026")
+
+    expect(page.get_by_role("heading", name="Manager dashboard")).to_be_visible()
+    expect(page.get_by_test_id("dashboard-backlog")).to_contain_text("Overall")
+    expect(page.get_by_test_id("dashboard-timeliness")).to_contain_text("Red")
+    screenshot(page, "manager-dashboard")
+
+    page.get_by_role("link", name="All reports").click()
+    page.get_by_role("link", name="Timeliness").click()
+    table = page.get_by_test_id("report-table")
+    expect(table).to_contain_text("Overall")
+    page.wait_for_function("() => window.Chart && window.Chart.getChart('report-chart')")
+    drawn = page.evaluate("() => window.Chart.getChart('report-chart').data.labels.join(',')")
+    assert drawn == "Red,Amber,Green,No RAG"
+    screenshot(page, "report-timeliness")
+
+    with page.expect_download() as download:
+        page.get_by_test_id("report-csv").click()
+    assert download.value.suggested_filename.startswith("timeliness_")
+    first_line = open(download.value.path(), encoding="utf-8").readline().strip()
+    assert first_line == "rag,allocated_minutes,enquiries,on_time,on_time_percent"
+
+    page.get_by_role("link", name="All reports").click()
+    page.get_by_role("link", name="Comparison of two periods").click()
+    expect(page.get_by_test_id("report-table")).to_contain_text("Working days")
+    page.wait_for_function("() => window.Chart && window.Chart.getChart('report-chart')")
+    assert errors == []

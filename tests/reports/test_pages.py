@@ -1,0 +1,290 @@
+"""Report pages, downloads, the dashboard and `manage.py report`."""
+
+import csv
+import io
+import json
+import re
+from datetime import date
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from agencies.models import Role
+from enquiries.models import Rag
+from reports.selectors import CATALOGUE, REPORTS
+from sharing.models import AccessLogEntry, InformationRequest
+from tests.factories import AgencyFactory
+
+from .conftest import at
+
+pytestmark = pytest.mark.django_db
+
+MARCH = {"start": "2026-03-01", "to": "2026-03-31"}
+
+
+@pytest.fixture
+def march(make_enquiry):
+    make_enquiry("2026-03-06 16:00", rating=Rag.RED, decided="2026-03-09 12:00")
+    make_enquiry("2026-03-09 09:00", rating=Rag.RED, decided="2026-03-09 13:01")
+    make_enquiry("2026-03-10 09:00", rating=Rag.AMBER, decided="2026-03-10 17:00", outcome="marac")
+    make_enquiry("2026-03-20 10:00", referrer="school")
+
+
+@pytest.fixture
+def manager(client, make_user):
+    user = make_user(Role.MANAGER)
+    client.force_login(user)
+    return user
+
+
+@pytest.mark.parametrize("role", [Role.MANAGER, Role.ANALYST])
+def test_managers_and_analysts_open_every_report(client, make_user, role, march):
+    client.force_login(make_user(role))
+
+    index = client.get(reverse("reports-index")).content.decode()
+    for kind in CATALOGUE:
+        assert reverse("report", args=[kind.name]) in index
+        response = client.get(reverse("report", args=[kind.name]), MARCH)
+        assert response.status_code == 200, kind.name
+        assert 'data-testid="report-table"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "roles", [(Role.RESEARCHER,), (Role.PRACTITIONER,), (Role.AUDITOR,), (Role.ADMINISTRATOR,), ()]
+)
+def test_other_roles_are_refused_reports_downloads_and_the_dashboard(client, make_user, roles):
+    client.force_login(make_user(*roles))
+
+    for url in [
+        reverse("reports-index"),
+        reverse("report", args=["timeliness"]),
+        reverse("report-csv", args=["timeliness"]),
+        reverse("report-xlsx", args=["timeliness"]),
+    ]:
+        assert client.get(url).status_code == 403, url
+    if Role.MANAGER not in roles:
+        assert client.get(reverse("manager-dashboard")).status_code == 403
+
+
+def test_the_timeliness_page_shows_the_table_and_the_chart_data(client, manager, march):
+    response = client.get(reverse("report", args=["timeliness"]), MARCH)
+    html = response.content.decode()
+
+    assert "Timeliness: 1 March 2026 to 31 March 2026" in html
+    assert re.search(r"<th scope=\"row\"[^>]*>Red</th>\s*<td[^>]*>240</td>\s*<td[^>]*>2</td>", html)
+    assert "50.0%" in html
+    chart = json.loads(re.search(r'id="report-chart-data"[^>]*>(.*?)</script>', html).group(1))
+    assert chart["labels"] == ["Red", "Amber", "Green", "No RAG"]
+    assert chart["datasets"][0]["data"] == [50.0, 100.0, None, None]
+    assert "chartjs/chart.umd.min.js" in html
+
+
+def test_a_report_page_opens_on_the_last_full_month(client, manager):
+    html = client.get(reverse("report", args=["volumes"])).content.decode()
+
+    assert re.search(r"Volumes: 1 \w+ \d{4} to \d+ \w+ \d{4}", html)
+
+
+def test_a_wrong_period_is_said_on_its_field_and_nothing_is_counted(client, manager):
+    response = client.get(
+        reverse("report", args=["timeliness"]), {"start": "2026-03-31", "to": "2026-03-01"}
+    )
+    html = response.content.decode()
+
+    assert response.status_code == 400
+    assert "There is a problem" in html
+    assert "The last day must be the same as or after the first day." in html
+    assert 'data-testid="report-table"' not in html
+
+    response = client.get(reverse("report", args=["timeliness"]), {"start": "2026-02-30"})
+    assert response.status_code == 400
+    assert "Enter a valid date." in response.content.decode()
+
+
+def test_the_comparison_page_takes_a_second_period(client, manager, make_enquiry):
+    make_enquiry("2026-02-02 10:00")
+    make_enquiry("2026-03-02 10:00")
+    make_enquiry("2026-03-03 10:00")
+
+    html = client.get(
+        reverse("report", args=["comparison"]),
+        MARCH | {"compare_start": "2026-02-01", "compare_to": "2026-02-28"},
+    ).content.decode()
+
+    assert "compared with 1 February 2026 to 28 February 2026" in html
+    assert "100.0%" in html
+
+
+def test_csv_download_has_the_columns_as_the_command_and_is_logged(client, manager, march):
+    response = client.get(reverse("report-csv", args=["timeliness"]), MARCH)
+    text = b"".join(response.streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+
+    assert response["Content-Disposition"] == (
+        'attachment; filename="timeliness_2026-03-01_to_2026-03-31.csv"'
+    )
+    assert list(rows[0]) == [
+        "rag",
+        "allocated_minutes",
+        "enquiries",
+        "on_time",
+        "on_time_percent",
+    ]
+    assert rows[0] == {
+        "rag": "Red",
+        "allocated_minutes": "240",
+        "enquiries": "2",
+        "on_time": "1",
+        "on_time_percent": "50.0",
+    }
+    assert rows[2]["on_time_percent"] == ""
+    entry = AccessLogEntry.objects.get(action=AccessLogEntry.Action.EXPORT)
+    assert entry.user == manager
+    assert "timeliness_2026-03-01_to_2026-03-31.csv" in entry.reason
+
+
+def test_excel_download_keeps_figures_as_numbers(client, manager, march):
+    response = client.get(reverse("report-xlsx", args=["timeliness"]), MARCH)
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    cells = [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert cells[0][0] == "Timeliness"
+    assert cells[1][0] == "1 March 2026 to 31 March 2026"
+    header = cells.index(
+        ["RAG", "Working minutes allocated", "Enquiries decided", "Decided on time", "% on time"]
+    )
+    assert cells[header + 1] == ["Red", 240, 2, 1, 0.5]
+    assert cells[header + 5][0] == "Overall"
+
+
+def test_labels_that_look_like_formulas_are_neutralised_in_downloads(
+    client, manager, make_user, make_enquiry
+):
+    InformationRequest.objects.create(
+        enquiry=make_enquiry("2026-03-02 09:00"),
+        agency=AgencyFactory(name="=HYPERLINK(1)"),
+        question="What do you hold?",
+        requested_at=at("2026-03-02 09:00"),
+        requested_by=make_user(Role.RESEARCHER),
+        due_at=at("2026-03-02 12:00"),
+    )
+
+    csv_text = b"".join(
+        client.get(reverse("report-csv", args=["agency-response"]), MARCH).streaming_content
+    ).decode()
+    sheet = load_workbook(
+        io.BytesIO(client.get(reverse("report-xlsx", args=["agency-response"]), MARCH).content)
+    ).active
+
+    assert "'=HYPERLINK(1)" in csv_text
+    assert "'=HYPERLINK(1)" in [row[0].value for row in sheet.iter_rows()]
+
+
+def test_an_unknown_report_is_not_found(client, manager):
+    assert client.get(reverse("report", args=["salaries"])).status_code == 404
+    assert client.get(reverse("report-csv", args=["salaries"])).status_code == 404
+
+
+@pytest.mark.parametrize("name", sorted(REPORTS))
+def test_report_pages_run_a_fixed_number_of_queries(
+    client, manager, make_enquiry, name, django_assert_max_num_queries
+):
+    def page():
+        with django_assert_max_num_queries(12):
+            assert client.get(reverse("report", args=[name]), MARCH).status_code == 200
+
+    page()
+    for day in range(2, 28):
+        make_enquiry(f"2026-03-{day:02d} 10:00", rating=Rag.RED, decided=f"2026-03-{day:02d} 16:00")
+    page()
+
+
+def test_the_dashboard_shows_the_backlog_and_this_months_timeliness(
+    client, manager, make_enquiry, django_assert_max_num_queries
+):
+    from django.utils import timezone
+
+    now = timezone.localtime()
+    today = now.date()
+    make_enquiry(f"{today} 00:01", rating=Rag.RED)
+    make_enquiry("2020-01-06 10:00", rating=Rag.AMBER)
+
+    with django_assert_max_num_queries(14):
+        html = client.get(reverse("manager-dashboard")).content.decode()
+
+    assert re.search(r'data-testid="open-count">2<', html)
+    assert re.search(r'data-testid="breached-count">\d<', html)
+    assert "Today&#x27;s backlog" in html or "Today's backlog" in html
+    assert f"1 {today:%B %Y}" in html
+
+
+def test_the_command_prints_a_table(march, capsys):
+    call_command("report", "timeliness", "--start", "2026-03-01", "--end", "2026-04-01")
+    out = capsys.readouterr().out
+
+    assert "Timeliness: 1 March 2026 to 31 March 2026" in out
+    assert re.search(r"Red\s+240\s+2\s+1\s+50\.0%", out)
+
+
+def test_the_command_writes_csv_and_json_with_the_same_names(march, capsys):
+    call_command(
+        "report", "volumes", "--start", "2026-03-01", "--end", "2026-04-01", "--format", "csv"
+    )
+    header = capsys.readouterr().out.splitlines()[0]
+    call_command(
+        "report", "volumes", "--start", "2026-03-01", "--end", "2026-04-01", "--format", "json"
+    )
+    document = json.loads(capsys.readouterr().out)
+
+    assert header == "measure,enquiries"
+    assert document["start"] == "2026-03-01" and document["end"] == "2026-04-01"
+    assert all(list(row) == header.split(",") for row in document["rows"])
+    assert document["rows"][0] == {"measure": "New enquiries", "enquiries": 4}
+
+
+def test_the_command_compares_two_periods(make_enquiry, capsys):
+    make_enquiry("2026-02-02 10:00")
+    make_enquiry("2026-03-02 10:00")
+
+    call_command(
+        "report",
+        "comparison",
+        "--start=2026-03-01",
+        "--end=2026-04-01",
+        "--compare-start=2026-02-01",
+        "--compare-end=2026-03-01",
+        "--format=json",
+    )
+    document = json.loads(capsys.readouterr().out)
+
+    assert document["compare_start"] == "2026-02-01"
+    assert document["rows"][0]["compared_with"] == 1
+    assert document["rows"][0]["period"] == 1
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["timeliness", "--start", "2026-03-01"], "Give both"),
+        (["timeliness", "--start", "2026-03-01", "--end", "2026-03-01"], "must be after"),
+        (["timeliness", "--start", "1 March", "--end", "2026-04-01"], "is not a date"),
+        (
+            ["volumes", "--compare-start", "2026-01-01", "--compare-end", "2026-02-01"],
+            "does not compare",
+        ),
+    ],
+)
+def test_the_command_explains_wrong_arguments(arguments, message, db):
+    with pytest.raises(CommandError, match=message):
+        call_command("report", *arguments)
+
+
+def test_the_default_period_of_the_command_is_the_last_full_month(capsys, db):
+    call_command("report", "volumes", "--format", "json")
+    document = json.loads(capsys.readouterr().out)
+
+    assert date.fromisoformat(document["start"]).day == 1
+    assert date.fromisoformat(document["end"]).day == 1

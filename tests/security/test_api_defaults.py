@@ -1,0 +1,246 @@
+"""DRF's defaults, closed (issue 8, item 3): a role needed everywhere, pages capped at 200,
+throttling per person, and a field the API does not know refused by name on every write."""
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.request import Request
+from rest_framework.test import APIClient, APIRequestFactory
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+from agencies.models import Role
+from enquiries.models import Enquiry
+from mash.api import Pagination
+from tests.sharing.conftest import make_hub
+
+from .walk import routes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def hub(db):
+    return make_hub()
+
+
+def api_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+# Default permission
+
+
+def test_a_person_with_no_role_is_refused_by_every_endpoint_by_default(make_user):
+    token = Token.objects.create(user=make_user()).key
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {token}")
+
+    response = client.get(reverse("api:referrer-type-list"))
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "detail": "Your account has no role in the hub yet: ask your hub administrator for one."
+    }
+
+
+def test_any_role_passes_the_default_and_endpoints_narrow_it(make_user):
+    analyst = api_for(make_user(Role.ANALYST))
+
+    assert analyst.get(reverse("api:referrer-type-list")).status_code == 200
+    assert analyst.get(reverse("api:enquiry-list")).status_code == 403
+
+
+# Pages
+
+
+def page_size(query: str) -> int:
+    request = Request(APIRequestFactory().get(f"/api/v1/enquiries/{query}"))
+    return Pagination().get_page_size(request)
+
+
+def test_pages_hold_50_and_a_client_may_ask_for_up_to_200():
+    assert page_size("") == 50
+    assert page_size("?page_size=3") == 3
+    assert page_size("?page_size=200") == 200
+    assert page_size("?page_size=100000") == 200
+    assert page_size("?page_size=-1") == 50
+    assert page_size("?page_size=lots") == 50
+
+
+def test_an_oversized_page_request_is_capped_not_refused(hub, django_assert_max_num_queries):
+    client = api_for(hub.researcher)
+
+    # the count, the page (its joins in one query) and the clock's version; the person's roles
+    # were read when the hub was made
+    with django_assert_max_num_queries(3):
+        response = client.get(reverse("api:enquiry-list"), {"page_size": 100000})
+
+    assert response.status_code == 200
+    assert response.json()["count"] == Enquiry.objects.count()
+
+
+def api_views():
+    for route in routes():
+        if route.name.startswith("api:") and hasattr(route.callback, "cls"):
+            yield route.name, route.callback
+
+
+def test_every_api_list_is_paged_by_the_capped_pagination_or_is_a_short_fixed_list():
+    unpaged = set()
+    for name, view in api_views():
+        pagination = getattr(view.cls, "pagination_class", None)
+        assert pagination in (Pagination, None), name
+        if pagination is None:
+            unpaged.add(name)
+
+    # Reference lists of a few dozen codes, the best few matches for a name, and the schema.
+    assert unpaged <= {
+        "api:referrer-type-list",
+        "api:outcome-list",
+        "api:person-match-list",
+        "api:schema",
+        "api:docs",
+    }
+
+
+# Throttling
+
+
+@pytest.fixture
+def throttle_rate(monkeypatch):
+    """Lowers one scope's rate for a test and starts its count afresh: ids recur across runs."""
+
+    def lower(throttle, rate: str, ident) -> None:
+        monkeypatch.setitem(throttle.THROTTLE_RATES, throttle.scope, rate)
+        key = throttle.cache_format % {"scope": throttle.scope, "ident": ident}
+        cache.delete(key)
+        keys.append(key)
+
+    keys: list[str] = []
+    yield lower
+    cache.delete_many(keys)
+
+
+def test_each_person_is_throttled_on_their_own(hub, throttle_rate):
+    throttle_rate(UserRateThrottle, "3/minute", hub.researcher.pk)
+    throttle_rate(UserRateThrottle, "3/minute", hub.manager.pk)
+    researcher, manager = api_for(hub.researcher), api_for(hub.manager)
+    address = reverse("api:outcome-list")
+
+    allowed = [researcher.get(address).status_code for _ in range(3)]
+    refused = researcher.get(address)
+    someone_else = manager.get(address)
+
+    assert allowed == [200, 200, 200]
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert someone_else.status_code == 200
+
+
+@pytest.mark.urls("tests.security.urls_with_open_routes")
+def test_calls_without_credentials_are_throttled_per_address(throttle_rate):
+    """No endpoint of ours answers without credentials; one that did would be throttled."""
+    throttle_rate(AnonRateThrottle, "2/minute", "127.0.0.1")
+    client = APIClient()
+
+    codes = [client.get(reverse("forgotten-endpoint")).status_code for _ in range(3)]
+
+    assert codes == [200, 200, 429]
+
+
+def test_the_count_is_kept_in_the_shared_cache(hub, settings, throttle_rate):
+    """In Redis, so every web worker counts the same calls."""
+    throttle_rate(UserRateThrottle, "10/minute", hub.researcher.pk)
+
+    api_for(hub.researcher).get(reverse("api:outcome-list"))
+
+    assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
+    assert len(cache.get(f"throttle_user_{hub.researcher.pk}")) == 1
+
+
+# Unknown fields
+
+
+def write_endpoints(hub) -> dict[str, tuple]:
+    """Every endpoint that takes a request body: who may call it, and its address."""
+    record = hub.record("sensitive", marker="UNKNOWN-FIELD")
+    reference = [hub.enquiry.reference]
+    return {
+        "api:enquiry-list": (hub.researcher, []),
+        "api:enquiry-rate": (hub.researcher, reference),
+        "api:enquiry-transition": (hub.researcher, reference),
+        "api:enquiry-assign": (hub.researcher, reference),
+        "api:enquiry-escalate": (hub.researcher, reference),
+        "api:enquiry-decide": (hub.manager, reference),
+        "api:enquiry-feedback": (hub.researcher, reference),
+        "api:information-request-list": (hub.researcher, []),
+        "api:information-request-records": (hub.police_officer, [hub.police_request.pk]),
+        "api:information-request-answer": (hub.police_officer, [hub.police_request.pk]),
+        "api:information-request-nothing-held": (hub.police_officer, [hub.police_request.pk]),
+        "api:information-record-release-request": (hub.researcher, [record.pk]),
+        "api:information-record-release": (hub.police_officer, [record.pk]),
+        "api:information-record-refuse": (hub.police_officer, [record.pk]),
+    }
+
+
+def takes_a_body(view) -> bool:
+    methods = {"post", "put", "patch"}
+    if hasattr(view, "actions"):
+        return bool(methods & set(view.actions))
+    return any(hasattr(view.cls, method) for method in methods)
+
+
+def test_every_endpoint_taking_a_body_is_checked_below(hub):
+    writes = {name for name, view in api_views() if takes_a_body(view)}
+
+    assert writes == set(write_endpoints(hub))
+
+
+def test_each_write_endpoint_refuses_a_field_it_does_not_know_by_name(hub):
+    version = hub.enquiry.version
+    for name, (user, args) in write_endpoints(hub).items():
+        response = api_for(user).post(reverse(name, args=args), {"colour": "red"}, format="json")
+
+        assert response.status_code == 400, (name, response.content)
+        assert response.json() == {"colour": ["This field is not part of this request."]}, name
+
+    hub.enquiry.refresh_from_db()
+    assert hub.enquiry.version == version
+
+
+def test_a_field_unknown_inside_a_list_is_refused_where_it_is(hub):
+    body = {
+        "received_at": (timezone.now()).isoformat(),
+        "referrer_name": "Ms Head",
+        "referrer_type": "school",
+        "subject_type": "child",
+        "subjects": [
+            {"first_name": "Cal", "last_name": "Nested", "confirmed_new": True},
+            {"first_name": "Dee", "last_name": "Nested", "confirmed_new": True, "eyes": "blue"},
+        ],
+        "concern": "Bruising.",
+        "categories": ["physical_abuse"],
+        "consent": "yes",
+    }
+
+    response = api_for(hub.researcher).post(reverse("api:enquiry-list"), body, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "subjects": {"1": {"eyes": ["This field is not part of this request."]}}
+    }
+    assert not Enquiry.objects.filter(subject__last_name="Nested").exists()
+
+
+def test_known_fields_alone_still_save(hub):
+    response = api_for(hub.researcher).post(
+        reverse("api:enquiry-escalate", args=[hub.enquiry.reference]),
+        {"reason": "Disclosure at school this morning."},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["rating"] == "red"
