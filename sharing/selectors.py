@@ -117,11 +117,18 @@ def search_records(user: User, text: str) -> list[ShownRecord]:
     text = text.strip()
     if not text:
         return []
-    return firewall.shown_records(
-        firewall.readable_records(user)
-        .filter(Q(summary__icontains=text) | Q(detail__icontains=text))
-        .order_by("-recorded_at", "-id")[:SEARCH_LIMIT]
+    # The hits' ids first, then their rows: planned as one query, PostgreSQL misjudged how
+    # many records match a common word and joined people row by row (2.9 s at 20,000
+    # enquiries, bench/load.py).
+    readable = firewall.readable_records(user)
+    hits = list(
+        readable.filter(Q(summary__icontains=text) | Q(detail__icontains=text))
+        .order_by("-recorded_at", "-id")
+        .values_list("pk", flat=True)[:SEARCH_LIMIT]
     )
+    if not hits:
+        return []
+    return firewall.shown_records(readable.filter(pk__in=hits).order_by("-recorded_at", "-id"))
 
 
 def records_for_request(user: User, request: InformationRequest) -> list[RecordOnPage]:
