@@ -26,10 +26,13 @@ build/static/css/mash.css: node_modules/.installed static/scss/mash.scss
 
 setup: $(BIN)/.installed build/static/css/mash.css
 
+# The demo signs in with a password alone, and every page says so (README "Signing in").
+DEMO_ENV := DEBUG=true TWO_FACTOR_REQUIRED=false
+
 demo: setup
-	DEBUG=true $(BIN)/python manage.py migrate --noinput
-	DEBUG=true $(BIN)/python manage.py seed_demo --enquiries 500
-	DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEMO_ENV) $(BIN)/python manage.py seed_demo --enquiries 500
+	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: setup
 	@$(TEST_ENV) $(BIN)/python -m mash.preflight
@@ -51,14 +54,15 @@ migrations-check: setup
 # Benchmarks print their figures and the ratio to their baseline (see docs/performance.md).
 # bench/queue.py drops and recreates its own PostgreSQL database, BENCH_DATABASE_URL;
 # bench/firewall.py its own, BENCH_FIREWALL_DATABASE_URL; bench/import.py its own,
-# BENCH_IMPORT_DATABASE_URL.
+# BENCH_IMPORT_DATABASE_URL; bench/load.py its own, BENCH_LOAD_DATABASE_URL (and Redis db 13).
 bench: setup
-	$(BIN)/python -m pip install --quiet businesstimedelta
+	$(BIN)/python -m pip install --quiet businesstimedelta locust
 	$(BIN)/python bench/worktime.py
 	$(BIN)/python bench/queue.py
 	$(BIN)/python bench/firewall.py
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) node_modules build var

@@ -9,11 +9,13 @@ class AgenciesConfig(AppConfig):
         from auditlog.models import LogEntry
         from auditlog.registry import auditlog
         from django.contrib.auth.models import Group
-        from django.db.models.signals import pre_save
+        from django.db.models.signals import post_delete, pre_save
+        from django_otp.plugins.otp_static.models import StaticDevice
+        from django_otp.plugins.otp_totp.models import TOTPDevice
 
         from mash.audit import fill_actor
 
-        from . import audit
+        from . import audit, lockout, sessions, two_factor
         from .models import Agency, User
 
         auditlog.register(Agency)
@@ -28,3 +30,9 @@ class AgenciesConfig(AppConfig):
         auditlog.register(Group, m2m_fields={"permissions"})
         pre_save.connect(fill_actor, sender=LogEntry, dispatch_uid="audit-fill-actor")
         audit.connect()
+        lockout.connect()
+        sessions.connect()
+        for device in (TOTPDevice, StaticDevice):
+            post_delete.connect(
+                two_factor.device_removed, sender=device, dispatch_uid=f"removed-{device.__name__}"
+            )

@@ -1,9 +1,8 @@
 """The account log: sign-ins, failed sign-ins, sign-outs, lockouts and two-factor changes.
 
-Django's sign-in signals write `AccountEvent`s. Lockouts (django-axes) and two-factor changes
-(django-otp) come with their own slices of issue 8: they call `log_account_event` with the
-kind that fits (`LOCKED_OUT`, `TWO_FACTOR_ADDED`, `TWO_FACTOR_REMOVED`,
-`BACKUP_CODES_ISSUED`).
+Django's sign-in signals write `AccountEvent`s. Lockouts (agencies.lockout), the one-time
+password and its devices (agencies.two_factor) and API tokens (agencies.tokens) call
+`log_account_event` with the kind that fits.
 
 Changes to roles and permissions are in the change log instead: group membership and
 permissions (auditlog's many-to-many logging of `User.groups`, `User.user_permissions`,
@@ -47,8 +46,10 @@ def _signed_in(sender, request: HttpRequest, user: User, **kwargs) -> None:
 
 
 def _signed_out(sender, request: HttpRequest, user: User | None, **kwargs) -> None:
+    """Signed out by the person, or by the session's limits (agencies.sessions), which say why."""
     if user is not None:
-        log_account_event(Kind.SIGNED_OUT, request=request, user=user)
+        why = getattr(request, "signed_out_because", "")
+        log_account_event(Kind.SIGNED_OUT, request=request, user=user, detail=why)
 
 
 def _sign_in_failed(sender, credentials: dict, request: HttpRequest | None = None, **kwargs):

@@ -135,6 +135,11 @@ class AccountEvent(models.Model):
         TWO_FACTOR_ADDED = "two_factor_added", "Two-factor device added"
         TWO_FACTOR_REMOVED = "two_factor_removed", "Two-factor device removed"
         BACKUP_CODES_ISSUED = "backup_codes_issued", "Backup codes issued"
+        TWO_FACTOR_PASSED = "two_factor_passed", "One-time password accepted"
+        TWO_FACTOR_FAILED = "two_factor_failed", "One-time password refused"
+        BACKUP_CODE_USED = "backup_code_used", "Backup code used"
+        API_TOKEN_CREATED = "api_token_created", "API token created"
+        API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -168,3 +173,34 @@ class AccountEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("The account log is append-only.")
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def in_use(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A key a person's scripts send as `Authorization: Token <key>`. Only its SHA-256 digest is
+    kept: the key is shown once, when it is made, and a stolen database cannot be replayed."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(
+        max_length=100, help_text="What the token is for, in its owner's words."
+    )
+    prefix = models.CharField(
+        max_length=8, help_text="The key's first characters, so its owner can tell keys apart."
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

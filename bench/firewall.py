@@ -70,6 +70,9 @@ class Built:
     markers: dict[str, tuple[str, str]]  # marker: (owning agency's name, state)
 
 
+PRACTITIONER_PASSWORD = "bench-practitioner-2026"  # noqa: S105 - the bench's own database
+
+
 def practitioners() -> dict[str, object]:
     """One practitioner per answering agency: the demo's where it has one."""
     from django.contrib.auth.models import Group
@@ -86,6 +89,9 @@ def practitioners() -> dict[str, object]:
             username=f"bench-{agency.pk}", first_name="Bench", last_name=name, agency=agency
         )
         user.groups.add(group)
+        # A release needs its practitioner's password again (step-up).
+        user.set_password(PRACTITIONER_PASSWORD)
+        user.save(update_fields=["password"])
         found[name] = user
     return found
 
@@ -161,6 +167,7 @@ def build_enquiry(tag: str, agency_count: int, owners: dict) -> Built:
                     necessary_and_proportionate=True,
                     lawful_basis=LawfulBasis.CHILDREN_ACT_1989_S47,
                     conditions="Not to be shared with the family.",
+                    password=PRACTITIONER_PASSWORD,
                 )
             if state == "refused":
                 services.refuse_release(

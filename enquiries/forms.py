@@ -6,6 +6,7 @@ from django.forms import BoundField
 from django.utils.functional import cached_property
 
 from agencies.models import User
+from mash.text import FreeTextField
 
 from .models import Enquiry, EnquiryPerson, Outcome, Person, Rag, ReferrerType
 from .selectors import QueueFilters, triage_staff, triage_staff_choices
@@ -48,7 +49,7 @@ class QueueFilterForm(forms.Form):
     mine = forms.BooleanField(label="Only mine", required=False)
     at_risk = forms.BooleanField(label="At risk", required=False)
     breached = forms.BooleanField(label="Breached", required=False)
-    q = forms.CharField(label="Reference or name", required=False, max_length=100)
+    q = FreeTextField(label="Reference or name", required=False, max_length=100)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -97,8 +98,8 @@ class PersonForm(forms.Form):
 
     NEW = "new"
 
-    first_name = forms.CharField(label="First name", max_length=100)
-    last_name = forms.CharField(label="Last name", max_length=100)
+    first_name = FreeTextField(label="First name", max_length=100)
+    last_name = FreeTextField(label="Last name", max_length=100)
     date_of_birth = forms.DateField(
         label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -109,9 +110,9 @@ class PersonForm(forms.Form):
         max_value=120,
         help_text="If the date of birth is not known.",
     )
-    address = forms.CharField(label="Address", required=False, max_length=500)
-    nhs_number = forms.CharField(label="NHS number", required=False, max_length=12)
-    existing = forms.CharField(required=False, widget=forms.HiddenInput)
+    address = FreeTextField(label="Address", required=False, max_length=500)
+    nhs_number = FreeTextField(label="NHS number", required=False, max_length=12)
+    existing = FreeTextField(required=False, widget=forms.HiddenInput, max_length=20)
 
     def __init__(self, *args, today: date, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -192,11 +193,18 @@ class PeopleFormSet(forms.BaseFormSet):
         return [form for form in self.forms if form.has_changed() and form.is_valid()]
 
 
+# The most people one intake takes, as the API (rows left blank do not count).
 SubjectFormSet = forms.formset_factory(
-    PersonForm, formset=PeopleFormSet, extra=1, min_num=1, validate_min=True, max_num=12
+    PersonForm,
+    formset=PeopleFormSet,
+    extra=1,
+    min_num=1,
+    validate_min=True,
+    max_num=12,
+    validate_max=True,
 )
 InvolvedFormSet = forms.formset_factory(
-    InvolvedPersonForm, formset=PeopleFormSet, extra=2, max_num=20
+    InvolvedPersonForm, formset=PeopleFormSet, extra=2, max_num=20, validate_max=True
 )
 
 
@@ -213,14 +221,14 @@ class IntakeForm(forms.Form):
         input_formats=DATETIME_INPUT_FORMATS,
         help_text="When the concern reached the hub; earlier than now if logged late.",
     )
-    referrer_name = forms.CharField(
+    referrer_name = FreeTextField(
         label="Referrer's name", max_length=200, help_text="'Anonymous' if they gave none."
     )
-    referrer_organisation = forms.CharField(label="Organisation", max_length=200, required=False)
+    referrer_organisation = FreeTextField(label="Organisation", max_length=200, required=False)
     referrer_type = forms.ModelChoiceField(
         label="Type of referrer", queryset=ReferrerType.objects.none(), empty_label="Choose"
     )
-    referrer_contact = forms.CharField(
+    referrer_contact = FreeTextField(
         label="How to reach them for feedback",
         max_length=200,
         required=False,
@@ -237,7 +245,7 @@ class IntakeForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one category of concern."},
     )
-    concern = forms.CharField(
+    concern = FreeTextField(
         label="The concern, as the referrer told it",
         widget=forms.Textarea(attrs={"rows": 6}),
         error_messages={"required": "Record the concern as the referrer told it."},
@@ -248,14 +256,14 @@ class IntakeForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Say whether consent to share was obtained."},
     )
-    consent_reason = forms.CharField(
+    consent_reason = FreeTextField(
         label="Why the hub proceeds without consent",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     # A fresh one each time the blank form is shown, kept as rows are added: the same form
     # sent twice (a double click, a resend) logs its enquiries once.
-    idempotency_key = forms.CharField(
+    idempotency_key = FreeTextField(
         widget=forms.HiddenInput, required=False, max_length=200, initial=new_intake_key
     )
 
@@ -288,7 +296,7 @@ class VersionedForm(forms.Form):
 
 class RateForm(VersionedForm):
     rating = forms.ChoiceField(label="RAG rating", choices=Rag.choices, widget=forms.RadioSelect)
-    rationale = forms.CharField(
+    rationale = FreeTextField(
         label="Why this rating",
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "Give the reason for this rating."},
@@ -318,7 +326,7 @@ class AssignForm(VersionedForm):
 
 
 class EscalateForm(VersionedForm):
-    reason = forms.CharField(
+    reason = FreeTextField(
         label="Why the child or adult needs protection now",
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "Say why the child or adult needs protection now."},
@@ -333,7 +341,7 @@ class DecideForm(VersionedForm):
         empty_label=None,
         error_messages={"required": "Choose the outcome."},
     )
-    rationale = forms.CharField(
+    rationale = FreeTextField(
         label="Rationale",
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"required": "Give the reason for this decision."},
@@ -365,7 +373,7 @@ class FeedbackForm(VersionedForm):
         input_formats=DATETIME_INPUT_FORMATS,
         help_text="Leave blank for now.",
     )
-    text = forms.CharField(
+    text = FreeTextField(
         label="What they were told",
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=(

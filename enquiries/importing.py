@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from agencies.models import Agency, User
 from mash.bulk import insert_rows, refresh_statistics, reserve_ids
+from mash.text import control_character
 
 from .clock import ClockInForce, Timing, clock_in_force
 from .models import (
@@ -254,6 +255,8 @@ class _Rules:
                 bad(column, "missing; every row needs one")
             elif len(value) > REFERENCE_LENGTH:
                 bad(column, f"{len(value)} characters long; at most {REFERENCE_LENGTH}")
+            elif control_character(value):
+                bad(column, control_character(value))
         received_at = self._moment(line, "received_at", received_text, problems)
         rating = RATINGS.get(rag)
         if rating is None:
@@ -411,7 +414,10 @@ def _check(source: Source, *, rules: _Rules, progress: Progress) -> _Checked:
                 progress("checking", rows, None)
             record, row_problems = rules.read(line, values)
             reference, family = values[0], values[1]
-            readable = reference and not _NOT_UTF8.search(reference)
+            # A reference the database could not compare (a NUL) is not looked up there.
+            readable = (
+                reference and not _NOT_UTF8.search(reference) and not control_character(reference)
+            )
             earlier = first_line.setdefault(reference, line) if readable else line
             if earlier != line:
                 row_problems.append(

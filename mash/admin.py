@@ -1,9 +1,15 @@
 from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+
+from agencies import two_factor
 
 
 class MashAdminSite(admin.AdminSite):
-    """The admin for administrators: the role, not the is_staff flag, opens it."""
+    """The admin for administrators: the role, not the is_staff flag, opens it, and only to a
+    session that has passed the one-time password (as django-otp's OTPAdminSite would)."""
 
     site_header = "mash administration"
     site_title = "mash administration"
@@ -11,4 +17,16 @@ class MashAdminSite(admin.AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
-        return user.is_active and (user.is_superuser or user.has_role("administrator"))
+        return (
+            user.is_active
+            and (user.is_superuser or user.has_role("administrator"))
+            and two_factor.passed(request)
+        )
+
+    def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        """One way in: the hub's own sign-in, with its lockout and one-time password. The
+        admin's password form would be a second door without them."""
+        if request.user.is_authenticated and two_factor.passed(request):
+            raise PermissionDenied("Only administrators use the administration site.")
+        wanted = request.GET.get("next") or reverse("admin:index", current_app=self.name)
+        return redirect_to_login(wanted)

@@ -24,6 +24,11 @@ def withhold(value: str) -> str:
     return value if value in ("", "None") else WITHHELD
 
 
+def current_request() -> HttpRequest | None:
+    """The request being answered, for code that signals reach without one (None outside)."""
+    return _request.get()
+
+
 def client_address(request: HttpRequest | None) -> str | None:
     """The address the connection came from. X-Forwarded-For is not read: any client can
     send one, and nothing in front of gunicorn sets it."""

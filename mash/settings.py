@@ -5,6 +5,7 @@ suite (PostgreSQL and Redis) and production (docker-compose.yml) differ only in
 their environment variables.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -53,6 +54,14 @@ try:
     PROXY_SSL_HEADER = env.str("SECURE_PROXY_SSL_HEADER", default="")
     API_USER_RATE = env.str("API_USER_RATE", default="600/minute")
     API_ANON_RATE = env.str("API_ANON_RATE", default="60/minute")
+    # The most one request may send (README "Limits on what can be sent"): larger is 413.
+    DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+    DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
+    # Sign-in (README "Signing in"): a one-time password after the password, everywhere but a
+    # demo that says on every page that it is off; sessions end when idle and after a day's work.
+    TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=True)
+    SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+    SESSION_MAX_HOURS = env.float("SESSION_MAX_HOURS", default=10)
 except (ValueError, ImproperlyConfigured) as error:
     _fail(str(error))
 
@@ -89,11 +98,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
     "guardian",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     # Before auditlog, so that agencies' `auditlogflush`, which refuses, replaces auditlog's.
     "agencies",
     "auditlog",
@@ -113,7 +125,13 @@ MIDDLEWARE = [
     "mash.middleware.NoStoreWhenSignedIn",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After messages, so a session it ends can say why on the sign-in page.
+    "agencies.sessions.SessionLimits",
+    # Inside the header middleware, so its 413 and 400 answers carry the same headers.
+    "mash.limits.RequestLimits",
     "mash.audit.AuditlogMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mash.urls"
@@ -138,6 +156,8 @@ TEMPLATES = [
 
 AUTH_USER_MODEL = "agencies.User"
 AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out name or address is refused before its password is checked.
+    "agencies.lockout.SignInLockout",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -153,6 +173,26 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Lockout (django-axes): 5 failed sign-ins for one username, or from one address, lock that
+# username or address out for 15 minutes from the last failure, whether or not the username is
+# anyone's. Attempts during a lockout are refused without extending it.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "agencies.lockout.locked_out_page"
+AXES_USERNAME_CALLABLE = "agencies.lockout.username_tried"
+# The connection's address, as in the account log: X-Forwarded-For is any client's to forge.
+AXES_CLIENT_IP_CALLABLE = "mash.audit.client_address"
+# The account log (agencies.audit) records sign-ins already.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
+# Two-factor (django-otp): the authenticator app's entry is named after the hub; the admin
+# never shows a device's secret.
+OTP_TOTP_ISSUER = HUB_NAME
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # guardian: no anonymous user row; every object permission belongs to a real person.
 ANONYMOUS_USER_NAME = None
@@ -247,8 +287,8 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated call is answered 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "agencies.authentication.ApiTokenAuthentication",
+        "agencies.authentication.VerifiedSessionAuthentication",
     ],
     # Closed by default: signed in and holding a role in the hub; endpoints narrow it further.
     "DEFAULT_PERMISSION_CLASSES": [
@@ -263,7 +303,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"user": API_USER_RATE, "anon": API_ANON_RATE},
     # JSON only: the docs page at /api/docs/ is the place to explore the API in a browser.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["mash.limits.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "mash.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -306,6 +346,11 @@ AUDITLOG_INCLUDE_ALL_MODELS = False
 # Masked fields keep nothing of their text (auditlog's default keeps half).
 AUDITLOG_MASK_CALLABLE = "mash.audit.withhold"
 
+# A session lasts while the browser is open, ends after SESSION_IDLE_MINUTES without a request
+# and SESSION_MAX_HOURS after sign-in (agencies.sessions.SessionLimits); the database forgets it
+# a minute after it went idle.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60 + 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = SECURE_COOKIES
@@ -344,4 +389,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes tells of every sign-in at INFO; the account log keeps them already.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

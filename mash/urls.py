@@ -1,24 +1,14 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from reports import views as report_views
 
 from . import views
-from .forms import SignInForm
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path(
-        "sign-in/",
-        auth_views.LoginView.as_view(
-            template_name="registration/login.html",
-            authentication_form=SignInForm,
-            redirect_authenticated_user=True,
-        ),
-        name="login",
-    ),
-    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    # Sign-in with its one-time password, sign-out, and the person's own account.
+    path("", include("agencies.urls")),
     path("queue/", views.triage_queue, name="triage-queue"),
     path("enquiries/", include("enquiries.urls")),
     path("inbox/", views.agency_inbox, name="agency-inbox"),
@@ -33,3 +23,6 @@ urlpatterns = [
     path("api/", include("mash.api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Too much data (a body over the size limit, a form with too many fields) is 413, not 400.
+handler400 = "mash.limits.bad_request"

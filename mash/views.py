@@ -1,5 +1,7 @@
 """The shell of the web app: where "/" sends each person, each role's home, and health."""
 
+from itertools import chain
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -8,8 +10,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from agencies import selectors
-from agencies.decorators import role_required
+from agencies import selectors, two_factor
+from agencies.decorators import role_required, to_second_factor
 from agencies.models import Role
 from enquiries.forms import QueueFilterForm
 from enquiries.selectors import hub_clock_settings, queue_page
@@ -22,10 +24,13 @@ from sharing.services import log_access
 
 from . import health
 from .navigation import homes_for
+from .text import UTF8_BOM
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    if not two_factor.passed(request):
+        return to_second_factor(request)
     homes = homes_for(request.user)
     if homes:
         return redirect(homes[0].url_name)
@@ -129,7 +134,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         reason=f"Audit export of {dict(audit.LOGS)[filters.log].lower()}: {filters.describe()}",
     )
     response = StreamingHttpResponse(
-        audit.csv_lines(filters), content_type="text/csv; charset=utf-8"
+        chain([UTF8_BOM], audit.csv_lines(filters)), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{audit.export_filename(filters)}"'
     return response

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from sharing.audit import spreadsheet_safe
+from mash.text import spreadsheet_safe
 
 from .selectors import Report, period_description
 

@@ -1,6 +1,8 @@
 """Report pages, their downloads, and the manager's dashboard; the figures come from
 `reports.selectors`, the same as `manage.py report`."""
 
+from itertools import chain
+
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -8,6 +10,7 @@ from django.utils.http import urlencode
 
 from agencies.decorators import role_required
 from agencies.models import Role
+from mash.text import UTF8_BOM
 from sharing.models import AccessLogEntry
 from sharing.services import log_access
 
@@ -97,7 +100,7 @@ def report_download(request: HttpRequest, name: str, extension: str) -> HttpResp
     )
     if extension == "csv":
         response = StreamingHttpResponse(
-            exports.csv_lines(report), content_type="text/csv; charset=utf-8"
+            chain([UTF8_BOM], exports.csv_lines(report)), content_type="text/csv; charset=utf-8"
         )
     else:
         response = HttpResponse(exports.as_xlsx(report), content_type=XLSX)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from agencies.models import Agency
 from enquiries.models import Enquiry, EnquiryPerson
+from mash.text import spreadsheet_safe
 
 from .firewall import CONTENT_FIELDS
 from .models import (
@@ -309,8 +310,6 @@ def change_rows(entries: Iterable[LogEntry]) -> list[ChangeRow]:
 # CSV.
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 ACCESS_COLUMNS = [
     "when",
     "user",
@@ -324,12 +323,6 @@ ACCESS_COLUMNS = [
     "reason",
 ]
 CHANGE_COLUMNS = ["when", "user", "username", "agency", "action", "what", "object", "changes"]
-
-
-def spreadsheet_safe(value) -> str:
-    """A spreadsheet runs a cell that starts like a formula; a leading quote makes it text."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def local_minute(moment: datetime) -> str:

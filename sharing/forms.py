@@ -4,15 +4,14 @@ from django import forms
 
 from agencies.models import Agency
 from enquiries.models import Enquiry
+from mash.text import FreeTextField
 
 from . import audit
 
 
 class AuditFilterForm(forms.Form):
     log = forms.ChoiceField(choices=audit.LOGS, required=False, widget=forms.HiddenInput)
-    user = forms.CharField(
-        label="User", required=False, max_length=150, help_text="Username or name"
-    )
+    user = FreeTextField(label="User", required=False, max_length=150, help_text="Username or name")
     agency = forms.ModelChoiceField(
         label="Agency",
         queryset=Agency.objects.none(),
@@ -23,7 +22,7 @@ class AuditFilterForm(forms.Form):
     record = forms.IntegerField(
         label="Information record", required=False, min_value=1, help_text="Record number"
     )
-    enquiry = forms.CharField(
+    enquiry = FreeTextField(
         label="Enquiry", required=False, max_length=32, help_text="Reference, like MASH-2026-000123"
     )
     date_from = forms.DateField(

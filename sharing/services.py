@@ -24,6 +24,7 @@ from enquiries.clock import clock_in_force
 from enquiries.exceptions import StaleEdit
 from enquiries.models import Enquiry, Notification, Person
 from enquiries.worktime import add_working_minutes, working_minutes_between
+from mash.text import TEXT_LIMIT, clean_text
 
 from . import firewall
 from .firewall import Action, ShownRecord
@@ -54,10 +55,20 @@ def _minute(moment: datetime | None) -> datetime:
 
 
 def _text(field: str, value: str, message: str) -> str:
-    value = (value or "").strip()
+    value = clean_text(field, value)
     if not value:
         raise ValidationError({field: message})
     return value
+
+
+def _checked(errors: dict, field: str, value: str, *, max_length: int = TEXT_LIMIT) -> str:
+    """`value` under the hub's text rules (mash.text), which the pages' record actions hand
+    over as typed; a breach joins `errors`, unless the field is already refused."""
+    try:
+        return clean_text(field, value, max_length=max_length)
+    except ValidationError as error:
+        errors.setdefault(field, error.message_dict[field])
+        return ""
 
 
 # The access log.
@@ -258,7 +269,7 @@ def send_information_requests(
     reason = firewall.send_refusal(actor, enquiry)
     if reason:
         raise PermissionDenied(reason)
-    question = (question or "").strip() or DEFAULT_QUESTION
+    question = clean_text("question", question, max_length=4000) or DEFAULT_QUESTION
     involved = {
         link.person_id: link.person for link in enquiry.involvements.select_related("person")
     }
@@ -351,6 +362,9 @@ def add_information_record(
     ):
         if not (value or "").strip():
             errors[field] = message
+    summary = _checked(errors, "summary", summary, max_length=200)
+    detail = _checked(errors, "detail", detail)
+    source_system = _checked(errors, "source_system", source_system, max_length=100)
     if not information_date:
         errors["information_date"] = "Give the date the information was recorded."
     if errors:
@@ -360,9 +374,9 @@ def add_information_record(
         enquiry_id=request.enquiry_id,
         agency_id=request.agency_id,
         person=person,
-        summary=summary.strip(),
-        detail=detail.strip(),
-        source_system=source_system.strip(),
+        summary=summary,
+        detail=detail,
+        source_system=source_system,
         information_date=information_date,
         sensitivity=sensitivity,
         recorded_at=now,
@@ -467,6 +481,10 @@ def _reread(user: User, record: InformationRecord) -> ShownRecord:
     return firewall.record_for(user, record.pk)
 
 
+STEP_UP_MISSING = "Enter your password to confirm it is you releasing this."
+STEP_UP_WRONG = "Your password is not right. Enter the password you sign in with."
+
+
 @logs_refusals("release")
 def release_record(
     *,
@@ -476,10 +494,17 @@ def release_record(
     necessary_and_proportionate: bool,
     lawful_basis: str,
     conditions: str = "",
+    password: str,
     channel: str,
 ) -> ReleaseDecision:
+    """Release needs the practitioner's password again (step-up): whoever sits at a signed-in
+    session, or holds its owner's API token, cannot release a sensitive record on it alone."""
     shown = _decide_on(actor, Action.RELEASE, record_pk)
     errors = {}
+    if not password:
+        errors["password"] = STEP_UP_MISSING
+    elif not actor.check_password(password):
+        errors["password"] = STEP_UP_WRONG
     if not (reason or "").strip():
         errors["reason"] = "Say why releasing this is necessary and proportionate."
     if not necessary_and_proportionate:
@@ -488,18 +513,19 @@ def release_record(
         )
     if lawful_basis not in LawfulBasis.values:
         errors["lawful_basis"] = "Choose the lawful basis for sharing."
+    reason = _checked(errors, "reason", reason)
+    conditions = _checked(errors, "conditions", conditions)
     if errors:
         raise ValidationError(errors)
     record = _locked_record(shown)
     firewall.require(actor, Action.RELEASE, _reread(actor, record))
-    conditions = (conditions or "").strip()
     decision = ReleaseDecision.objects.create(
         record=record,
         release_request=record.release_requests.order_by("-requested_at", "-id").first(),
         decision=ReleaseDecision.Decision.RELEASED,
         decided_by=actor,
         decided_at=timezone.now(),
-        reason=reason.strip(),
+        reason=reason,
         necessary_and_proportionate=True,
         lawful_basis=lawful_basis,
         conditions=conditions,
@@ -515,7 +541,7 @@ def release_record(
         action=Log.RELEASE,
         channel=channel,
         records=[record],
-        reason=f"{reason.strip()} Lawful basis: {LawfulBasis(lawful_basis).label}."
+        reason=f"{reason} Lawful basis: {LawfulBasis(lawful_basis).label}."
         + (f" Conditions: {conditions}" if conditions else ""),
     )
     _tell_requesters(record, shown, decision)

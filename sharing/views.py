@@ -12,6 +12,7 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from agencies.decorators import role_required
@@ -19,13 +20,14 @@ from agencies.models import Role
 from enquiries.exceptions import StaleEdit
 from enquiries.models import Enquiry
 from enquiries.views import _add_service_errors
+from mash.text import UTF8_BOM, spreadsheet_safe
 
 from . import firewall, selectors, services
-from .audit import spreadsheet_safe
 from .models import AccessLogEntry, ReleaseDecision, ReleaseRequest
 from .web_forms import (
     AnswerForm,
     InformationRecordForm,
+    RecordSearchForm,
     RefuseForm,
     ReleaseForm,
     ReleaseRequestForm,
@@ -239,6 +241,7 @@ def record_request_release(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@sensitive_post_parameters("password")
 @role_required(*WORKING)
 def record_release(request: HttpRequest, pk: int) -> HttpResponse:
     return _record_action(
@@ -269,7 +272,8 @@ def record_refuse(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(*WORKING)
 def record_search(request: HttpRequest) -> HttpResponse:
-    text = request.GET.get("q", "").strip()
+    form = RecordSearchForm(request.GET)
+    text = form.cleaned_data["q"] if form.is_valid() else ""
     results = selectors.search_records(request.user, text)
     services.log_content_views(
         user=request.user, records=results, channel=Channel.SEARCH, reason=f"search: {text}"
@@ -277,7 +281,8 @@ def record_search(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "sharing/search.html",
-        {"q": text, "results": results, "limit": selectors.SEARCH_LIMIT},
+        {"form": form, "q": text, "results": results, "limit": selectors.SEARCH_LIMIT},
+        status=200 if form.is_valid() else 400,
     )
 
 
@@ -316,6 +321,7 @@ def enquiry_information_export(request: HttpRequest, reference: str) -> HttpResp
     response["Content-Disposition"] = (
         f'attachment; filename="{enquiry.reference}-information-{stamp}.csv"'
     )
+    response.write(UTF8_BOM)
     writer = csv.writer(response)
     writer.writerow(EXPORT_COLUMNS)
     for record in records:

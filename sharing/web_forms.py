@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from agencies.models import Agency
 from enquiries.models import Enquiry, Person
+from mash.text import FreeTextField
 
 from .models import InformationRequest, LawfulBasis, Sensitivity
 from .services import DEFAULT_QUESTION
@@ -18,7 +19,7 @@ class SendRequestsForm(forms.Form):
         error_messages={"required": "Choose at least one agency to ask."},
         help_text="Agencies already asked about this enquiry are not listed.",
     )
-    question = forms.CharField(
+    question = FreeTextField(
         widget=forms.Textarea(attrs={"rows": 4}), initial=DEFAULT_QUESTION, max_length=4000
     )
     people = forms.ModelMultipleChoiceField(
@@ -45,16 +46,16 @@ class InformationRecordForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose who the information is about."},
     )
-    summary = forms.CharField(
+    summary = FreeTextField(
         max_length=200,
         error_messages={"required": "Give a one-line summary."},
         help_text="One line, for example: “Domestic incident at the family home, June 2026”.",
     )
-    detail = forms.CharField(
+    detail = FreeTextField(
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"required": "Give the information itself."},
     )
-    source_system = forms.CharField(
+    source_system = FreeTextField(
         label="Source system",
         max_length=100,
         error_messages={"required": "Say which of your agency's systems it comes from."},
@@ -88,7 +89,7 @@ class InformationRecordForm(forms.Form):
 
 
 class ReleaseRequestForm(forms.Form):
-    reason = forms.CharField(
+    reason = FreeTextField(
         label="Why the hub needs it",
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Say why the hub needs this information."},
@@ -106,22 +107,30 @@ class ReleaseForm(forms.Form):
         choices=[("", "Choose the lawful basis"), *LawfulBasis.choices],
         error_messages={"required": "Choose the lawful basis for sharing."},
     )
-    reason = forms.CharField(
+    reason = FreeTextField(
         label="Why it is necessary and proportionate",
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Say why releasing this is necessary and proportionate."},
     )
-    conditions = forms.CharField(
+    conditions = FreeTextField(
         label="Conditions on its use (optional)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Shown with the information wherever it appears, for example: “not to be "
         "disclosed to the family”.",
     )
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Releasing sensitive information needs your password again, to confirm it "
+        "is you.",
+        error_messages={"required": "Enter your password to confirm it is you releasing this."},
+    )
 
 
 class RefuseForm(forms.Form):
-    reason = forms.CharField(
+    reason = FreeTextField(
         label="Why your agency will not release it",
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Say why your agency will not release this."},
@@ -132,3 +141,9 @@ class AnswerForm(forms.Form):
     """Send the answer or say nothing is held, at the version the practitioner read."""
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class RecordSearchForm(forms.Form):
+    """Words to find in the records a person may read, as the API's `q`."""
+
+    q = FreeTextField(label="Words in the summary or detail", required=False, max_length=100)

@@ -3,6 +3,7 @@ import importlib
 import pytest
 from django.conf import settings
 
+from tests import two_factor
 from tests.factories import AgencyFactory, UserFactory
 
 
@@ -29,6 +30,19 @@ def _tasks_run_in_process(request):
 
 
 @pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch):
+    """`client.force_login(user)` gives a session past both factors of sign-in, as most tests
+    want; `tests.two_factor.password_only_login` gives one past the password alone."""
+    from django.test import Client
+
+    def force_login(self, user, backend=None):
+        two_factor.password_only_login(self, user, backend)
+        two_factor.pass_second_factor(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_clock():
     from enquiries.clock import forget_clock
 
@@ -41,6 +55,7 @@ DATA_MIGRATIONS = [
     ("agencies.migrations.0002_role_groups", "create_role_groups"),
     ("enquiries.migrations.0002_default_hub_clock", "create_default_clock"),
     ("enquiries.migrations.0004_referrer_types_and_outcomes", "create_reference_lists"),
+    ("agencies.migrations.0005_api_tokens_and_sign_in_events", "grant_administrators"),
 ]
 
 

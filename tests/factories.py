@@ -1,6 +1,7 @@
 import factory
 from django.contrib.auth.models import Group
 
+from agencies import tokens
 from agencies.models import Agency, User
 
 PASSWORD = "correct-horse-battery-staple"
@@ -32,3 +33,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     def roles(self, create: bool, extracted, **kwargs) -> None:
         if create and extracted:
             self.groups.set(Group.objects.filter(name__in=extracted))
+
+
+def api_key_for(user: User) -> str:
+    """A new API token's key for `user`, as their account page would show it once."""
+    return tokens.issue(user=user, name="Test script")[1]

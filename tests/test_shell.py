@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from agencies.models import Role
 from tests.factories import PASSWORD, AgencyFactory, UserFactory
+from tests.two_factor import app_for, code_now
 
 pytestmark = pytest.mark.django_db
 
@@ -87,12 +88,12 @@ def test_header_shows_the_person_and_their_agency(client, make_user):
     assert f"Rosa Reid</strong>, {user.agency.name}" in html
 
 
-def test_sign_in_with_the_right_password_lands_on_the_role_home(client, make_user):
+def test_sign_in_with_the_right_password_and_code_lands_on_the_role_home(client, make_user):
     user = make_user(Role.AUDITOR)
+    app = app_for(user)
 
-    response = client.post(
-        reverse("login"), {"username": user.username, "password": PASSWORD}, follow=True
-    )
+    client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+    response = client.post(reverse("two-factor"), {"code": code_now(app)}, follow=True)
 
     assert response.redirect_chain[-1][0] == reverse("audit-log")
 

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from mash.api import RefusesUnknownFields
+from mash.text import FreeTextSerializerField
 
 from ..forms import nhs_number_is_valid
 from ..models import Enquiry, EnquiryEvent, EnquiryPerson, Person, Rag
@@ -168,7 +169,7 @@ class EnquiryFilterSerializer(serializers.Serializer):
     breached = serializers.BooleanField(
         required=False, help_text="Open and past the deadline, or decided late."
     )
-    q = serializers.CharField(
+    q = FreeTextSerializerField(
         required=False, allow_blank=True, max_length=100, help_text="A reference or a name."
     )
 
@@ -186,10 +187,10 @@ class EnquiryFilterSerializer(serializers.Serializer):
 
 
 class PersonMatchQuerySerializer(serializers.Serializer):
-    first_name = serializers.CharField(max_length=100)
-    last_name = serializers.CharField(max_length=100)
+    first_name = FreeTextSerializerField(max_length=100)
+    last_name = FreeTextSerializerField(max_length=100)
     date_of_birth = serializers.DateField(required=False, allow_null=True)
-    nhs_number = serializers.CharField(required=False, allow_blank=True, max_length=12)
+    nhs_number = FreeTextSerializerField(required=False, allow_blank=True, max_length=12)
 
     def validate_nhs_number(self, value: str) -> str:
         return _nhs_number(value)
@@ -215,14 +216,14 @@ class PersonInputSerializer(RefusesUnknownFields, serializers.Serializer):
         required=False,
         help_text="An existing person's id (see /api/v1/people/matches/); the rest is ignored.",
     )
-    first_name = serializers.CharField(max_length=100, required=False)
-    last_name = serializers.CharField(max_length=100, required=False)
+    first_name = FreeTextSerializerField(max_length=100, required=False)
+    last_name = FreeTextSerializerField(max_length=100, required=False)
     date_of_birth = serializers.DateField(required=False, allow_null=True)
     approximate_age = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=120
     )
-    address = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    nhs_number = serializers.CharField(required=False, allow_blank=True, max_length=12)
+    address = FreeTextSerializerField(required=False, allow_blank=True, max_length=500)
+    nhs_number = FreeTextSerializerField(required=False, allow_blank=True, max_length=12)
     confirmed_new = serializers.BooleanField(
         required=False,
         default=False,
@@ -306,10 +307,10 @@ class IntakeSerializer(RefusesUnknownFields, serializers.Serializer):
     received_at = serializers.DateTimeField(
         help_text="When the concern reached the hub; a time without an offset is UK time."
     )
-    referrer_name = serializers.CharField(
+    referrer_name = FreeTextSerializerField(
         max_length=200, allow_blank=True, help_text="'Anonymous' if they gave none."
     )
-    referrer_organisation = serializers.CharField(
+    referrer_organisation = FreeTextSerializerField(
         max_length=200, required=False, allow_blank=True, default=""
     )
     referrer_type = serializers.SlugRelatedField(
@@ -318,20 +319,21 @@ class IntakeSerializer(RefusesUnknownFields, serializers.Serializer):
         help_text="A code from /api/v1/referrer-types/.",
         error_messages={"does_not_exist": "There is no referrer type with the code {value}."},
     )
-    referrer_contact = serializers.CharField(
+    referrer_contact = FreeTextSerializerField(
         max_length=200, required=False, allow_blank=True, default=""
     )
     subject_type = serializers.ChoiceField(choices=Enquiry.SubjectType.choices)
     subjects = PersonInputSerializer(
         many=True, max_length=12, help_text="The children (or adult) the concern is about."
     )
-    others = InvolvedPersonInputSerializer(many=True, required=False, default=list)
-    concern = serializers.CharField(allow_blank=True)
+    others = InvolvedPersonInputSerializer(many=True, max_length=20, required=False, default=list)
+    concern = FreeTextSerializerField(allow_blank=True)
     categories = serializers.ListField(
-        child=serializers.ChoiceField(choices=Enquiry.Concern.choices)
+        child=serializers.ChoiceField(choices=Enquiry.Concern.choices),
+        max_length=len(Enquiry.Concern),
     )
     consent = serializers.ChoiceField(choices=Enquiry.Consent.choices)
-    consent_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    consent_reason = FreeTextSerializerField(required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict) -> dict:
         """Someone from the register named twice would be in the enquiry twice."""
@@ -361,7 +363,7 @@ class VersionedSerializer(RefusesUnknownFields, serializers.Serializer):
 
 class RateSerializer(VersionedSerializer):
     rating = serializers.ChoiceField(choices=Rag.choices)
-    rationale = serializers.CharField(
+    rationale = FreeTextSerializerField(
         allow_blank=True, error_messages={"required": "Give the reason for this rating."}
     )
 
@@ -389,7 +391,7 @@ class AssignSerializer(VersionedSerializer):
 
 
 class EscalateSerializer(RefusesUnknownFields, serializers.Serializer):
-    reason = serializers.CharField(
+    reason = FreeTextSerializerField(
         allow_blank=True,
         error_messages={"required": "Say why the child or adult needs protection now."},
     )
@@ -402,7 +404,7 @@ class DecideSerializer(VersionedSerializer):
         help_text="A code from /api/v1/outcomes/.",
         error_messages={"does_not_exist": "There is no outcome with the code {value}."},
     )
-    rationale = serializers.CharField(
+    rationale = FreeTextSerializerField(
         allow_blank=True, error_messages={"required": "Give the reason for this decision."}
     )
     decided_at = serializers.DateTimeField(
@@ -411,10 +413,10 @@ class DecideSerializer(VersionedSerializer):
 
 
 class FeedbackSerializer(VersionedSerializer):
-    method = serializers.CharField(
+    method = FreeTextSerializerField(
         max_length=100, allow_blank=True, help_text="Telephone, email, letter..."
     )
-    text = serializers.CharField(
+    text = FreeTextSerializerField(
         allow_blank=True,
         help_text=(
             "The outcome and next steps only: never information from the agencies that the "

@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.models import Role
+from mash.text import clean_text
 
 from .. import services
 from ..clock import clock_in_force
@@ -162,9 +163,11 @@ class EnquiryViewSet(viewsets.GenericViewSet):
         return Response(self._enquiry_data(self._enquiry(reference)))
 
     def create(self, request: Request) -> Response:
-        key = request.headers.get(IDEMPOTENCY_KEY, "")
-        if len(key) > IntakeKey._meta.get_field("key").max_length:
-            raise serializers.ValidationError({IDEMPOTENCY_KEY: ["Use at most 200 characters."]})
+        key = clean_text(
+            IDEMPOTENCY_KEY,
+            request.headers.get(IDEMPOTENCY_KEY, ""),
+            max_length=IntakeKey._meta.get_field("key").max_length,
+        )
         intake = IntakeSerializer(
             data=request.data,
             context={"repeat_intake": intake_key_used(user=request.user, key=key)},

@@ -10,6 +10,7 @@ from agencies.models import Agency, User
 from enquiries.api.serializers import PersonSerializer, UserSerializer
 from enquiries.models import Enquiry, Person
 from mash.api import RefusesUnknownFields
+from mash.text import FreeTextSerializerField
 
 from .. import firewall, services
 from ..firewall import Action, ShownRecord
@@ -141,9 +142,9 @@ def _agency_filter(value: str) -> str | int:
 class RequestFilterSerializer(serializers.Serializer):
     """The request list's filters, from the query string."""
 
-    enquiry = serializers.CharField(required=False, max_length=32, help_text="A reference.")
+    enquiry = FreeTextSerializerField(required=False, max_length=32, help_text="A reference.")
     status = serializers.ChoiceField(choices=InformationRequest.Status.choices, required=False)
-    agency = serializers.CharField(
+    agency = FreeTextSerializerField(
         required=False,
         max_length=12,
         help_text="An agency's id, or `mine` for your own agency's (a practitioner's inbox).",
@@ -170,13 +171,13 @@ class RequestFilterSerializer(serializers.Serializer):
 class RecordFilterSerializer(serializers.Serializer):
     """The record list's filters, from the query string."""
 
-    enquiry = serializers.CharField(required=False, max_length=32, help_text="A reference.")
-    agency = serializers.CharField(
+    enquiry = FreeTextSerializerField(required=False, max_length=32, help_text="A reference.")
+    agency = FreeTextSerializerField(
         required=False, max_length=12, help_text="The owning agency's id, or `mine`."
     )
     request = serializers.IntegerField(required=False, min_value=1, help_text="A request's id.")
     release_status = serializers.ChoiceField(choices=ReleaseStatus.choices, required=False)
-    q = serializers.CharField(
+    q = FreeTextSerializerField(
         required=False,
         allow_blank=True,
         max_length=100,
@@ -221,7 +222,9 @@ class AgenciesField(serializers.Field):
     default_error_messages = {
         "invalid": "Give a list of agency ids, or “usual”.",
         "does_not_exist": "There is no agency with the id {pk}.",
+        "too_many": "Give at most {limit} agencies.",
     }
+    LIMIT = 100
 
     def to_internal_value(self, data) -> list[Agency]:
         if data == "usual":
@@ -230,6 +233,8 @@ class AgenciesField(serializers.Field):
             isinstance(pk, int) and not isinstance(pk, bool) for pk in data
         ):
             self.fail("invalid")
+        if len(data) > self.LIMIT:
+            self.fail("too_many", limit=self.LIMIT)
         agencies = Agency.objects.in_bulk(data)
         for pk in data:
             if pk not in agencies:
@@ -250,7 +255,8 @@ class SendRequestsSerializer(RefusesUnknownFields, serializers.Serializer):
         error_messages={"does_not_exist": "No enquiry has the reference {value}."},
     )
     agencies = AgenciesField(help_text="Agencies already asked about the enquiry are skipped.")
-    question = serializers.CharField(
+    question = FreeTextSerializerField(
+        max_length=4000,
         required=False,
         allow_blank=True,
         default="",
@@ -258,6 +264,7 @@ class SendRequestsSerializer(RefusesUnknownFields, serializers.Serializer):
     )
     people = serializers.ListField(
         child=serializers.IntegerField(min_value=1),
+        max_length=100,
         required=False,
         default=list,
         help_text="Ids of people named in the enquiry; leave out for all of them.",
@@ -288,9 +295,9 @@ class RecordInputSerializer(RefusesUnknownFields, serializers.Serializer):
         help_text="The id of someone named in the enquiry.",
         error_messages={"does_not_exist": "Choose someone named in this enquiry."},
     )
-    summary = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    detail = serializers.CharField(required=False, allow_blank=True, default="")
-    source_system = serializers.CharField(
+    summary = FreeTextSerializerField(max_length=200, required=False, allow_blank=True, default="")
+    detail = FreeTextSerializerField(required=False, allow_blank=True, default="")
+    source_system = FreeTextSerializerField(
         max_length=100,
         required=False,
         allow_blank=True,
@@ -324,7 +331,9 @@ class AnswerSerializer(RefusesUnknownFields, serializers.Serializer):
 
 
 def _reason(help_text: str) -> serializers.CharField:
-    return serializers.CharField(required=False, allow_blank=True, default="", help_text=help_text)
+    return FreeTextSerializerField(
+        required=False, allow_blank=True, default="", help_text=help_text
+    )
 
 
 class ReleaseRequestSerializer(RefusesUnknownFields, serializers.Serializer):
@@ -342,11 +351,21 @@ class ReleaseSerializer(RefusesUnknownFields, serializers.Serializer):
     lawful_basis = serializers.ChoiceField(
         choices=LawfulBasis.choices, required=False, allow_blank=True, default=""
     )
-    conditions = serializers.CharField(
+    conditions = FreeTextSerializerField(
         required=False,
         allow_blank=True,
         default="",
         help_text="How the hub may use it; shown with the content from now on.",
+    )
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="Your own password again (step-up): a release needs it, whether you call "
+        "with a session or a token.",
     )
 
 

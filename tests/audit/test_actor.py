@@ -4,10 +4,10 @@ nobody ("System") for a Celery task or a management command, which run outside a
 import pytest
 from auditlog.models import LogEntry
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from agencies.models import Agency, Role
+from tests.factories import api_key_for
 
 pytestmark = pytest.mark.django_db
 
@@ -32,9 +32,9 @@ def rating_entry(enquiry) -> LogEntry:
 
 def test_an_api_call_made_with_a_token_names_the_tokens_holder(hub):
     # Middleware runs before DRF reads the token, so auditlog alone would log nobody.
-    token = Token.objects.create(user=hub.manager)
+    key = api_key_for(hub.manager)
 
-    rate_through_the_api(APIClient(HTTP_AUTHORIZATION=f"Token {token.key}"), hub.enquiry)
+    rate_through_the_api(APIClient(HTTP_AUTHORIZATION=f"Token {key}"), hub.enquiry)
 
     entry = rating_entry(hub.enquiry)
     assert (entry.actor, entry.actor_email) == (hub.manager, hub.manager.email)

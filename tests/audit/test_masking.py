@@ -21,6 +21,7 @@ from enquiries.models import Outcome
 from mash.audit import WITHHELD, withhold
 from sharing import services
 from sharing.models import InformationRecord, LawfulBasis, Sensitivity
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -159,6 +160,7 @@ def test_released_information_quoted_in_a_decision_stays_out_of_the_log(client, 
         reason="Pertinent.",
         necessary_and_proportionate=True,
         lawful_basis=LawfulBasis.CHILDREN_ACT_1989_S47,
+        password=PASSWORD,
         conditions="SECRET-CONDITION: not to be shared with the family.",
         channel="page",
     )

@@ -14,6 +14,7 @@ from mash.audit import WITHHELD
 from sharing import services
 from sharing.firewall import VIEW_CONTENT
 from sharing.models import LawfulBasis, RecordGroupObjectPermission
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -106,6 +107,7 @@ def test_a_release_grants_the_working_roles_and_each_grant_is_logged(hub):
             reason="Pertinent.",
             necessary_and_proportionate=True,
             lawful_basis=LawfulBasis.CHILDREN_ACT_1989_S47,
+            password=PASSWORD,
             channel="page",
         )
 

@@ -27,6 +27,8 @@ NOT_IN_THE_CHANGE_LOG = {
     "enquiries.IntakeKey": "the guard against a form sent twice: a key and a hash of what was "
     "sent, pointing at the family it logged",
     "enquiries.Heartbeat": "when a scheduled task last finished, for /healthz",
+    "agencies.ApiToken": "its making and revoking are in the account log, with who and from "
+    "where; nothing else about it changes, and its digest belongs in no log",
 }
 
 

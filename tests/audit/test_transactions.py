@@ -12,6 +12,7 @@ from enquiries import services as enquiry_services
 from enquiries.models import Enquiry
 from sharing import services
 from sharing.models import AccessLogEntry, LawfulBasis, ReleaseDecision, ReleaseStatus
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +59,7 @@ def test_a_release_that_fails_at_the_end_leaves_no_decision_no_grant_and_no_entr
             reason="Pertinent.",
             necessary_and_proportionate=True,
             lawful_basis=LawfulBasis.CHILDREN_ACT_1989_S47,
+            password=PASSWORD,
             channel="page",
         )
 

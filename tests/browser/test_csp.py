@@ -18,7 +18,14 @@ pytestmark = pytest.mark.usefixtures("migration_data")
 
 POLICY = "default-src 'self'"
 VISITS = {
-    "researcher": ["/", "/enquiries/new/", "{enquiry}", "/notifications/", "/sharing/search/"],
+    "researcher": [
+        "/",
+        "/enquiries/new/",
+        "{enquiry}",
+        "/notifications/",
+        "/sharing/search/",
+        "/account/",
+    ],
     "police": ["/inbox/"],
     "manager": ["/dashboard/", "/reports/"],
     "admin": ["/administration/", "/admin/", "/admin/agencies/agency/"],

@@ -132,6 +132,7 @@ def test_a_sensitive_record_from_answer_to_release_and_audit(page: Page, live_se
         "He lives in the household; the hub cannot assess the risk to Kira without it."
     )
     form.get_by_label("Conditions on its use (optional)").fill(CONDITION)
+    form.get_by_label("Your password").fill("police-demo-2026")
     screenshot(page, "record-release")
     form.get_by_role("button", name="Release").click()
     expect(page.get_by_text("Released to the hub for this enquiry.")).to_be_visible()

@@ -7,13 +7,13 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from agencies.models import Role
 from enquiries import services
 from enquiries.models import Enquiry, EnquiryEvent, EnquiryPerson, Outcome, Person, ReferrerType
 from enquiries.services import PersonDetails
+from tests.factories import api_key_for
 
 pytestmark = pytest.mark.django_db
 
@@ -216,12 +216,12 @@ def test_the_list_runs_a_fixed_number_of_queries(
             enquiry=enquiry, actor=researcher, assignee=researcher, expected_version=1
         )
     decide(enquiries[1], manager)
-    token = Token.objects.create(user=researcher)
-    client = APIClient(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {api_key_for(researcher)}")
 
-    # token with its user, the user's groups, count, the hub clock's version, one page of
-    # enquiries with family, subject, referrer type, assignee and outcome
-    with django_assert_max_num_queries(5):
+    # token with its user, its last use (written once a minute), the user's groups, count, the
+    # hub clock's version, one page of enquiries with family, subject, referrer type, assignee
+    # and outcome
+    with django_assert_max_num_queries(6):
         response = client.get(list_url(q="Child"))
 
     assert response.json()["count"] == children
@@ -276,13 +276,12 @@ def test_one_enquiry_reads_in_a_fixed_number_of_queries(
     enquiries = log(researcher, *[f"Child{i}" for i in range(siblings)])
     for _ in range(3):
         enquiries[0] = rate(enquiries[0], researcher, "amber")
-    token = Token.objects.create(user=researcher)
-    client = APIClient(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {api_key_for(researcher)}")
 
-    # token with its user, the user's groups, the enquiry with its family, subject, referrer
-    # type, assignee, decider, outcome and creator; its people, history and family; the hub
-    # clock's version
-    with django_assert_max_num_queries(7):
+    # token with its user, its last use (written once a minute), the user's groups, the enquiry
+    # with its family, subject, referrer type, assignee, decider, outcome and creator; its
+    # people, history and family; the hub clock's version
+    with django_assert_max_num_queries(8):
         response = client.get(reverse("api:enquiry-detail", args=[enquiries[0].reference]))
 
     assert len(response.json()["people"]) == siblings
@@ -800,9 +799,10 @@ def test_a_person_search_needs_a_name_and_a_valid_nhs_number(api):
 
 def test_a_token_signs_in_and_needs_no_csrf_token(researcher):
     (enquiry,) = log(researcher, "Amy")
-    call_command("drf_create_token", researcher.username, stdout=StringIO())
-    token = Token.objects.get(user=researcher)
-    client = APIClient(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Token {token.key}")
+    printed = StringIO()
+    call_command("create_api_token", researcher.username, stdout=printed, stderr=StringIO())
+    key = printed.getvalue().strip()
+    client = APIClient(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Token {key}")
 
     listed = client.get(list_url())
     rated = post(

@@ -119,7 +119,7 @@ def test_the_comparison_page_takes_a_second_period(client, manager, make_enquiry
 
 def test_csv_download_has_the_columns_as_the_command_and_is_logged(client, manager, march):
     response = client.get(reverse("report-csv", args=["timeliness"]), MARCH)
-    text = b"".join(response.streaming_content).decode()
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
 
     assert response["Content-Disposition"] == (

@@ -5,7 +5,6 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
@@ -13,6 +12,7 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from agencies.models import Role
 from enquiries.models import Enquiry
 from mash.api import Pagination
+from tests.factories import api_key_for
 from tests.sharing.conftest import make_hub
 
 from .walk import routes
@@ -35,7 +35,7 @@ def api_for(user) -> APIClient:
 
 
 def test_a_person_with_no_role_is_refused_by_every_endpoint_by_default(make_user):
-    token = Token.objects.create(user=make_user()).key
+    token = api_key_for(make_user())
     client = APIClient(HTTP_AUTHORIZATION=f"Token {token}")
 
     response = client.get(reverse("api:referrer-type-list"))

@@ -1,5 +1,6 @@
-"""Closed by default (issue 8, item 3): every route in the URL configuration, walked, refuses
-someone signed out and someone signed in with no role, for GET and POST.
+"""Closed by default (issue 8, items 1 and 3): every route in the URL configuration, walked,
+refuses someone signed out, someone signed in with no role, and someone who holds a role but has
+signed in with the password alone (not yet the one-time password), for GET and POST.
 
 Nothing here lists the routes to check: a route added later is walked like the rest and fails
 until its view declares who may use it. The only routes open to them are the ones below, each
@@ -11,10 +12,13 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.test import Client
+from django.urls import reverse
 
+from agencies.models import Role
 from enquiries.models import Notification
 from tests.factories import UserFactory
 from tests.sharing.conftest import make_hub
+from tests.two_factor import password_only_login
 
 from .walk import Route, refused, routes
 
@@ -25,10 +29,24 @@ OPEN_TO_ANYONE = {
     "admin:login": "the admin's sign-in page; past it, administrators only",
     "healthz": "for load balancers and health checks: no sign-in, no case data",
 }
+# The rest of signing in: someone past the password needs them to finish; past them, they send
+# a person on (to the home page, which tells someone with no role whom to ask).
+SIGNING_IN = {
+    "two-factor": "the one-time password, at each sign-in",
+    "two-factor-set-up": "setting up the authenticator app, at the first sign-in",
+    "two-factor-backup-codes": "the backup codes, shown once, right after setting up",
+}
 OPEN_WITHOUT_A_ROLE = {
     "home": "says they have no role yet and whom to ask; nothing else",
+    **SIGNING_IN,
 }
+OPEN_BEFORE_THE_ONE_TIME_PASSWORD = SIGNING_IN
 METHODS = ("get", "post")
+SIGNED_OUT, NO_ROLE, PASSWORD_ONLY = (
+    "signed out",
+    "signed in, no role",
+    "signed in, not verified",
+)
 
 
 def parameter_values() -> tuple[list[str], list[str]]:
@@ -50,17 +68,27 @@ def parameter_values() -> tuple[list[str], list[str]]:
 class Walker:
     """Asks every route as each persona and keeps what was not refused."""
 
-    def __init__(self, no_role_user) -> None:
-        self.no_role_user = no_role_user
-        self.clients = {"signed out": Client(), "signed in, no role": Client()}
-        self.clients["signed in, no role"].force_login(no_role_user)
+    def __init__(self, no_role_user, manager) -> None:
+        self.sign_ins = {
+            NO_ROLE: lambda client: client.force_login(no_role_user),
+            # A manager, who holds most roles' pages, with the password alone.
+            PASSWORD_ONLY: lambda client: password_only_login(client, manager),
+        }
+        self.clients = {SIGNED_OUT: Client(), NO_ROLE: Client(), PASSWORD_ONLY: Client()}
+        for persona, sign_in in self.sign_ins.items():
+            sign_in(self.clients[persona])
+
+    def open_to(self, persona: str, route: Route) -> bool:
+        return (
+            route.name in OPEN_TO_ANYONE
+            or (persona == NO_ROLE and route.name in OPEN_WITHOUT_A_ROLE)
+            or (persona == PASSWORD_ONLY and route.name in OPEN_BEFORE_THE_ONE_TIME_PASSWORD)
+        )
 
     def ask(self, route: Route, paths: list[str]) -> list[str]:
         reached = []
         for persona, client in self.clients.items():
-            if route.name in OPEN_TO_ANYONE:
-                continue
-            if persona == "signed in, no role" and route.name in OPEN_WITHOUT_A_ROLE:
+            if self.open_to(persona, route):
                 continue
             for path in paths:
                 for method in METHODS:
@@ -77,13 +105,16 @@ class Walker:
     def _still_signed_in(self, persona: str, client: Client) -> None:
         """Signing out (a POST to it) ends the session: sign in again for the next route."""
         cookie = client.cookies.get(settings.SESSION_COOKIE_NAME)
-        if persona != "signed out" and (cookie is None or not cookie.value):
-            client.force_login(self.no_role_user)
+        if persona != SIGNED_OUT and (cookie is None or not cookie.value):
+            self.sign_ins[persona](client)
 
 
 def walk(only=lambda route: True) -> tuple[list[Route], list[str]]:
     values, app_labels = parameter_values()
-    walker = Walker(UserFactory(username="no-role-yet"))
+    walker = Walker(
+        UserFactory(username="no-role-yet"),
+        UserFactory(username="password-only", roles=[role for role in Role.values]),
+    )
     walked, reached = [], []
     for route in routes():
         if not only(route) or route.route.startswith(settings.STATIC_URL.lstrip("/")):
@@ -123,6 +154,23 @@ def test_every_open_route_still_exists():
     names = {route.name for route in routes()}
 
     assert set(OPEN_TO_ANYONE) | set(OPEN_WITHOUT_A_ROLE) <= names
+
+
+def test_a_password_alone_is_sent_on_to_the_one_time_password(make_user):
+    client = Client()
+    password_only_login(client, make_user(*Role.values))
+
+    page = client.get(reverse("triage-queue"))
+    api = client.get(reverse("api:enquiry-list"))
+    admin = client.get(reverse("admin:index"))
+
+    assert page.status_code == 302
+    assert page["Location"] == f"{reverse('two-factor')}?next=%2Fqueue%2F"
+    assert api.status_code == 401
+    assert api.json() == {
+        "detail": "Finish signing in first: enter the code from your authenticator app."
+    }
+    assert admin.status_code == 302
 
 
 @pytest.mark.urls("tests.security.urls_with_open_routes")

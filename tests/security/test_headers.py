@@ -5,10 +5,9 @@ cookies, HSTS and the https redirect."""
 import pytest
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from agencies.models import Role
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, api_key_for
 from tests.sharing.conftest import make_hub
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +35,7 @@ def responses(hub, make_user) -> dict[str, object]:
     """One of each kind: pages signed in and out, refusals, the API by token, an export, the
     API docs and their script, the health check."""
     researcher = signed_in(hub.researcher)
-    token = Token.objects.create(user=hub.police_officer).key
+    token = api_key_for(hub.police_officer)
     return {
         "sign-in page": Client().get(reverse("login")),
         "triage queue": researcher.get(reverse("triage-queue")),

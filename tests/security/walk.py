@@ -60,10 +60,16 @@ def routes(urlconf: str | None = None) -> Iterator[Route]:
 
 
 def sign_in_pages() -> set[str]:
-    """Where a refused request may be sent: the sign-in pages, and the admin's index, where the
-    admin's logout sends anyone who may not use the admin (the walk shows the index sends them on to
-    the admin's sign-in page)."""
-    return {reverse("login"), reverse("admin:login"), reverse("admin:index")}
+    """Where a refused request may be sent: the sign-in pages (the one-time password's too,
+    for a session past the password alone), and the admin's index, where the admin's logout
+    sends anyone who may not use the admin (the walk shows the index sends them on to the
+    admin's sign-in page)."""
+    return {
+        reverse("login"),
+        reverse("two-factor"),
+        reverse("admin:login"),
+        reverse("admin:index"),
+    }
 
 
 def refused(response) -> bool:

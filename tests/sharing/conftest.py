@@ -13,7 +13,7 @@ from enquiries.models import Enquiry, ReferrerType
 from enquiries.services import PersonDetails
 from sharing import services
 from sharing.models import InformationRecord, InformationRequest, LawfulBasis, Sensitivity
-from tests.factories import AgencyFactory, UserFactory
+from tests.factories import PASSWORD, AgencyFactory, UserFactory
 
 STATES = ("non_sensitive", "sensitive", "release_requested", "released", "refused")
 
@@ -61,6 +61,7 @@ class Hub:
                 reason="Pertinent to the risk assessment.",
                 necessary_and_proportionate=True,
                 lawful_basis=LawfulBasis.CHILDREN_ACT_1989_S47,
+                password=PASSWORD,
                 conditions=f"Condition {marker}: not to be shared with the family.",
             )
         if state == "refused":

@@ -8,7 +8,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.validation import validate_schema
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from agencies.models import Role
@@ -24,7 +23,7 @@ from sharing.models import (
     ReleaseRequest,
     ReleaseStatus,
 )
-from tests.factories import AgencyFactory
+from tests.factories import PASSWORD, AgencyFactory, api_key_for
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +50,7 @@ def client_for(user) -> APIClient:
 
 
 def token_client(user) -> APIClient:
-    return APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return APIClient(HTTP_AUTHORIZATION=f"Token {api_key_for(user)}")
 
 
 def url(name: str, pk=None, **params) -> str:
@@ -84,6 +83,7 @@ RELEASE = {
     "necessary_and_proportionate": True,
     "lawful_basis": LawfulBasis.CHILDREN_ACT_1989_S47,
     "conditions": "Not to be shared with the family.",
+    "password": PASSWORD,
 }
 
 
@@ -180,9 +180,9 @@ def test_the_request_list_runs_a_fixed_number_of_queries(
     services.send_information_requests(enquiry=hub.enquiry, actor=hub.researcher, agencies=more)
     client = token_client(hub.researcher)
 
-    # token with its user, the user's groups, count, the page with enquiry, agency and the
-    # people asking and answering, the people asked about
-    with django_assert_max_num_queries(5):
+    # token with its user, its last use (written once a minute), the user's groups, count, the
+    # page with enquiry, agency and the people asking and answering, the people asked about
+    with django_assert_max_num_queries(6):
         response = client.get(url("information-request-list", enquiry=hub.enquiry.reference))
 
     assert response.json()["count"] == agencies + 2
@@ -596,9 +596,9 @@ def test_the_record_list_runs_a_fixed_number_of_queries(
         readable += (state, agency) != ("sensitive", "police")
     client = token_client(hub.health_visitor)
 
-    # token with its user, the user's groups, count, the page's ids, the page's records as
-    # shown, the access log for the sensitive content shown
-    with django_assert_max_num_queries(6):
+    # token with its user, its last use (written once a minute), the user's groups, count, the
+    # page's ids, the page's records as shown, the access log for the sensitive content shown
+    with django_assert_max_num_queries(7):
         response = client.get(url("information-record-list", q="intelligence"))
 
     assert response.json()["count"] == readable
@@ -750,7 +750,7 @@ def test_a_release_needs_a_reason_proportionality_and_a_lawful_basis(hub):
     record = hub.record("release_requested", marker="ASKED-3d4")
 
     response = client_for(hub.police_officer).post(
-        url("information-record-release", record.pk), {}, format="json"
+        url("information-record-release", record.pk), {"password": PASSWORD}, format="json"
     )
     bad_basis = client_for(hub.police_officer).post(
         url("information-record-release", record.pk),

@@ -113,7 +113,7 @@ def logged_reasons(rows: list[list[str]]) -> set[str]:
 
 def csv_rows(response) -> list[list[str]]:
     assert response.streaming
-    body = b"".join(response.streaming_content).decode("utf-8")
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.reader(io.StringIO(body)))
 
 

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from sharing import firewall, services
 from sharing.models import AccessLogEntry, InformationRequest, LawfulBasis, ReleaseStatus
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +71,7 @@ def test_only_the_owning_agency_releases_and_only_once(hub):
                 reason="r",
                 necessary_and_proportionate=True,
                 lawful_basis=LawfulBasis.CONSENT,
+                password=PASSWORD,
             )
     with pytest.raises(firewall.NotVisible):
         services.release_record(
@@ -78,9 +80,13 @@ def test_only_the_owning_agency_releases_and_only_once(hub):
             reason="r",
             necessary_and_proportionate=True,
             lawful_basis=LawfulBasis.CONSENT,
+            password=PASSWORD,
         )
     release = dict(
-        reason="Pertinent.", necessary_and_proportionate=True, lawful_basis=LawfulBasis.CONSENT
+        reason="Pertinent.",
+        necessary_and_proportionate=True,
+        lawful_basis=LawfulBasis.CONSENT,
+        password=PASSWORD,
     )
     services.release_record(record_pk=record.pk, actor=hub.police_officer, **release)
     with pytest.raises(PermissionDenied, match="already been released"):
@@ -97,6 +103,7 @@ def test_a_release_needs_reason_proportionality_and_basis(hub):
             reason=" ",
             necessary_and_proportionate=False,
             lawful_basis="because",
+            password=PASSWORD,
         )
     assert set(error.value.message_dict) == {
         "reason",

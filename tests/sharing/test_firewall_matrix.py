@@ -15,6 +15,7 @@ from django.utils import timezone
 from enquiries import services as enquiry_services
 from enquiries.models import Enquiry, Outcome
 from sharing.models import AccessLogEntry, LawfulBasis, ReleaseStatus
+from tests.factories import PASSWORD
 
 from .conftest import STATES, make_hub
 
@@ -185,6 +186,7 @@ RELEASE_FORM = {
     "lawful_basis": LawfulBasis.CHILDREN_ACT_1989_S47,
     "reason": "Pertinent to the strategy discussion.",
     "conditions": "",
+    "password": PASSWORD,
 }
 
 

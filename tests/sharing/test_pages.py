@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from agencies.models import Role
 from sharing.models import AccessLogEntry, InformationRecord, InformationRequest, ReleaseStatus
-from tests.factories import AgencyFactory
+from tests.factories import PASSWORD, AgencyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -149,6 +149,7 @@ def test_release_from_the_record_page_with_a_condition(client, hub):
             "lawful_basis": "children_act_1989_s47",
             "reason": "Pertinent.",
             "conditions": "Not to be shared with the family.",
+            "password": PASSWORD,
         },
     )
 

@@ -1,5 +1,6 @@
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from agencies.demo import seed_demo_hub
@@ -55,4 +56,15 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {user.username:<11} {user.password:<24} {user.agency:<24} "
                 f"{', '.join(user.roles)}"
+            )
+        self.stdout.write("")
+        if settings.TWO_FACTOR_REQUIRED:
+            self.stdout.write(
+                "Two-factor sign-in is on: each login sets up an authenticator app at its first "
+                "sign-in (make demo switches it off)."
+            )
+        else:
+            self.stdout.write(
+                "Two-factor sign-in is off (TWO_FACTOR_REQUIRED=false): these passwords alone "
+                "sign in, and every page says so."
             )

@@ -1,0 +1,76 @@
+"""Lockout after failed sign-ins (django-axes; settings AXES_*).
+
+Five failures for one username, or from one address, lock that username or address out for 15
+minutes. A username that belongs to nobody is counted and locked the same way, and a locked-out
+sign-in gets the same page whether its password was right or not, so the page says nothing
+about whether an account exists.
+"""
+
+from axes.backends import AxesStandaloneBackend
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from mash.forms import SignInForm
+
+from .audit import log_account_event
+from .models import AccountEvent, User
+
+LOCKED_OUT = (
+    "There have been too many failed attempts to sign in with this username or from this "
+    "computer. Wait {minutes} minutes, then try again. If you have forgotten your password, "
+    "ask your hub administrator."
+)
+
+
+def username_tried(request: HttpRequest, credentials: dict | None = None) -> str | None:
+    """settings AXES_USERNAME_CALLABLE: the name tried, cut to the longest a username can be,
+    since axes keeps it in a column of 255 and a longer one would fail the sign-in page."""
+    field = User.USERNAME_FIELD
+    tried = credentials.get(field) if credentials else request.POST.get(field)
+    return None if tried is None else str(tried)[: User._meta.get_field(field).max_length]
+
+
+def message() -> str:
+    return LOCKED_OUT.format(minutes=int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+
+
+class SignInLockout(AxesStandaloneBackend):
+    """axes' check before any password is tried. Code that authenticates without a request
+    (a management command, a test) is not a guess from the network, and axes cannot count it."""
+
+    def authenticate(self, request: HttpRequest | None, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username, password, **kwargs)
+
+
+def locked_out_page(request: HttpRequest, response=None, credentials=None) -> HttpResponse:
+    """settings AXES_LOCKOUT_CALLABLE: the sign-in page with the lockout message, 429."""
+    return render(
+        request,
+        "registration/login.html",
+        {"form": SignInForm(request), "locked_out": message(), "next": request.GET.get("next")},
+        status=settings.AXES_HTTP_RESPONSE_CODE,
+    )
+
+
+def locked_out(sender, request: HttpRequest, username: str | None, **kwargs) -> None:
+    """axes' user_locked_out signal: logged when the lockout starts, not again for each
+    attempt refused during it (axes counts only the failure that started it)."""
+    if getattr(request, "axes_failures_since_start", None) is None:
+        return
+    log_account_event(
+        AccountEvent.Kind.LOCKED_OUT,
+        request=request,
+        username=username or "",
+        detail=f"{request.axes_failures_since_start} failed sign-ins for this username or "
+        f"from this address: locked for {settings.AXES_COOLOFF_TIME.total_seconds() // 60:.0f} "
+        "minutes",
+    )
+
+
+def connect() -> None:
+    from axes.signals import user_locked_out
+
+    user_locked_out.connect(locked_out, dispatch_uid="account-log-locked-out")

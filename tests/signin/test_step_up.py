@@ -1,0 +1,119 @@
+"""Step-up: a practitioner types their password again to release a sensitive record, on the
+page and in the API; a wrong or missing one releases nothing and the refusal is logged."""
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from sharing.models import AccessLogEntry, LawfulBasis, ReleaseDecision, ReleaseStatus
+from tests.factories import PASSWORD, api_key_for
+from tests.sharing.conftest import make_hub
+
+pytestmark = pytest.mark.django_db
+
+Log = AccessLogEntry.Action
+RELEASE = {
+    "necessary_and_proportionate": "on",
+    "lawful_basis": LawfulBasis.CHILDREN_ACT_1989_S47,
+    "reason": "Pertinent to the strategy discussion.",
+    "conditions": "",
+}
+TYPED = "the-wrong-password-typed"
+
+
+@pytest.fixture
+def hub():
+    return make_hub()
+
+
+def denials(hub) -> list[str]:
+    entries = AccessLogEntry.objects.filter(user=hub.police_officer, action=Log.DENIED)
+    return list(entries.values_list("reason", flat=True))
+
+
+def still_asked(record) -> bool:
+    record.refresh_from_db()
+    return record.release_status == ReleaseStatus.REQUESTED and not ReleaseDecision.objects.exists()
+
+
+def test_the_release_form_asks_for_the_password(client, hub):
+    record = hub.record("release_requested", marker="ASK")
+    client.force_login(hub.police_officer)
+
+    html = client.get(reverse("sharing-record", args=[record.pk])).content.decode()
+
+    form = html.split('data-testid="release-form"')[1].split("</form>")[0]
+    assert 'type="password" name="password"' in form
+    assert 'autocomplete="current-password"' in form
+
+
+@pytest.mark.parametrize("password", ["", TYPED])
+def test_a_missing_or_wrong_password_releases_nothing_and_is_logged(client, hub, password):
+    record = hub.record("release_requested", marker="WRONG")
+    client.force_login(hub.police_officer)
+
+    response = client.post(
+        reverse("sharing-record-release", args=[record.pk]), {**RELEASE, "password": password}
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    expected = "Your password is not right" if password else "Enter your password to confirm"
+    assert 'id="id_password-error"' in html and expected in html
+    assert TYPED not in html
+    assert still_asked(record)
+    assert len(denials(hub)) == 1
+    assert expected in denials(hub)[0]
+    assert TYPED not in denials(hub)[0]
+
+
+def test_the_right_password_releases(client, hub):
+    record = hub.record("release_requested", marker="RIGHT")
+    client.force_login(hub.police_officer)
+
+    response = client.post(
+        reverse("sharing-record-release", args=[record.pk]), {**RELEASE, "password": PASSWORD}
+    )
+
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert record.release_status == ReleaseStatus.RELEASED
+    assert denials(hub) == []
+
+
+def test_someone_who_may_not_release_is_refused_for_that_not_for_the_password(client, hub):
+    record = hub.record("release_requested", marker="NOT-YOURS")
+    client.force_login(hub.researcher)
+
+    response = client.post(
+        reverse("sharing-record-release", args=[record.pk]), {**RELEASE, "password": TYPED}
+    )
+
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("by", ["session", "token"])
+def test_the_api_release_needs_the_password_too(hub, by):
+    record = hub.record("release_requested", marker="API")
+    api = APIClient()
+    if by == "session":
+        api.force_login(hub.police_officer)
+    else:
+        api.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(hub.police_officer)}")
+    url = reverse("api:information-record-release", args=[record.pk])
+    body = {**RELEASE, "necessary_and_proportionate": True}
+
+    wrong = api.post(url, {**body, "password": TYPED}, format="json")
+    missing = api.post(url, body, format="json")
+    assert still_asked(record)
+    right = api.post(url, {**body, "password": PASSWORD}, format="json")
+
+    assert wrong.status_code == missing.status_code == 400
+    assert wrong.json() == {
+        "password": ["Your password is not right. Enter the password you sign in with."]
+    }
+    assert list(missing.json()) == ["password"]
+    assert len(denials(hub)) == 2
+    assert right.status_code == 201
+    assert right.json()["release_status"] == ReleaseStatus.RELEASED
+    assert "password" not in right.json()
