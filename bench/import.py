@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 BENCH, ROOT = Path(__file__).resolve().parent, Path(__file__).resolve().parents[1]
 sys.path[:] = [str(ROOT)] + [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH]
 
+from bench.mix import OUTCOMES, REFERRERS  # noqa: E402
 from bench.queue import fresh_database  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/mash_bench_import"
@@ -39,30 +40,6 @@ LONDON = ZoneInfo("Europe/London")
 HEADER = ["reference", "family_reference", "received_at", "rag", "decided_at", "outcome"]
 HEADER += ["referrer_type"]
 RATINGS = [("red", 10), ("amber", 25), ("green", 35), ("", 30)]
-OUTCOMES = [
-    ("nfa", 40),
-    ("advice", 15),
-    ("early_help", 15),
-    ("csc_assessment", 12),
-    ("strategy_discussion", 5),
-    ("adult_social_care", 3),
-    ("other_agency", 7),
-    ("marac", 3),
-]
-REFERRERS = [
-    ("police", 30),
-    ("school", 18),
-    ("gp", 6),
-    ("health_visitor", 6),
-    ("hospital", 7),
-    ("probation", 3),
-    ("housing", 4),
-    ("public", 6),
-    ("family", 7),
-    ("self", 2),
-    ("anonymous", 5),
-    ("other", 6),
-]
 # Wall-clock minutes from receipt to decision, by rating: mostly within the allowance.
 DECISION_MINUTES = {"red": (20, 2 * 1440), "amber": (60, 4 * 1440), "green": (120, 8 * 1440)}
 DECISION_MINUTES[""] = DECISION_MINUTES["green"]

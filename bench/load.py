@@ -339,14 +339,14 @@ def table(lines: list[Line]) -> list[str]:
 # The run itself.
 
 
-def connect(url: str, *, database: str | None = None):
-    """A psycopg2 connection, in autocommit, to the URL's database or to `database`."""
+def connect(url: str):
+    """A psycopg2 connection, in autocommit, to the URL's database."""
     import environ
     import psycopg2
 
     config = environ.Env.db_url_config(url)
     connection = psycopg2.connect(
-        dbname=database or config["NAME"],
+        dbname=config["NAME"],
         user=config.get("USER") or None,
         password=config.get("PASSWORD") or None,
         host=config.get("HOST") or None,
@@ -354,21 +354,6 @@ def connect(url: str, *, database: str | None = None):
     )
     connection.autocommit = True
     return connection
-
-
-def fresh_database(url: str) -> str:
-    """Drop and create the bench's own database; refuses any name that does not say bench."""
-    import environ
-
-    name = environ.Env.db_url_config(url)["NAME"]
-    if "bench" not in name:
-        raise SystemExit(f"refusing to drop {name!r}: the bench database's name must say bench")
-    connection = connect(url, database="postgres")
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
-    return name
 
 
 def server_environment(database_url: str, redis_url: str) -> dict[str, str]:
@@ -761,6 +746,8 @@ def main() -> int:
         import locust  # noqa: F401 - only to say how to get it; it runs in its own process
     except ImportError:
         raise SystemExit("bench/load.py needs locust: pip install locust") from None
+
+    from bench.queue import fresh_database  # sets its own production-like environment
 
     name = fresh_database(options.database_url)
     print(f"database: {name}, created afresh; load average {os.getloadavg()[0]:.1f}")

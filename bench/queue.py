@@ -68,8 +68,9 @@ class Timing:
         return str(low) if low == high else f"{low}-{high}"
 
 
-def fresh_database(url: str) -> None:
-    """Drop and create the bench database, so the small size really is small."""
+def fresh_database(url: str) -> str:
+    """Drop and create the bench's own database (returning its name), so the small size really
+    is small; refuses any name that does not say bench."""
     import environ
     import psycopg2
 
@@ -89,6 +90,7 @@ def fresh_database(url: str) -> None:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         cursor.execute(f'CREATE DATABASE "{name}"')
     connection.close()
+    return name
 
 
 def seed(enquiries: int) -> float:

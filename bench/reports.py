@@ -40,6 +40,8 @@ from pathlib import Path
 BENCH, ROOT = Path(__file__).resolve().parent, Path(__file__).resolve().parents[1]
 sys.path[:] = [str(ROOT)] + [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH]
 
+from bench.mix import OUTCOMES, REFERRERS  # noqa: E402
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/mash_bench_reports"
 DEFAULT_ENQUIRIES = 1_000_000
 TARGET_RATIO = 3.0
@@ -49,30 +51,6 @@ SEED = 20260329
 YEARS = 3
 FAMILY_SIZES = [1, 1, 1, 1, 2, 2, 3]
 RATINGS = [("red", 10), ("amber", 25), ("green", 35), ("none", 30)]
-OUTCOMES = [  # as bench/import.py; csc_assessment, strategy_discussion, adult_social_care refer
-    ("nfa", 40),
-    ("advice", 15),
-    ("early_help", 15),
-    ("csc_assessment", 12),
-    ("strategy_discussion", 5),
-    ("adult_social_care", 3),
-    ("other_agency", 7),
-    ("marac", 3),
-]
-REFERRERS = [
-    ("police", 30),
-    ("school", 18),
-    ("gp", 6),
-    ("health_visitor", 6),
-    ("hospital", 7),
-    ("probation", 3),
-    ("housing", 4),
-    ("public", 6),
-    ("family", 7),
-    ("self", 2),
-    ("anonymous", 5),
-    ("other", 6),
-]
 CONCERNS = [
     ("neglect", "Children repeatedly arriving at school hungry and in unwashed clothes."),
     ("domestic_abuse", "Police attended a domestic incident overnight; children were present."),

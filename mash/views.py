@@ -1,10 +1,8 @@
 """The shell of the web app: where "/" sends each person, each role's home, and health."""
 
-from itertools import chain
-
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -23,8 +21,8 @@ from sharing.models import AccessLogEntry
 from sharing.services import log_access
 
 from . import health
+from .downloads import csv_download
 from .navigation import homes_for
-from .text import UTF8_BOM
 
 
 @login_required
@@ -133,11 +131,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         enquiry=filters.enquiry,
         reason=f"Audit export of {dict(audit.LOGS)[filters.log].lower()}: {filters.describe()}",
     )
-    response = StreamingHttpResponse(
-        chain([UTF8_BOM], audit.csv_lines(filters)), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{audit.export_filename(filters)}"'
-    return response
+    return csv_download(audit.csv_lines(filters), audit.export_filename(filters))
 
 
 @role_required(Role.ADMINISTRATOR)

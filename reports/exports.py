@@ -1,6 +1,5 @@
 """A report as CSV, Excel, JSON or a plain-text table, with the same column names in each."""
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -8,6 +7,7 @@ from collections.abc import Iterator
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from mash import downloads
 from mash.text import spreadsheet_safe
 
 from .selectors import Report, period_description
@@ -44,14 +44,10 @@ def _raw(value) -> str:
 def csv_lines(report: Report) -> Iterator[str]:
     """The header (column names) and a line per row; empty cells for figures that have no
     value, such as a share of nothing."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
     names = [column.name for column in report.columns]
-    for line in [names, *([_raw(row[name]) for name in names] for row in report.rows)]:
-        writer.writerow(line)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+    return downloads.csv_lines(
+        [names, *([_raw(row[name]) for name in names] for row in report.rows)]
+    )
 
 
 def as_json(report: Report) -> str:

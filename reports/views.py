@@ -1,16 +1,14 @@
 """Report pages, their downloads, and the manager's dashboard; the figures come from
 `reports.selectors`, the same as `manage.py report`."""
 
-from itertools import chain
-
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import urlencode
 
 from agencies.decorators import role_required
 from agencies.models import Role
-from mash.text import UTF8_BOM
+from mash.downloads import csv_download
 from sharing.models import AccessLogEntry
 from sharing.services import log_access
 
@@ -40,19 +38,32 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*REPORT_ROLES)
-def report_page(request: HttpRequest, name: str) -> HttpResponse:
+def _report_asked_for(request: HttpRequest, name: str):
+    """The report for the period in the query string: (kind, form, report), the report None
+    while the period has errors."""
     kind = _kind(name)
     form = ReportPeriodForm(
         request.GET or None, compares=kind.compares, default=kind.default_period()
     )
     if form.is_bound and not form.is_valid():
-        return render(
-            request, "reports/report.html", {"kind": kind, "form": form, "report": None}, status=400
-        )
+        return kind, form, None
     report = build_report(
         name, form.period, compared_with=form.compared_with, user=request.user, now=timezone.now()
     )
+    return kind, form, report
+
+
+def _period_errors(request: HttpRequest, kind: ReportKind, form: ReportPeriodForm):
+    return render(
+        request, "reports/report.html", {"kind": kind, "form": form, "report": None}, status=400
+    )
+
+
+@role_required(*REPORT_ROLES)
+def report_page(request: HttpRequest, name: str) -> HttpResponse:
+    kind, form, report = _report_asked_for(request, name)
+    if report is None:
+        return _period_errors(request, kind, form)
     return render(
         request,
         "reports/report.html",
@@ -80,17 +91,9 @@ def _table(report) -> list[list[tuple[str, str]]]:
 def report_download(request: HttpRequest, name: str, extension: str) -> HttpResponse:
     """The report as CSV or Excel. Downloads are written to the access log, like every other
     export, though a report holds counts only."""
-    kind = _kind(name)
-    form = ReportPeriodForm(
-        request.GET or None, compares=kind.compares, default=kind.default_period()
-    )
-    if form.is_bound and not form.is_valid():
-        return render(
-            request, "reports/report.html", {"kind": kind, "form": form, "report": None}, status=400
-        )
-    report = build_report(
-        name, form.period, compared_with=form.compared_with, user=request.user, now=timezone.now()
-    )
+    kind, form, report = _report_asked_for(request, name)
+    if report is None:
+        return _period_errors(request, kind, form)
     file_name = exports.filename(report, extension)
     log_access(
         user=request.user,
@@ -99,11 +102,8 @@ def report_download(request: HttpRequest, name: str, extension: str) -> HttpResp
         reason=f"Report download: {file_name}",
     )
     if extension == "csv":
-        response = StreamingHttpResponse(
-            chain([UTF8_BOM], exports.csv_lines(report)), content_type="text/csv; charset=utf-8"
-        )
-    else:
-        response = HttpResponse(exports.as_xlsx(report), content_type=XLSX)
+        return csv_download(exports.csv_lines(report), file_name)
+    response = HttpResponse(exports.as_xlsx(report), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{file_name}"'
     return response
 

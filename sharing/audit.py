@@ -7,10 +7,10 @@ access log's queries never load a record's content columns, and the change log w
 values of content fields even if a model were registered with auditlog without excluding them.
 """
 
-import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import chain
 
 from auditlog.models import LogEntry
 from django.db import models
@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from agencies.models import Agency
 from enquiries.models import Enquiry, EnquiryPerson
+from mash import downloads
 from mash.text import spreadsheet_safe
 
 from .firewall import CONTENT_FIELDS
@@ -365,24 +366,22 @@ def _change_row(entry: LogEntry) -> list:
     ]
 
 
-class _Line:
-    """A file-like for csv.writer that hands back each line instead of storing it."""
-
-    def write(self, line: str) -> str:
-        return line
-
-
 def csv_lines(filters: AuditFilters, *, chunk_size: int = 2000) -> Iterator[str]:
     """The filtered log as CSV lines, read from the database a chunk at a time, so memory
     stays flat however long the log."""
-    writer = csv.writer(_Line())
     if filters.log == CHANGES:
         columns, entries, row = CHANGE_COLUMNS, change_log(filters), _change_row
     else:
         columns, entries, row = ACCESS_COLUMNS, access_log(filters), _access_row
-    yield writer.writerow(columns)
-    for entry in entries.iterator(chunk_size=chunk_size):
-        yield writer.writerow([spreadsheet_safe(cell) for cell in row(entry)])
+    return downloads.csv_lines(
+        chain(
+            [columns],
+            (
+                [spreadsheet_safe(cell) for cell in row(entry)]
+                for entry in entries.iterator(chunk_size=chunk_size)
+            ),
+        )
+    )
 
 
 def export_filename(filters: AuditFilters) -> str:

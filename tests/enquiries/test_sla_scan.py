@@ -1,13 +1,8 @@
 """The per-minute SLA scan: events once per enquiry and kind, to the minute, notifying the right
 people once, however often and on however many workers it runs."""
 
-import os
-import subprocess
-import sys
-import time
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,9 +18,9 @@ from enquiries.sla_scan import ScanResult, insert_new_events, record_sla_events
 from enquiries.tasks import scan_sla
 from mash.celery import app
 from tests.concurrency import run_while_another_holds
+from tests.workers import start_worker, stop, wait_until_ready
 
 LONDON = ZoneInfo("Europe/London")
-ROOT = Path(__file__).resolve().parents[2]
 Kind = SlaEvent.Kind
 
 
@@ -383,14 +378,6 @@ def test_a_scan_running_while_another_holds_its_enquiries_records_nothing(
 # --- a real worker ----------------------------------------------------------------------------
 
 
-def _test_database_url() -> str:
-    """The URL of the database this test runs in (pytest-django's `test_...` copy), for the
-    worker processes, which read DATABASE_URL like the app."""
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def sla_workers(migration_data):
     """Two worker processes of three threads each, on a queue of their own, against the test
@@ -398,63 +385,13 @@ def sla_workers(migration_data):
     if connection.vendor != "postgresql":
         pytest.skip("the workers share the test database over the network: PostgreSQL only")
     queue = f"sla-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "mash.settings",
-        "DATABASE_URL": _test_database_url(),
-    }
     names = [f"{queue}-{n}" for n in (1, 2)]
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "mash",
-                "worker",
-                "--pool",
-                "threads",
-                "--concurrency",
-                "3",
-                "--queues",
-                queue,
-                "--hostname",
-                f"{name}@%h",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                "WARNING",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for name in names
-    ]
+    processes = [start_worker(queue, name, pool="threads", concurrency=3) for name in names]
     try:
-        _wait_until_ready(names)
+        wait_until_ready(names)
         yield queue
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            output, _ = process.communicate(timeout=30)
-            print(output)
-
-
-def _wait_until_ready(names: list[str], timeout: float = 30) -> None:
-    """Until both workers answer, so the scans race rather than queue for the first one up."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        replies = app.control.ping(timeout=0.5)
-        answered = {name.split("@")[0] for reply in replies for name in reply}
-        if answered >= set(names):
-            return
-    raise TimeoutError(f"workers {names} did not start within {timeout} s")
+        stop(*processes)
 
 
 @pytest.mark.worker

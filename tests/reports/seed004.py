@@ -24,17 +24,10 @@ from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo
 
+from enquiries.importing import COLUMNS
 from enquiries.worktime import WorkingCalendar, add_working_minutes, working_minutes_between
 
-HEADER = [
-    "reference",
-    "family_reference",
-    "received_at",
-    "rag",
-    "decided_at",
-    "outcome",
-    "referrer_type",
-]
+HEADER = list(COLUMNS)  # the importer's columns, in its order
 
 LONDON = ZoneInfo("Europe/London")
 CALENDAR = WorkingCalendar.standard()

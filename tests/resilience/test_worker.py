@@ -4,8 +4,6 @@ timeout when the whole worker does) and nothing is recorded or told twice."""
 
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from datetime import timedelta
@@ -20,66 +18,9 @@ from enquiries.models import Enquiry, Notification, SlaEvent
 from enquiries.tasks import scan_sla
 from sharing.models import Chaser, InformationRequest
 from sharing.tasks import chase_information_requests
-from tests.enquiries.test_sla_scan import _test_database_url, _wait_until_ready, log_red
+from tests.enquiries.test_sla_scan import log_red
 from tests.sharing.conftest import make_hub
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def start_worker(
-    queue: str,
-    name: str,
-    *,
-    pause: str = "",
-    marker: Path | None = None,
-    pool: str = "solo",
-    env: dict[str, str] | None = None,
-) -> subprocess.Popen:
-    """A worker on `queue` against the test database; with `pause`, one whose task stops after
-    that step (module:function) the first time, inside its transaction (paused_worker.py)."""
-    command = [sys.executable, "-m"]
-    command += (
-        ["tests.resilience.paused_worker", pause, str(marker)]
-        if pause
-        else ["celery", "-A", "mash", "worker"]
-    )
-    command += [
-        "--pool",
-        pool,
-        "--concurrency",
-        "1",
-        "--queues",
-        queue,
-        "--hostname",
-        f"{name}@%h",
-        "--without-heartbeat",
-        "--without-gossip",
-        "--without-mingle",
-        "--loglevel",
-        "WARNING",
-    ]
-    return subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "mash.settings",
-            "DATABASE_URL": _test_database_url(),
-            **(env or {}),
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def stop(*workers: subprocess.Popen) -> None:
-    for worker in workers:
-        if worker.poll() is None:
-            worker.terminate()
-    for worker in workers:
-        output, _ = worker.communicate(timeout=30)
-        print(output)
+from tests.workers import start_worker, stop, wait_until_ready
 
 
 def wait_for(check, *, timeout: float = 30, what: str) -> object:
@@ -184,7 +125,7 @@ def test_a_chaser_whose_pool_process_is_killed_runs_again_and_chases_once(
         pool="prefork",
     )
     try:
-        _wait_until_ready([f"{queue}-prefork"])
+        wait_until_ready([f"{queue}-prefork"])
         result = chase_information_requests.apply_async(queue=queue)
         child = paused_at(marker)
         assert child != worker.pid  # a pool process, which the worker replaces
