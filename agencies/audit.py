@@ -54,9 +54,11 @@ def _signed_out(sender, request: HttpRequest, user: User | None, **kwargs) -> No
 
 def _sign_in_failed(sender, credentials: dict, request: HttpRequest | None = None, **kwargs):
     """Only the name tried: whether an account has it is for the lockout to know, not the
-    log's reader, and nobody learns it from the sign-in page (the same message either way)."""
+    log's reader, and nobody learns it from the sign-in page (the same message either way).
+    A wrong password at release (agencies.step_up) comes this way too, logged as itself."""
     tried = str(credentials.get(User.USERNAME_FIELD, ""))
-    log_account_event(Kind.SIGN_IN_FAILED, request=request, username=tried)
+    kind = Kind.STEP_UP_FAILED if credentials.get("step_up") else Kind.SIGN_IN_FAILED
+    log_account_event(kind, request=request, username=tried)
 
 
 def connect() -> None:

@@ -8,10 +8,12 @@ about whether an account exists.
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from mash.forms import SignInForm
+from mash.limits import is_api
 
 from .audit import log_account_event
 from .models import AccountEvent, User
@@ -46,7 +48,14 @@ class SignInLockout(AxesStandaloneBackend):
 
 
 def locked_out_page(request: HttpRequest, response=None, credentials=None) -> HttpResponse:
-    """settings AXES_LOCKOUT_CALLABLE: the sign-in page with the lockout message, 429."""
+    """settings AXES_LOCKOUT_CALLABLE: the sign-in page with the lockout message, 429; for the
+    API the message as JSON. Someone signed in got here by wrong passwords at release
+    (agencies.step_up): their session ends."""
+    if request.user.is_authenticated and request.session.session_key:
+        request.signed_out_because = "locked out after wrong passwords at release"
+        logout(request)
+    if is_api(request):
+        return JsonResponse({"detail": message()}, status=settings.AXES_HTTP_RESPONSE_CODE)
     return render(
         request,
         "registration/login.html",
@@ -64,7 +73,7 @@ def locked_out(sender, request: HttpRequest, username: str | None, **kwargs) -> 
         AccountEvent.Kind.LOCKED_OUT,
         request=request,
         username=username or "",
-        detail=f"{request.axes_failures_since_start} failed sign-ins for this username or "
+        detail=f"{request.axes_failures_since_start} failed attempts for this username or "
         f"from this address: locked for {settings.AXES_COOLOFF_TIME.total_seconds() // 60:.0f} "
         "minutes",
     )

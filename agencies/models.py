@@ -132,6 +132,7 @@ class AccountEvent(models.Model):
         SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
         SIGNED_OUT = "signed_out", "Signed out"
         LOCKED_OUT = "locked_out", "Locked out after failed sign-ins"
+        STEP_UP_FAILED = "step_up_failed", "Password refused at release"
         TWO_FACTOR_ADDED = "two_factor_added", "Two-factor device added"
         TWO_FACTOR_REMOVED = "two_factor_removed", "Two-factor device removed"
         BACKUP_CODES_ISSUED = "backup_codes_issued", "Backup codes issued"

@@ -539,6 +539,7 @@ def run_locust(
     log: Path,
     *,
     users: int,
+    spawn_rate: float,
     seconds: int,
     think: str,
 ) -> int:
@@ -560,7 +561,7 @@ def run_locust(
         "--only-summary",
         f"--host={base_url}",
         f"--users={users}",
-        f"--spawn-rate={SPAWN_RATE}",
+        f"--spawn-rate={spawn_rate}",
         f"--run-time={seconds}s",
         "--stop-timeout=10",
         "--loglevel=WARNING",
@@ -685,9 +686,9 @@ def load_results(path: Path) -> tuple[list[Sample], dict[str, float]]:
     return [Sample(*row) for row in data["samples"]], data["times"]
 
 
-def report(samples: list[Sample], times: dict[str, float], users: int) -> int:
+def report(samples: list[Sample], times: dict[str, float], users: int, spawn_rate: float) -> int:
     seconds = times["stop"] - times["start"]
-    print(f"\nwhole run, {seconds:.0f} s, {users} people signing in {SPAWN_RATE} a second:")
+    print(f"\nwhole run, {seconds:.0f} s, {users} people signing in {spawn_rate:g} a second:")
     lines = summarise(samples, seconds)
     print("\n".join(table(lines)))
     for verdict in verdicts(lines[-1]):
@@ -721,6 +722,12 @@ def main() -> int:
     parser.add_argument("--enquiries", type=int, default=ENQUIRIES, help=f"default {ENQUIRIES:,}")
     parser.add_argument(
         "--seconds", type=int, default=RUN_SECONDS, help=f"how long to run (default {RUN_SECONDS})"
+    )
+    parser.add_argument(
+        "--spawn-rate",
+        type=float,
+        default=SPAWN_RATE,
+        help="people arriving (and signing in) each second (default %(default)s)",
     )
     parser.add_argument(
         "--think",
@@ -794,6 +801,7 @@ def load(
         results,
         locust_log,
         users=options.users,
+        spawn_rate=options.spawn_rate,
         seconds=options.seconds,
         think=options.think,
     )
@@ -805,7 +813,7 @@ def load(
         if "CPU usage" in line:  # locust itself short of CPU: the figures understate
             print(f"locust: {line.strip()}")
     samples, times = load_results(results)
-    status = report(samples, times, options.users)
+    status = report(samples, times, options.users, options.spawn_rate)
     used = {name: after[name] - before[name] for name in before}
     used["PostgreSQL for the bench"] = database_seconds
     print(f"\n{cpu_report(used)}")

@@ -7,9 +7,11 @@ outside any request, so their entries have no actor, which the auditor's page sh
 "System".
 """
 
+import ipaddress
 from contextvars import ContextVar
 
 from auditlog import middleware
+from django.conf import settings
 from django.http import HttpRequest
 
 WITHHELD = "(not shown)"
@@ -30,17 +32,31 @@ def current_request() -> HttpRequest | None:
 
 
 def client_address(request: HttpRequest | None) -> str | None:
-    """The address the connection came from. X-Forwarded-For is not read: any client can
-    send one, and nothing in front of gunicorn sets it."""
+    """The address the request came from, for the account log and the lockout.
+
+    Directly in front of gunicorn, that is the connection's. Behind `TRUSTED_PROXY_COUNT`
+    proxies, each appending the address that called it to X-Forwarded-For, it is that many
+    entries from the right: entries further left are the client's to forge, and counting
+    the proxy's own address would lock out everyone behind it after five failures."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    connection = request.META.get("REMOTE_ADDR") or None
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if not proxies:
+        return connection
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if len(forwarded) < proxies:
+        return connection
+    try:
+        return str(ipaddress.ip_address(forwarded[-proxies]))
+    except ValueError:
+        return connection
 
 
 class AuditlogMiddleware(middleware.AuditlogMiddleware):
     """auditlog's middleware with two changes. The acting user is looked up again when an
     entry is written (`fill_actor`): the API signs a token's holder in inside the view, after
-    middleware has run. The address is the connection's (`client_address`)."""
+    middleware has run. The address is the client's (`client_address`)."""
 
     @staticmethod
     def _get_remote_addr(request: HttpRequest) -> str | None:

@@ -26,12 +26,12 @@ from rest_framework.exceptions import ParseError
 API_PREFIX = "/api/"
 
 
-def _is_api(request: HttpRequest) -> bool:
+def is_api(request: HttpRequest) -> bool:
     return request.path_info.startswith(API_PREFIX)
 
 
 def _answer(request: HttpRequest, *, status: int, template: str, detail: str) -> HttpResponse:
-    if _is_api(request):
+    if is_api(request):
         return JsonResponse({"detail": detail}, status=status)
     # Drawn for the person signed in, unless the refusal came before anyone was (the site's
     # context processor needs `request.user`).
@@ -102,7 +102,7 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
         return too_much(request)
     if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
         return too_much(request, fields=True)
-    if _is_api(request):
+    if is_api(request):
         return JsonResponse({"detail": "The request could not be read."}, status=400)
     return defaults.bad_request(request, exception)
 

@@ -1,9 +1,13 @@
-"""Response headers that every page and endpoint needs, so no view can forget them."""
+"""Response headers that every page and endpoint needs, so no view can forget them, and the
+health check answered before anything else can refuse it."""
 
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+
+from .views import healthz
 
 
 class NoStoreWhenSignedIn:
@@ -22,3 +26,19 @@ class NoStoreWhenSignedIn:
         if (user is not None and user.is_authenticated) or "Authorization" in request.headers:
             add_never_cache_headers(response)
         return response
+
+
+class HealthCheckFirst:
+    """/healthz is answered before Django checks the Host header (CommonMiddleware): a load
+    balancer, or the compose health check, calls it by the container's own address, which
+    ALLOWED_HOSTS need not name. It shows no case data, so any host may have it. After the
+    header middleware, so the answer carries the same headers as every other."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.path = reverse("healthz")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == self.path:
+            return healthz(request)
+        return self.get_response(request)

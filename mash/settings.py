@@ -52,6 +52,9 @@ try:
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     # The header a TLS-terminating proxy sets to "https", e.g. X-Forwarded-Proto.
     PROXY_SSL_HEADER = env.str("SECURE_PROXY_SSL_HEADER", default="")
+    # How many proxies in front of gunicorn append the address they were called from to
+    # X-Forwarded-For. 0: the connection's own address is the client's (mash.audit).
+    TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
     API_USER_RATE = env.str("API_USER_RATE", default="600/minute")
     API_ANON_RATE = env.str("API_ANON_RATE", default="60/minute")
     # The most one request may send (README "Limits on what can be sent"): larger is 413.
@@ -117,6 +120,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Before CommonMiddleware's host check (mash.middleware.HealthCheckFirst).
+    "mash.middleware.HealthCheckFirst",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -124,7 +130,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "mash.middleware.NoStoreWhenSignedIn",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After messages, so a session it ends can say why on the sign-in page.
     "agencies.sessions.SessionLimits",
     # Inside the header middleware, so its 413 and 400 answers carry the same headers.
@@ -183,7 +188,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "agencies.lockout.locked_out_page"
 AXES_USERNAME_CALLABLE = "agencies.lockout.username_tried"
-# The connection's address, as in the account log: X-Forwarded-For is any client's to forge.
+# The client's address, as in the account log (X-Forwarded-For only as far as it is trusted).
 AXES_CLIENT_IP_CALLABLE = "mash.audit.client_address"
 # The account log (agencies.audit) records sign-ins already.
 AXES_DISABLE_ACCESS_LOG = True
@@ -301,6 +306,8 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {"user": API_USER_RATE, "anon": API_ANON_RATE},
+    # Without it DRF would count anonymous calls by whatever X-Forwarded-For a client sends.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     # JSON only: the docs page at /api/docs/ is the place to explore the API in a browser.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["mash.limits.JSONParser"],

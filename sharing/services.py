@@ -19,6 +19,7 @@ from django.http import Http404
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
+from agencies import step_up
 from agencies.models import Agency, Role, User
 from enquiries.clock import clock_in_force
 from enquiries.exceptions import StaleEdit
@@ -481,12 +482,18 @@ def _reread(user: User, record: InformationRecord) -> ShownRecord:
     return firewall.record_for(user, record.pk)
 
 
-STEP_UP_MISSING = "Enter your password to confirm it is you releasing this."
-STEP_UP_WRONG = "Your password is not right. Enter the password you sign in with."
+def release_record(*, actor: User, password: str, **release) -> ReleaseDecision:
+    """Release needs the practitioner's password again (step-up): whoever sits at a signed-in
+    session, or holds its owner's API token, cannot release a sensitive record on it alone.
+    The password is checked before the release's transaction (agencies.step_up), so a wrong
+    one counts towards the lockout although the refused release rolls back."""
+    return _release(
+        actor=actor, password_problem=step_up.password_problem(actor, password), **release
+    )
 
 
 @logs_refusals("release")
-def release_record(
+def _release(
     *,
     record_pk,
     actor: User,
@@ -494,17 +501,11 @@ def release_record(
     necessary_and_proportionate: bool,
     lawful_basis: str,
     conditions: str = "",
-    password: str,
+    password_problem: str | None,
     channel: str,
 ) -> ReleaseDecision:
-    """Release needs the practitioner's password again (step-up): whoever sits at a signed-in
-    session, or holds its owner's API token, cannot release a sensitive record on it alone."""
     shown = _decide_on(actor, Action.RELEASE, record_pk)
-    errors = {}
-    if not password:
-        errors["password"] = STEP_UP_MISSING
-    elif not actor.check_password(password):
-        errors["password"] = STEP_UP_WRONG
+    errors = {"password": password_problem} if password_problem else {}
     if not (reason or "").strip():
         errors["reason"] = "Say why releasing this is necessary and proportionate."
     if not necessary_and_proportionate:

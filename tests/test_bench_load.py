@@ -115,8 +115,10 @@ def test_the_bench_fails_when_any_request_failed(capsys):
     times = {"start": 0.0, "stop": 120.0, "all_signed_in": 10.0}
     clean = [sample("queue", 50, started=20.0)]
 
-    assert bench.report(clean, times, users=1) == 0
-    assert bench.report(clean + [sample("queue", 50, error="boom")], times, users=1) == 1
+    assert bench.report(clean, times, users=1, spawn_rate=1) == 0
+    assert (
+        bench.report(clean + [sample("queue", 50, error="boom")], times, users=1, spawn_rate=1) == 1
+    )
     printed = capsys.readouterr().out
     assert "once everyone had signed in (110 s)" in printed
     assert "1 x queue: boom" in printed

@@ -151,6 +151,18 @@ def test_calls_without_credentials_are_throttled_per_address(throttle_rate):
     assert codes == [200, 200, 429]
 
 
+@pytest.mark.urls("tests.security.urls_with_open_routes")
+def test_a_forwarded_for_header_does_not_make_a_new_address(throttle_rate):
+    """DRF would count by the header when it knows of no proxy (settings NUM_PROXIES)."""
+    throttle_rate(AnonRateThrottle, "2/minute", "127.0.0.1")
+    client = APIClient()
+    url = reverse("forgotten-endpoint")
+
+    codes = [client.get(url, HTTP_X_FORWARDED_FOR=f"192.0.2.{n}").status_code for n in range(3)]
+
+    assert codes == [200, 200, 429]
+
+
 def test_the_count_is_kept_in_the_shared_cache(hub, settings, throttle_rate):
     """In Redis, so every web worker counts the same calls."""
     throttle_rate(UserRateThrottle, "10/minute", hub.researcher.pk)

@@ -22,10 +22,13 @@ ELSEWHERE = "198.51.100.7"
 WRONG = "not-the-password"
 
 
-def attempt(username: str, password: str = WRONG, address: str = HOME):
+def attempt(username: str, password: str = WRONG, address: str = HOME, **headers):
     client = Client()
     response = client.post(
-        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address
+        reverse("login"),
+        {"username": username, "password": password},
+        REMOTE_ADDR=address,
+        **headers,
     )
     response.signed_in = SESSION_KEY in client.session
     return response
@@ -77,6 +80,54 @@ def test_five_failures_from_one_address_lock_the_address_out(make_user):
 
     assert same_office.status_code == 429 and not same_office.signed_in
     assert elsewhere.status_code == 302 and elsewhere.signed_in
+
+
+PROXY = "10.0.0.2"
+
+
+def via_proxy(username: str, client_address: str, password: str = WRONG):
+    """A sign-in through a load balancer at PROXY; the client may send its own
+    X-Forwarded-For, which the proxy appends to."""
+    forwarded = f"203.0.113.66, {client_address}"
+    return attempt(username, password, address=PROXY, HTTP_X_FORWARDED_FOR=forwarded)
+
+
+def test_behind_a_trusted_proxy_each_client_is_counted_by_its_own_address(make_user, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for n in range(5):
+        make_user(Role.RESEARCHER, username=f"colleague{n}")
+        via_proxy(f"colleague{n}", HOME)
+    make_user(Role.RESEARCHER, username="next-door")
+
+    same_office = via_proxy("next-door", HOME, PASSWORD)
+    elsewhere = via_proxy("next-door", ELSEWHERE, PASSWORD)
+
+    assert same_office.status_code == 429
+    assert elsewhere.status_code == 302 and elsewhere.signed_in
+    failures = AccountEvent.objects.filter(kind=Kind.SIGN_IN_FAILED)
+    assert set(failures.values_list("address", flat=True)) == {HOME}
+
+
+def test_with_no_trusted_proxy_a_forwarded_for_header_is_ignored(make_user, settings):
+    """Otherwise a guesser would send a new X-Forwarded-For with every try."""
+    settings.TRUSTED_PROXY_COUNT = 0
+    for n in range(5):
+        make_user(Role.RESEARCHER, username=f"colleague{n}")
+        attempt(f"colleague{n}", HTTP_X_FORWARDED_FOR=f"192.0.2.{n + 100}")
+    make_user(Role.RESEARCHER, username="next-door")
+
+    assert attempt("next-door", PASSWORD, HTTP_X_FORWARDED_FOR="192.0.2.200").status_code == 429
+    failures = AccountEvent.objects.filter(kind=Kind.SIGN_IN_FAILED)
+    assert set(failures.values_list("address", flat=True)) == {HOME}
+
+
+@pytest.mark.parametrize("forwarded", ["", "not-an-address", "unknown"])
+def test_a_missing_or_garbled_forwarded_for_falls_back_to_the_connection(settings, forwarded):
+    settings.TRUSTED_PROXY_COUNT = 1
+
+    attempt("anyone", address=PROXY, HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert AccountEvent.objects.get(kind=Kind.SIGN_IN_FAILED).address == PROXY
 
 
 def test_the_lockout_page_is_the_same_for_a_real_account_and_a_made_up_name(researcher):
@@ -131,7 +182,7 @@ def test_the_lockout_is_logged_once_with_the_name_and_address(researcher):
     lockouts = AccountEvent.objects.filter(kind=Kind.LOCKED_OUT)
     assert list(lockouts.values_list("username", "user", "address")) == [("rosa", None, HOME)]
     assert lockouts.get().detail == (
-        "5 failed sign-ins for this username or from this address: locked for 15 minutes"
+        "5 failed attempts for this username or from this address: locked for 15 minutes"
     )
     # Every try is in the log still, the refused ones included.
     assert AccountEvent.objects.filter(kind=Kind.SIGN_IN_FAILED).count() == 7

@@ -2,9 +2,13 @@
 page and in the API; a wrong or missing one releases nothing and the refusal is logged."""
 
 import pytest
+from django.contrib.auth import SESSION_KEY
+from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from agencies.lockout import message
+from agencies.models import AccountEvent
 from sharing.models import AccessLogEntry, LawfulBasis, ReleaseDecision, ReleaseStatus
 from tests.factories import PASSWORD, api_key_for
 from tests.sharing.conftest import make_hub
@@ -12,6 +16,7 @@ from tests.sharing.conftest import make_hub
 pytestmark = pytest.mark.django_db
 
 Log = AccessLogEntry.Action
+Kind = AccountEvent.Kind
 RELEASE = {
     "necessary_and_proportionate": "on",
     "lawful_basis": LawfulBasis.CHILDREN_ACT_1989_S47,
@@ -117,3 +122,85 @@ def test_the_api_release_needs_the_password_too(hub, by):
     assert right.status_code == 201
     assert right.json()["release_status"] == ReleaseStatus.RELEASED
     assert "password" not in right.json()
+
+
+def account_log(user) -> list[str]:
+    return list(
+        AccountEvent.objects.filter(username=user.username)
+        .order_by("at", "id")
+        .values_list("kind", flat=True)
+    )
+
+
+def test_wrong_passwords_at_release_count_towards_the_lockout_and_end_the_session(client, hub):
+    """Whoever finds a signed-in session guesses its owner's password no more often here than
+    at the sign-in page: the fifth wrong one locks the username out and ends the session."""
+    record = hub.record("release_requested", marker="GUESS")
+    client.force_login(hub.police_officer)
+    url = reverse("sharing-record-release", args=[record.pk])
+
+    guesses = [client.post(url, {**RELEASE, "password": f"{TYPED}-{n}"}) for n in range(5)]
+
+    assert [response.status_code for response in guesses] == [400, 400, 400, 400, 429]
+    assert message() in guesses[-1].content.decode()
+    assert SESSION_KEY not in client.session
+    assert client.get(reverse("home")).status_code == 302
+    assert still_asked(record)
+    first, *between, last = account_log(hub.police_officer)
+    assert (first, last) == (Kind.SIGNED_IN, Kind.SIGNED_OUT)
+    assert sorted(between) == [Kind.LOCKED_OUT] + [Kind.STEP_UP_FAILED] * 5
+    signed_out = AccountEvent.objects.get(kind=Kind.SIGNED_OUT)
+    assert signed_out.detail == "locked out after wrong passwords at release"
+    sign_in = {"username": hub.police_officer.username, "password": PASSWORD}
+    assert Client().post(reverse("login"), sign_in).status_code == 429
+
+
+def test_four_wrong_passwords_then_the_right_one_releases(client, hub):
+    record = hub.record("release_requested", marker="FOURTH")
+    client.force_login(hub.police_officer)
+    url = reverse("sharing-record-release", args=[record.pk])
+
+    for n in range(4):
+        assert client.post(url, {**RELEASE, "password": f"{TYPED}-{n}"}).status_code == 400
+    right = client.post(url, {**RELEASE, "password": PASSWORD})
+
+    assert right.status_code == 302
+    record.refresh_from_db()
+    assert record.release_status == ReleaseStatus.RELEASED
+
+
+def test_a_locked_out_username_cannot_release_even_with_the_right_password(client, hub):
+    """Someone guessing the username at the sign-in page locks it; release then waits too."""
+    record = hub.record("release_requested", marker="LOCKED")
+    for n in range(5):
+        Client().post(
+            reverse("login"),
+            {"username": hub.police_officer.username, "password": f"{TYPED}-{n}"},
+            REMOTE_ADDR="198.51.100.9",
+        )
+    client.force_login(hub.police_officer)
+
+    response = client.post(
+        reverse("sharing-record-release", args=[record.pk]), {**RELEASE, "password": PASSWORD}
+    )
+
+    assert response.status_code == 429
+    assert message() in response.content.decode()
+    assert still_asked(record)
+
+
+def test_the_api_counts_wrong_passwords_at_release_and_answers_the_lockout_in_json(hub):
+    record = hub.record("release_requested", marker="API-GUESS")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(hub.police_officer)}")
+    url = reverse("api:information-record-release", args=[record.pk])
+    body = {**RELEASE, "necessary_and_proportionate": True}
+
+    guesses = [api.post(url, {**body, "password": f"{TYPED}-{n}"}, format="json") for n in range(5)]
+    right = api.post(url, {**body, "password": PASSWORD}, format="json")
+
+    assert [response.status_code for response in guesses] == [400, 400, 400, 400, 429]
+    assert guesses[-1].json() == right.json() == {"detail": message()}
+    assert right.status_code == 429
+    assert still_asked(record)
+    assert account_log(hub.police_officer).count(Kind.STEP_UP_FAILED) == 6

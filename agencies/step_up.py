@@ -1,0 +1,42 @@
+"""Step-up: the password asked for again before a sensitive record is released.
+
+The password goes through Django's `authenticate` with the request being answered, so
+django-axes counts a wrong one as it counts a failed sign-in (agencies.lockout): whoever has
+found a signed-in session or a token cannot guess its owner's password at the release form
+more often than at the sign-in page. Once the username or the address is locked out, release
+is refused whatever the password and the session ends (agencies.lockout.locked_out_page), so
+the person sees the lockout message on the sign-in page. The account log calls a wrong
+step-up password what it is, not a failed sign-in.
+
+The check runs before the release's own transaction: a refused release rolls back, and the
+count of wrong passwords must not roll back with it.
+"""
+
+from django.contrib.auth import authenticate
+
+from mash.audit import current_request
+
+from . import lockout
+from .models import User
+
+MISSING = "Enter your password to confirm it is you releasing this."
+WRONG = "Your password is not right. Enter the password you sign in with."
+
+
+def password_problem(user: User, password: str) -> str | None:
+    """What is wrong with `password` as `user`'s, or None if it is theirs.
+
+    Outside a request (a management command, a service called from a test) there is nobody
+    at a keyboard to lock out, so the password is only checked."""
+    if not password:
+        return MISSING
+    request = current_request()
+    if request is None:
+        return None if user.check_password(password) else WRONG
+    # `step_up` reaches the failed sign-in signal's credentials, for the account log.
+    confirmed = authenticate(request, username=user.get_username(), password=password, step_up=True)
+    if getattr(request, "axes_locked_out", False):
+        return lockout.message()
+    if confirmed is None or confirmed.pk != user.pk:
+        return WRONG
+    return None
