@@ -12,7 +12,7 @@ The check runs before the release's own transaction: a refused release rolls bac
 count of wrong passwords must not roll back with it.
 """
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, update_session_auth_hash
 
 from mash.audit import current_request
 
@@ -39,4 +39,8 @@ def password_problem(user: User, password: str) -> str | None:
         return lockout.message()
     if confirmed is None or confirmed.pk != user.pk:
         return WRONG
+    if confirmed.password != user.password and request.session.session_key:
+        # The hash was made again with today's settings (agencies.hashers), which would end
+        # this session too; it goes on as a password change by its owner would.
+        update_session_auth_hash(request, confirmed)
     return None

@@ -27,7 +27,15 @@ from pathlib import Path
 BENCH, ROOT = Path(__file__).resolve().parent, Path(__file__).resolve().parents[1]
 sys.path[:] = [str(ROOT)] + [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH]
 
-from bench.queue import TRIVIAL, Page, Timing, fresh_database, seed, time_page  # noqa: E402
+from bench.queue import (  # noqa: E402
+    TRIVIAL,
+    Page,
+    Timing,
+    fresh_database,
+    seed,
+    signed_in_client,
+    time_page,
+)
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/mash_bench_firewall"
 DEMO_ENQUIRIES = 10_000
@@ -188,16 +196,12 @@ def trivial_user() -> None:
 
 
 def clients() -> dict:
-    from django.test import Client
-
     from agencies.models import User
 
-    signed_in = {}
-    for username in (*USERS.values(), TRIVIAL_USER):
-        client = Client(raise_request_exception=False)  # a failing page is reported, not raised
-        client.force_login(User.objects.get(username=username))
-        signed_in[username] = client
-    return signed_in
+    return {
+        username: signed_in_client(User.objects.get(username=username))
+        for username in (*USERS.values(), TRIVIAL_USER)
+    }
 
 
 def inbox_sizes() -> str:

@@ -11,7 +11,8 @@ up to date, and starts gunicorn with 2 workers on a free loopback port: ``DEBUG`
 sign-in off (if the sign-in still asks for a one-time password, it stops and says so).
 
 Then locust (``bench/load_users.py``) runs headless against it for 2 minutes: 100 people,
-10 more a second, each signing in once and then spending 5-15 s on each page (``--think``).
+10 more a second (``--spawn-rate``), each signing in once and then spending 5-15 s on each
+page (``--think``).
 Half are researchers (the queue with and without filters, enquiry pages, now and then logging
 an enquiry or rating one), four in ten practitioners (their agency's inbox, an information
 request, the record search) and one in ten managers (the dashboard, the queue, enquiry pages,

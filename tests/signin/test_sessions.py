@@ -1,10 +1,12 @@
 """How long a session lasts and what ends it: idle and absolute limits, the browser closing, a
 new key at sign-in, a password change, deactivation; and the password rules."""
 
+import importlib
 import time
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
@@ -14,6 +16,8 @@ from django.urls import reverse
 from agencies import sessions, tokens
 from agencies.models import AccountEvent, Role
 from tests.factories import PASSWORD, api_key_for
+from tests.sharing.conftest import make_hub
+from tests.signin.test_step_up import RELEASE
 from tests.two_factor import app_for, code_now
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +64,53 @@ def test_the_password_change_page_applies_the_rules(client, researcher):
     assert "at least 12 characters" in response.content.decode()
     researcher.refresh_from_db()
     assert researcher.check_password(PASSWORD)
+
+
+@pytest.fixture
+def real_hashers(settings):
+    """The project's hashers, not the tests' fast one."""
+    settings.PASSWORD_HASHERS = importlib.import_module("mash.settings").PASSWORD_HASHERS
+
+
+def test_passwords_are_stored_with_argon2id_at_owasps_setting(researcher, real_hashers):
+    researcher.set_password(NEW_PASSWORD)
+
+    assert researcher.password.startswith("argon2$argon2id$v=19$m=47104,t=1,p=1$")
+    assert researcher.check_password(NEW_PASSWORD)
+
+
+def test_a_password_set_before_is_stored_again_at_its_next_sign_in(researcher, real_hashers):
+    researcher.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    researcher.save()
+    app = app_for(researcher)
+    client = Client()
+
+    client.post(reverse("login"), {"username": researcher.username, "password": PASSWORD})
+    client.post(reverse("two-factor"), {"code": code_now(app)})
+
+    researcher.refresh_from_db()
+    assert researcher.password.startswith("argon2$argon2id$")
+    assert client.get(reverse("account")).status_code == 200
+
+
+def test_a_release_that_stores_the_password_again_keeps_the_session(real_hashers):
+    """Step-up goes through the same check as sign-in, so it may store the hash again (someone
+    signed in before the hashers changed); that must not sign them out."""
+    hub = make_hub()
+    hub.police_officer.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    hub.police_officer.save()
+    record = hub.record("release_requested", marker="REHASH")
+    client = Client()
+    client.force_login(hub.police_officer)
+
+    released = client.post(
+        reverse("sharing-record-release", args=[record.pk]), {**RELEASE, "password": PASSWORD}
+    )
+
+    assert released.status_code == 302
+    hub.police_officer.refresh_from_db()
+    assert hub.police_officer.password.startswith("argon2$argon2id$")
+    assert client.get(reverse("sharing-record", args=[record.pk])).status_code == 200
 
 
 # How long a session lasts.
