@@ -1,5 +1,6 @@
 import importlib
 
+import factory.random
 import pytest
 from django.conf import settings
 
@@ -13,8 +14,16 @@ def pytest_configure(config: pytest.Config) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    # Real hashing costs ~0.3 s per password; the tests sign in hundreds of times.
+    # Real hashing (Argon2id) costs about 50 ms a password; the tests sign in thousands of times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _same_made_up_names_every_run(request):
+    """factory_boy's made-up names follow from the test's own name, so a test that a chance
+    name would break (a colleague called Amy on a page checked for a child called Amy) fails
+    on every run, not once in a few hundred."""
+    factory.random.reseed_random(request.node.nodeid)
 
 
 @pytest.fixture(autouse=True)

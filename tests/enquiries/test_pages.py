@@ -513,7 +513,8 @@ ALLOWED = {
 @pytest.mark.parametrize("role", list(ALLOWED))
 @pytest.mark.parametrize("url_name", [*PAGES, "enquiry-decide"])
 def test_who_may_open_each_enquiry_page(client, researcher, make_user, role, url_name):
-    (amy,) = log(researcher, "Amy")
+    # A name no made-up colleague has: the page shows the signed-in person's own name.
+    (amy,) = log(researcher, "Amyzlyn")
     amy = services.enquiry_rate(
         enquiry=amy, actor=researcher, rating="green", rationale="Low.", expected_version=1
     )
@@ -526,7 +527,7 @@ def test_who_may_open_each_enquiry_page(client, researcher, make_user, role, url
     hidden = role == Role.PRACTITIONER and url_name == "enquiry-detail"
     assert response.status_code == (200 if url_name in ALLOWED[role] else 404 if hidden else 403)
     if response.status_code != 200:
-        assert "Amy" not in response.content.decode()
+        assert "Amyzlyn" not in response.content.decode()
 
 
 def test_signing_in_comes_first(client, researcher):

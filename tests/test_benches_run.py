@@ -1,0 +1,65 @@
+"""The page benches still run: each at a tiny size, in a process of its own (they set their own
+environment before Django loads), against a database of its own on the same PostgreSQL.
+
+Their figures are for `make bench`; this is only so that a change to sign-in or to a page
+cannot break them unseen, as two-factor sign-in once did (every page answered 302)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="the benches run on PostgreSQL",
+)
+
+
+def bench_database_url(name: str, worker_id: str) -> str:
+    database = settings.DATABASES["default"]
+    login = ":".join(filter(None, [database["USER"], database.get("PASSWORD")]))
+    return f"postgres://{login}@{database['HOST']}:{database['PORT']}/mash_bench_{name}_{worker_id}"
+
+
+def run_bench(script: str, *arguments: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    return subprocess.run(
+        [sys.executable, f"bench/{script}", "--warm-up", "1", *arguments],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_the_firewall_bench_signs_in_reads_the_pages_and_checks_the_content(worker_id):
+    url = bench_database_url("firewall", worker_id)
+
+    finished = run_bench(
+        "firewall.py", "--requests", "2", "--enquiries", "200", "--database-url", url
+    )
+
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    assert "FAILED" not in finished.stdout
+    assert "each user read exactly the records the firewall allows" in finished.stdout
+
+
+def test_the_queue_bench_signs_in_and_reads_the_pages_at_both_sizes(worker_id):
+    url = bench_database_url("queue", worker_id)
+
+    # Every one of the 50 sampled enquiries is read, so the enquiry page's query counts at
+    # both sizes cover the same kinds of enquiry.
+    finished = run_bench(
+        "queue.py", "--requests", "50", "--enquiries", "1500", "--database-url", url
+    )
+
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    assert "FAILED" not in finished.stdout
+    assert "enquiries: 1,500" in finished.stdout
