@@ -7,6 +7,8 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 
 from . import tokens, two_factor
 
+NOT_PAST_SECOND_FACTOR = "Finish signing in first: enter the code from your authenticator app."
+
 
 class ApiTokenAuthentication(TokenAuthentication):
     """`Authorization: Token <key>`, as DRF's own, against our digests instead of stored keys."""
@@ -27,9 +29,7 @@ class VerifiedSessionAuthentication(SessionAuthentication):
     def authenticate(self, request):
         result = super().authenticate(request)
         if result is not None and not two_factor.passed(request._request):
-            raise exceptions.AuthenticationFailed(
-                "Finish signing in first: enter the code from your authenticator app."
-            )
+            raise exceptions.AuthenticationFailed(NOT_PAST_SECOND_FACTOR)
         return result
 
 

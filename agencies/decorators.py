@@ -13,10 +13,15 @@ from . import two_factor
 View = Callable[..., HttpResponse]
 
 
+def with_next(url_name: str, next_url: str) -> str:
+    """The page named `url_name`, to go on to `next_url` afterwards."""
+    return f"{reverse(url_name)}?{urlencode({'next': next_url})}"
+
+
 def to_second_factor(request: HttpRequest) -> HttpResponse:
     """Send a session that has only passed the password on to the one-time password, and back
     here afterwards."""
-    return redirect(f"{reverse('two-factor')}?{urlencode({'next': request.get_full_path()})}")
+    return redirect(with_next("two-factor", request.get_full_path()))
 
 
 def role_required(*roles: str) -> Callable[[View], View]:

@@ -33,8 +33,12 @@ def username_tried(request: HttpRequest, credentials: dict | None = None) -> str
     return None if tried is None else str(tried)[: User._meta.get_field(field).max_length]
 
 
+def _minutes() -> int:
+    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+
+
 def message() -> str:
-    return LOCKED_OUT.format(minutes=int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    return LOCKED_OUT.format(minutes=_minutes())
 
 
 class SignInLockout(AxesStandaloneBackend):
@@ -74,8 +78,7 @@ def locked_out(sender, request: HttpRequest, username: str | None, **kwargs) -> 
         request=request,
         username=username or "",
         detail=f"{request.axes_failures_since_start} failed attempts for this username or "
-        f"from this address: locked for {settings.AXES_COOLOFF_TIME.total_seconds() // 60:.0f} "
-        "minutes",
+        f"from this address: locked for {_minutes()} minutes",
     )
 
 

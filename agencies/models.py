@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from mash.append_only import AppendOnlyModel
+
 
 class Role(models.TextChoices):
     """The hub's roles (domain.md section 2). Each is a Django group of the same name."""
@@ -114,15 +116,7 @@ class User(AbstractUser):
         return self.is_active and bool(self.roles.intersection(roles))
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise TypeError("The account log is append-only.")
-
-    def delete(self):
-        raise TypeError("The account log is append-only.")
-
-
-class AccountEvent(models.Model):
+class AccountEvent(AppendOnlyModel):
     """Something that happened to a person's account: a sign-in, a failed attempt, a sign-out,
     a lockout, a change to their two-factor authentication. Written once, never changed; the
     database refuses updates and deletes too (sharing migration 0004)."""
@@ -159,21 +153,13 @@ class AccountEvent(models.Model):
     user_agent = models.CharField(max_length=300, blank=True)
     detail = models.CharField(max_length=200, blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
+    log_name = "account log"
 
     class Meta:
         ordering = ["-at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.get_kind_display()}"
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise TypeError("The account log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("The account log is append-only.")
 
 
 class ApiTokenQuerySet(models.QuerySet):

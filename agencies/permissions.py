@@ -4,6 +4,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
 
 from . import two_factor
+from .authentication import NOT_PAST_SECOND_FACTOR
 from .models import Role
 
 
@@ -16,7 +17,7 @@ class HoldsAHubRole(BasePermission):
     a view configured with DRF's own. A token is its own credential (agencies.tokens)."""
 
     message = "Your account has no role in the hub yet: ask your hub administrator for one."
-    unverified = "Finish signing in first: enter the code from your authenticator app."
+    unverified = NOT_PAST_SECOND_FACTOR
 
     def has_permission(self, request, view) -> bool:
         if not (request.user.is_authenticated and request.user.has_role(*Role.values)):

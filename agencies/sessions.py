@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from mash.audit import current_request
 
+from . import tokens
 from .models import User
 
 SIGNED_IN_AT = "mash_signed_in_at"
@@ -113,8 +114,6 @@ def _end_sessions_after_save(sender, instance: User, **kwargs) -> None:
     if not before:
         return
     if before["is_active"] and not instance.is_active:
-        from . import tokens
-
         end_sessions(instance)
         tokens.revoke_all(instance, request=current_request(), why="deactivated")
     elif before["password"] != instance.password:

@@ -47,10 +47,6 @@ WRONG_CODE = "The code is not right, or it has expired. Enter the code your app 
 TOO_MANY = "Too many wrong codes. Wait {wait}, then enter the code your app shows now."
 
 
-def required() -> bool:
-    return settings.TWO_FACTOR_REQUIRED
-
-
 def passed(request: HttpRequest) -> bool:
     """Whether this signed-in session may open pages that need a role."""
     session = getattr(request, "session", {})
@@ -71,10 +67,14 @@ def _pass(request: HttpRequest, device: Device) -> None:
 # Setting up the app at first sign-in.
 
 
+def _unconfirmed_apps(user: User):
+    return TOTPDevice.objects.filter(user=user, confirmed=False)
+
+
 def app_being_set_up(user: User) -> TOTPDevice:
     """The unconfirmed device for the set-up page, the same secret on every reload until a
     code confirms it."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    device = _unconfirmed_apps(user).order_by("-id").first()
     return device or TOTPDevice.objects.create(user=user, name=APP_NAME, confirmed=False)
 
 
@@ -124,12 +124,7 @@ def confirm_app(request: HttpRequest, code: str) -> tuple[Outcome, list[str]]:
     issues the backup codes, which the caller shows once."""
     user = request.user
     with transaction.atomic():
-        device = (
-            TOTPDevice.objects.select_for_update()
-            .filter(user=user, confirmed=False)
-            .order_by("-id")
-            .first()
-        )
+        device = _unconfirmed_apps(user).select_for_update().order_by("-id").first()
         outcome = _check(device, _digits(code))
         if not outcome.accepted:
             log_account_event(
@@ -138,7 +133,7 @@ def confirm_app(request: HttpRequest, code: str) -> tuple[Outcome, list[str]]:
             return outcome, []
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        _unconfirmed_apps(user).delete()
         log_account_event(Kind.TWO_FACTOR_ADDED, request=request, user=user, detail=APP_NAME)
         codes = issue_backup_codes(user=user, request=request)
         _pass(request, device)
@@ -204,15 +199,11 @@ def verify(request: HttpRequest, code: str) -> Outcome:
 # Removing a device.
 
 
-def reset(user: User) -> int:
+def reset(user: User) -> None:
     """Remove a person's app and backup codes (a lost phone): they set up again at their next
-    sign-in. Their sessions end with the devices (`device_removed`)."""
-    removed = 0
+    sign-in. Their sessions end with the devices (`device_removed`, sent for each)."""
     for model in (TOTPDevice, StaticDevice):
-        for device in model.objects.filter(user=user):
-            device.delete()
-            removed += 1
-    return removed
+        model.objects.filter(user=user).delete()
 
 
 def device_removed(sender, instance: Device, **kwargs) -> None:

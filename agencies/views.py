@@ -1,8 +1,6 @@
 """Signing in (password, then a one-time password, set up at the first sign-in) and a person's
 own account: password, backup codes and API tokens."""
 
-from urllib.parse import urlencode
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -19,7 +17,7 @@ from django.views.decorators.http import require_POST
 from mash.forms import SignInForm
 
 from . import tokens, two_factor
-from .decorators import role_required
+from .decorators import role_required, with_next
 from .forms import ApiTokenForm, CodeForm
 from .models import ApiToken, Role
 
@@ -38,10 +36,6 @@ def _next(request: HttpRequest) -> str:
     return reverse(settings.LOGIN_REDIRECT_URL)
 
 
-def _with_next(url_name: str, next_url: str) -> str:
-    return f"{reverse(url_name)}?{urlencode({'next': next_url})}"
-
-
 class SignInView(auth_views.LoginView):
     """The password step. A session past it but not past the second factor is sent on to it,
     and so is anyone who comes back here before entering their code."""
@@ -54,7 +48,7 @@ class SignInView(auth_views.LoginView):
         url = super().get_success_url()
         if two_factor.passed(self.request):
             return url
-        return _with_next("two-factor", url)
+        return with_next("two-factor", url)
 
 
 # The second factor.
@@ -69,7 +63,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     if two_factor.passed(request):
         return redirect(next_url)
     if not two_factor.has_app(request.user):
-        return redirect(_with_next("two-factor-set-up", next_url))
+        return redirect(with_next("two-factor-set-up", next_url))
     form = CodeForm(request.POST or None)
     if form.is_valid():
         outcome = two_factor.verify(request, form.cleaned_data["code"])
@@ -89,13 +83,13 @@ def set_up(request: HttpRequest) -> HttpResponse:
     if two_factor.passed(request):
         return redirect(next_url)
     if two_factor.has_app(request.user):
-        return redirect(_with_next("two-factor", next_url))
+        return redirect(with_next("two-factor", next_url))
     form = CodeForm(request.POST or None)
     if form.is_valid():
         outcome, codes = two_factor.confirm_app(request, form.cleaned_data["code"])
         if outcome.accepted:
             request.session[NEW_BACKUP_CODES] = codes
-            return redirect(_with_next("two-factor-backup-codes", next_url))
+            return redirect(with_next("two-factor-backup-codes", next_url))
         form.add_error("code", outcome.message)
     device = two_factor.app_being_set_up(request.user)
     return render(
@@ -129,7 +123,6 @@ def _account_page(request: HttpRequest, *, token_form=None, status: int = 200) -
         request,
         "account/account.html",
         {
-            "two_factor_required": two_factor.required(),
             "backup_codes_left": two_factor.backup_codes_left(request.user),
             "new_backup_codes": request.session.pop(NEW_BACKUP_CODES, None),
             "new_api_token": request.session.pop(NEW_API_TOKEN, None),

@@ -31,7 +31,7 @@ from bench.queue import (  # noqa: E402
     TRIVIAL,
     Page,
     Timing,
-    fresh_database,
+    django_on_fresh_database,
     seed,
     signed_in_client,
     time_page,
@@ -249,11 +249,7 @@ def main() -> int:
     )
     options = parser.parse_args()
 
-    fresh_database(options.database_url)
-    os.environ["DATABASE_URL"] = options.database_url
-    import django
-
-    django.setup()
+    django_on_fresh_database(options.database_url)
     from django.apps import apps
     from django.conf import settings
     from django.core.management import call_command

@@ -31,7 +31,7 @@ BENCH, ROOT = Path(__file__).resolve().parent, Path(__file__).resolve().parents[
 sys.path[:] = [str(ROOT)] + [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH]
 
 from bench.mix import OUTCOMES, REFERRERS  # noqa: E402
-from bench.queue import fresh_database  # noqa: E402
+from bench.queue import django_on_fresh_database  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/mash_bench_import"
 TARGET_SECONDS_PER_ROW = 30 / 100_000
@@ -132,11 +132,7 @@ def main() -> int:
     if options.rows < 1:
         parser.error("--rows must be 1 or more")
 
-    fresh_database(options.database_url)
-    os.environ["DATABASE_URL"] = options.database_url
-    import django
-
-    django.setup()
+    django_on_fresh_database(options.database_url)
     from django.conf import settings
     from django.core.management import call_command
     from django.utils import timezone

@@ -93,6 +93,16 @@ def fresh_database(url: str) -> str:
     return name
 
 
+def django_on_fresh_database(url: str) -> str:
+    """Drop and create the bench's database (`fresh_database`), then start Django on it."""
+    name = fresh_database(url)
+    os.environ["DATABASE_URL"] = url
+    import django
+
+    django.setup()
+    return name
+
+
 def seed(enquiries: int) -> float:
     from django.core.management import call_command
 
@@ -228,11 +238,7 @@ def main() -> int:
     if options.enquiries <= SMALL:
         parser.error(f"--enquiries must be more than {SMALL:,}")
 
-    fresh_database(options.database_url)
-    os.environ["DATABASE_URL"] = options.database_url
-    import django
-
-    django.setup()
+    django_on_fresh_database(options.database_url)
     from django.conf import settings
     from django.core.management import call_command
 

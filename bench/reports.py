@@ -85,18 +85,6 @@ ANSWERED_WHEN_DECIDED, ANSWERED_WHEN_OPEN, NOTHING_HELD = 0.95, 0.7, 0.3
 CHUNK = 20_000  # enquiries built and written at a time: bounds memory for a million
 
 
-def production_like_environment() -> None:
-    """No debug query log, no Redis; before Django loads (as the other benches)."""
-    os.environ.update(
-        DEBUG="false",
-        SECRET_KEY="bench-only-secret-key-not-for-production",  # noqa: S106 - a throwaway database
-        ALLOWED_HOSTS="testserver",
-        SECURE_SSL_REDIRECT="false",
-        REDIS_URL="",
-        DJANGO_SETTINGS_MODULE="mash.settings",
-    )
-
-
 # Loading -------------------------------------------------------------------------------------
 
 
@@ -941,14 +929,11 @@ def main() -> int:
     if options.runs < 2:
         parser.error("--runs must be 2 or more")
 
-    production_like_environment()
-    from bench.queue import fresh_database
+    # Importing it sets the benches' production-like environment (no debug query log, no
+    # Redis) before Django loads.
+    from bench.queue import django_on_fresh_database
 
-    fresh_database(options.database_url)
-    os.environ["DATABASE_URL"] = options.database_url
-    import django
-
-    django.setup()
+    django_on_fresh_database(options.database_url)
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection

@@ -246,9 +246,9 @@ def _demo_enquiry(
         "feedback_text": "",
         "feedback_minutes": None,
     }
-    history = [_event(EnquiryEvent.Kind.RECEIVED, when, researcher)]
+    history = [event_row(EnquiryEvent.Kind.RECEIVED, when, researcher)]
     if rating != Rag.NONE:
-        history.append(_event(EnquiryEvent.Kind.RATING, when, researcher, Rag.NONE, rating))
+        history.append(event_row(EnquiryEvent.Kind.RATING, when, researcher, Rag.NONE, rating))
     # Decided somewhere between a quarter and one and a half allowances: most on time.
     decided_at = timing.deadline + (timing.deadline - when) * (rng.random() * 1.25 - 0.75)
     decided_at = max(decided_at, when + timedelta(minutes=10)).replace(second=0, microsecond=0)
@@ -264,7 +264,7 @@ def _demo_enquiry(
             "elapsed_minutes": sla.elapsed,
             "decided_on_time": sla.remaining >= 0,
         }
-        history.append(_event(EnquiryEvent.Kind.DECISION, decided_at, manager))
+        history.append(event_row(EnquiryEvent.Kind.DECISION, decided_at, manager))
         if rng.random() < 0.8:
             feedback_at = min(now, decided_at + timedelta(hours=rng.randint(1, 48)))
             enquiry |= {
@@ -276,7 +276,7 @@ def _demo_enquiry(
                     clock.calendar, decided_at, feedback_at
                 ),
             }
-            history.append(_event(EnquiryEvent.Kind.FEEDBACK, feedback_at, researcher))
+            history.append(event_row(EnquiryEvent.Kind.FEEDBACK, feedback_at, researcher))
     else:
         enquiry["state"] = rng.choice(
             Enquiry.OPEN_STATES[1:] if rating != Rag.NONE else [Enquiry.State.RECEIVED]
@@ -287,7 +287,9 @@ def _demo_enquiry(
     return enquiry, history
 
 
-def _event(kind: str, at: datetime, actor_id: int, from_value: str = "", to_value: str = "") -> Row:
+def event_row(
+    kind: str, at: datetime, actor_id: int, from_value: str = "", to_value: str = ""
+) -> Row:
     return {
         "kind": kind,
         "at": at,

@@ -33,6 +33,7 @@ from mash.bulk import insert_rows, refresh_statistics, reserve_ids
 from mash.text import control_character
 
 from .clock import ClockInForce, Timing, clock_in_force
+from .demo import event_row
 from .models import (
     Enquiry,
     EnquiryEvent,
@@ -60,6 +61,8 @@ PROGRESS_EVERY = 5_000
 # The app's own references; imported ones in the same pattern move its counters past them.
 APP_REFERENCE = re.compile(r"MASH-(?:F-)?(\d{4})-(\d{6,9})")
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes that did not decode, kept as surrogates
+NOT_UTF8_REASON = "not UTF-8 text; save the file as UTF-8 (CSV UTF-8 in Excel)"
+MISSING = "missing; every row needs one"
 _COLUMN_ORDER = {name: index for index, name in enumerate(COLUMNS)}
 State = Enquiry.State
 RECEIVED, DECISION = EnquiryEvent.Kind.RECEIVED, EnquiryEvent.Kind.DECISION
@@ -248,11 +251,11 @@ class _Rules:
         if _NOT_UTF8.search("".join(values)):
             for column, value in zip(COLUMNS, values, strict=True):
                 if _NOT_UTF8.search(value):
-                    bad(column, "not UTF-8 text; save the file as UTF-8 (CSV UTF-8 in Excel)")
+                    bad(column, NOT_UTF8_REASON)
             return None, problems
         for column, value in (("reference", reference), ("family_reference", family)):
             if not value:
-                bad(column, "missing; every row needs one")
+                bad(column, MISSING)
             elif len(value) > REFERENCE_LENGTH:
                 bad(column, f"{len(value)} characters long; at most {REFERENCE_LENGTH}")
             elif control_character(value):
@@ -278,7 +281,7 @@ class _Rules:
                 bad("outcome", f"unknown outcome {outcome!r}: use one of {_codes(self.outcomes)}")
         referrer_type_id = self.referrer_types.get(referrer_type)
         if not referrer_type:
-            bad("referrer_type", "missing; every row needs one")
+            bad("referrer_type", MISSING)
         elif referrer_type_id is None:
             bad(
                 "referrer_type",
@@ -298,7 +301,7 @@ class _Rules:
         reason = None
         moment = None
         if not text:
-            reason = "missing; every row needs one"
+            reason = MISSING
         else:
             try:
                 moment = datetime.fromisoformat(text)
@@ -355,9 +358,7 @@ def _rows(file: IO[str], problems: list[Problem]) -> Iterator[tuple[int, tuple[s
         raise BadFile([Problem(0, "", "the file is empty")])
     header = [name.lstrip("\ufeff").strip() for name in header]
     if _NOT_UTF8.search("".join(header)):
-        raise BadFile(
-            [Problem(1, "", "not UTF-8 text; save the file as UTF-8 (CSV UTF-8 in Excel)")]
-        )
+        raise BadFile([Problem(1, "", NOT_UTF8_REASON)])
     missing = [name for name in COLUMNS if name not in header]
     unknown = [repr(name) for name in header if name not in COLUMNS]
     twice = sorted({name for name in header if name in COLUMNS and header.count(name) > 1})
@@ -576,7 +577,9 @@ class _Builder:
                 "created_by_id": actor_id,
                 "version": 1,
             }
-            events.append(_event(pk, RECEIVED, received_at, actor_id, 1))
+            events.append(
+                {"enquiry_id": pk, "version": 1} | event_row(RECEIVED, received_at, actor_id)
+            )
             if decided_at is not None:
                 elapsed = working_minutes_between(
                     clock.calendar_for(rating), received_at, decided_at
@@ -590,30 +593,12 @@ class _Builder:
                     "decided_on_time": elapsed <= timing.allowance,
                     "version": 2,
                 }
-                to_value = outcome_codes[record.outcome_id]
-                events.append(_event(pk, DECISION, decided_at, actor_id, 2, before, to_value))
+                decision = event_row(
+                    DECISION, decided_at, actor_id, before, outcome_codes[record.outcome_id]
+                )
+                events.append({"enquiry_id": pk, "version": 2} | decision)
             enquiries.append(enquiry)
         return enquiries, events
-
-
-def _event(
-    enquiry_id: int,
-    kind: str,
-    at: datetime,
-    actor_id: int,
-    version: int,
-    from_value: str = "",
-    to_value: str = "",
-) -> dict:
-    return {
-        "enquiry_id": enquiry_id,
-        "kind": kind,
-        "at": at,
-        "actor_id": actor_id,
-        "from_value": from_value,
-        "to_value": to_value,
-        "version": version,
-    }
 
 
 def _move_counters(highest: dict[int, int]) -> None:

@@ -6,7 +6,6 @@ the answer "down" rather than making the load balancer's request time out.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
 
 import redis
 from django.conf import settings
@@ -22,11 +21,11 @@ OK, DOWN, NOT_CONFIGURED = "ok", "down", "not configured"
 LATE, NEVER_RUN, UNKNOWN = "late", "never run", "unknown"
 
 
-def record_beat(task: str = BEAT_TASK, *, now: datetime | None = None) -> None:
+def record_beat(task: str) -> None:
     """Note that `task` has just finished (one upsert, committed at once: concurrent runs
     never wait on each other's scan for it)."""
     Heartbeat.objects.bulk_create(
-        [Heartbeat(task=task, finished_at=now or timezone.now())],
+        [Heartbeat(task=task, finished_at=timezone.now())],
         update_conflicts=True,
         unique_fields=["task"],
         update_fields=["finished_at"],
@@ -75,9 +74,9 @@ def _redis() -> str:
     return OK
 
 
-def check(*, now: datetime | None = None) -> Health:
+def check() -> Health:
     """Every check, in one database query and one Redis round trip."""
-    now = now or timezone.now()
+    now = timezone.now()
     try:
         last = Heartbeat.objects.filter(task=BEAT_TASK).values_list("finished_at", flat=True)
         finished_at = last.first()

@@ -4,16 +4,19 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from enquiries.clock import clock_in_force
+
 from . import selectors
 from .periods import Period, last_full_month, month_so_far
 
 
 def manager_dashboard_figures(*, now: datetime) -> dict:
     today = timezone.localdate(now)
-    backlog = selectors.backlog(Period(today, today + timedelta(days=1)), now=now)
+    clock = clock_in_force()
+    backlog = selectors.backlog(Period(today, today + timedelta(days=1)), now=now, clock=clock)
     this_month, last_month = month_so_far(today), last_full_month(today)
-    current = selectors.timeliness(this_month)
-    previous = selectors.timeliness(last_month)
+    current = selectors.timeliness(this_month, clock=clock)
+    previous = selectors.timeliness(last_month, clock=clock)
     timeliness = [
         {
             "rag": now_row["rag"],

@@ -34,7 +34,7 @@ class ReportPeriodForm(forms.Form):
         if compares:
             before = self.default.before()
             self.initial |= {"compare_start": before.start, "compare_to": before.last_day}
-        if not compares:
+        else:
             del self.fields["compare_start"], self.fields["compare_to"]
 
     def clean(self) -> dict:

@@ -35,7 +35,7 @@ OVERALL = "Overall"
 class Column:
     name: str
     label: str
-    kind: str = "count"  # label, count, percent, minutes, rate, date
+    kind: str = "count"  # label, count, percent, minutes, rate
 
 
 @dataclass(frozen=True)
@@ -105,31 +105,26 @@ def timeliness(period: Period, *, clock: ClockInForce | None = None, **_) -> Rep
         .annotate(enquiries=Count("pk"), on_time=Count("pk", filter=Q(decided_on_time=True)))
         .order_by()
     }
-    rows = []
-    for rating in RAG_ORDER:
-        found = counts.get(rating, {})
-        enquiries, on_time = found.get("enquiries", 0), found.get("on_time", 0)
-        rows.append(
-            {
-                "rag": _rag_label(rating),
-                "allocated_minutes": clock.allowances[rating].minutes,
-                "enquiries": enquiries,
-                "on_time": on_time,
-                "on_time_percent": percent(on_time, enquiries),
-            }
+    rows = [
+        _timeliness_row(
+            _rag_label(rating), clock.allowances[rating].minutes, counts.get(rating, {})
         )
-    enquiries = sum(row["enquiries"] for row in rows)
-    on_time = sum(row["on_time"] for row in rows)
-    rows.append(
-        {
-            "rag": OVERALL,
-            "allocated_minutes": None,
-            "enquiries": enquiries,
-            "on_time": on_time,
-            "on_time_percent": percent(on_time, enquiries),
-        }
-    )
+        for rating in RAG_ORDER
+    ]
+    overall = {name: sum(row[name] for row in rows) for name in ("enquiries", "on_time")}
+    rows.append(_timeliness_row(OVERALL, None, overall))
     return Report("timeliness", "Timeliness", period, TIMELINESS_COLUMNS, rows)
+
+
+def _timeliness_row(label: str, allocated: int | None, found: dict) -> dict:
+    enquiries, on_time = found.get("enquiries", 0), found.get("on_time", 0)
+    return {
+        "rag": label,
+        "allocated_minutes": allocated,
+        "enquiries": enquiries,
+        "on_time": on_time,
+        "on_time_percent": percent(on_time, enquiries),
+    }
 
 
 # Volumes ------------------------------------------------------------------------------------
@@ -348,13 +343,18 @@ def received_before_age(calendar, as_at: datetime, days: int) -> datetime:
     return local_midnight(day + timedelta(days=1), zone)
 
 
-def backlog(period: Period | None = None, *, now: datetime | None = None, **_) -> Report:
+def backlog(
+    period: Period,
+    *,
+    now: datetime | None = None,
+    clock: ClockInForce | None = None,
+    **_,
+) -> Report:
     """Open enquiries by RAG and by age in working days, with those at risk and breached, as
     they stood at the end of the period (or now, if the period has not ended)."""
     now = now or timezone.now()
-    period = period or Period(timezone.localdate(now), timezone.localdate(now) + timedelta(1))
     as_at = min(now, period.end_at)
-    calendar = clock_in_force().calendar
+    calendar = (clock or clock_in_force()).calendar
     bands = {}
     for youngest, oldest, name in AGE_BANDS:
         bands[name] = Count(
@@ -408,29 +408,24 @@ def rereferrals(period: Period, **_) -> Report:
             OuterRef("received_at"), months=RE_REFERRAL_MONTHS, zone=settings.TIME_ZONE
         ),
     ).exclude(pk=OuterRef("pk"))
-    decided = Enquiry.objects.filter(_decided_in(period))
+    # Without a subject there is nothing to look back on: counted apart, for the note.
+    known = Q(subject__isnull=False)
     counts = {
         row["rating"]: row
-        for row in decided.filter(subject__isnull=False)
+        for row in Enquiry.objects.filter(_decided_in(period))
         .values("rating")
-        .annotate(decided=Count("pk"), re_referrals=Count("pk", filter=Exists(earlier)))
+        .annotate(
+            decided=Count("pk", filter=known),
+            re_referrals=Count("pk", filter=known & Exists(earlier)),
+            unknown=Count("pk", filter=~known),
+        )
         .order_by()
     }
-    rows = []
-    for rating in RAG_ORDER:
-        found = counts.get(rating, {})
-        rows.append(_rereferral_row(_rag_label(rating), found))
-    rows.append(
-        _rereferral_row(
-            OVERALL,
-            {
-                "decided": sum(row["decided"] for row in rows),
-                "re_referrals": sum(row["re_referrals"] for row in rows),
-            },
-        )
-    )
+    rows = [_rereferral_row(_rag_label(rating), counts.get(rating, {})) for rating in RAG_ORDER]
+    overall = {name: sum(row[name] for row in rows) for name in ("decided", "re_referrals")}
+    rows.append(_rereferral_row(OVERALL, overall))
     notes = ()
-    unknown = decided.filter(subject__isnull=True).count()
+    unknown = sum(row["unknown"] for row in counts.values())
     if unknown:
         notes = (
             f"{unknown} enquiries decided in the period have no recorded subject (imported "
@@ -481,13 +476,12 @@ def feedback(period: Period, **_) -> Report:
 
 
 def _feedback_row(label: str, found: dict) -> dict:
-    median = found["median_feedback_minutes"]
     return {
         "referrer_type": label,
         "decided": found["decided"],
         "feedback_given": found["feedback_given"],
         "feedback_percent": percent(found["feedback_given"], found["decided"]),
-        "median_feedback_minutes": None if median is None else round(median),
+        "median_feedback_minutes": _whole(found["median_feedback_minutes"]),
     }
 
 

@@ -15,6 +15,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from agencies.models import Agency
 from enquiries.models import Enquiry, Person
+from mash.append_only import AppendOnlyModel
 
 
 class SharingPolicy(models.Model):
@@ -290,15 +291,7 @@ class ReleaseDecision(models.Model):
         return f"{self.get_decision_display()}: {self.record}"
 
 
-class AccessLogQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise TypeError("The access log is append-only.")
-
-    def delete(self):
-        raise TypeError("The access log is append-only.")
-
-
-class AccessLogEntry(models.Model):
+class AccessLogEntry(AppendOnlyModel):
     """One look at, or decision about, an agency's information: who, their agency, when,
     which record, which enquiry, what and why. Written once, never changed."""
 
@@ -344,7 +337,7 @@ class AccessLogEntry(models.Model):
     )
     reason = models.TextField(blank=True)
 
-    objects = AccessLogQuerySet.as_manager()
+    log_name = "access log"
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -352,11 +345,3 @@ class AccessLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise TypeError("The access log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("The access log is append-only.")

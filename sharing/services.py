@@ -62,14 +62,19 @@ def _text(field: str, value: str, message: str) -> str:
     return value
 
 
-def _checked(errors: dict, field: str, value: str, *, max_length: int = TEXT_LIMIT) -> str:
+def _checked(
+    errors: dict, field: str, value: str, *, required: str = "", max_length: int = TEXT_LIMIT
+) -> str:
     """`value` under the hub's text rules (mash.text), which the pages' record actions hand
-    over as typed; a breach joins `errors`, unless the field is already refused."""
+    over as typed; a breach, or a blank where `required` says what to give, joins `errors`."""
     try:
-        return clean_text(field, value, max_length=max_length)
+        text = clean_text(field, value, max_length=max_length)
     except ValidationError as error:
-        errors.setdefault(field, error.message_dict[field])
+        errors[field] = error.message_dict[field]
         return ""
+    if not text and required:
+        errors[field] = required
+    return text
 
 
 # The access log.
@@ -356,16 +361,17 @@ def add_information_record(
         errors["information_date"] = (
             "The date the information was recorded cannot be in the future."
         )
-    for field, value, message in (
-        ("summary", summary, "Give a one-line summary."),
-        ("detail", detail, "Give the information itself."),
-        ("source_system", source_system, "Say which of your agency's systems it comes from."),
-    ):
-        if not (value or "").strip():
-            errors[field] = message
-    summary = _checked(errors, "summary", summary, max_length=200)
-    detail = _checked(errors, "detail", detail)
-    source_system = _checked(errors, "source_system", source_system, max_length=100)
+    summary = _checked(
+        errors, "summary", summary, required="Give a one-line summary.", max_length=200
+    )
+    detail = _checked(errors, "detail", detail, required="Give the information itself.")
+    source_system = _checked(
+        errors,
+        "source_system",
+        source_system,
+        required="Say which of your agency's systems it comes from.",
+        max_length=100,
+    )
     if not information_date:
         errors["information_date"] = "Give the date the information was recorded."
     if errors:
@@ -506,15 +512,15 @@ def _release(
 ) -> ReleaseDecision:
     shown = _decide_on(actor, Action.RELEASE, record_pk)
     errors = {"password": password_problem} if password_problem else {}
-    if not (reason or "").strip():
-        errors["reason"] = "Say why releasing this is necessary and proportionate."
+    reason = _checked(
+        errors, "reason", reason, required="Say why releasing this is necessary and proportionate."
+    )
     if not necessary_and_proportionate:
         errors["necessary_and_proportionate"] = (
             "Confirm that releasing this is necessary and proportionate."
         )
     if lawful_basis not in LawfulBasis.values:
         errors["lawful_basis"] = "Choose the lawful basis for sharing."
-    reason = _checked(errors, "reason", reason)
     conditions = _checked(errors, "conditions", conditions)
     if errors:
         raise ValidationError(errors)

@@ -145,19 +145,24 @@ def test_the_accounts_copy_the_demo_logins_and_sign_in_with_their_passwords():
     assert bench.bench_accounts({"researcher": 2}) == accounts[:2]  # again: nothing new
 
 
-@pytest.mark.django_db
-def test_signing_in_through_the_sign_in_page_leads_to_the_home_page(client, make_user):
-    make_user(Role.RESEARCHER, username="rosa")
+def sign_in_as_the_bench_does(client, username: str):
+    """The sign-in form read from the page and posted with its CSRF token."""
     form = bench.read_form(client.get(reverse("login")).content.decode(), "/sign-in/")
-
-    answer = client.post(
+    return client.post(
         reverse("login"),
         {
             "csrfmiddlewaretoken": form.values["csrfmiddlewaretoken"][0],
-            "username": "rosa",
+            "username": username,
             "password": "correct-horse-battery-staple",
         },
     )
+
+
+@pytest.mark.django_db
+def test_signing_in_through_the_sign_in_page_leads_to_the_home_page(client, make_user):
+    make_user(Role.RESEARCHER, username="rosa")
+
+    answer = sign_in_as_the_bench_does(client, "rosa")
     home = client.get("/")
 
     assert bench.sign_in_problem(answer.status_code, answer["Location"], expected="/") is None
@@ -168,16 +173,8 @@ def test_signing_in_through_the_sign_in_page_leads_to_the_home_page(client, make
 def test_a_sign_in_with_two_factor_on_stops_the_bench_with_its_message(client, make_user, settings):
     settings.TWO_FACTOR_REQUIRED = True
     make_user(Role.RESEARCHER, username="rosa")
-    form = bench.read_form(client.get(reverse("login")).content.decode(), "/sign-in/")
 
-    answer = client.post(
-        reverse("login"),
-        {
-            "csrfmiddlewaretoken": form.values["csrfmiddlewaretoken"][0],
-            "username": "rosa",
-            "password": "correct-horse-battery-staple",
-        },
-    )
+    answer = sign_in_as_the_bench_does(client, "rosa")
 
     if answer.status_code == 302 and answer["Location"] == "/":
         pytest.skip("this build signs in without a one-time password")

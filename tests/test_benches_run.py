@@ -26,10 +26,25 @@ def bench_database_url(name: str, worker_id: str) -> str:
     return f"postgres://{login}@{database['HOST']}:{database['PORT']}/mash_bench_{name}_{worker_id}"
 
 
-def run_bench(script: str, *arguments: str) -> subprocess.CompletedProcess:
+@pytest.mark.parametrize(
+    ("bench", "arguments", "says"),
+    [
+        (
+            "firewall",
+            ["--requests", "2", "--enquiries", "200"],
+            "each user read exactly the records the firewall allows",
+        ),
+        # Every one of the 50 sampled enquiries is read, so the enquiry page's query counts at
+        # both sizes cover the same kinds of enquiry.
+        ("queue", ["--requests", "50", "--enquiries", "1500"], "enquiries: 1,500"),
+    ],
+)
+def test_the_bench_signs_in_and_reads_its_pages(bench, arguments, says, worker_id):
     environment = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    return subprocess.run(
-        [sys.executable, f"bench/{script}", "--warm-up", "1", *arguments],
+    url = bench_database_url(bench, worker_id)
+
+    finished = subprocess.run(
+        [sys.executable, f"bench/{bench}.py", "--warm-up", "1", *arguments, "--database-url", url],
         cwd=ROOT,
         env=environment,
         capture_output=True,
@@ -38,28 +53,6 @@ def run_bench(script: str, *arguments: str) -> subprocess.CompletedProcess:
         check=False,
     )
 
-
-def test_the_firewall_bench_signs_in_reads_the_pages_and_checks_the_content(worker_id):
-    url = bench_database_url("firewall", worker_id)
-
-    finished = run_bench(
-        "firewall.py", "--requests", "2", "--enquiries", "200", "--database-url", url
-    )
-
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
     assert "FAILED" not in finished.stdout
-    assert "each user read exactly the records the firewall allows" in finished.stdout
-
-
-def test_the_queue_bench_signs_in_and_reads_the_pages_at_both_sizes(worker_id):
-    url = bench_database_url("queue", worker_id)
-
-    # Every one of the 50 sampled enquiries is read, so the enquiry page's query counts at
-    # both sizes cover the same kinds of enquiry.
-    finished = run_bench(
-        "queue.py", "--requests", "50", "--enquiries", "1500", "--database-url", url
-    )
-
-    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
-    assert "FAILED" not in finished.stdout
-    assert "enquiries: 1,500" in finished.stdout
+    assert says in finished.stdout

@@ -276,31 +276,3 @@ def test_the_agency_inbox_runs_a_fixed_number_of_queries(
         response = client.get(reverse("agency-inbox"))
 
     assert response.status_code == 200
-
-
-def test_healthz_reports_the_database_and_redis_without_signing_in(client):
-    response = client.get(reverse("healthz"))
-
-    assert response.status_code == 200
-    assert response.json() == {
-        "database": "ok",
-        "redis": "ok",
-        "beat": "never run",
-        "beat_age_seconds": None,
-        "beat_max_age_seconds": 300,
-    }
-
-
-def test_healthz_says_redis_is_down_when_it_is(client, settings):
-    settings.REDIS_URL = "redis://127.0.0.1:1/0"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": settings.REDIS_URL,
-        }
-    }
-
-    response = client.get(reverse("healthz"))
-
-    assert response.status_code == 503
-    assert response.json()["redis"] == "down"

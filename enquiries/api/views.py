@@ -168,12 +168,10 @@ class EnquiryViewSet(viewsets.GenericViewSet):
             request.headers.get(IDEMPOTENCY_KEY, ""),
             max_length=IntakeKey._meta.get_field("key").max_length,
         )
-        intake = IntakeSerializer(
-            data=request.data,
+        data = self._valid(
+            IntakeSerializer,
             context={"repeat_intake": intake_key_used(user=request.user, key=key)},
         )
-        intake.is_valid(raise_exception=True)
-        data = intake.validated_data
         enquiries = services.enquiry_intake(actor=request.user, idempotency_key=key, **data)
         result = {
             "family_reference": enquiries[0].family.reference,
@@ -229,8 +227,10 @@ class EnquiryViewSet(viewsets.GenericViewSet):
         service(enquiry=enquiry, actor=self.request.user, **self._valid(input_class))
         return Response(self._enquiry_data(self._enquiry(reference)))
 
-    def _valid(self, input_class: type[serializers.Serializer]) -> dict:
-        serializer = input_class(data=self.request.data)
+    def _valid(
+        self, input_class: type[serializers.Serializer], context: dict | None = None
+    ) -> dict:
+        serializer = input_class(data=self.request.data, context=context or {})
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 

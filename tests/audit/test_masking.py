@@ -20,8 +20,9 @@ from enquiries import services as enquiry_services
 from enquiries.models import Outcome
 from mash.audit import WITHHELD, withhold
 from sharing import services
-from sharing.models import InformationRecord, LawfulBasis, Sensitivity
-from tests.factories import PASSWORD
+from sharing.models import InformationRecord, Sensitivity
+
+from .conftest import release
 
 pytestmark = pytest.mark.django_db
 
@@ -154,15 +155,8 @@ def test_released_information_quoted_in_a_decision_stays_out_of_the_log(client, 
     services.request_release(
         record_pk=record.pk, actor=hub.researcher, reason="Needed.", channel="page"
     )
-    services.release_record(
-        record_pk=record.pk,
-        actor=hub.police_officer,
-        reason="Pertinent.",
-        necessary_and_proportionate=True,
-        lawful_basis=LawfulBasis.CHILDREN_ACT_1989_S47,
-        password=PASSWORD,
-        conditions="SECRET-CONDITION: not to be shared with the family.",
-        channel="page",
+    release(
+        record, hub.police_officer, conditions="SECRET-CONDITION: not to be shared with the family."
     )
     # The actor a page or API call gets from the middleware.
     with set_actor(hub.manager):

@@ -11,10 +11,10 @@ from guardian.shortcuts import remove_perm
 
 from agencies.models import Role, User
 from mash.audit import WITHHELD
-from sharing import services
 from sharing.firewall import VIEW_CONTENT
-from sharing.models import LawfulBasis, RecordGroupObjectPermission
-from tests.factories import PASSWORD
+from sharing.models import RecordGroupObjectPermission
+
+from .conftest import release
 
 pytestmark = pytest.mark.django_db
 
@@ -101,15 +101,7 @@ def test_a_release_grants_the_working_roles_and_each_grant_is_logged(hub):
     record = hub.record("release_requested", marker="G")
 
     with set_actor(hub.police_officer):
-        services.release_record(
-            record_pk=record.pk,
-            actor=hub.police_officer,
-            reason="Pertinent.",
-            necessary_and_proportionate=True,
-            lawful_basis=LawfulBasis.CHILDREN_ACT_1989_S47,
-            password=PASSWORD,
-            channel="page",
-        )
+        release(record, hub.police_officer)
 
     grants = LogEntry.objects.get_for_model(RecordGroupObjectPermission)
     assert grants.filter(action=Action.CREATE, actor=hub.police_officer).count() == 3

@@ -11,8 +11,9 @@ from guardian.shortcuts import get_groups_with_perms
 from enquiries import services as enquiry_services
 from enquiries.models import Enquiry
 from sharing import services
-from sharing.models import AccessLogEntry, LawfulBasis, ReleaseDecision, ReleaseStatus
-from tests.factories import PASSWORD
+from sharing.models import AccessLogEntry, ReleaseDecision, ReleaseStatus
+
+from .conftest import release
 
 pytestmark = pytest.mark.django_db
 
@@ -53,15 +54,7 @@ def test_a_release_that_fails_at_the_end_leaves_no_decision_no_grant_and_no_entr
         mock.patch.object(services, "_tell_requesters", side_effect=Failure),
         pytest.raises(Failure),
     ):
-        services.release_record(
-            record_pk=record.pk,
-            actor=hub.police_officer,
-            reason="Pertinent.",
-            necessary_and_proportionate=True,
-            lawful_basis=LawfulBasis.CHILDREN_ACT_1989_S47,
-            password=PASSWORD,
-            channel="page",
-        )
+        release(record, hub.police_officer)
 
     record.refresh_from_db()
     assert record.release_status == ReleaseStatus.REQUESTED

@@ -29,7 +29,6 @@ from enquiries.models import (
     Person,
     ReferrerType,
 )
-from enquiries.services import PersonDetails
 from mash.text import TEXT_LIMIT
 from sharing.models import (
     InformationRecord,
@@ -38,7 +37,7 @@ from sharing.models import (
     ReleaseRequest,
 )
 from tests.factories import PASSWORD
-from tests.sharing.conftest import Hub, make_hub
+from tests.sharing.conftest import Hub, log_child, make_hub
 
 
 @dataclass
@@ -56,17 +55,7 @@ class Stage:
 
 def make_stage() -> Stage:
     hub = make_hub()
-    decided = enquiry_services.enquiry_intake(
-        actor=hub.researcher,
-        received_at=timezone.now() - timedelta(minutes=20),
-        referrer_name="PC Jones",
-        referrer_type=ReferrerType.objects.get(code="police"),
-        subjects=[PersonDetails(first_name="Dee", last_name="Cided")],
-        subject_type=Enquiry.SubjectType.CHILD,
-        concern="Missing overnight.",
-        categories=["missing"],
-        consent=Enquiry.Consent.YES,
-    )[0]
+    decided = log_child(hub.researcher, "Dee", "Cided", minutes_ago=20)
     enquiry_services.enquiry_decide(
         enquiry=decided,
         actor=hub.manager,

@@ -12,7 +12,13 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
+from agencies.models import Role
 from mash.celery import app
+
+
+@pytest.fixture
+def researcher(make_user):
+    return make_user(Role.RESEARCHER, username="rosa")
 
 
 @pytest.fixture

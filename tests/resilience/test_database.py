@@ -2,15 +2,12 @@
 as a PostgreSQL restart or failover would): the next request succeeds, and an intake cut off
 half way leaves nothing behind."""
 
-import re
-
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from agencies.models import Role
 from enquiries import services
 from enquiries.models import (
     Enquiry,
@@ -24,6 +21,7 @@ from enquiries.models import (
 from tests.enquiries.test_pages import intake_data
 
 from .conftest import backend_pid, terminate_backend
+from .test_double_submission import key_in
 from .wsgi import Browser
 
 pytestmark = pytest.mark.skipif(
@@ -36,9 +34,9 @@ INTAKE = reverse("enquiry-intake")
 
 
 @pytest.fixture
-def rosa(migration_data, make_user, client) -> Browser:
+def rosa(migration_data, researcher, client) -> Browser:
     """Rosa, a researcher, signed in, her requests served as a web process serves them."""
-    client.force_login(make_user(Role.RESEARCHER, username="rosa"))
+    client.force_login(researcher)
     return Browser(
         {settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value}
     )
@@ -75,8 +73,7 @@ def test_without_health_checks_that_request_would_have_failed(rosa, without_heal
 
 def test_an_intake_cut_off_half_way_saves_nothing_and_can_be_sent_again(rosa, monkeypatch):
     form = rosa.get(INTAKE)
-    key = re.search(r'name="idempotency_key" value="(\w+)"', form.body).group(1)
-    data = intake_data(idempotency_key=key)  # Amy and Ben, with their mother Jo
+    data = intake_data(idempotency_key=key_in(form.body))  # Amy and Ben, with their mother Jo
     record = services._record
     cut = []
 

@@ -23,11 +23,6 @@ INTAKE = reverse("enquiry-intake")
 API_INTAKE = reverse("api:enquiry-list")
 
 
-@pytest.fixture
-def researcher(make_user):
-    return make_user(Role.RESEARCHER, username="rosa")
-
-
 def key_in(html: str) -> str:
     return re.search(r'name="idempotency_key" value="(\w*)"', html).group(1)
 

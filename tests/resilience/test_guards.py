@@ -31,36 +31,31 @@ def refused_twice(model, **fields) -> None:
         model.objects.create(**fields)
 
 
+def sla_event(enquiry, kind: str) -> dict:
+    now = timezone.now()
+    return {
+        "enquiry": enquiry,
+        "kind": kind,
+        "occurred_at": now,
+        "recorded_at": now,
+        "rating": enquiry.rating,
+        "deadline": enquiry.deadline,
+    }
+
+
 @pytest.mark.django_db
 def test_the_database_refuses_a_second_event_of_a_kind_for_an_enquiry(make_user):
     researcher = make_user(Role.RESEARCHER)
     (enquiry,) = log_red(researcher, "Ann")
-    now = timezone.now()
 
-    refused_twice(
-        SlaEvent,
-        enquiry=enquiry,
-        kind=SlaEvent.Kind.BREACHED,
-        occurred_at=now,
-        recorded_at=now,
-        rating=enquiry.rating,
-        deadline=enquiry.deadline,
-    )
+    refused_twice(SlaEvent, **sla_event(enquiry, SlaEvent.Kind.BREACHED))
 
 
 @pytest.mark.django_db
 def test_the_database_refuses_telling_anyone_of_an_event_twice(make_user):
     researcher = make_user(Role.RESEARCHER)
     (enquiry,) = log_red(researcher, "Ann")
-    now = timezone.now()
-    event = SlaEvent.objects.create(
-        enquiry=enquiry,
-        kind=SlaEvent.Kind.AT_RISK,
-        occurred_at=now,
-        recorded_at=now,
-        rating=enquiry.rating,
-        deadline=enquiry.deadline,
-    )
+    event = SlaEvent.objects.create(**sla_event(enquiry, SlaEvent.Kind.AT_RISK))
 
     refused_twice(
         Notification,

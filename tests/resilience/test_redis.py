@@ -26,11 +26,6 @@ NOT_QUEUED = "Could not queue enquiries.tasks.recompute_open_deadlines; running 
 
 
 @pytest.fixture
-def researcher(make_user):
-    return make_user(Role.RESEARCHER, username="rosa")
-
-
-@pytest.fixture
 def administrator_client(client, make_user):
     client.force_login(make_user(Role.ADMINISTRATOR))
     return client

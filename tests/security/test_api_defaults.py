@@ -13,16 +13,10 @@ from agencies.models import Role
 from enquiries.models import Enquiry
 from mash.api import Pagination
 from tests.factories import api_key_for
-from tests.sharing.conftest import make_hub
 
 from .walk import routes
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def hub(db):
-    return make_hub()
 
 
 def api_for(user) -> APIClient:

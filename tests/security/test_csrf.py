@@ -7,14 +7,8 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.factories import PASSWORD
-from tests.sharing.conftest import make_hub
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def hub(db):
-    return make_hub()
 
 
 def browser(user=None) -> tuple[Client, str]:

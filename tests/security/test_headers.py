@@ -8,7 +8,6 @@ from django.urls import reverse
 
 from agencies.models import Role
 from tests.factories import PASSWORD, api_key_for
-from tests.sharing.conftest import make_hub
 
 pytestmark = pytest.mark.django_db
 
@@ -18,11 +17,6 @@ EVERYWHERE = {
     "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
 }
-
-
-@pytest.fixture
-def hub(db):
-    return make_hub()
 
 
 def signed_in(user) -> Client:

@@ -70,25 +70,28 @@ class Hub:
         return record
 
 
+def log_child(researcher: User, first_name: str, last_name: str, *, minutes_ago: int) -> Enquiry:
+    """A school's concern about one child, received `minutes_ago` minutes ago."""
+    return enquiry_services.enquiry_intake(
+        actor=researcher,
+        received_at=timezone.now() - timedelta(minutes=minutes_ago),
+        referrer_name="Ms Head",
+        referrer_type=ReferrerType.objects.get(code="school"),
+        subjects=[PersonDetails(first_name=first_name, last_name=last_name)],
+        subject_type=Enquiry.SubjectType.CHILD,
+        concern="Bruising noticed at school.",
+        categories=["physical_abuse"],
+        consent=Enquiry.Consent.YES,
+    )[0]
+
+
 def make_hub() -> Hub:
     police = AgencyFactory(name="Thames Valley Police", kind=Agency.Kind.POLICE)
     health = AgencyFactory(name="Oxford Health", kind=Agency.Kind.HEALTH)
     csc = AgencyFactory(name="Children's Social Care", kind=Agency.Kind.CHILDRENS_SOCIAL_CARE)
     researcher = UserFactory(roles=[Role.RESEARCHER], agency=csc, username="researcher")
     manager = UserFactory(roles=[Role.MANAGER], agency=csc, username="manager")
-    enquiry = enquiry_services.enquiry_intake(
-        actor=researcher,
-        received_at=timezone.now() - timedelta(minutes=30),
-        referrer_name="Ms Head",
-        referrer_type=ReferrerType.objects.get(code="school"),
-        subjects=[PersonDetails(first_name="Amy", last_name="Firewall")],
-        subject_type=Enquiry.SubjectType.CHILD,
-        concern="Bruising noticed at school.",
-        categories=["physical_abuse"],
-        consent=Enquiry.Consent.YES,
-        consent_reason="",
-        others=(),
-    )[0]
+    enquiry = log_child(researcher, "Amy", "Firewall", minutes_ago=30)
     police_request, health_request = services.send_information_requests(
         enquiry=enquiry, actor=researcher, agencies=[police, health]
     )

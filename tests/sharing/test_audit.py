@@ -4,7 +4,7 @@ logged, safe to open in a spreadsheet) and that agency information never shows i
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 from auditlog.context import set_actor
@@ -17,12 +17,12 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from agencies.models import Role, User
-from enquiries import services as enquiry_services
-from enquiries.models import Enquiry, EnquiryPerson, ReferrerType
-from enquiries.services import PersonDetails
+from enquiries.models import Enquiry, EnquiryPerson
 from sharing import audit
 from sharing.models import AccessLogEntry, InformationRecord
 from tests.factories import UserFactory
+
+from .conftest import log_child
 
 pytestmark = pytest.mark.django_db
 
@@ -33,22 +33,6 @@ CONTENT = ("Summary", "Detail", "Niche RMS", "SystmOne", "Condition")
 
 def local(text: str) -> datetime:
     return timezone.make_aware(datetime.fromisoformat(text))
-
-
-def another_enquiry(hub) -> Enquiry:
-    return enquiry_services.enquiry_intake(
-        actor=hub.researcher,
-        received_at=timezone.now() - timedelta(minutes=10),
-        referrer_name="Dr Gee",
-        referrer_type=ReferrerType.objects.get(code="school"),
-        subjects=[PersonDetails(first_name="Ben", last_name="Other")],
-        subject_type=Enquiry.SubjectType.CHILD,
-        concern="Not attending school.",
-        categories=["neglect"],
-        consent=Enquiry.Consent.YES,
-        consent_reason="",
-        others=(),
-    )[0]
 
 
 @dataclass
@@ -73,7 +57,7 @@ def logged(hub) -> Logged:
         User.objects.filter(pk=user.pk).update(first_name=first, last_name=last)
     police_record = hub.record("sensitive", marker="A")
     health_record = hub.record("non_sensitive", marker="B", agency="health")
-    other = another_enquiry(hub)
+    other = log_child(hub.researcher, "Ben", "Other", minutes_ago=10)
     for user, action, at, record, enquiry, reason in [
         (hub.police_officer, Action.VIEW, "2026-07-01 00:30", police_record, None, "ONE"),
         (hub.researcher, Action.RELEASE_REQUEST, "2026-07-02 23:59", police_record, None, "TWO"),
@@ -343,7 +327,7 @@ def changed(hub):
     with set_actor(hub.researcher):
         services.request_release(record_pk=police_record.pk, actor=hub.researcher, reason="Needed.")
     with set_actor(hub.manager):
-        other = another_enquiry(hub)
+        other = log_child(hub.researcher, "Ben", "Other", minutes_ago=10)
     # Intake adds the people in one insert, which auditlog does not see: a later change does.
     with set_actor(hub.researcher):
         for link in EnquiryPerson.objects.filter(enquiry__in=[hub.enquiry, other]):

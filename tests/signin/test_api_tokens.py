@@ -19,11 +19,6 @@ pytestmark = pytest.mark.django_db
 Kind = AccountEvent.Kind
 
 
-@pytest.fixture
-def researcher(make_user):
-    return make_user(Role.RESEARCHER)
-
-
 def by_token(key: str):
     return Client(HTTP_AUTHORIZATION=f"Token {key}").get(reverse("api:enquiry-list"))
 

@@ -17,18 +17,13 @@ from agencies import sessions, tokens
 from agencies.models import AccountEvent, Role
 from tests.factories import PASSWORD, api_key_for
 from tests.sharing.conftest import make_hub
-from tests.signin.test_step_up import RELEASE
+from tests.signin.test_step_up import release
 from tests.two_factor import app_for, code_now
 
 pytestmark = pytest.mark.django_db
 
 Kind = AccountEvent.Kind
 NEW_PASSWORD = "a-longer-new-passphrase-2026"
-
-
-@pytest.fixture
-def researcher(make_user):
-    return make_user(Role.RESEARCHER)
 
 
 def age_session(client: Client, *, idle_minutes: float = 0, signed_in_hours: float = 0) -> None:
@@ -103,9 +98,7 @@ def test_a_release_that_stores_the_password_again_keeps_the_session(real_hashers
     client = Client()
     client.force_login(hub.police_officer)
 
-    released = client.post(
-        reverse("sharing-record-release", args=[record.pk]), {**RELEASE, "password": PASSWORD}
-    )
+    released = release(client, record, PASSWORD)
 
     assert released.status_code == 302
     hub.police_officer.refresh_from_db()

@@ -11,7 +11,6 @@ from agencies.lockout import message
 from agencies.models import AccountEvent
 from sharing.models import AccessLogEntry, LawfulBasis, ReleaseDecision, ReleaseStatus
 from tests.factories import PASSWORD, api_key_for
-from tests.sharing.conftest import make_hub
 
 pytestmark = pytest.mark.django_db
 
@@ -26,14 +25,16 @@ RELEASE = {
 TYPED = "the-wrong-password-typed"
 
 
-@pytest.fixture
-def hub():
-    return make_hub()
-
-
 def denials(hub) -> list[str]:
     entries = AccessLogEntry.objects.filter(user=hub.police_officer, action=Log.DENIED)
     return list(entries.values_list("reason", flat=True))
+
+
+def release(client, record, password: str):
+    """The release form, filled in, with `password` typed."""
+    return client.post(
+        reverse("sharing-record-release", args=[record.pk]), {**RELEASE, "password": password}
+    )
 
 
 def still_asked(record) -> bool:
@@ -57,9 +58,7 @@ def test_a_missing_or_wrong_password_releases_nothing_and_is_logged(client, hub,
     record = hub.record("release_requested", marker="WRONG")
     client.force_login(hub.police_officer)
 
-    response = client.post(
-        reverse("sharing-record-release", args=[record.pk]), {**RELEASE, "password": password}
-    )
+    response = release(client, record, password)
 
     assert response.status_code == 400
     html = response.content.decode()
@@ -76,9 +75,7 @@ def test_the_right_password_releases(client, hub):
     record = hub.record("release_requested", marker="RIGHT")
     client.force_login(hub.police_officer)
 
-    response = client.post(
-        reverse("sharing-record-release", args=[record.pk]), {**RELEASE, "password": PASSWORD}
-    )
+    response = release(client, record, PASSWORD)
 
     assert response.status_code == 302
     record.refresh_from_db()
@@ -90,9 +87,7 @@ def test_someone_who_may_not_release_is_refused_for_that_not_for_the_password(cl
     record = hub.record("release_requested", marker="NOT-YOURS")
     client.force_login(hub.researcher)
 
-    response = client.post(
-        reverse("sharing-record-release", args=[record.pk]), {**RELEASE, "password": TYPED}
-    )
+    response = release(client, record, TYPED)
 
     assert response.status_code == 403
 
@@ -137,9 +132,8 @@ def test_wrong_passwords_at_release_count_towards_the_lockout_and_end_the_sessio
     at the sign-in page: the fifth wrong one locks the username out and ends the session."""
     record = hub.record("release_requested", marker="GUESS")
     client.force_login(hub.police_officer)
-    url = reverse("sharing-record-release", args=[record.pk])
 
-    guesses = [client.post(url, {**RELEASE, "password": f"{TYPED}-{n}"}) for n in range(5)]
+    guesses = [release(client, record, f"{TYPED}-{n}") for n in range(5)]
 
     assert [response.status_code for response in guesses] == [400, 400, 400, 400, 429]
     assert message() in guesses[-1].content.decode()
@@ -158,11 +152,10 @@ def test_wrong_passwords_at_release_count_towards_the_lockout_and_end_the_sessio
 def test_four_wrong_passwords_then_the_right_one_releases(client, hub):
     record = hub.record("release_requested", marker="FOURTH")
     client.force_login(hub.police_officer)
-    url = reverse("sharing-record-release", args=[record.pk])
 
     for n in range(4):
-        assert client.post(url, {**RELEASE, "password": f"{TYPED}-{n}"}).status_code == 400
-    right = client.post(url, {**RELEASE, "password": PASSWORD})
+        assert release(client, record, f"{TYPED}-{n}").status_code == 400
+    right = release(client, record, PASSWORD)
 
     assert right.status_code == 302
     record.refresh_from_db()
@@ -180,9 +173,7 @@ def test_a_locked_out_username_cannot_release_even_with_the_right_password(clien
         )
     client.force_login(hub.police_officer)
 
-    response = client.post(
-        reverse("sharing-record-release", args=[record.pk]), {**RELEASE, "password": PASSWORD}
-    )
+    response = release(client, record, PASSWORD)
 
     assert response.status_code == 429
     assert message() in response.content.decode()

@@ -33,11 +33,6 @@ def kinds(user) -> list[str]:
     return list(user.account_events.order_by("id").values_list("kind", flat=True))
 
 
-@pytest.fixture
-def researcher(make_user):
-    return make_user(Role.RESEARCHER)
-
-
 # The first sign-in.
 
 

@@ -1,0 +1,1 @@
+from tests.sharing.conftest import hub  # noqa: F401

@@ -1,0 +1,9 @@
+import pytest
+
+from agencies.models import Role
+from tests.sharing.conftest import hub  # noqa: F401
+
+
+@pytest.fixture
+def researcher(make_user):
+    return make_user(Role.RESEARCHER)
