@@ -99,8 +99,8 @@ class ReferrerTypeAdmin(admin.ModelAdmin):
 
 @admin.register(Outcome)
 class OutcomeAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "leads_to_referral", "is_active"]
-    list_filter = ["leads_to_referral", "is_active"]
+    list_display = ["name", "code", "fits", "leads_to_referral", "is_active"]
+    list_filter = ["fits", "leads_to_referral", "is_active"]
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         # Past decisions keep their outcome: retire it instead.

@@ -1,4 +1,11 @@
-"""Realistic demo enquiries in bulk: every state and rating, families, repeat subjects.
+"""Realistic demo enquiries in bulk: a live hub at any hour, over six months of history.
+
+The open enquiries are placed by the hub's working time, not the wall clock: at 03:00 on a
+Sunday as at 10:30 on a Wednesday, some arrived since the hub last opened, some are at risk
+and some have breached, in each open state, so the queue, the dashboard and the SLA scan have
+work whatever the hour. The older enquiries were decided, mostly on time, and most of them
+closed, spread over six months for the reports. About one enquiry in ten is about an adult at
+risk; there are families, repeat subjects and a few escalations.
 
 Rows are built as plain values with the pure clock and written through `mash.bulk`, so
 100,000 enquiries take seconds, not the hours one service call per enquiry would (nor the
@@ -8,8 +15,9 @@ minute `bulk_create`'s model instances would).
 import random
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import accumulate
+from math import ceil
 from typing import Any
 
 from django.db import models, transaction
@@ -30,11 +38,15 @@ from .models import (
     ReferenceCounter,
     ReferrerType,
 )
-from .worktime import working_minutes_between
+from .worktime import add_working_minutes, subtract_working_minutes, working_minutes_between
 
 FIRST_NAMES = [
     "Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Mia", "Leo", "Zofia", "Mohammed",
     "Aisha", "Dylan", "Seren", "Rhys", "Olivia", "Harry", "Maja", "Yusuf", "Grace", "Jacob",
+]  # fmt: skip
+ADULT_FIRST_NAMES = [
+    "Margaret", "Peter", "Janet", "Derek", "Susan", "Tomasz", "Farida", "Brian", "Eileen",
+    "Kwame", "Linda", "Gareth",
 ]  # fmt: skip
 LAST_NAMES = [
     "Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Nowak",
@@ -50,16 +62,63 @@ CONCERNS = [
     ("mental_health", "Parent's mental health has deteriorated; the children are caring."),
     ("substance_misuse", "Drug paraphernalia found within reach of a toddler at a home visit."),
 ]
+ADULT_CONCERNS = [
+    ("neglect", "Neighbours say he has not been out for weeks; the flat is cold and filthy."),
+    ("domestic_abuse", "Police attended overnight; her partner controls her money and phone."),
+    ("other", "Bank staff report a new 'friend' withdrawing her pension as soon as it is paid."),
+    ("mental_health", "Discharged by the crisis team yesterday; lives alone, stopped his tablets."),
+    ("substance_misuse", "Found intoxicated and injured in the street for the third time."),
+    ("physical_abuse", "Carers noticed bruising to her arms; she says her son gets angry."),
+]
+ESCALATION_REASONS = [
+    "New disclosure this morning: needs seeing today, strategy discussion called.",
+    "Police report the subject was left alone overnight with no safe adult.",
+    "The alleged perpetrator has been released and is back at the address.",
+]
 RATINGS = [(Rag.RED, 10), (Rag.AMBER, 25), (Rag.GREEN, 35), (Rag.NONE, 30)]
 _RATING_NAMES = [rating for rating, _ in RATINGS]
 _RATING_CUMULATIVE = list(accumulate(weight for _, weight in RATINGS))
+# Screening gives a rating, so only enquiries still at the front door have none.
+_SCREENED_CUMULATIVE = _RATING_CUMULATIVE[:3]
 CONSENTS = Enquiry.Consent.values
 SUBJECT = EnquiryPerson.Role.SUBJECT
 CHUNK = 20_000  # enquiries built and written at a time: bounds memory for a million
 REPEAT_SUBJECTS = 0.1
+# Adults at risk come alone and children often with siblings: this makes one enquiry in ten.
+ADULT_FAMILIES = 0.15
+HISTORY = timedelta(days=182)
+ON_TIME = 0.8
+# Where the open enquiries stand against their allowance, and how many of each.
+FRESH, AT_RISK, BREACHED = "fresh", "at risk", "breached"
+STANDINGS = {FRESH: 65, AT_RISK: 20, BREACHED: 15}
+# Some open enquiries arrive at any hour (police, out-of-hours services) rather than spread
+# over the working minutes: on a Sunday morning, the weekend's referrals are waiting.
+BY_WALL_CLOCK = 0.3
+# How often a decision records each outcome; one a hub adds is as common as "marac".
+OUTCOME_WEIGHTS = {
+    "nfa": 40,
+    "advice": 15,
+    "early_help": 12,
+    "csc_assessment": 12,
+    "strategy_discussion": 5,
+    "adult_social_care": 30,
+    "other_agency": 8,
+}
+OTHER_OUTCOME_WEIGHT = 4
+ONE_MINUTE = timedelta(minutes=1)
 
 
 Row = dict[str, Any]
+
+
+def open_enquiries_wanted(target: int) -> int:
+    """How many of a demo of `target` enquiries are still open: enough to fill every open
+    state of a small demo, a few days' work of a large one."""
+    return min(target * 45 // 100, 200 + target // 50)
+
+
+def escalations_wanted(target: int) -> int:
+    return max(2, open_enquiries_wanted(target) // 80)
 
 
 @dataclass(frozen=True)
@@ -69,7 +128,8 @@ class _Cast:
     researchers: list[int]
     managers: list[int]
     referrer_types: list[int]
-    outcomes: list[tuple[int, str]]
+    # By subject type: the outcomes that fit it (id, name, code), and their cumulative weights.
+    outcomes: dict[str, tuple[list[tuple[int, str, str]], list[int]]]
 
     @classmethod
     def load(cls) -> "_Cast":
@@ -78,86 +138,129 @@ class _Cast:
                 User.objects.filter(groups__name=role, is_active=True).values_list("id", flat=True)
             )
 
+        outcomes = {}
+        for subject_type in Enquiry.SubjectType.values:
+            fitting = list(
+                Outcome.objects.filter(is_active=True)
+                .fitting(subject_type)
+                .order_by("id")
+                .values_list("id", "name", "code")
+            )
+            if not fitting:
+                raise ValueError(
+                    f"demo enquiries need an active outcome that fits a {subject_type}"
+                )
+            weights = (OUTCOME_WEIGHTS.get(code, OTHER_OUTCOME_WEIGHT) for _, _, code in fitting)
+            outcomes[subject_type] = (fitting, list(accumulate(weights)))
         cast = cls(
             researchers=active(Role.RESEARCHER),
             managers=active(Role.MANAGER),
             referrer_types=list(
                 ReferrerType.objects.filter(is_active=True).values_list("id", flat=True)
             ),
-            outcomes=list(Outcome.objects.filter(is_active=True).values_list("id", "name")),
+            outcomes=outcomes,
         )
         if not cast.researchers or not cast.managers:
             raise ValueError("demo enquiries need a researcher and a manager: run seed_demo first")
         return cast
 
+    def outcome(self, rng: random.Random, subject_type: str) -> tuple[int, str, str]:
+        outcomes, cumulative = self.outcomes[subject_type]
+        return rng.choices(outcomes, cum_weights=cumulative)[0]
+
+
+@dataclass
+class _Course:
+    """What becomes of one enquiry: still open in `state`, or decided at `decided_at` after
+    `decided_minutes` working minutes on its rating's clock."""
+
+    rating: str
+    state: str | None = None
+    escalated_from: str | None = None
+    decided_at: datetime | None = None
+    decided_minutes: int | None = None
+
+
+@dataclass
+class _Family:
+    """Enquiries received together about one household (or one adult at risk)."""
+
+    received_at: datetime
+    subject_type: str
+    courses: list[_Course]
+
 
 @dataclass(frozen=True)
 class _Slot:
-    """One enquiry to create: its family, subject, receipt and reference number."""
+    """One enquiry to create: its family, subject, receipt, reference number and course."""
 
     family: Row
     subject: Row
     received_at: datetime
     reference: str
+    subject_type: str
+    concern: tuple[str, str]
+    course: _Course
 
 
-def _pick_rating(rng: random.Random) -> str:
-    return rng.choices(_RATING_NAMES, cum_weights=_RATING_CUMULATIVE)[0]
+def _pick_rating(rng: random.Random, *, screened: bool = False) -> str:
+    cumulative = _SCREENED_CUMULATIVE if screened else _RATING_CUMULATIVE
+    return rng.choices(_RATING_NAMES[: len(cumulative)], cum_weights=cumulative)[0]
 
 
 @transaction.atomic
 def seed_demo_enquiries(*, target: int, seed: int = 2026, now: datetime | None = None) -> int:
     """Top the hub up to `target` enquiries (so running it twice adds nothing); returns how
-    many were created. The oldest are closed, the newest still open."""
+    many were created. Enough of them stay open to keep the hub's open work at what a demo
+    of `target` should have; the rest were decided over the last six months."""
     missing = target - Enquiry.objects.count()
     if missing <= 0:
         return 0
-    now = (now or timezone.now()).replace(second=0, microsecond=0)
+    now = (now or timezone.now()).astimezone(UTC).replace(second=0, microsecond=0)
     rng = random.Random(seed + target)  # noqa: S311 - demo data, not secrets
     clock = clock_in_force()
     cast = _Cast.load()
 
-    # Families of one to three children, received over the last six months.
-    sizes, total = [], 0
-    while total < missing:
-        sizes.append(min(rng.choice([1, 1, 1, 1, 2, 2, 3]), missing - total))
-        total += sizes[-1]
-    received = sorted(now - timedelta(minutes=rng.randint(5, 182 * 1440)) for _ in sizes)
+    still_open = Enquiry.objects.filter(state__in=Enquiry.OPEN_STATES)
+    opening = max(0, min(missing, open_enquiries_wanted(target) - still_open.count()))
+    escalating = escalations_wanted(target) - still_open.exclude(escalated_at=None).count()
+    families = _open_families(rng, clock, now=now, count=opening, escalations=escalating)
+    families += _decided_families(rng, clock, now=now, count=missing - opening)
+    families.sort(key=lambda family: family.received_at)
+
     zone = timezone.get_current_timezone()
-    years = [when.astimezone(zone).year for when in received]
+    years = [family.received_at.astimezone(zone).year for family in families]
     per_year = Counter()
-    for year, size in zip(years, sizes, strict=True):
-        per_year[year] += size
+    for year, family in zip(years, families, strict=True):
+        per_year[year] += len(family.courses)
     numbers = _take_reference_numbers(per_year)
 
-    # About one child in ten has been the subject of an earlier enquiry, here or in this run.
-    known: list[Row] = [
-        {"id": person_id}
-        for person_id in Person.objects.order_by("-id").values_list("id", flat=True)[:5000]
-    ]
-    families, people, slots = [], [], []
-    for when, year, size in zip(received, years, sizes, strict=True):
-        family = {"reference": f"MASH-F-{year}-{numbers[year]:06d}"}
-        families.append(family)
+    # About one subject in ten has been the subject of an earlier enquiry, here or in this run.
+    known = _known_subjects(now)
+    family_rows, people, slots = [], [], []
+    for family, year in zip(families, years, strict=True):
+        family_row = {"reference": f"MASH-F-{year}-{numbers[year]:06d}"}
+        family_rows.append(family_row)
+        when, subject_type = family.received_at, family.subject_type
         last_name = rng.choice(LAST_NAMES)
-        children = []
-        for _ in range(size):
-            if known and rng.random() < REPEAT_SUBJECTS:
-                child = rng.choice(known)
+        concern = rng.choice(
+            ADULT_CONCERNS if subject_type == Enquiry.SubjectType.ADULT else CONCERNS
+        )
+        subjects = []
+        for course in family.courses:
+            if known[subject_type] and rng.random() < REPEAT_SUBJECTS:
+                subject = rng.choice(known[subject_type])
             else:
-                child = {
-                    "first_name": rng.choice(FIRST_NAMES),
-                    "last_name": last_name,
-                    "date_of_birth": (now - timedelta(days=rng.randint(200, 17 * 365))).date(),
-                }
-                people.append(child)
-            children.append(child)
-            slots.append(_Slot(family, child, when, f"MASH-{year}-{numbers[year]:06d}"))
+                subject = _new_person(rng, subject_type, last_name=last_name, received_at=when)
+                people.append(subject)
+            subjects.append(subject)
+            reference = f"MASH-{year}-{numbers[year]:06d}"
+            slots.append(_Slot(family_row, subject, when, reference, subject_type, concern, course))
             numbers[year] += 1
-        known.extend(children)
-    _give_ids(FamilyEnquiry, families)
+        known[subject_type].extend(subjects)
+    _give_ids(FamilyEnquiry, family_rows)
     _give_ids(Person, people)
-    insert_rows(FamilyEnquiry, families)
+    insert_rows(FamilyEnquiry, family_rows)
     insert_rows(Person, people)
 
     for start in range(0, len(slots), CHUNK):
@@ -187,6 +290,129 @@ def seed_demo_enquiries(*, target: int, seed: int = 2026, now: datetime | None =
     return len(slots)
 
 
+def _who(rng: random.Random, room: int) -> tuple[str, int]:
+    """An adult at risk alone, or one to three children of a household (no more than `room`)."""
+    if rng.random() < ADULT_FAMILIES:
+        return Enquiry.SubjectType.ADULT, 1
+    return Enquiry.SubjectType.CHILD, min(rng.choice([1, 1, 1, 1, 2, 2, 3]), room)
+
+
+def _open_families(
+    rng: random.Random, clock: ClockInForce, *, now: datetime, count: int, escalations: int
+) -> list[_Family]:
+    """Families making `count` open enquiries, about as many in each open state, each received
+    so that by `now` it is fresh, at risk or breached on its rating's clock."""
+    families, standings, in_state = [], [], Counter()
+    while in_state.total() < count:
+        subject_type, size = _who(rng, count - in_state.total())
+        state = min(Enquiry.OPEN_STATES, key=lambda each: (in_state[each], rng.random()))
+        in_state[state] += size
+        screened = state != Enquiry.State.RECEIVED
+        rating = _pick_rating(rng, screened=True) if screened else Rag.NONE
+        courses = [_Course(rating=rating, state=state) for _ in range(size)]
+        families.append(_Family(now, subject_type, courses))
+        standings.append(rng.choices(list(STANDINGS), weights=list(STANDINGS.values()))[0])
+
+    # Flagged for immediate protection after screening: Red from then on (as enquiry_escalate).
+    screened_alone = [
+        family
+        for family in families
+        if len(family.courses) == 1 and family.courses[0].state != Enquiry.State.RECEIVED
+    ]
+    for family in rng.sample(screened_alone, min(max(escalations, 0), len(screened_alone))):
+        (course,) = family.courses
+        course.escalated_from = course.rating if course.rating != Rag.RED else Rag.AMBER
+        course.rating = Rag.RED
+
+    for family, standing in zip(families, standings, strict=True):
+        family.received_at = _received_to_stand(rng, clock, family.courses[0].rating, standing, now)
+    return families
+
+
+def _received_to_stand(
+    rng: random.Random, clock: ClockInForce, rating: str, standing: str, now: datetime
+) -> datetime:
+    """A receipt after which the rating's clock has counted the working minutes that make an
+    open enquiry `standing` at `now`: fewer than the at-risk share of its allowance while
+    fresh, at least that share and no more than the allowance at risk, more once breached."""
+    calendar = clock.calendar_for(rating)
+    allowance = clock.allowances[rating].minutes
+    at_risk = ceil(allowance * clock.at_risk_percent / 100)
+    least, most = {
+        FRESH: (0, at_risk - 1),
+        AT_RISK: (at_risk, allowance),
+        BREACHED: (allowance + 1, 2 * allowance),
+    }[standing]
+    if rng.random() >= BY_WALL_CLOCK:
+        least = most = rng.randint(least, most)
+    # Every minute from `earliest` to `latest` leaves between `least` and `most` counted by now.
+    earliest = subtract_working_minutes(calendar, now, most).astimezone(UTC)
+    latest = now
+    if least > 0:
+        latest = subtract_working_minutes(calendar, now, least - 1).astimezone(UTC) - ONE_MINUTE
+    return earliest + ONE_MINUTE * rng.randint(0, (latest - earliest) // ONE_MINUTE)
+
+
+def _decided_families(
+    rng: random.Random, clock: ClockInForce, *, now: datetime, count: int
+) -> list[_Family]:
+    """Families making `count` enquiries received over the last six months and decided by
+    `now`, most within their allowance."""
+    families, made = [], 0
+    while made < count:
+        subject_type, size = _who(rng, count - made)
+        while True:
+            received_at = now - timedelta(minutes=rng.randint(10, HISTORY // ONE_MINUTE))
+            courses = [_decided_course(rng, clock, received_at) for _ in range(size)]
+            # Decisions still to come would make open enquiries: those are counted apart.
+            if all(course.decided_at <= now for course in courses):
+                break
+        families.append(_Family(received_at, subject_type, courses))
+        made += size
+    return families
+
+
+def _decided_course(rng: random.Random, clock: ClockInForce, received_at: datetime) -> _Course:
+    rating = _pick_rating(rng)
+    allowance = clock.allowances[rating].minutes
+    if rng.random() < ON_TIME:
+        minutes = rng.randint(max(1, allowance // 5), allowance)
+    else:
+        minutes = rng.randint(allowance + 1, 2 * allowance)
+    decided_at = add_working_minutes(clock.calendar_for(rating), received_at, minutes)
+    return _Course(rating=rating, decided_at=decided_at.astimezone(UTC), decided_minutes=minutes)
+
+
+def _known_subjects(now: datetime) -> dict[str, list[Row]]:
+    """The most recent people in the register who can come back: children still under 18
+    now, and adults who were 18 already six months ago."""
+    child_born_after = (now - timedelta(days=18 * 365)).date()
+    adult_born_by = (now - HISTORY - timedelta(days=18 * 366)).date()
+    known: dict[str, list[Row]] = {subject_type: [] for subject_type in Enquiry.SubjectType}
+    people = Person.objects.exclude(date_of_birth=None).order_by("-id")
+    for person_id, born in people.values_list("id", "date_of_birth")[:5000]:
+        if born > child_born_after:
+            known[Enquiry.SubjectType.CHILD].append({"id": person_id})
+        elif born <= adult_born_by:
+            known[Enquiry.SubjectType.ADULT].append({"id": person_id})
+    return known
+
+
+def _new_person(
+    rng: random.Random, subject_type: str, *, last_name: str, received_at: datetime
+) -> Row:
+    """A child under 17 or an adult of 18 to 90 when the enquiry arrived."""
+    if subject_type == Enquiry.SubjectType.ADULT:
+        first_name, age_in_days = rng.choice(ADULT_FIRST_NAMES), rng.randint(18 * 366, 90 * 365)
+    else:
+        first_name, age_in_days = rng.choice(FIRST_NAMES), rng.randint(200, 17 * 365)
+    return {
+        "first_name": first_name,
+        "last_name": last_name,
+        "date_of_birth": (received_at - timedelta(days=age_in_days)).date(),
+    }
+
+
 def _give_ids(model: type[models.Model], rows: list[Row]) -> None:
     """Number new rows up front, so the rows that refer to them can be built first."""
     for row, row_id in zip(rows, reserve_ids(model, len(rows)), strict=True):
@@ -208,11 +434,11 @@ def _take_reference_numbers(per_year: Counter[int]) -> dict[int, int]:
 def _demo_enquiry(
     rng: random.Random, *, clock: ClockInForce, cast: _Cast, now: datetime, slot: _Slot
 ) -> tuple[Row, list[Row]]:
-    """One enquiry's row and its history, decided on time or late once it is old enough."""
-    when = slot.received_at
-    rating = _pick_rating(rng)
+    """One enquiry's row and its history, as the services would have recorded them."""
+    when, course = slot.received_at, slot.course
+    rating = course.rating
     timing = clock.timing(rating=rating, received_at=when)
-    category, concern = rng.choice(CONCERNS)
+    category, concern = slot.concern
     researcher, manager = rng.choice(cast.researchers), rng.choice(cast.managers)
     enquiry: Row = {
         "reference": slot.reference,
@@ -221,7 +447,7 @@ def _demo_enquiry(
         "referrer_name": "Demo referrer",
         "referrer_type_id": rng.choice(cast.referrer_types),
         "subject_id": slot.subject["id"],
-        "subject_type": Enquiry.SubjectType.CHILD,
+        "subject_type": slot.subject_type,
         "categories": [category],
         "concern": concern,
         "consent": rng.choice(CONSENTS),
@@ -232,9 +458,10 @@ def _demo_enquiry(
         "deadline": timing.deadline,
         "at_risk_from": timing.at_risk_from,
         "breached_from": timing.breached_from,
+        "escalated_at": None,
         "created_by_id": researcher,
         "assignee_id": researcher if rng.random() < 0.7 else None,
-        "state": Enquiry.State.RECEIVED,
+        "state": course.state or Enquiry.State.DECIDED,
         "decided_at": None,
         "decided_by_id": None,
         "outcome_id": None,
@@ -247,24 +474,37 @@ def _demo_enquiry(
         "feedback_minutes": None,
     }
     history = [event_row(EnquiryEvent.Kind.RECEIVED, when, researcher)]
-    if rating != Rag.NONE:
-        history.append(event_row(EnquiryEvent.Kind.RATING, when, researcher, Rag.NONE, rating))
-    # Decided somewhere between a quarter and one and a half allowances: most on time.
-    decided_at = timing.deadline + (timing.deadline - when) * (rng.random() * 1.25 - 0.75)
-    decided_at = max(decided_at, when + timedelta(minutes=10)).replace(second=0, microsecond=0)
-    if decided_at < now - timedelta(hours=4):
-        sla = clock.sla(rating=rating, received_at=when, now=now, decided_at=decided_at)
-        outcome_id, outcome_name = rng.choice(cast.outcomes)
+    screened_as = course.escalated_from or rating
+    if screened_as != Rag.NONE:
+        history.append(event_row(EnquiryEvent.Kind.RATING, when, researcher, Rag.NONE, screened_as))
+    if course.escalated_from:
+        at = (when + (now - when) * rng.uniform(0.2, 0.9)).replace(second=0, microsecond=0)
+        reason = rng.choice(ESCALATION_REASONS)
+        enquiry |= {"escalated_at": at, "rating_rationale": reason}
+        history += [
+            event_row(EnquiryEvent.Kind.ESCALATED, at, manager, rationale=reason),
+            event_row(EnquiryEvent.Kind.RATING, at, manager, course.escalated_from, rating, reason),
+        ]
+    if course.decided_at is not None:
+        decided_at = course.decided_at
+        outcome_id, outcome_name, outcome_code = cast.outcome(rng, slot.subject_type)
         enquiry |= {
-            "state": Enquiry.State.DECIDED,
             "decided_at": decided_at,
             "decided_by_id": manager,
             "outcome_id": outcome_id,
             "decision_rationale": "Decided on the information shared.",
-            "elapsed_minutes": sla.elapsed,
-            "decided_on_time": sla.remaining >= 0,
+            "elapsed_minutes": course.decided_minutes,
+            "decided_on_time": course.decided_minutes <= timing.allowance,
         }
-        history.append(event_row(EnquiryEvent.Kind.DECISION, decided_at, manager))
+        history.append(
+            event_row(
+                EnquiryEvent.Kind.DECISION,
+                decided_at,
+                manager,
+                Enquiry.State.AWAITING_DECISION,
+                outcome_code,
+            )
+        )
         if rng.random() < 0.8:
             feedback_at = min(now, decided_at + timedelta(hours=rng.randint(1, 48)))
             enquiry |= {
@@ -277,10 +517,6 @@ def _demo_enquiry(
                 ),
             }
             history.append(event_row(EnquiryEvent.Kind.FEEDBACK, feedback_at, researcher))
-    else:
-        enquiry["state"] = rng.choice(
-            Enquiry.OPEN_STATES[1:] if rating != Rag.NONE else [Enquiry.State.RECEIVED]
-        )
     for version, event in enumerate(history, start=1):
         event["version"] = version
     enquiry["version"] = len(history)
@@ -288,7 +524,12 @@ def _demo_enquiry(
 
 
 def event_row(
-    kind: str, at: datetime, actor_id: int, from_value: str = "", to_value: str = ""
+    kind: str,
+    at: datetime,
+    actor_id: int,
+    from_value: str = "",
+    to_value: str = "",
+    rationale: str = "",
 ) -> Row:
     return {
         "kind": kind,
@@ -296,4 +537,5 @@ def event_row(
         "actor_id": actor_id,
         "from_value": from_value,
         "to_value": to_value,
+        "rationale": rationale,
     }

@@ -236,15 +236,38 @@ class ReferrerType(models.Model):
         return self.name
 
 
+class OutcomeQuerySet(models.QuerySet):
+    def fitting(self, subject_type: str) -> "OutcomeQuerySet":
+        """The outcomes an enquiry about this kind of subject (child or adult) can have."""
+        return self.filter(fits__in=[Outcome.Fits.ANY, subject_type])
+
+
 class Outcome(models.Model):
-    """A manager's decision on an enquiry (domain.md section 6): a list the hub can extend."""
+    """A manager's decision on an enquiry (domain.md section 6): a list the hub can extend.
+
+    Some outcomes only make sense for one kind of subject: a child is not referred to adult
+    social care, nor an adult to a child protection enquiry.
+    """
+
+    class Fits(models.TextChoices):
+        ANY = "any", "Children and adults"
+        CHILD = "child", "Children only"
+        ADULT = "adult", "Adults at risk only"
 
     code = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=200)
     leads_to_referral = models.BooleanField(
         default=False, help_text="Counts as 'leading to referral' in the volumes report."
     )
+    fits = models.CharField(
+        max_length=8,
+        choices=Fits.choices,
+        default=Fits.ANY,
+        help_text="Whether a decision on a child, an adult at risk or either may record it.",
+    )
     is_active = models.BooleanField(default=True)
+
+    objects = OutcomeQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -16,6 +16,11 @@ Conventions:
 * ``add_working_minutes(calendar, start, 0)`` returns ``start`` floored to the minute, even
   outside working hours; for ``n > 0`` the result is the END of the n-th working minute, so
   Friday 16:00 plus 60 minutes is Friday 17:00, not Monday 09:00.
+* ``subtract_working_minutes(calendar, end, n)`` returns the EARLIEST start from which exactly
+  ``n`` working minutes pass until ``end``: the end of the (n+1)-th working minute before
+  ``end``. One minute earlier would count one more. So Monday 10:00 minus 60 minutes is
+  Friday 17:00 (not Monday 09:00), and an ``end`` out of hours minus 0 minutes is the close of
+  the last working minute before it (Friday 17:00 for a Sunday).
 * Opening hours are minutes since local midnight; 1440 closes the day at 24:00.
 * Only instants from local midnight starting 1 January ``MIN_YEAR`` up to and including
   local midnight ending 31 December ``MAX_YEAR`` are supported; anything else is a
@@ -358,6 +363,21 @@ class WorkingCalendar:
             table = self._table(year_index)
         return table.end_of_working_minute(target)
 
+    def _subtract(self, end: int, minutes: int) -> int:
+        year_index = _year_index(self._year_starts, end)
+        table = self._table(year_index)
+        # The start is the end of this year's `ordinal`-th working minute.
+        ordinal = table.minutes_until(end) - minutes
+        while ordinal <= 0:
+            if year_index == 0:
+                if ordinal == 0:
+                    return self._year_starts[0]
+                raise ValueError(f"the result would fall before the supported year {MIN_YEAR}")
+            year_index -= 1
+            table = self._table(year_index)
+            ordinal += table.total
+        return table.end_of_working_minute(ordinal)
+
     def _between(self, start: int, end: int) -> int:
         first_index = _year_index(self._year_starts, start)
         last_index = _year_index(self._year_starts, end)
@@ -401,6 +421,12 @@ class ContinuousCalendar:
             raise ValueError(f"the result would fall after the supported year {MAX_YEAR}")
         return end
 
+    def _subtract(self, end: int, minutes: int) -> int:
+        start = end - minutes
+        if start < self._year_starts[0]:
+            raise ValueError(f"the result would fall before the supported year {MIN_YEAR}")
+        return start
+
     def _between(self, start: int, end: int) -> int:
         return end - start
 
@@ -419,6 +445,21 @@ def add_working_minutes(calendar: Calendar, start: datetime, minutes: int) -> da
     if minutes == 0:
         return datetime.fromtimestamp(begin * 60, zone)
     return datetime.fromtimestamp(calendar._add(begin, minutes) * 60, zone)
+
+
+def subtract_working_minutes(calendar: Calendar, end: datetime, minutes: int) -> datetime:
+    """The earliest start from which exactly ``minutes`` working minutes pass until ``end``.
+
+    The inverse of counting: ``working_minutes_between(calendar, result, end) == minutes``,
+    and from a minute earlier it is one more. When ``end`` is out of hours (or at opening
+    time), no working minute passes between the last close and ``end``, so the result goes
+    back to that close: Sunday 03:00 minus 0 minutes is Friday 17:00, minus 60 is Friday
+    16:00. A result before the supported years is the first supported instant if it still
+    counts ``minutes``, otherwise a ``ValueError``.
+    """
+    _check_minutes(minutes)
+    finish = _epoch_minute(calendar._year_starts, end, "end")
+    return datetime.fromtimestamp(calendar._subtract(finish, minutes) * 60, calendar.tz)
 
 
 def working_minutes_between(calendar: Calendar, start: datetime, end: datetime) -> int:

@@ -18,7 +18,7 @@ class MashTask(DjangoTask):
     and a broker that is down or hung never turns that committed save into an error page: the
     failure is logged and the work waits for its next scheduled run (the SLA scan and the
     chaser are idempotent and catch up), or, for a task that has no scheduled run
-    (`run_here_if_queue_down`), runs in this process at once, as it does in the demo."""
+    (`run_here_if_queue_down`), runs in this process at once."""
 
     run_here_if_queue_down = False
 

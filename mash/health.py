@@ -1,4 +1,5 @@
-"""What /healthz reports: the database, Redis and how long ago the scheduled SLA scan last ran.
+"""What /healthz reports: the database, Redis and how long ago the scheduled SLA scan last ran
+(with or without Redis: the demo runs beat on its folder broker too).
 
 For compose health checks and a load balancer, so no sign-in and no case data. Each check
 gives up within seconds (DATABASES connect_timeout, REDIS_TIMEOUT), so a hung service makes
@@ -58,7 +59,7 @@ class Health:
 
 def _redis() -> str:
     if not settings.REDIS_URL:
-        return NOT_CONFIGURED
+        return NOT_CONFIGURED  # the demo, whose broker is a folder (README "Configuration")
     # Its own short-lived client: the cache forgives Redis being down, this must notice it.
     client = redis.Redis.from_url(
         settings.REDIS_URL,
@@ -85,9 +86,7 @@ def check() -> Health:
     else:
         database = OK
         age = None if finished_at is None else max(int((now - finished_at).total_seconds()), 0)
-        if not settings.REDIS_URL:
-            beat = NOT_CONFIGURED  # the demo runs no beat
-        elif age is None:
+        if age is None:
             beat = NEVER_RUN
         else:
             beat = LATE if age > settings.HEALTH_MAX_BEAT_AGE_SECONDS else OK

@@ -1,8 +1,8 @@
 """Settings for mash, read from the environment (see README "Configuration").
 
-One module for every deployment: the embedded demo (SQLite, no broker), the test
-suite (PostgreSQL and Redis) and production (docker-compose.yml) differ only in
-their environment variables.
+One module for every deployment: the embedded demo (SQLite, a folder for a broker), the
+test suite (PostgreSQL and Redis) and production (docker-compose.yml) differ only in their
+environment variables.
 """
 
 from datetime import timedelta
@@ -81,6 +81,14 @@ if DATABASES["default"]["ENGINE"] not in SUPPORTED_DATABASES:
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # The demo's server, Celery worker and beat write to one file. WAL lets them read while
+    # another writes; each transaction takes the write lock as it begins, waiting up to 20 s,
+    # since one that took it only at its first write could fail at once ("database is locked")
+    # rather than wait.
+    sqlite_options = DATABASES["default"].setdefault("OPTIONS", {})
+    sqlite_options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
+    sqlite_options.setdefault("transaction_mode", "IMMEDIATE")
+    sqlite_options.setdefault("timeout", 20)
 else:
     # Connections are kept for a minute and checked before each request reuses one, so a
     # database restart costs no request an error (tests/resilience/test_database.py).
@@ -249,34 +257,60 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Without a broker the demo runs tasks in-process, so it needs nothing but Python.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_TIMEZONE = TIME_ZONE
+# Beat keeps its schedules in UTC: every minute and every five minutes are the same in any
+# zone, and in the hub's zone beat lost the hour the clocks go back (tests/test_beat.py).
+CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Redis stopped or hung must not hold up a save that queues a task (mash.celery.MashTask):
-# every broker and result-store command gives up after REDIS_TIMEOUT, and publishing retries
-# once, at once (a pooled connection gone stale when Redis restarted), so a hung Redis costs
-# a save about twice REDIS_TIMEOUT. Workers wait for tasks in an event loop, which these
-# timeouts do not cut short.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "socket_connect_timeout": REDIS_TIMEOUT,
-    "socket_timeout": REDIS_TIMEOUT,
-    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
-}
-CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 1,
-    "interval_start": 0,
-    "interval_step": 0,
-    "interval_max": 0,
-}
-CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_TIMEOUT
-CELERY_REDIS_SOCKET_TIMEOUT = REDIS_TIMEOUT
+if REDIS_URL:
+    CELERY_BROKER_URL = CELERY_RESULT_BACKEND = REDIS_URL
+    # Redis stopped or hung must not hold up a save that queues a task (mash.celery.MashTask):
+    # every broker and result-store command gives up after REDIS_TIMEOUT, and publishing
+    # retries once, at once (a pooled connection gone stale when Redis restarted), so a hung
+    # Redis costs a save about twice REDIS_TIMEOUT. Workers wait for tasks in an event loop,
+    # which these timeouts do not cut short.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": REDIS_TIMEOUT,
+        "socket_timeout": REDIS_TIMEOUT,
+        "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+    }
+    CELERY_TASK_PUBLISH_RETRY_POLICY = {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0,
+        "interval_max": 0,
+    }
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_TIMEOUT
+    CELERY_REDIS_SOCKET_TIMEOUT = REDIS_TIMEOUT
+else:
+    # The demo's broker is a folder beside its SQLite database, so it needs no server: `make
+    # demo` runs a worker and beat on it (mash/demo.py), and a task queued while none runs
+    # waits there for the next. Nothing reads a task's result, so there is no result store.
+    BROKER_FOLDER = (
+        Path(DATABASES["default"]["NAME"]).parent
+        if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+        else BASE_DIR / "var"
+    ) / "celery"
+    # kombu warns of a URL without a host, which this transport does not use.
+    CELERY_BROKER_URL = "filesystem://localhost//"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_FOLDER / "queue"),
+        "data_folder_out": str(BROKER_FOLDER / "queue"),
+        # A message taken is moved here, on the queue's file system, in one atomic rename
+        # (otherwise it is copied to /tmp); mash/demo.py empties the folder as it starts.
+        "store_processed": True,
+        "processed_folder": str(BROKER_FOLDER / "processed"),
+        "control_folder": str(BROKER_FOLDER / "control"),
+    }
+    for folder in ("queue", "processed", "control"):
+        (BROKER_FOLDER / folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BEAT_SCHEDULE_FILENAME = str(BROKER_FOLDER / "beat-schedule")
+    # Remote control would poll a queue of its own in the folder, for nothing the demo uses.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+
 CELERY_BEAT_SCHEDULE = {
     # At the start of every minute, since thresholds fall on whole minutes. A scan still
     # queued when the next is due is dropped: the next one does the same work.

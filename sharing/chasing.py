@@ -68,7 +68,11 @@ def _chase(now: datetime) -> int:
             recipient_id=user_id,
             enquiry_id=row["enquiry_id"],
             kind=Notification.Kind.CHASER,
-            message=_message(row),
+            message=chaser_message(
+                reference=row["enquiry__reference"],
+                agency=row["agency__name"],
+                due_at=row["due_at"],
+            ),
             created_at=now,
         )
         for row in (details[request_id] for request_id in chased)
@@ -154,9 +158,9 @@ def insert_new_chasers(chasers: list[Chaser]) -> list[int]:
     return inserted
 
 
-def _message(row: dict) -> str:
-    due = dateformat.format(timezone.localtime(row["due_at"]), "D j M H:i")
+def chaser_message(*, reference: str, agency: str, due_at: datetime) -> str:
+    due = dateformat.format(timezone.localtime(due_at), "D j M H:i")
     return (
-        f"{row['enquiry__reference']}: the answer from {row['agency__name']} was due by {due} "
-        "and has not arrived. Answer the information request, or record that nothing is held."
+        f"{reference}: the answer from {agency} was due by {due} and has not arrived. Answer "
+        "the information request, or record that nothing is held."
     )

@@ -1,12 +1,15 @@
 """Realistic information sharing for the demo hub: requests, answers, records and releases.
 
-The most recent open enquiries (up to `OPEN_ENQUIRIES`) get requests still being worked on,
-some of them overdue and chased; a sample of decided enquiries spread over the months gets
-answered ones, so reports have each agency's turnaround. Each agency answers in its own voice
-(police incidents, A&E attendances, school attendance...), about a quarter of the records are
-sensitive, and some of those are waiting for a release decision, released with conditions or
-refused. The newest open enquiry is a showcase: the demo police officer has a sensitive record
-waiting for their decision and the demo researcher sees another agency's signpost.
+The most recent enquiries being researched (up to `OPEN_ENQUIRIES`) get requests still
+being worked on, some of them overdue and chased, and every agency has at least one waiting in
+its inbox; those awaiting decision have every answer in; a sample of decided enquiries spread
+over the months gets answered ones, so reports have each agency's turnaround. Each agency
+answers in its own voice (police incidents, A&E attendances, school attendance...), about a
+quarter of the records are sensitive, and some of those are waiting for a release decision,
+released with conditions or refused. On the open enquiries, practitioners and researchers have
+the notifications the services would have sent them. The newest enquiry being researched is a
+showcase: the demo police officer has a sensitive record waiting for their decision and the
+demo researcher sees another agency's signpost.
 
 Rows are built as plain values with the pure clock and written through `mash.bulk`, like the
 demo enquiries, so this adds about a second to `seed_demo`. Enquiries that already have
@@ -16,7 +19,7 @@ requests are left alone, so running it again adds nothing.
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache, partial
 from math import ceil
 from string import Formatter
@@ -33,10 +36,11 @@ from django.utils.text import slugify
 from agencies.demo import DEMO_USERS
 from agencies.models import Agency, Role, User
 from enquiries.clock import ClockInForce, clock_in_force
-from enquiries.models import Enquiry
+from enquiries.models import Enquiry, Notification
 from enquiries.worktime import add_working_minutes, working_minutes_between
 from mash.bulk import insert_rows, refresh_statistics, reserve_ids
 
+from .chasing import chaser_message
 from .firewall import VIEW_CONTENT, WORKING_ROLES
 from .models import (
     AccessLogEntry,
@@ -51,9 +55,16 @@ from .models import (
     Sensitivity,
     SharingPolicy,
 )
-from .services import DEFAULT_QUESTION, usual_agencies
+from .services import (
+    DEFAULT_QUESTION,
+    information_request_message,
+    release_answer_message,
+    release_request_message,
+    usual_agencies,
+)
 
-OPEN_ENQUIRIES = 300
+OPEN_ENQUIRIES = 1000
+ASKING_STATES = (Enquiry.State.RESEARCHING, Enquiry.State.AWAITING_DECISION)
 DECIDED_SAMPLE = 1500
 MAX_CHASERS = 3
 
@@ -76,6 +87,15 @@ ASKED = {
     Kind.AMBULANCE: 0.05,
     Kind.FIRE: 0.03,
 }
+ASKED_ABOUT_ADULTS = {
+    Kind.ADULT_SOCIAL_CARE: 0.95,
+    Kind.HEALTH: 0.7,
+    Kind.CHILDRENS_SOCIAL_CARE: 0.3,
+    Kind.EDUCATION: 0.02,
+    Kind.YOUTH_OFFENDING: 0.02,
+}
+# An agency at least this likely to be asked about an enquiry is a natural one to wait on.
+LIKELY = 0.1
 ASKED_FOR_CONCERN = {
     "domestic_abuse": {Kind.DOMESTIC_ABUSE: 0.9, Kind.PROBATION: 0.6},
     "substance_misuse": {Kind.SUBSTANCE_MISUSE: 0.9, Kind.AMBULANCE: 0.3},
@@ -408,19 +428,21 @@ class _Rows:
     decisions: list[Row] = field(default_factory=list)
     grants: list[Row] = field(default_factory=list)
     log: list[Row] = field(default_factory=list)
+    notifications: list[Row] = field(default_factory=list)
 
 
 @transaction.atomic
 def seed_demo_sharing(*, seed: int = 2026, now: datetime | None = None) -> SharingSeedResult:
     """Give the demo enquiries their information sharing; enquiries that already have
     requests are left as they are, so running it twice adds nothing the second time."""
-    now = (now or timezone.now()).replace(second=0, microsecond=0)
+    now = (now or timezone.now()).astimezone(UTC).replace(second=0, microsecond=0)
     agencies = [_Agency(*row) for row in usual_agencies().values_list("id", "name", "kind")]
-    researchers = dict(
-        User.objects.filter(groups__name=Role.RESEARCHER, is_active=True).values_list(
-            "id", "agency_id"
-        )
-    )
+    researchers = {
+        pk: (agency_id, f"{first_name} {last_name}".strip() or username)
+        for pk, agency_id, first_name, last_name, username in User.objects.filter(
+            groups__name=Role.RESEARCHER, is_active=True
+        ).values_list("id", "agency_id", "first_name", "last_name", "username")
+    }
     open_enquiries, decided_enquiries = _enquiries_to_share_on()
     if not agencies or not researchers or not (open_enquiries or decided_enquiries):
         return SharingSeedResult(0, 0, 0, 0)
@@ -443,8 +465,15 @@ def seed_demo_sharing(*, seed: int = 2026, now: datetime | None = None) -> Shari
         ),
     )
     showcase = _showcase_cast(researchers)
-    for index, enquiry in enumerate(open_enquiries):
-        builder.enquiry(enquiry, showcase=showcase if index == 0 else None)
+    researching = [e for e in open_enquiries if e["state"] == Enquiry.State.RESEARCHING]
+    plans = _plans(builder, researching, showcase)
+    showcased = researching[0]["id"] if researching else None
+    for enquiry in open_enquiries:
+        builder.enquiry(
+            enquiry,
+            plans=plans.get(enquiry["id"]),
+            researcher=showcase.researcher if enquiry["id"] == showcased else None,
+        )
     for enquiry in decided_enquiries:
         builder.enquiry(enquiry)
     rows = builder.rows
@@ -459,23 +488,28 @@ def seed_demo_sharing(*, seed: int = 2026, now: datetime | None = None) -> Shari
 
 ENQUIRY_FIELDS = (
     "id",
+    "reference",
     "received_at",
+    "state",
     "rating",
     "allowance_minutes",
     "decided_at",
     "subject_id",
+    "subject_type",
     "subject__first_name",
+    "subject__last_name",
     "categories",
 )
 
 
 def _enquiries_to_share_on() -> tuple[list[Row], list[Row]]:
-    """The newest open enquiries, and about `DECIDED_SAMPLE` decided ones spread evenly over
-    the ids (so over time), leaving out any that already have requests and those imported
-    with no subject (the demo's records are about the subject)."""
+    """The newest enquiries being researched or awaiting decision, and about
+    `DECIDED_SAMPLE` decided ones spread evenly over the ids (so over time), leaving out any
+    that already have requests and those imported with no subject (the demo's records are
+    about the subject). Enquiries still being received or screened have asked nobody yet."""
     asked = Exists(InformationRequest.objects.filter(enquiry=OuterRef("pk")))
     newest_open = (
-        Enquiry.objects.filter(state__in=Enquiry.OPEN_STATES, subject__isnull=False)
+        Enquiry.objects.filter(state__in=ASKING_STATES, subject__isnull=False)
         .order_by("-received_at", "-id")
         .values("id")[:OPEN_ENQUIRIES]
     )
@@ -554,8 +588,9 @@ class _Showcase:
         return plans
 
 
-def _showcase_cast(researchers: dict[int, int]) -> _Showcase:
-    """The demo logins' agencies, so the newest open enquiry has something for each."""
+def _showcase_cast(researchers: dict[int, tuple[int, str]]) -> _Showcase:
+    """The demo logins' agencies, so the newest enquiry being researched has something for
+    each."""
     names = [demo.username for demo in DEMO_USERS if Role.PRACTITIONER in demo.roles]
     agencies = dict(
         User.objects.filter(username__in=names, is_active=True).values_list(
@@ -577,6 +612,24 @@ def _showcase_cast(researchers: dict[int, int]) -> _Showcase:
     )
 
 
+def _plans(
+    builder: "_Builder", researching: list[Row], showcase: _Showcase
+) -> dict[int, dict[int, str]]:
+    """What must be on the enquiries being researched (newest first) whatever the dice say,
+    by enquiry and agency: the showcase on the newest and, in every agency's inbox, a request
+    still waiting, overdue (so chased) where any enquiry is far enough on, so that every
+    practitioner has work at any hour."""
+    if not researching:
+        return {}
+    newest, *others = researching
+    plans: dict[int, dict[int, str]] = defaultdict(dict, {newest["id"]: showcase.plans()})
+    overdue = [e for e in others if builder.due_at(e) < builder.now] or others or [newest]
+    for agency in builder.agencies:
+        likely = [e for e in overdue if _chance(agency, e) >= LIKELY] or overdue
+        plans[builder.rng.choice(likely)["id"]].setdefault(agency.id, "open")
+    return plans
+
+
 @dataclass
 class _Builder:
     rng: random.Random
@@ -586,28 +639,33 @@ class _Builder:
     chase_interval: timedelta
     agencies: list[_Agency]
     practitioners: dict[int, list[int]]
-    researchers: dict[int, int]
+    researchers: dict[int, tuple[int, str]]  # id: (agency id, name)
     view_content: int
     working_groups: list[int]
     rows: _Rows = field(default_factory=_Rows)
 
-    def enquiry(self, enquiry: Row, *, showcase: _Showcase | None = None) -> None:
+    def due_at(self, enquiry: Row) -> datetime:
+        """As `services.request_due_at` computes it: a share of the allowance on the
+        enquiry's own clock, from when it arrived."""
+        return add_working_minutes(
+            self.clock.calendar_for(enquiry["rating"]),
+            enquiry["received_at"],
+            ceil(enquiry["allowance_minutes"] * self.due_percent / 100),
+        ).astimezone(UTC)
+
+    def enquiry(
+        self, enquiry: Row, *, plans: dict[int, str] | None = None, researcher: int | None = None
+    ) -> None:
         received = enquiry["received_at"]
         # Work stops at the decision; before it, at the demo's now.
         limit = enquiry["decided_at"] or self.now
-        # As `services.request_due_at` computes it: a share of the allowance on the
-        # enquiry's own clock, from when it arrived.
-        due_at = add_working_minutes(
-            self.clock.calendar_for(enquiry["rating"]),
-            received,
-            ceil(enquiry["allowance_minutes"] * self.due_percent / 100),
-        )
+        due_at = self.due_at(enquiry)
         soon = timedelta(minutes=self.rng.randint(10, 90))
         requested_at = _minute(received + min(soon, (limit - received) / 4))
-        researcher = showcase.researcher if showcase else self._researcher()
-        plans = showcase.plans() if showcase else {}
+        researcher = researcher or self._researcher()
+        plans = plans or {}
         for agency in self.agencies:
-            if agency.id in plans or self.rng.random() < _chance(agency, enquiry["categories"]):
+            if agency.id in plans or self.rng.random() < _chance(agency, enquiry):
                 self._request(
                     enquiry,
                     agency,
@@ -634,15 +692,16 @@ class _Builder:
     ) -> None:
         rng = self.rng
         decided = enquiry["decided_at"] is not None
+        # Once the picture is compiled (or the decision made), every answer is in.
+        settled = decided or enquiry["state"] == Enquiry.State.AWAITING_DECISION
         practitioners = self.practitioners.get(agency.id)
         answerer = rng.choice(practitioners) if practitioners else None
         mean = RESPONSE_MINUTES.get(agency.kind, SLOW_RESPONSE_MINUTES)
         answered_at = add_working_minutes(
             self.clock.calendar, requested_at, 10 + int(rng.expovariate(1 / mean))
-        )
-        if decided:
-            # The answers were in before the decision.
-            answered_at = min(answered_at, limit)
+        ).astimezone(UTC)
+        if settled and answered_at > limit:
+            answered_at = _minute(requested_at + (limit - requested_at) * rng.uniform(0.3, 0.95))
         request: Row = {
             "enquiry_id": enquiry["id"],
             "agency_id": agency.id,
@@ -665,7 +724,7 @@ class _Builder:
             pass
         elif plan is not None:
             request |= {"status": Status.IN_PROGRESS, "version": 2}
-        elif answered_at <= limit and (decided or rng.random() < (0.6 if overdue else 0.85)):
+        elif answered_at <= limit and (settled or rng.random() < (0.6 if overdue else 0.85)):
             nothing_held = rng.random() < NOTHING_HELD.get(agency.kind, USUALLY_NOTHING_HELD)
             request |= {
                 "status": Status.NOTHING_HELD if nothing_held else Status.ANSWERED,
@@ -682,8 +741,19 @@ class _Builder:
             records = 1
         self.rows.requests.append(request)
         self.rows.people.append({"informationrequest": request, "person_id": enquiry["subject_id"]})
-        if request["status"] in InformationRequest.OPEN_STATUSES and not decided:
-            self._chase(request)
+        if not decided:
+            self._notify(
+                self.practitioners.get(agency.id, []),
+                enquiry,
+                kind=Notification.Kind.INFORMATION_REQUEST,
+                message=information_request_message(
+                    reference=enquiry["reference"], agency=agency.name, due_at=due_at
+                ),
+                at=requested_at,
+                read_at=request["answered_at"],
+            )
+            if request["status"] in InformationRequest.OPEN_STATUSES:
+                self._chase(request, enquiry, agency)
 
         recorded_until = request["answered_at"] or limit
         record = partial(self._record, enquiry, agency, request, answerer, limit=limit)
@@ -704,8 +774,9 @@ class _Builder:
                 release=ReleaseStatus.NOT_REQUESTED,
             )
 
-    def _chase(self, request: Row) -> None:
-        """Chasers as the task would have sent them (the first few only)."""
+    def _chase(self, request: Row, enquiry: Row, agency: _Agency) -> None:
+        """Chasers as the task would have sent them (the first few only), each telling the
+        agency's practitioners."""
         at = _minute(request["due_at"]) + timedelta(minutes=5)
         chased = []
         while at <= self.now and len(chased) < MAX_CHASERS:
@@ -714,6 +785,41 @@ class _Builder:
         if chased:
             request |= {"last_chased_at": chased[-1], "chase_count": len(chased)}
             self.rows.chasers += [{"request": request, "chased_at": at} for at in chased]
+        message = chaser_message(
+            reference=enquiry["reference"], agency=agency.name, due_at=request["due_at"]
+        )
+        for at in chased:
+            self._notify(
+                self.practitioners.get(agency.id, []),
+                enquiry,
+                kind=Notification.Kind.CHASER,
+                message=message,
+                at=at,
+            )
+
+    def _notify(
+        self,
+        recipients: list[int],
+        enquiry: Row,
+        *,
+        kind: str,
+        message: str,
+        at: datetime,
+        read_at: datetime | None = None,
+    ) -> None:
+        """Notifications as the services send them, read once acted on."""
+        self.rows.notifications += [
+            {
+                "recipient_id": recipient,
+                "enquiry_id": enquiry["id"],
+                "sla_event_id": None,
+                "kind": kind,
+                "message": message,
+                "created_at": at,
+                "read_at": read_at,
+            }
+            for recipient in recipients
+        ]
 
     def _record(
         self,
@@ -761,7 +867,8 @@ class _Builder:
             self._release(
                 record,
                 release or self._release_status(decided=decided),
-                child=enquiry["subject__first_name"],
+                enquiry=enquiry,
+                agency=agency,
                 limit=limit,
                 requester=release_requester or self._researcher(),
             )
@@ -775,14 +882,24 @@ class _Builder:
         return self.rng.choices(list(weights), weights=list(weights.values()))[0]
 
     def _release(
-        self, record: Row, status: str, *, child: str, limit: datetime, requester: int
+        self,
+        record: Row,
+        status: str,
+        *,
+        enquiry: Row,
+        agency: _Agency,
+        limit: datetime,
+        requester: int,
     ) -> None:
         """Someone asks for the record and, unless still waiting, the owning agency answers,
-        each step in the access log and a release granted to the hub's working roles."""
+        each step in the access log and a release granted to the hub's working roles; while
+        the enquiry is open, each side is told as the services tell them."""
         rng, rows = self.rng, self.rows
         window = limit - record["recorded_at"]
         if status == ReleaseStatus.NOT_REQUESTED or window < timedelta(minutes=3):
             return
+        child = enquiry["subject__first_name"]
+        person = f"{child} {enquiry['subject__last_name']}"
         asked = {
             "record": record,
             "requested_by_id": requester,
@@ -794,14 +911,17 @@ class _Builder:
             _logged(
                 record,
                 user=requester,
-                agency=self.researchers[requester],
+                agency=self.researchers[requester][0],
                 action=AccessLogEntry.Action.RELEASE_REQUEST,
                 at=asked["requested_at"],
                 reason=asked["reason"],
             )
         )
         record |= {"release_status": ReleaseStatus.REQUESTED, "version": 2}
+        tell = enquiry["decided_at"] is None
         if status == ReleaseStatus.REQUESTED:
+            if tell:
+                self._tell_owners(asked, enquiry, agency, person, read_at=None)
             return
 
         released = status == ReleaseStatus.RELEASED
@@ -839,6 +959,37 @@ class _Builder:
             )
         )
         record |= {"release_status": status, "conditions": decision["conditions"], "version": 3}
+        if tell:
+            self._tell_owners(asked, enquiry, agency, person, read_at=decision["decided_at"])
+            self._notify(
+                [requester],
+                enquiry,
+                kind=Notification.Kind.RELEASE_ANSWER,
+                message=release_answer_message(
+                    reference=enquiry["reference"],
+                    agency=agency.name,
+                    person=person,
+                    released=released,
+                ),
+                at=decision["decided_at"],
+            )
+
+    def _tell_owners(
+        self, asked: Row, enquiry: Row, agency: _Agency, person: str, *, read_at: datetime | None
+    ) -> None:
+        self._notify(
+            self.practitioners.get(agency.id, []),
+            enquiry,
+            kind=Notification.Kind.RELEASE_REQUEST,
+            message=release_request_message(
+                reference=enquiry["reference"],
+                requester=self.researchers[asked["requested_by_id"]][1],
+                agency=agency.name,
+                person=person,
+            ),
+            at=asked["requested_at"],
+            read_at=read_at,
+        )
 
 
 def _words(rng: random.Random, text: str, *, child: str) -> dict[str, Any]:
@@ -858,9 +1009,12 @@ def _placeholders(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for _, name, _, _ in Formatter().parse(text) if name))
 
 
-def _chance(agency: _Agency, categories: list[str]) -> float:
-    chance = ASKED.get(agency.kind, 0.1)
-    for category in categories:
+def _chance(agency: _Agency, enquiry: Row) -> float:
+    if enquiry["subject_type"] == Enquiry.SubjectType.ADULT:
+        chance = ASKED_ABOUT_ADULTS.get(agency.kind, ASKED.get(agency.kind, 0.1))
+    else:
+        chance = ASKED.get(agency.kind, 0.1)
+    for category in enquiry["categories"]:
         chance = max(chance, ASKED_FOR_CONCERN.get(category, {}).get(agency.kind, 0))
     return chance
 
@@ -913,6 +1067,7 @@ def _write(rows: _Rows) -> None:
         (ReleaseDecision, rows.decisions, ("record", "release_request")),
         (RecordGroupObjectPermission, rows.grants, ("content_object",)),
         (AccessLogEntry, rows.log, ("record",)),
+        (Notification, rows.notifications, ()),
     ]
     for model, model_rows, related in written:
         insert_rows(model, _with_ids(model_rows, *related))

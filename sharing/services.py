@@ -220,6 +220,22 @@ def _notify(
     )
 
 
+def information_request_message(*, reference: str, agency: str, due_at: datetime) -> str:
+    return (
+        f"{reference}: {agency} is asked what it holds, due "
+        f"{timezone.localtime(due_at):%d %b %H:%M}."
+    )
+
+
+def release_request_message(*, reference: str, requester: str, agency: str, person: str) -> str:
+    return f"{reference}: {requester} asks {agency} to release its information about {person}."
+
+
+def release_answer_message(*, reference: str, agency: str, person: str, released: bool) -> str:
+    verb = "released" if released else "refused to release"
+    return f"{reference}: {agency} {verb} its information about {person}."
+
+
 def agency_practitioners(agency_id: int):
     return User.objects.filter(
         agency_id=agency_id, is_active=True, groups__name=Role.PRACTITIONER
@@ -314,8 +330,9 @@ def send_information_requests(
             recipients=agency_practitioners(request.agency_id),
             enquiry_id=enquiry.pk,
             kind=Notification.Kind.INFORMATION_REQUEST,
-            message=f"{enquiry.reference}: {request.agency} is asked what it holds, due "
-            f"{timezone.localtime(due_at):%d %b %H:%M}.",
+            message=information_request_message(
+                reference=enquiry.reference, agency=request.agency.name, due_at=due_at
+            ),
             now=now,
         )
     return requests
@@ -476,8 +493,12 @@ def request_release(*, record_pk, actor: User, reason: str, channel: str) -> Rel
         recipients=agency_practitioners(record.agency_id),
         enquiry_id=record.enquiry_id,
         kind=Notification.Kind.RELEASE_REQUEST,
-        message=f"{shown.enquiry_reference}: {actor} asks {shown.agency_name} to release "
-        f"its information about {shown.person_name}.",
+        message=release_request_message(
+            reference=shown.enquiry_reference,
+            requester=str(actor),
+            agency=shown.agency_name,
+            person=shown.person_name,
+        ),
         now=now,
     )
     return release_request
@@ -561,17 +582,16 @@ def _tell_requesters(
     requesters = User.objects.filter(
         pk__in=record.release_requests.values("requested_by_id"), is_active=True
     )
-    verb = (
-        "released"
-        if decision.decision == ReleaseDecision.Decision.RELEASED
-        else "refused to release"
-    )
     _notify(
         recipients=requesters,
         enquiry_id=record.enquiry_id,
         kind=Notification.Kind.RELEASE_ANSWER,
-        message=f"{shown.enquiry_reference}: {shown.agency_name} {verb} its information about "
-        f"{shown.person_name}.",
+        message=release_answer_message(
+            reference=shown.enquiry_reference,
+            agency=shown.agency_name,
+            person=shown.person_name,
+            released=decision.decision == ReleaseDecision.Decision.RELEASED,
+        ),
         now=decision.decided_at,
     )
 

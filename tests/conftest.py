@@ -1,10 +1,12 @@
 import importlib
+import time
 
 import factory.random
 import pytest
+import time_machine
 from django.conf import settings
 
-from tests import two_factor
+from tests import instants, two_factor
 from tests.factories import AgencyFactory, UserFactory
 
 
@@ -14,8 +16,109 @@ def pytest_configure(config: pytest.Config) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # WhiteNoise lists every static file each time a test client builds its middleware (0.3 s a
+    # client); looking a file up when it is asked for serves the same files.
+    settings.WHITENOISE_AUTOREFRESH = True
     # Real hashing (Argon2id) costs about 50 ms a password; the tests sign in thousands of times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_createdb,
+    django_db_modify_db_settings,
+):
+    """pytest-django's, but a run after the first copies a migrated template (tests/database.py)
+    instead of migrating, unless `--create-db` asks for a fresh one."""
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
+    from tests import database
+
+    verbosity = request.config.option.verbose
+    with django_db_blocker.unblock():
+        name = connection.creation._get_test_db_name()
+        template = database.template_name(name)
+        copied = (
+            not django_db_createdb
+            and database.template_exists(template)
+            and database.copy_template(template, name)
+        )
+        databases = setup_databases(
+            verbosity=verbosity, interactive=False, keepdb=copied, serialized_aliases=set()
+        )
+        if not copied:
+            database.keep_as_template(name, template)
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(databases, verbosity=verbosity)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Rows shared by a module's tests (`tests.database.made_once_for_many_tests`) live in a
+    transaction that stays open between them, at the suite's instant: a test of that module
+    that commits, or that runs at other instants, would meet them half made or from another
+    time, so such a module is refused at once rather than failing now and then."""
+    by_module: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        by_module.setdefault(item.nodeid.split("::")[0], []).append(item)
+    for module, module_items in by_module.items():
+        if not any(
+            name.endswith("_for_the_module")
+            for item in module_items
+            for name in getattr(item, "fixturenames", ())
+        ):
+            continue
+        for item in module_items:
+            names = set(getattr(item, "fixturenames", ()))
+            marker = item.get_closest_marker("django_db")
+            if (
+                names & {"transactional_db", "live_server", "migration_data"}
+                or (marker is not None and marker.kwargs.get("transaction"))
+                or item.get_closest_marker("any_instant")
+            ):
+                raise pytest.UsageError(
+                    f"{item.nodeid} commits or runs at several instants, but {module} shares "
+                    "rows made once between its tests; give it rows of its own."
+                )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked `any_instant` runs at the suite's instant and at each hostile one, unless
+    it names its own with `instant`."""
+    definition = metafunc.definition
+    if definition.get_closest_marker("any_instant") and not definition.get_closest_marker(
+        "instant"
+    ):
+        metafunc.parametrize(
+            "_fixed_instant",
+            [None, *instants.HOSTILE.values()],
+            ids=["usual-instant", *instants.HOSTILE],
+            indirect=True,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _fixed_instant(request, monkeypatch):
+    """Every test starts at a fixed instant, its clock ticking from there (tests/instants.py),
+    so none depends on the hour the suite happens to run: its own if it is marked
+    `instant("2026-03-30T12:00")` (hub time), else the suite's. Child processes started
+    through `tests.at_instant` share it."""
+    own = request.node.get_closest_marker("instant")
+    if own:
+        instant = instants.parse(own.args[0])
+    elif param := getattr(request, "param", None):
+        instant = param.astimezone(instants.UTC)
+    else:
+        instant = instants.session_instant()
+    with time_machine.travel(instant, tick=True):
+        time.time()  # a travelling clock starts ticking when first read: now, not later
+        offset = instant.timestamp() - time_machine.escape_hatch.time.time()
+        monkeypatch.setenv(instants.OFFSET_VARIABLE, repr(offset))
+        yield instant
 
 
 @pytest.fixture(autouse=True)

@@ -44,7 +44,10 @@ def test_the_bench_signs_in_and_reads_its_pages(bench, arguments, says, worker_i
     url = bench_database_url(bench, worker_id)
 
     finished = subprocess.run(
-        [sys.executable, f"bench/{bench}.py", "--warm-up", "1", *arguments, "--database-url", url],
+        [
+            *[sys.executable, "-m", "tests.at_instant", f"bench/{bench}.py"],
+            *["--warm-up", "1", *arguments, "--database-url", url],
+        ],
         cwd=ROOT,
         env=environment,
         capture_output=True,

@@ -28,3 +28,9 @@ def test_the_migrations_reverse_to_the_first_and_reapply(migration_data):
     assert Group.objects.filter(name="researcher").exists()
     assert HubClock.objects.get().ragallowance_set.count() == 4
     assert Outcome.objects.filter(leads_to_referral=True).count() == 3
+    assert dict(Outcome.objects.exclude(fits=Outcome.Fits.ANY).values_list("code", "fits")) == {
+        "early_help": "child",
+        "csc_assessment": "child",
+        "strategy_discussion": "child",
+        "adult_social_care": "adult",
+    }

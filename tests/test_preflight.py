@@ -1,8 +1,11 @@
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
-from mash.preflight import problems
+from tools.preflight import chromium_plan, install_chromium, problems, toolchain_problems
+
+PREFLIGHT = Path(__file__).resolve().parents[1] / "tools" / "preflight.py"
 
 
 def closed_port() -> int:
@@ -45,11 +48,63 @@ def test_it_refuses_sqlite_for_the_test_suite():
     assert found == ["DATABASE_URL must be a PostgreSQL URL for the tests; it is 'sqlite:///x.db'."]
 
 
-def test_as_a_command_it_exits_non_zero_with_one_line_per_problem():
+def test_it_names_an_old_python_a_missing_venv_and_a_missing_npm():
+    assert toolchain_problems(version=(3, 12), has_venv=True, has_npm=True) == []
+
+    found = toolchain_problems(version=(3, 10), has_venv=False, has_npm=False)
+
+    assert [line.split(":")[0].split(";")[0] for line in found] == [
+        "mash needs Python 3.11 or newer",
+        "Python cannot make a virtualenv here",
+        "npm is missing (the GOV.UK Design System is built with it)",
+    ]
+    assert "python3-venv" in found[1]
+
+
+def test_chromium_found_is_left_alone():
+    plan = chromium_plan(which={"chromium": "/usr/bin/chromium"}.get, is_root=True, has_apt=True)
+
+    assert (plan.found, plan.install, plan.problem) == ("/usr/bin/chromium", False, None)
+
+
+def test_chromium_missing_is_installed_by_root_with_apt():
+    plan = chromium_plan(which=lambda name: None, is_root=True, has_apt=True)
+
+    assert (plan.install, plan.problem) == (True, None)
+
+
+def test_chromium_missing_stops_at_once_with_the_command_for_anyone_else():
+    for is_root, has_apt in [(False, True), (True, False), (False, False)]:
+        plan = chromium_plan(which=lambda name: None, is_root=is_root, has_apt=has_apt)
+
+        assert not plan.install
+        assert "`sudo apt-get install chromium`" in plan.problem
+
+
+def test_a_failed_install_says_which_step_failed_and_why():
+    steps = []
+
+    def run(step, **options):
+        steps.append(step)
+        failed = step[1] == "install"
+        return subprocess.CompletedProcess(
+            step, 100 if failed else 0, "", "E: Unable to locate package chromium\n"
+        )
+
+    said = install_chromium(run)
+
+    assert [step[:2] for step in steps] == [["apt-get", "update"], ["apt-get", "install"]]
+    assert said.startswith("`apt-get install -y -qq chromium` failed (E: Unable to locate")
+    assert install_chromium(lambda step, **options: subprocess.CompletedProcess(step, 0)) == ""
+
+
+def test_as_a_command_it_needs_no_virtualenv_and_exits_non_zero_with_one_line_per_problem():
     port = closed_port()
     result = subprocess.run(
-        [sys.executable, "-m", "mash.preflight"],
+        # The system's Python, isolated from this virtualenv: it runs before `make setup`.
+        [sys.executable, "-I", str(PREFLIGHT)],
         env={
+            "PATH": "/usr/bin:/bin",
             "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/mash",
             "REDIS_URL": f"redis://127.0.0.1:{port}/0",
         },
@@ -59,6 +114,6 @@ def test_as_a_command_it_exits_non_zero_with_one_line_per_problem():
     )
 
     assert result.returncode == 1
-    assert result.stderr.count("\n") == 1
-    assert "Redis is not reachable" in result.stderr
+    assert "mash: Redis is not reachable" in result.stderr
+    assert all(line.startswith("mash: ") for line in result.stderr.splitlines())
     assert result.stdout == ""

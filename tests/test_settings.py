@@ -19,7 +19,11 @@ print(json.dumps({
     "name": str(settings.DATABASES["default"]["NAME"]),
     "cache": settings.CACHES["default"]["BACKEND"],
     "broker": settings.CELERY_BROKER_URL,
-    "eager": settings.CELERY_TASK_ALWAYS_EAGER,
+    "broker_options": settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+    "results": getattr(settings, "CELERY_RESULT_BACKEND", None),
+    "beat_schedule": getattr(settings, "CELERY_BEAT_SCHEDULE_FILENAME", None),
+    "eager": getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False),
+    "sqlite_options": settings.DATABASES["default"].get("OPTIONS", {}),
     "time_zone": settings.TIME_ZONE,
     "use_tz": settings.USE_TZ,
     "allowed_hosts": settings.ALLOWED_HOSTS,
@@ -83,9 +87,29 @@ def test_with_debug_on_the_demo_needs_no_variables_at_all():
     assert settings["debug"] is True
     assert settings["engine"] == "django.db.backends.sqlite3"
     assert settings["name"] == str(ROOT / "var" / "mash.sqlite3")
-    assert settings["eager"] is True
-    assert settings["broker"] == "memory://"
     assert settings["cache"].endswith("LocMemCache")
+
+
+def test_without_redis_the_broker_is_a_folder_beside_the_sqlite_database(tmp_path):
+    settings = probe({"DEBUG": "true", "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"})
+
+    assert settings["eager"] is False
+    assert settings["broker"].startswith("filesystem://")
+    options = settings["broker_options"]
+    queue = str(tmp_path / "celery" / "queue")
+    assert options["data_folder_in"] == options["data_folder_out"] == queue
+    assert options["processed_folder"] == str(tmp_path / "celery" / "processed")
+    assert options["store_processed"] is True
+    assert all(Path(options[name]).is_dir() for name in ("processed_folder", "control_folder"))
+    assert Path(queue).is_dir()
+    assert settings["beat_schedule"] == str(tmp_path / "celery" / "beat-schedule")
+    assert settings["results"] is None
+    # Server, worker and beat write to one SQLite file at once.
+    assert settings["sqlite_options"] == {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
 
 
 def test_database_url_and_redis_url_switch_to_postgresql_and_redis():
@@ -101,7 +125,9 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis():
     assert settings["engine"] == "django.db.backends.postgresql"
     assert settings["name"] == "elsewhere"
     assert settings["eager"] is False
-    assert settings["broker"] == "redis://127.0.0.1:6379/3"
+    assert settings["broker"] == settings["results"] == "redis://127.0.0.1:6379/3"
+    assert "data_folder_in" not in settings["broker_options"]
+    assert settings["beat_schedule"] is None
     assert settings["cache"].endswith("RedisCache")
 
 

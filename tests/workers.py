@@ -42,9 +42,10 @@ def start_worker(
     concurrency: int = 1,
     env: dict[str, str] | None = None,
 ) -> subprocess.Popen:
-    """A worker on `queue` against the test database; with `pause`, one whose task stops after
-    that step (module:function) the first time, inside its transaction (paused_worker.py)."""
-    command = [sys.executable, "-m"]
+    """A worker on `queue` against the test database, its clock at the test's instant; with
+    `pause`, one whose task stops after that step (module:function) the first time, inside its
+    transaction (paused_worker.py)."""
+    command = [sys.executable, "-m", "tests.at_instant"]
     command += (
         ["tests.resilience.paused_worker", pause, str(marker)]
         if pause

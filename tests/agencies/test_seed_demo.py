@@ -1,11 +1,20 @@
+from collections import Counter
+from datetime import date
 from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from agencies.demo import DEMO_AGENCIES, DEMO_USERS
 from agencies.models import Agency, Role, User
+from enquiries.models import Enquiry, EnquiryEvent, Notification, Rag, SlaEvent
+from sharing import selectors
+from sharing.models import InformationRecord, InformationRequest, ReleaseRequest, ReleaseStatus
+from sharing.services import usual_agencies
+
+Kind = Notification.Kind
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +73,125 @@ def test_it_adds_demo_enquiries_on_request():
 
     with pytest.raises(CommandError, match="0 or more"):
         seed("--enquiries", "-1")
+
+
+ADULT_CONCERNS = {
+    "neglect",
+    "domestic_abuse",
+    "other",
+    "mental_health",
+    "substance_misuse",
+    "physical_abuse",
+}
+CHILDREN_ONLY = {"csc_assessment", "strategy_discussion", "early_help"}
+
+
+@pytest.mark.any_instant
+def test_the_demo_is_a_live_hub_at_any_hour():
+    # when
+    output = seed("--enquiries", "500")
+
+    # then: open work in every state, some of it at risk or breached, as the scan recorded
+    now = timezone.now()
+    enquiries = Enquiry.objects.select_related("subject", "outcome")
+    open_work = enquiries.filter(state__in=Enquiry.OPEN_STATES)
+    in_state = Counter(open_work.values_list("state", flat=True))
+    assert all(in_state[state] >= 40 for state in Enquiry.OPEN_STATES), in_state
+    at_risk = set(
+        open_work.filter(at_risk_from__lte=now, breached_from__gt=now).values_list("id", flat=True)
+    )
+    breached = set(open_work.filter(breached_from__lte=now).values_list("id", flat=True))
+    assert len(at_risk) >= 5 and len(breached) >= 5
+    events = set(SlaEvent.objects.values_list("enquiry_id", "kind"))
+    assert events == {(pk, SlaEvent.Kind.AT_RISK) for pk in at_risk} | {
+        (pk, SlaEvent.Kind.BREACHED) for pk in breached
+    }
+    managers = set(User.objects.filter(groups__name=Role.MANAGER).values_list("id", flat=True))
+    for enquiry_id, kind, recipient, assignee in Notification.objects.exclude(
+        sla_event=None
+    ).values_list("enquiry_id", "kind", "recipient_id", "enquiry__assignee_id"):
+        assert enquiry_id in (at_risk if kind == SlaEvent.Kind.AT_RISK else breached)
+        assert recipient in managers | {assignee}
+
+    # escalated for immediate protection, as enquiry_escalate records it
+    escalated = list(open_work.exclude(escalated_at=None).prefetch_related("events"))
+    assert len(escalated) >= 2
+    for enquiry in escalated:
+        assert enquiry.rating == Rag.RED
+        assert enquiry.received_at <= enquiry.escalated_at <= now
+        last_two = [(e.kind, e.at, e.to_value) for e in enquiry.events.all()][-2:]
+        assert last_two == [
+            (EnquiryEvent.Kind.ESCALATED, enquiry.escalated_at, ""),
+            (EnquiryEvent.Kind.RATING, enquiry.escalated_at, Rag.RED),
+        ]
+
+    # about one enquiry in ten is about an adult at risk, with an adult's concerns
+    adults = [e for e in enquiries if e.subject_type == Enquiry.SubjectType.ADULT]
+    assert 35 <= len(adults) <= 75
+    for enquiry in enquiries:
+        age = years_old(enquiry.subject.date_of_birth, on=enquiry.received_at.date())
+        if enquiry.subject_type == Enquiry.SubjectType.ADULT:
+            assert age >= 18 and set(enquiry.categories) <= ADULT_CONCERNS
+        else:
+            assert age < 18
+
+    # outcomes fit the subject, decisions spread over six months, mostly on time
+    decided = [e for e in enquiries if e.decided_at is not None]
+    for enquiry in decided:
+        if enquiry.subject_type == Enquiry.SubjectType.CHILD:
+            assert enquiry.outcome.code != "adult_social_care"
+        else:
+            assert enquiry.outcome.code not in CHILDREN_ONLY
+    assert {e.outcome.code for e in adults if e.outcome} >= {"adult_social_care"}
+    assert len({(e.decided_at.year, e.decided_at.month) for e in decided}) >= 6
+    on_time = sum(e.decided_on_time for e in decided)
+    assert 0.6 * len(decided) <= on_time < len(decided)
+
+    # every agency has requests waiting, some overdue and chased, and some answered
+    waiting = InformationRequest.objects.filter(
+        status__in=InformationRequest.OPEN_STATUSES, enquiry__state__in=Enquiry.OPEN_STATES
+    )
+    assert set(waiting.values_list("agency_id", flat=True)) == set(
+        usual_agencies().values_list("id", flat=True)
+    )
+    for username in ("police", "health", "education", "manager"):
+        user = User.objects.get(username=username)
+        inbox = selectors.open_inbox(user)
+        assert inbox.filter(enquiry__state__in=Enquiry.OPEN_STATES, chase_count__gt=0).exists()
+        assert (
+            selectors.inbox(user)
+            .filter(enquiry__state__in=Enquiry.OPEN_STATES, answered_at__isnull=False)
+            .exists()
+        )
+    releases = InformationRecord.objects.filter(
+        release_status=ReleaseStatus.REQUESTED, enquiry__state__in=Enquiry.OPEN_STATES
+    )
+    assert releases.filter(agency__kind=Agency.Kind.POLICE).exists()
+    assert releases.values("agency").distinct().count() >= 3
+
+    # everyone told as the services tell them
+    told = Counter(Notification.objects.values_list("kind", flat=True))
+    assert set(told) == set(Notification.Kind.values)
+    asked = set(InformationRequest.objects.values_list("enquiry_id", "agency_id"))
+    for kind, enquiry_id, recipient_agency in Notification.objects.filter(
+        kind__in=[Kind.INFORMATION_REQUEST, Kind.CHASER, Kind.RELEASE_REQUEST]
+    ).values_list("kind", "enquiry_id", "recipient__agency_id"):
+        assert (enquiry_id, recipient_agency) in asked, kind
+    requesters = set(ReleaseRequest.objects.values_list("record__enquiry_id", "requested_by_id"))
+    for pair in Notification.objects.filter(kind=Kind.RELEASE_ANSWER).values_list(
+        "enquiry_id", "recipient_id"
+    ):
+        assert pair in requesters
+
+    # and the command says so
+    assert (
+        f"Open enquiries: {sum(in_state.values())} ("
+        f"{in_state['received']} received, {in_state['screening']} screening" in output
+    )
+    assert f"{len(at_risk)} at risk, {len(breached)} breached, {len(escalated)} escalated" in output
+    assert f"Adults at risk: {len(adults)} of 500 enquiries." in output
+    assert f"{told[Kind.CHASER]} information request overdue;" in output
+
+
+def years_old(born: date, *, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))

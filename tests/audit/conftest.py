@@ -4,7 +4,7 @@ health were asked about), for the audit trail's tests."""
 from sharing import services
 from sharing.models import LawfulBasis
 from tests.factories import PASSWORD
-from tests.sharing.conftest import hub  # noqa: F401
+from tests.sharing.conftest import _hub_for_the_module, hub  # noqa: F401
 
 
 def release(record, actor, **extra) -> None:

@@ -7,7 +7,7 @@ field, the page or request refused, and nothing saved. `FILTERS` does the same f
 filters read from the query string."""
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -36,8 +36,9 @@ from sharing.models import (
     ReleaseDecision,
     ReleaseRequest,
 )
+from tests.database import made_once_for_many_tests
 from tests.factories import PASSWORD
-from tests.sharing.conftest import Hub, log_child, make_hub
+from tests.sharing.conftest import Hub, fresh_copies, log_child, make_hub
 
 
 @dataclass
@@ -51,6 +52,9 @@ class Stage:
 
     def __getattr__(self, name):
         return getattr(self.hub, name)
+
+    def fresh(self) -> "Stage":
+        return dataclasses.replace(self, hub=self.hub.fresh(), **fresh_copies(self))
 
 
 def make_stage() -> Stage:
@@ -72,9 +76,16 @@ def make_stage() -> Stage:
     )
 
 
+@pytest.fixture(scope="module")
+def _stage_for_the_module(request, django_db_setup, django_db_blocker) -> Iterator[Stage]:
+    """Made once per module: building the hub took longer than most of these tests."""
+    with made_once_for_many_tests(django_db_blocker, request.node.nodeid, make_stage) as stage:
+        yield stage
+
+
 @pytest.fixture
-def stage(db) -> Stage:
-    return make_stage()
+def stage(db, _stage_for_the_module) -> Stage:
+    return _stage_for_the_module.fresh()
 
 
 def snapshot() -> dict:

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import instants
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots"
 
@@ -43,10 +45,13 @@ def browser_context_args(browser_context_args: dict) -> dict:
 
 
 @pytest.fixture
-def screenshot():
-    """Saves a full-page picture for the README: screenshot(page, "name")."""
+def screenshot(_fixed_instant):
+    """Saves a full-page picture for the README: screenshot(page, "name"); only at the suite's
+    usual instant, so a run at another (`make test-instants`) leaves the README's pictures."""
 
     def take(page, name: str) -> None:
+        if _fixed_instant != instants.DEFAULT:
+            return
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 

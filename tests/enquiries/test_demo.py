@@ -3,12 +3,11 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from datetime import datetime
 from io import StringIO
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -23,6 +22,7 @@ from enquiries.models import (
     EnquiryPerson,
     FamilyEnquiry,
     Notification,
+    Outcome,
     Person,
     ReferrerType,
     SlaEvent,
@@ -45,6 +45,7 @@ def test_it_tops_the_hub_up_to_the_number_asked_for_and_no_further(hub):
     assert Enquiry.objects.count() == 450
 
 
+@pytest.mark.any_instant
 def test_the_demo_covers_every_state_and_rating_with_families_and_repeat_subjects(hub):
     seed_demo_enquiries(target=300)
     seed_demo_enquiries(target=600)
@@ -61,6 +62,7 @@ def test_the_demo_covers_every_state_and_rating_with_families_and_repeat_subject
     assert not decided.filter(elapsed_minutes__isnull=True).exists()
 
 
+@pytest.mark.any_instant
 def test_demo_history_is_consistent_with_each_enquiry(hub):
     seed_demo_enquiries(target=200)
 
@@ -144,13 +146,13 @@ def test_rows_made_after_the_demo_get_ids_of_their_own(hub):
     assert enquiry.events.get().id > highest[EnquiryEvent]
 
 
-def test_the_command_records_what_the_sla_scan_would_have_by_now(monkeypatch):
-    # given: a Wednesday afternoon, when some open demo enquiries are at risk and some breached
-    now = datetime(2026, 3, 25, 14, 0, tzinfo=ZoneInfo("Europe/London"))
-    monkeypatch.setattr(timezone, "now", lambda: now)
+def test_the_command_records_what_the_sla_scan_would_have_by_now():
+    # given: the clock stopped, so the scan and the check below agree on the minute
+    now = timezone.now().replace(second=0, microsecond=0)
 
     # when
-    call_command("seed_demo", "--enquiries", "1000", stdout=StringIO())
+    with time_machine.travel(now, tick=False):
+        call_command("seed_demo", "--enquiries", "1000", stdout=StringIO())
 
     # then: every open enquiry past a threshold has its event (the breach alone once
     # breached), each told to someone, and a scan a moment later finds nothing new
@@ -166,9 +168,10 @@ def test_the_command_records_what_the_sla_scan_would_have_by_now(monkeypatch):
     assert {kind for _, kind in recorded} == {SlaEvent.Kind.AT_RISK, SlaEvent.Kind.BREACHED}
     told = set(Notification.objects.exclude(sla_event=None).values_list("sla_event", flat=True))
     assert told == set(SlaEvent.objects.values_list("id", flat=True))
-    assert record_sla_events() == ScanResult(at_risk=0, breached=0, notifications=0)
+    assert record_sla_events(now=now) == ScanResult(at_risk=0, breached=0, notifications=0)
 
 
+@pytest.mark.any_instant
 def test_the_demo_is_exact_against_the_clock_on_postgresql(hub):
     seed_demo_enquiries(target=300)
     seed_demo_enquiries(target=400)
@@ -177,21 +180,8 @@ def test_the_demo_is_exact_against_the_clock_on_postgresql(hub):
 
 
 def test_the_demo_is_the_same_on_sqlite(tmp_path):
-    # A fresh database, seeded by the command, run again to the same size, then topped up.
-    script = """
-import io, json
-import django
-from django.conf import settings
-django.setup()
-settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-from django.core.management import call_command
-from enquiries.demo import seed_demo_enquiries
-from tests.enquiries.test_demo import demo_facts
-call_command("migrate", verbosity=0)
-call_command("seed_demo", "--enquiries", "300", stdout=io.StringIO())
-created = [seed_demo_enquiries(target=300), seed_demo_enquiries(target=400)]
-print(json.dumps({"created": created, "facts": demo_facts()}))
-"""
+    # A fresh database, seeded by the command, run again to the same size, then topped up, at
+    # this test's instant.
     root = Path(__file__).resolve().parents[2]
     environment = {
         **os.environ,
@@ -201,7 +191,7 @@ print(json.dumps({"created": created, "facts": demo_facts()}))
     }
 
     result = subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, "-m", "tests.at_instant", "tests.enquiries.demo_on_sqlite"],
         env=environment,
         cwd=root,
         capture_output=True,
@@ -221,6 +211,10 @@ EXPECTED_FACTS = {
     "families_of_several": True,
     "repeat_subjects": True,
     "decided_on_time_and_late": [False, True],
+    "open_states": sorted(Enquiry.OPEN_STATES),
+    "subject_types": ["adult", "child"],
+    "outcomes_not_fitting": [],
+    "escalated": True,
     "timing_mismatches": [],
     "sla_mismatches": [],
     "history_mismatches": [],
@@ -231,7 +225,9 @@ EXPECTED_FACTS = {
 def demo_facts() -> dict:
     """What must hold of the demo on any database; shared with the SQLite run above."""
     clock = clock_in_force()
-    enquiries = list(Enquiry.objects.prefetch_related("events").order_by("id"))
+    enquiries = list(
+        Enquiry.objects.select_related("outcome").prefetch_related("events").order_by("id")
+    )
     timing_mismatches, sla_mismatches, history_mismatches = [], [], []
     for enquiry in enquiries:
         timing = clock.timing(rating=enquiry.rating, received_at=enquiry.received_at)
@@ -273,6 +269,14 @@ def demo_facts() -> dict:
         "decided_on_time_and_late": sorted(
             {e.decided_on_time for e in enquiries if e.decided_at is not None}
         ),
+        "open_states": sorted({e.state for e in enquiries if e.is_open}),
+        "subject_types": sorted({e.subject_type for e in enquiries}),
+        "outcomes_not_fitting": [
+            e.reference
+            for e in enquiries
+            if e.outcome and e.outcome.fits not in (Outcome.Fits.ANY, e.subject_type)
+        ],
+        "escalated": any(e.escalated_at for e in enquiries),
         "timing_mismatches": timing_mismatches,
         "sla_mismatches": sla_mismatches,
         "history_mismatches": history_mismatches,

@@ -244,12 +244,19 @@ def test_an_administrator_adds_an_outcome_the_hub_uses(admin_client):
             "code": "prevent",
             "name": "Referral to Prevent",
             "leads_to_referral": "on",
+            "fits": "any",
             "is_active": "on",
         },
     )
 
     assert response.status_code == 302
-    assert Outcome.objects.get(code="prevent").leads_to_referral
+    outcome = Outcome.objects.get(code="prevent")
+    assert outcome.leads_to_referral
+    assert outcome.fits == Outcome.Fits.ANY
+    assert (
+        "Children only"
+        in admin_client.get(reverse("admin:enquiries_outcome_changelist")).content.decode()
+    )
 
 
 def test_changing_the_policy_moves_open_enquiries_deadlines_after_commit(

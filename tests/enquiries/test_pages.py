@@ -91,6 +91,7 @@ def test_nhs_numbers_are_checked_by_their_check_digit():
     assert not nhs_number_is_valid("943476591")
 
 
+@pytest.mark.any_instant
 def test_the_intake_page_opens_at_now_with_room_for_two_children(client, researcher):
     client.force_login(researcher)
 
@@ -110,6 +111,7 @@ def test_only_researchers_and_managers_open_intake(client, make_user, role):
     assert client.get(reverse("enquiry-intake")).status_code == 403
 
 
+@pytest.mark.any_instant
 def test_a_family_of_two_is_logged_with_its_parent(client, researcher):
     client.force_login(researcher)
 

@@ -333,6 +333,7 @@ def test_a_scan_runs_a_fixed_number_of_queries(
 # --- Celery -----------------------------------------------------------------------------------
 
 
+@pytest.mark.any_instant
 @pytest.mark.django_db
 def test_the_task_runs_the_scan_on_the_clock_and_returns_its_counts(researcher, manager):
     (enquiry,) = log_red(researcher, "Ann", received_at=timezone.now() - timedelta(days=7))
@@ -394,6 +395,9 @@ def sla_workers(migration_data):
         stop(*processes)
 
 
+# At the suite's instant only: the workers' clocks follow the test's (tests.at_instant), and
+# the thresholds are set about it, so another instant would start two more workers to
+# check the same thing.
 @pytest.mark.worker
 def test_scans_on_two_real_workers_record_and_notify_exactly_once(sla_workers, make_user):
     assert not app.conf.task_always_eager

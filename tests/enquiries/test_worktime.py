@@ -22,6 +22,7 @@ from enquiries.worktime import (
     WorkingCalendar,
     add_working_minutes,
     day_hours,
+    subtract_working_minutes,
     working_days_between,
     working_minutes_between,
 )
@@ -222,6 +223,89 @@ def test_it_counts_working_minutes_between(
     assert working_minutes_between(CALENDARS[calendar], at(start), at(end)) == expected
 
 
+# The earliest start from which `minutes` working minutes pass until `end`: the end of the
+# (minutes + 1)-th working minute before it, so out of hours it goes back to the last close.
+SUBTRACT_CASES = [
+    pytest.param("england", "2026-03-30T12:00:00+01:00", 240, "2026-03-27T16:00:00+00:00",
+                 id="monday_back_over_bst_start_to_friday_afternoon"),
+    pytest.param("england", "2026-10-26T10:00:00+00:00", 120, "2026-10-23T16:00:00+01:00",
+                 id="monday_back_over_bst_end_to_friday_afternoon"),
+    pytest.param("england", "2026-03-29T03:00:00+01:00", 0, "2026-03-27T17:00:00+00:00",
+                 id="sunday_of_bst_start_zero_minutes_is_fridays_close"),
+    pytest.param("england", "2026-03-29T03:00:00+01:00", 60, "2026-03-27T16:00:00+00:00",
+                 id="sunday_of_bst_start_one_hour_is_friday_16_00"),
+    pytest.param("england", "2026-10-25T01:30:00+00:00", 0, "2026-10-23T17:00:00+01:00",
+                 id="second_01_30_of_bst_end_zero_minutes_is_fridays_close"),
+    pytest.param("england", "2026-10-25T01:30:00+00:00", 480, "2026-10-22T17:00:00+01:00",
+                 id="second_01_30_of_bst_end_a_day_is_thursdays_close"),
+    pytest.param("england", "2026-12-25T11:00:00+00:00", 0, "2026-12-24T17:00:00+00:00",
+                 id="christmas_day_zero_minutes_is_christmas_eves_close"),
+    pytest.param("england", "2026-12-25T11:00:00+00:00", 1440, "2026-12-21T17:00:00+00:00",
+                 id="christmas_day_three_days_is_mondays_close"),
+    pytest.param("england", "2026-12-29T10:00:00+00:00", 120, "2026-12-24T16:00:00+00:00",
+                 id="christmas_and_boxing_day_substitute_on_monday_skipped"),
+    pytest.param("england", "2026-04-07T15:00:00+01:00", 480, "2026-04-02T15:00:00+01:00",
+                 id="good_friday_and_easter_monday_skipped"),
+    pytest.param("england", "2026-11-28T23:30:00+00:00", 240, "2026-11-27T13:00:00+00:00",
+                 id="saturday_night_back_into_friday"),
+    pytest.param("england", "2026-12-01T08:59:00+00:00", 0, "2026-11-30T17:00:00+00:00",
+                 id="a_minute_before_opening_zero_minutes_is_last_close"),
+    pytest.param("england", "2026-12-01T08:59:00+00:00", 60, "2026-11-30T16:00:00+00:00",
+                 id="a_minute_before_opening_one_hour_is_yesterday_16_00"),
+    pytest.param("england", "2026-12-01T09:00:00+00:00", 0, "2026-11-30T17:00:00+00:00",
+                 id="at_opening_zero_minutes_is_last_close"),
+    pytest.param("england", "2026-12-01T09:00:00+00:00", 1, "2026-11-30T16:59:00+00:00",
+                 id="at_opening_one_minute_is_the_last_minute_of_yesterday"),
+    pytest.param("england", "2026-12-01T17:00:00+00:00", 0, "2026-12-01T17:00:00+00:00",
+                 id="at_closing_zero_minutes_is_closing"),
+    pytest.param("england", "2026-12-01T17:00:00+00:00", 60, "2026-12-01T16:00:00+00:00",
+                 id="at_closing_one_hour_is_16_00"),
+    pytest.param("england", "2026-12-01T17:00:00+00:00", 480, "2026-11-30T17:00:00+00:00",
+                 id="at_closing_a_whole_day_goes_back_to_the_close_before_it"),
+    pytest.param("england", "2026-06-10T15:30:00+01:00", 330, "2026-06-10T10:00:00+01:00",
+                 id="within_one_day"),
+    pytest.param("england", "2026-06-10T10:30:59.999999+01:00", 30, "2026-06-10T10:00:00+01:00",
+                 id="seconds_dropped_from_end"),
+    pytest.param("england", "2026-06-10T10:00:30+01:00", 0, "2026-06-10T10:00:00+01:00",
+                 id="zero_minutes_in_hours_is_end_floored"),
+    pytest.param("england", "2026-12-02T10:30:00+00:00", 90, "2026-12-01T17:00:00+00:00",
+                 id="back_to_opening_goes_on_to_the_close_before_it"),
+    pytest.param("england", "2027-01-04T10:00:00+00:00", 120, "2026-12-31T16:00:00+00:00",
+                 id="england_back_over_new_year_into_2026"),
+    pytest.param("scotland", "2027-01-05T10:00:00+00:00", 120, "2026-12-31T16:00:00+00:00",
+                 id="scotland_back_over_new_year_skips_4_january_substitute"),
+    pytest.param("england", "2027-12-31T17:00:00+00:00", 364_320, "2024-12-31T17:00:00+00:00",
+                 id="three_whole_years_back_to_the_close_before_them"),
+    pytest.param("split_lunch", "2026-06-10T14:00:00+01:00", 60, "2026-06-10T12:00:00+01:00",
+                 id="lunch_hour_skipped"),
+    pytest.param("split_lunch", "2026-06-10T13:45:00+01:00", 15, "2026-06-10T12:30:00+01:00",
+                 id="back_to_the_afternoons_opening_goes_on_to_lunch"),
+    pytest.param("round_the_clock", "2026-03-30T00:00:00+01:00", 1380,
+                 "2026-03-29T00:00:00+00:00", id="wall_clock_day_on_bst_start_has_23_hours"),
+    pytest.param("round_the_clock", "2026-10-26T00:00:00+00:00", 1500,
+                 "2026-10-25T00:00:00+01:00", id="wall_clock_day_on_bst_end_has_25_hours"),
+    pytest.param("sunday_small_hours", "2026-10-25T01:30:00+00:00", 120,
+                 "2026-10-18T02:30:00+01:00", id="repeated_hour_on_bst_end_is_worked_twice"),
+    pytest.param("continuous", "2026-03-29T04:00:00+01:00", 240, "2026-03-28T23:00:00+00:00",
+                 id="continuous_over_bst_start_counts_real_minutes"),
+    pytest.param("continuous", "2026-10-25T02:00:00+00:00", 240, "2026-10-24T23:00:00+01:00",
+                 id="continuous_over_bst_end_counts_real_minutes"),
+    pytest.param("continuous", "2026-06-13T11:30:30+01:00", 0, "2026-06-13T11:30:00+01:00",
+                 id="continuous_zero_minutes_is_end_floored_even_at_the_weekend"),
+    pytest.param("england", "2000-01-04T10:00:00+00:00", 60, "2000-01-01T00:00:00+00:00",
+                 id="back_to_the_first_supported_instant"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("calendar", "end", "minutes", "expected"), SUBTRACT_CASES)
+def test_it_subtracts_working_minutes(calendar: str, end: str, minutes: int, expected: str) -> None:
+    result = subtract_working_minutes(CALENDARS[calendar], at(end), minutes)
+
+    assert result.isoformat() == expected
+    assert result.tzinfo is LONDON
+    assert working_minutes_between(CALENDARS[calendar], result, at(end)) == minutes
+
+
 DAYS_CASES = [
     pytest.param("england", "2026-04-01", "2026-05-01", 20,
                  id="april_2026_england_loses_good_friday_and_easter_monday"),
@@ -393,6 +477,28 @@ WEDNESDAY = at("2026-06-10T10:00:00+01:00")
             lambda: working_minutes_between(ENGLAND, WEDNESDAY, at("2101-01-01T00:01:00+00:00")),
             "end .* is outside the supported years",
             id="end_after_supported_years",
+        ),
+        pytest.param(
+            lambda: subtract_working_minutes(ENGLAND, datetime(2026, 6, 10, 10), 60),  # noqa: DTZ001
+            "end must be time-zone aware",
+            id="naive_end_to_subtract_from",
+        ),
+        pytest.param(
+            lambda: subtract_working_minutes(ENGLAND, WEDNESDAY, -1),
+            "minutes must be a non-negative integer, got -1",
+            id="negative_minutes_to_subtract",
+        ),
+        pytest.param(
+            lambda: subtract_working_minutes(ENGLAND, at("2000-01-04T10:00:00+00:00"), 61),
+            "before the supported year 2000",
+            id="subtracted_result_before_supported_years",
+        ),
+        pytest.param(
+            lambda: subtract_working_minutes(
+                CALENDARS["continuous"], at("2000-01-01T00:30:00+00:00"), 31
+            ),
+            "before the supported year 2000",
+            id="continuous_subtracted_result_before_supported_years",
         ),
         pytest.param(
             lambda: add_working_minutes(ENGLAND, at("2100-12-31T16:00:00+00:00"), 61),
@@ -609,3 +715,24 @@ def test_it_inverts_adding_minutes_by_counting_them(
         # In UTC because arithmetic on a zoned datetime moves the wall clock, not the instant.
         one_minute_earlier = finish.astimezone(UTC) - timedelta(minutes=1)
         assert working_minutes_between(calendar, start, one_minute_earlier) == minutes - 1
+
+
+@PROPERTY_SETTINGS
+@given(scenario=scenarios(), wanted=st.integers(0, 20_000))
+def test_it_subtracts_minutes_as_the_earliest_start_that_counts_them(
+    scenario: tuple[WorkingCalendar | ContinuousCalendar, int, datetime], wanted: int
+) -> None:
+    calendar, _, end = scenario
+    if isinstance(calendar, ContinuousCalendar):
+        minutes = wanted
+    else:
+        weekly = sum(closing - opening for day in calendar.week for opening, closing in day)
+        minutes = wanted % (8 * weekly + 1)
+
+    start = subtract_working_minutes(calendar, end, minutes)
+
+    assert working_minutes_between(calendar, start, end) == minutes
+    # In UTC because arithmetic on a zoned datetime moves the wall clock, not the instant.
+    one_minute_earlier = start.astimezone(UTC) - timedelta(minutes=1)
+    assert working_minutes_between(calendar, one_minute_earlier, end) == minutes + 1
+    assert start.tzinfo is calendar.tz

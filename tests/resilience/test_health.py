@@ -108,13 +108,22 @@ def test_the_database_down_fails_the_check_and_the_scans_age_is_unknown(
 
 
 @pytest.mark.django_db
-def test_the_demo_without_redis_has_no_beat_to_report(client, settings):
+def test_the_demo_without_redis_reports_its_own_beat(client, settings):
     settings.REDIS_URL = ""
+    before_the_first_scan = client.get(URL)
+    beat_ago(42)
+    running = client.get(URL)
+    beat_ago(301)
+    stopped = client.get(URL)
 
-    response = client.get(URL)
-
-    assert response.status_code == 200
-    assert response.json()["redis"] == response.json()["beat"] == "not configured"
+    assert before_the_first_scan.status_code == 200
+    assert before_the_first_scan.json()["redis"] == "not configured"
+    assert before_the_first_scan.json()["beat"] == "never run"
+    assert running.status_code == 200
+    assert (running.json()["redis"], running.json()["beat"]) == ("not configured", "ok")
+    assert running.json()["beat_age_seconds"] >= 42
+    assert stopped.status_code == 503
+    assert (stopped.json()["redis"], stopped.json()["beat"]) == ("not configured", "late")
 
 
 @pytest.mark.django_db

@@ -1,1 +1,1 @@
-from tests.sharing.conftest import hub  # noqa: F401
+from tests.sharing.conftest import _hub_for_the_module, hub  # noqa: F401

@@ -1,6 +1,8 @@
 """A small hub for the firewall's tests: three agencies, one person in each role, and an
 enquiry that police and health were both asked about."""
 
+import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -13,6 +15,7 @@ from enquiries.models import Enquiry, ReferrerType
 from enquiries.services import PersonDetails
 from sharing import services
 from sharing.models import InformationRecord, InformationRequest, LawfulBasis, Sensitivity
+from tests.database import made_once_for_many_tests
 from tests.factories import PASSWORD, AgencyFactory, UserFactory
 
 STATES = ("non_sensitive", "sensitive", "release_requested", "released", "refused")
@@ -34,6 +37,10 @@ class Hub:
     police_request: InformationRequest
     health_request: InformationRequest
 
+    def fresh(self) -> "Hub":
+        """The same hub read again from the database, for a test that shares it with others."""
+        return dataclasses.replace(self, **fresh_copies(self))
+
     def record(self, state: str, *, marker: str, agency: str = "police") -> InformationRecord:
         """A record of `agency` in one of STATES, its summary and detail carrying `marker`."""
         owner = self.police_officer if agency == "police" else self.health_visitor
@@ -45,7 +52,7 @@ class Hub:
             summary=f"Summary {marker}",
             detail=f"Detail {marker}: intelligence held about the household.",
             source_system="Niche RMS" if agency == "police" else "SystmOne",
-            information_date=date(2026, 10, 1),
+            information_date=date(2025, 10, 1),
             sensitivity=Sensitivity.NON_SENSITIVE
             if state == "non_sensitive"
             else Sensitivity.SENSITIVE,
@@ -68,6 +75,15 @@ class Hub:
             services.refuse_release(record_pk=record.pk, actor=owner, reason="Live investigation.")
         record.refresh_from_db()
         return record
+
+
+def fresh_copies(holder) -> dict:
+    """Each model instance a dataclass holds, read again from the database."""
+    return {
+        field.name: type(value).objects.get(pk=value.pk)
+        for field in dataclasses.fields(holder)
+        if hasattr(value := getattr(holder, field.name), "pk")
+    }
 
 
 def log_child(researcher: User, first_name: str, last_name: str, *, minutes_ago: int) -> Enquiry:
@@ -118,6 +134,14 @@ def make_hub() -> Hub:
     )
 
 
+@pytest.fixture(scope="module")
+def _hub_for_the_module(request, django_db_setup, django_db_blocker) -> Iterator[Hub]:
+    """Made once per module and shared: most firewall tests took longer building the hub than
+    checking it. A module whose tests run at several instants makes its own (test_chasing.py)."""
+    with made_once_for_many_tests(django_db_blocker, request.node.nodeid, make_hub) as hub:
+        yield hub
+
+
 @pytest.fixture
-def hub(db) -> Hub:
-    return make_hub()
+def hub(db, _hub_for_the_module) -> Hub:
+    return _hub_for_the_module.fresh()

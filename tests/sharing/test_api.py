@@ -474,7 +474,7 @@ def test_the_list_shows_content_or_a_signpost_never_hidden_content(hub):
     assert rows[secret.pk]["content"] is None
     assert rows[secret.pk]["signpost"].startswith(
         "Thames Valley Police holds sensitive information about Amy Firewall, recorded on "
-        "1 October 2026."
+        "1 October 2025."
     )
     assert rows[secret.pk]["actions"] == ["request_release"]
     assert rows[secret.pk]["agency"] == {"id": hub.police.pk, "name": "Thames Valley Police"}

@@ -17,7 +17,7 @@ from enquiries.models import Enquiry, Outcome
 from sharing.models import AccessLogEntry, LawfulBasis, ReleaseStatus
 from tests.factories import PASSWORD
 
-from .conftest import STATES, make_hub
+from .conftest import STATES
 
 pytestmark = pytest.mark.django_db
 
@@ -160,10 +160,9 @@ def check_cell(client, hub, record, role: str, state: str, action: str, marker: 
 
 @pytest.mark.parametrize("action", ACTIONS)
 @pytest.mark.parametrize("state", STATES)
-def test_the_firewall_matrix(client, db, state, action):
+def test_the_firewall_matrix(client, hub, state, action):
     """One record in `state`; every role tries `action` on it, each inside a savepoint that is
     rolled back, and every cell that disagrees with the tables is reported."""
-    hub = make_hub()
     marker = marker_for(state)
     record = hub.record(state, marker=marker)
     failures = []

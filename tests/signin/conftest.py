@@ -1,7 +1,7 @@
 import pytest
 
 from agencies.models import Role
-from tests.sharing.conftest import hub  # noqa: F401
+from tests.sharing.conftest import _hub_for_the_module, hub  # noqa: F401
 
 
 @pytest.fixture

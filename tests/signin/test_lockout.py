@@ -155,6 +155,7 @@ def test_the_failures_before_it_keep_the_one_message_for_everything(researcher):
     )
 
 
+@pytest.mark.any_instant
 def test_the_lockout_ends_after_15_minutes(researcher):
     fail("rosa", 5)
     assert attempt("rosa", PASSWORD).status_code == 429
@@ -166,6 +167,7 @@ def test_the_lockout_ends_after_15_minutes(researcher):
     assert attempt("rosa", PASSWORD).signed_in
 
 
+@pytest.mark.any_instant
 def test_tries_during_the_lockout_do_not_lengthen_it(researcher):
     fail("rosa", 5)
     locked_at = AccessAttempt.objects.get().attempt_time

@@ -109,6 +109,7 @@ def test_a_release_that_stores_the_password_again_keeps_the_session(real_hashers
 # How long a session lasts.
 
 
+@pytest.mark.any_instant
 def test_a_session_ends_when_the_browser_closes(client, researcher, settings):
     app = app_for(researcher)
     client.post(reverse("login"), {"username": researcher.username, "password": PASSWORD})
@@ -120,6 +121,7 @@ def test_a_session_ends_when_the_browser_closes(client, researcher, settings):
     assert cookie["max-age"] == "" and cookie["expires"] == ""
 
 
+@pytest.mark.any_instant
 def test_a_session_ends_after_30_minutes_idle(client, researcher):
     client.force_login(researcher)
     age_session(client, idle_minutes=30.5)
@@ -135,6 +137,7 @@ def test_a_session_ends_after_30_minutes_idle(client, researcher):
     assert "You were signed out after 30 minutes without activity" in sign_in_page
 
 
+@pytest.mark.any_instant
 def test_a_request_within_the_idle_limit_keeps_the_session_going(client, researcher):
     client.force_login(researcher)
     age_session(client, idle_minutes=29)
@@ -153,6 +156,7 @@ def test_the_idle_limit_is_configurable(client, researcher, settings):
     assert client.get(reverse("triage-queue")).status_code == 302
 
 
+@pytest.mark.any_instant
 def test_a_busy_session_still_ends_10_hours_after_sign_in(client, researcher):
     client.force_login(researcher)
     age_session(client, idle_minutes=1, signed_in_hours=10.01)

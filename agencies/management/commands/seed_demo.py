@@ -1,12 +1,17 @@
 import time
+from datetime import datetime
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Count, Q
+from django.utils import timezone
 
 from agencies.demo import seed_demo_hub
 from enquiries.demo import seed_demo_enquiries
+from enquiries.models import Enquiry, Notification
 from enquiries.sla_scan import record_sla_events
 from sharing.demo import seed_demo_sharing
+from sharing.models import InformationRecord, InformationRequest, ReleaseStatus
 
 
 class Command(BaseCommand):
@@ -50,6 +55,8 @@ class Command(BaseCommand):
                 f"SLA scan: {scan.at_risk} at risk, {scan.breached} breached, "
                 f"{scan.notifications} notifications in {time.monotonic() - started:.1f} s."
             )
+            for line in the_mix(now=timezone.now()):
+                self.stdout.write(line)
         self.stdout.write("")
         self.stdout.write("Demo logins (username / password / agency / roles):")
         for user in result.users:
@@ -68,3 +75,44 @@ class Command(BaseCommand):
                 "Two-factor sign-in is off (TWO_FACTOR_REQUIRED=false): these passwords alone "
                 "sign in, and every page says so."
             )
+
+
+def the_mix(*, now: datetime) -> list[str]:
+    """What the demo hub holds at `now`, in a few lines: its open work, what waits on the
+    agencies, and who has been told what."""
+    open_work = Q(state__in=Enquiry.OPEN_STATES)
+    enquiries = Enquiry.objects.aggregate(
+        total=Count("id"),
+        adults=Count("id", filter=Q(subject_type=Enquiry.SubjectType.ADULT)),
+        open=Count("id", filter=open_work),
+        **{state: Count("id", filter=Q(state=state)) for state in Enquiry.OPEN_STATES},
+        at_risk=Count("id", filter=open_work & Q(at_risk_from__lte=now, breached_from__gt=now)),
+        breached=Count("id", filter=open_work & Q(breached_from__lte=now)),
+        escalated=Count("id", filter=open_work & Q(escalated_at__isnull=False)),
+    )
+    in_states = ", ".join(
+        f"{enquiries[state]} {Enquiry.State(state).label.lower()}" for state in Enquiry.OPEN_STATES
+    )
+    requests = InformationRequest.objects.filter(
+        status__in=InformationRequest.OPEN_STATUSES, enquiry__state__in=Enquiry.OPEN_STATES
+    ).aggregate(
+        open=Count("id"),
+        overdue=Count("id", filter=Q(due_at__lt=now)),
+        agencies=Count("agency", distinct=True),
+    )
+    releases = InformationRecord.objects.filter(
+        release_status=ReleaseStatus.REQUESTED, enquiry__state__in=Enquiry.OPEN_STATES
+    ).aggregate(waiting=Count("id"), agencies=Count("agency", distinct=True))
+    told = dict(Notification.objects.order_by().values_list("kind").annotate(count=Count("id")))
+    notifications = "; ".join(
+        f"{told.get(kind, 0)} {kind.label.lower()}" for kind in Notification.Kind
+    )
+    return [
+        f"Open enquiries: {enquiries['open']} ({in_states}); {enquiries['at_risk']} at risk, "
+        f"{enquiries['breached']} breached, {enquiries['escalated']} escalated. "
+        f"Adults at risk: {enquiries['adults']} of {enquiries['total']} enquiries.",
+        f"Waiting on agencies: {requests['open']} information requests in "
+        f"{requests['agencies']} agencies' inboxes ({requests['overdue']} overdue), "
+        f"{releases['waiting']} releases for {releases['agencies']} agencies to decide.",
+        f"Notifications: {notifications}.",
+    ]

@@ -1,0 +1,172 @@
+"""What `make test` needs from the machine, checked in its first seconds, before anything slow.
+
+Run as `python3 tools/preflight.py` with any Python: it uses the standard library only, so it
+runs before the virtualenv exists. It checks Python, venv, npm, PostgreSQL and Redis (read
+from DATABASE_URL and REDIS_URL like the settings do) and Chromium for the browser tests.
+Chromium it installs from Debian's packages where it can (as root, with apt-get), saying so
+first; anything else missing stops it at once with one line per problem saying what to run,
+rather than a stack trace minutes later from deep inside the first test that needs it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+HOW_TO_START = {
+    "PostgreSQL": (
+        "start it with `sudo service postgresql start` "
+        "(Debian without systemd: `pg_ctlcluster --skip-systemctl-redirect 15 main start`)"
+    ),
+    "Redis": "start it with `redis-server --daemonize yes --port 6379`",
+}
+CHROMIUM_NAMES = ("chromium", "chromium-browser")
+INSTALL_CHROMIUM = ["apt-get", "install", "-y", "-qq", "chromium"]
+
+
+def _reachable(host: str, port: int, timeout: float = 2.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def problems(environ: dict[str, str]) -> list[str]:
+    """PostgreSQL and Redis: each must be named by its URL and answer on its port."""
+    found = []
+    services = [
+        ("PostgreSQL", "DATABASE_URL", 5432, ("postgres", "postgresql", "pgsql")),
+        ("Redis", "REDIS_URL", 6379, ("redis", "rediss")),
+    ]
+    for name, variable, default_port, schemes in services:
+        url = environ.get(variable, "")
+        parts = urlsplit(url)
+        if parts.scheme not in schemes:
+            found.append(f"{variable} must be a {name} URL for the tests; it is {url!r}.")
+            continue
+        host, port = parts.hostname or "127.0.0.1", parts.port or default_port
+        if not _reachable(host, port):
+            found.append(
+                f"{name} is not reachable at {host}:{port} ({variable}); {HOW_TO_START[name]}."
+            )
+    return found
+
+
+def toolchain_problems(*, version: tuple[int, int], has_venv: bool, has_npm: bool) -> list[str]:
+    found = []
+    if version < (3, 11):
+        found.append(
+            f"mash needs Python 3.11 or newer; this is {version[0]}.{version[1]} "
+            "(run `make test PYTHON=python3.11`, or install a newer Python)."
+        )
+    if not has_venv:
+        found.append(
+            "Python cannot make a virtualenv here: install it with `apt-get install python3-venv`."
+        )
+    if not has_npm:
+        found.append(
+            "npm is missing (the GOV.UK Design System is built with it): install Node.js 20 or "
+            "newer with npm, e.g. `apt-get install nodejs npm`."
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class ChromiumPlan:
+    """What to do about the browser the browser tests drive."""
+
+    found: str | None  # its path, when it is there
+    install: bool  # missing, and this user can install Debian's package
+    problem: str | None  # missing, and only someone else can install it
+
+
+def chromium_plan(
+    *, which: Callable[[str], str | None], is_root: bool, has_apt: bool
+) -> ChromiumPlan:
+    for name in CHROMIUM_NAMES:
+        if path := which(name):
+            return ChromiumPlan(found=path, install=False, problem=None)
+    if is_root and has_apt:
+        return ChromiumPlan(found=None, install=True, problem=None)
+    return ChromiumPlan(
+        found=None,
+        install=False,
+        problem=(
+            "Chromium is missing for the browser tests: install Debian's package with "
+            "`sudo apt-get install chromium`, then run `make test` again."
+        ),
+    )
+
+
+def install_chromium(run: Callable[..., subprocess.CompletedProcess] = subprocess.run) -> str:
+    """Installs Debian's chromium; returns a problem line if that failed, else ''."""
+    quiet = {"env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, "check": False}
+    for step in (["apt-get", "update", "-qq"], INSTALL_CHROMIUM):
+        done = run(step, capture_output=True, text=True, **quiet)
+        if done.returncode != 0:
+            said = (done.stderr or done.stdout).strip().splitlines()
+            return (
+                f"`{' '.join(step)}` failed ({said[-1] if said else f'exit {done.returncode}'}); "
+                "install Chromium with `apt-get install chromium` and run `make test` again."
+            )
+    return ""
+
+
+def _version(path: str) -> str:
+    """What the browser just installed says it is."""
+    command = [path, "--version"]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30)  # noqa: S603
+    except (OSError, subprocess.TimeoutExpired):
+        return path
+    return done.stdout.strip() or path
+
+
+def main() -> int:
+    found = toolchain_problems(
+        version=sys.version_info[:2],
+        has_venv=_has_venv(),
+        has_npm=shutil.which("npm") is not None,
+    )
+    found += problems(dict(os.environ))
+    chromium = chromium_plan(
+        which=shutil.which,
+        is_root=hasattr(os, "geteuid") and os.geteuid() == 0,
+        has_apt=shutil.which("apt-get") is not None,
+    )
+    if chromium.problem:
+        found.append(chromium.problem)
+    if found:
+        for problem in found:
+            print(f"mash: {problem}", file=sys.stderr)
+        return 1
+    if chromium.install:
+        print(
+            "mash: Chromium is missing; installing Debian's chromium package for the browser tests"
+        )
+        sys.stdout.flush()
+        if failed := install_chromium():
+            print(f"mash: {failed}", file=sys.stderr)
+            return 1
+        installed = next(filter(None, map(shutil.which, CHROMIUM_NAMES)), None)
+        if installed is None:
+            print("mash: apt-get installed chromium but it is not on PATH.", file=sys.stderr)
+            return 1
+        print(f"mash: installed {_version(installed)}")
+    return 0
+
+
+def _has_venv() -> bool:
+    return all(importlib.util.find_spec(name) for name in ("venv", "ensurepip"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
