@@ -1,8 +1,10 @@
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from django import forms
 from django.forms import BoundField
+from django.forms.fields import BaseTemporalField
+from django.utils import timezone
 from django.utils.functional import cached_property
 
 from agencies.models import User
@@ -11,6 +13,7 @@ from mash.text import FreeTextField
 from .models import Enquiry, EnquiryPerson, Outcome, Person, Rag, ReferrerType
 from .selectors import QueueFilters, triage_staff, triage_staff_choices
 from .services import TRANSITIONS, PersonDetails
+from .worktime import SkippedWallTime, wall_time_in
 
 
 class SelectOptions(BoundField):
@@ -80,6 +83,49 @@ class MinuteInput(forms.DateTimeInput):
 
     def __init__(self) -> None:
         super().__init__(format="%Y-%m-%dT%H:%M")
+
+
+class HubTimeField(forms.DateTimeField):
+    """A time to the minute as the hub's clocks showed it.
+
+    Django refuses a time in the hour the clocks go back ("may be ambiguous"), so at 01:30 on
+    that night the intake page could not log a concern at the time it offers. This takes the
+    occurrence the person means (`worktime.wall_time_in`) and says plainly what a time the
+    clocks skipped should be.
+    """
+
+    widget = MinuteInput
+    default_error_messages = {
+        "skipped": "There was no {time} on {day}: the clocks went forward an hour. Did you mean "
+        "{suggestion}?",
+    }
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(input_formats=DATETIME_INPUT_FORMATS, **kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip()
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value if timezone.is_aware(value) else self._in_hub_zone(value)
+        return self._in_hub_zone(BaseTemporalField.to_python(self, value))
+
+    def _in_hub_zone(self, wall_time: datetime) -> datetime:
+        try:
+            return wall_time_in(
+                timezone.get_current_timezone(), wall_time.replace(second=0), now=timezone.now()
+            )
+        except SkippedWallTime as skipped:
+            raise forms.ValidationError(
+                self.error_messages["skipped"].format(
+                    time=f"{wall_time:%H:%M}",
+                    day=f"{wall_time.day} {wall_time:%B %Y}",
+                    suggestion=f"{skipped.suggestion:%H:%M}",
+                ),
+                code="skipped",
+            ) from None
 
 
 def nhs_number_is_valid(number: str) -> bool:
@@ -215,10 +261,8 @@ def new_intake_key() -> str:
 class IntakeForm(forms.Form):
     """What the front door records about a concern (domain.md section 4)."""
 
-    received_at = forms.DateTimeField(
+    received_at = HubTimeField(
         label="Received",
-        widget=MinuteInput(),
-        input_formats=DATETIME_INPUT_FORMATS,
         help_text="When the concern reached the hub; earlier than now if logged late.",
     )
     referrer_name = FreeTextField(
@@ -346,11 +390,9 @@ class DecideForm(VersionedForm):
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"required": "Give the reason for this decision."},
     )
-    decided_at = forms.DateTimeField(
+    decided_at = HubTimeField(
         label="Decided at",
         required=False,
-        widget=MinuteInput(),
-        input_formats=DATETIME_INPUT_FORMATS,
         help_text="Leave blank for now; give the time if the decision was made earlier.",
     )
 
@@ -366,11 +408,9 @@ class FeedbackForm(VersionedForm):
         label="How the referrer was told",
         choices=[("", "Choose")] + [(method, method) for method in METHODS],
     )
-    sent_at = forms.DateTimeField(
+    sent_at = HubTimeField(
         label="When",
         required=False,
-        widget=MinuteInput(),
-        input_formats=DATETIME_INPUT_FORMATS,
         help_text="Leave blank for now.",
     )
     text = FreeTextField(

@@ -35,7 +35,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import cache, lru_cache
 from typing import Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -478,3 +478,31 @@ def working_days_between(calendar: Calendar, start_date: date, end_date: date) -
     if end <= start:
         return 0
     return calendar._working_days(start, end)
+
+
+class SkippedWallTime(ValueError):
+    """A wall-clock time that did not happen: the clocks went forward over it."""
+
+    def __init__(self, wall_time: datetime, suggestion: datetime) -> None:
+        super().__init__(f"{wall_time:%H:%M} on {wall_time:%Y-%m-%d} did not happen")
+        self.wall_time = wall_time
+        self.suggestion = suggestion  # the same time on the clock after the change
+
+
+def wall_time_in(zone: tzinfo, wall_time: datetime, *, now: datetime) -> datetime:
+    """The instant a person means by a wall-clock time they typed (naive) in the hub's zone.
+
+    In the hour the clocks go back every time happens twice: it means the later one if that
+    has already happened (at 01:40 GMT, "01:30" is ten minutes ago), else the earlier (at
+    01:20 GMT, "01:30" is 01:30 BST, fifty minutes ago). A time in the hour the clocks go
+    forward never happened: ``SkippedWallTime``, with the time the clock showed instead.
+    """
+    if wall_time.tzinfo is not None:
+        raise ValueError("wall_time must be naive: a time as a clock on the wall shows it")
+    earlier, later = wall_time.replace(tzinfo=zone, fold=0), wall_time.replace(tzinfo=zone, fold=1)
+    if earlier.utcoffset() == later.utcoffset():
+        return earlier
+    shown = earlier.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    if shown != wall_time:
+        raise SkippedWallTime(wall_time, suggestion=shown)
+    return later if later <= now else earlier

@@ -227,7 +227,7 @@ def _new_record(stage: Stage) -> dict:
         "summary": "Domestic incident, June",
         "detail": "Police attended the family home.",
         "source_system": "Niche RMS",
-        "information_date": "2026-06-14",
+        "information_date": "2025-06-14",
         "sensitivity": "non_sensitive",
     }
 

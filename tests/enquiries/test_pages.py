@@ -1,6 +1,7 @@
 """Intake, the enquiry page and its actions, through the HTML views."""
 
-from datetime import date, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -451,7 +452,8 @@ def test_a_researcher_cannot_decide(client, researcher):
 def test_a_decision_before_receipt_is_refused_on_its_field(client, researcher, manager):
     (amy,) = log(researcher, "Amy")
     client.force_login(manager)
-    before = timezone.localtime(amy.received_at - timedelta(hours=1))
+    # A day before: an hour before can be the same wall time on the night the clocks go back.
+    before = timezone.localtime(amy.received_at - timedelta(days=1))
 
     response = client.post(
         reverse("enquiry-decide", args=[amy.reference]),
@@ -539,3 +541,56 @@ def test_signing_in_comes_first(client, researcher):
 
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
+
+
+# --- times on the nights the clocks change ----------------------------------------------------
+
+
+@pytest.mark.instant("2026-10-25T01:40+00:00")  # 01:40 GMT, the second time round
+def test_a_time_in_the_repeated_hour_that_has_happened_twice_is_the_later(client, researcher):
+    client.force_login(researcher)
+
+    client.post(reverse("enquiry-intake"), intake_data(received_at="2026-10-25T01:30"))
+
+    (amy, _) = Enquiry.objects.order_by("reference")
+    assert amy.received_at == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 01:30 GMT
+
+
+@pytest.mark.instant("2026-10-25T01:20+00:00")  # 01:20 GMT: 01:30 GMT is still to come
+def test_a_time_in_the_repeated_hour_still_to_come_the_second_time_is_the_first(client, researcher):
+    client.force_login(researcher)
+
+    client.post(reverse("enquiry-intake"), intake_data(received_at="2026-10-25T01:30"))
+
+    (amy, _) = Enquiry.objects.order_by("reference")
+    assert amy.received_at == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 01:30 BST
+
+
+@pytest.mark.instant("2026-10-25T01:30+00:00")
+def test_the_intake_page_offers_a_time_it_then_accepts_on_the_night_the_clocks_go_back(
+    client, researcher
+):
+    client.force_login(researcher)
+    offered = re.search(
+        r'name="received_at" value="([^"]+)"', client.get(reverse("enquiry-intake")).text
+    ).group(1)
+
+    client.post(reverse("enquiry-intake"), intake_data(received_at=offered))
+
+    assert offered == "2026-10-25T01:30"
+    assert (
+        Enquiry.objects.filter(received_at=datetime(2026, 10, 25, 1, 30, tzinfo=UTC)).count() == 2
+    )
+
+
+@pytest.mark.instant("2026-03-29T10:00")
+def test_a_time_the_clocks_skipped_is_refused_with_the_time_they_showed(client, researcher):
+    client.force_login(researcher)
+
+    response = client.post(reverse("enquiry-intake"), intake_data(received_at="2026-03-29T01:30"))
+
+    assert (
+        "There was no 01:30 on 29 March 2026: the clocks went forward an hour. Did you mean "
+        "02:30?" in response.text
+    )
+    assert not Enquiry.objects.exists()

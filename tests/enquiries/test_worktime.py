@@ -19,10 +19,12 @@ from hypothesis.strategies import DrawFn, composite
 
 from enquiries.worktime import (
     ContinuousCalendar,
+    SkippedWallTime,
     WorkingCalendar,
     add_working_minutes,
     day_hours,
     subtract_working_minutes,
+    wall_time_in,
     working_days_between,
     working_minutes_between,
 )
@@ -736,3 +738,56 @@ def test_it_subtracts_minutes_as_the_earliest_start_that_counts_them(
     one_minute_earlier = start.astimezone(UTC) - timedelta(minutes=1)
     assert working_minutes_between(calendar, one_minute_earlier, end) == minutes + 1
     assert start.tzinfo is calendar.tz
+
+
+# --- a time typed on the wall clock ------------------------------------------------------------
+# 2026-03-29: 01:00 GMT becomes 02:00 BST (01:00-01:59 never happens).
+# 2026-10-25: 02:00 BST becomes 01:00 GMT (01:00-01:59 happens twice, first in BST).
+
+
+@pytest.mark.parametrize(
+    ("typed", "now", "expected"),
+    [
+        pytest.param("2026-12-02T10:30", "2026-12-02T11:00Z", "2026-12-02T10:30Z", id="winter"),
+        pytest.param("2026-07-01T10:30", "2026-07-01T11:00Z", "2026-07-01T09:30Z", id="summer"),
+        pytest.param("2026-10-25T00:59", "2026-10-25T03:00Z", "2026-10-24T23:59Z", id="before"),
+        pytest.param("2026-10-25T02:00", "2026-10-25T03:00Z", "2026-10-25T02:00Z", id="after"),
+        pytest.param(
+            "2026-10-25T01:30", "2026-10-25T01:40Z", "2026-10-25T01:30Z", id="twice_past_both"
+        ),
+        pytest.param(
+            "2026-10-25T01:30", "2026-10-25T01:30Z", "2026-10-25T01:30Z", id="twice_at_second"
+        ),
+        pytest.param(
+            "2026-10-25T01:30", "2026-10-25T01:29Z", "2026-10-25T00:30Z", id="twice_second_to_come"
+        ),
+        pytest.param(
+            "2026-10-25T01:30", "2026-10-25T00:40Z", "2026-10-25T00:30Z", id="twice_in_bst_hour"
+        ),
+        pytest.param(
+            "2026-10-25T01:00", "2026-10-26T09:00Z", "2026-10-25T01:00Z", id="twice_days_later"
+        ),
+        pytest.param("2026-03-29T00:59", "2026-03-29T03:00Z", "2026-03-29T00:59Z", id="gap_edge"),
+        pytest.param("2026-03-29T02:00", "2026-03-29T03:00Z", "2026-03-29T01:00Z", id="gap_end"),
+    ],
+)
+def test_a_wall_time_is_the_instant_a_person_means(typed: str, now: str, expected: str) -> None:
+    found = wall_time_in(LONDON, datetime.fromisoformat(typed), now=datetime.fromisoformat(now))
+
+    assert found.astimezone(UTC) == datetime.fromisoformat(expected)
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [("2026-03-29T01:00", "02:00"), ("2026-03-29T01:30", "02:30"), ("2026-03-29T01:59", "02:59")],
+)
+def test_a_wall_time_the_clocks_skipped_names_the_time_they_showed(typed: str, shown: str) -> None:
+    with pytest.raises(SkippedWallTime) as skipped:
+        wall_time_in(LONDON, datetime.fromisoformat(typed), now=datetime(2026, 4, 1, tzinfo=UTC))
+
+    assert f"{skipped.value.suggestion:%H:%M}" == shown
+
+
+def test_a_wall_time_with_a_zone_is_refused() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        wall_time_in(LONDON, datetime(2026, 12, 2, 10, 30, tzinfo=UTC), now=datetime.now(UTC))
