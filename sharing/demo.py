@@ -438,10 +438,10 @@ def seed_demo_sharing(*, seed: int = 2026, now: datetime | None = None) -> Shari
     now = (now or timezone.now()).astimezone(UTC).replace(second=0, microsecond=0)
     agencies = [_Agency(*row) for row in usual_agencies().values_list("id", "name", "kind")]
     researchers = {
-        pk: (agency_id, f"{first_name} {last_name}".strip() or username)
-        for pk, agency_id, first_name, last_name, username in User.objects.filter(
-            groups__name=Role.RESEARCHER, is_active=True
-        ).values_list("id", "agency_id", "first_name", "last_name", "username")
+        user.pk: (user.agency_id, str(user))  # named as the services name them
+        for user in User.objects.filter(groups__name=Role.RESEARCHER, is_active=True).only(
+            "agency_id", "first_name", "last_name", "username"
+        )
     }
     open_enquiries, decided_enquiries = _enquiries_to_share_on()
     if not agencies or not researchers or not (open_enquiries or decided_enquiries):

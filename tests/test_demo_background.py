@@ -80,7 +80,7 @@ def test_beat_and_a_worker_on_the_folder_broker_scan_chase_and_recompute_against
     passed = False
     try:
         seeded = subprocess.run(
-            [sys.executable, "-m", "tests.at_instant", "tests.seed_sqlite_demo", "100"],
+            [sys.executable, "-m", "tests.at_instant", "tests.demo_on_sqlite", "for-beat"],
             cwd=ROOT,
             env=env,
             capture_output=True,

@@ -191,7 +191,7 @@ def test_the_demo_is_the_same_on_sqlite(tmp_path):
     }
 
     result = subprocess.run(
-        [sys.executable, "-m", "tests.at_instant", "tests.enquiries.demo_on_sqlite"],
+        [sys.executable, "-m", "tests.at_instant", "tests.demo_on_sqlite", "enquiries"],
         env=environment,
         cwd=root,
         capture_output=True,

@@ -244,7 +244,7 @@ def test_the_demo_is_the_same_on_sqlite(tmp_path):
     }
 
     result = subprocess.run(
-        [sys.executable, "-m", "tests.at_instant", "tests.sharing.demo_on_sqlite"],
+        [sys.executable, "-m", "tests.at_instant", "tests.demo_on_sqlite", "sharing"],
         env=environment,
         cwd=root,
         capture_output=True,

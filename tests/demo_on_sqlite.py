@@ -1,0 +1,78 @@
+"""The demo on a fresh SQLite database (DATABASE_URL), in a process of its own, as `make demo`
+has it: `python -m tests.at_instant tests.demo_on_sqlite WHAT`, so it seeds at the starting
+test's instant. WHAT is one of:
+
+- `enquiries`: seeded by the command, again to the same size, then topped up; prints what
+  `test_demo.demo_facts` finds, as JSON on its last line;
+- `sharing`: the hub, 400 enquiries and their sharing, twice; prints what
+  `test_demo.sharing_facts` finds;
+- `for-beat`: 100 enquiries and their sharing without the SLA scan `seed_demo` runs, so a scan
+  from beat has events to record; then the red allowance changed to 120 minutes and the
+  recompute of open deadlines queued, as a hub clock change in the admin does, for a worker
+  started later to run.
+"""
+
+import io
+import json
+import sys
+
+import django
+
+
+def enquiries() -> dict:
+    from django.core.management import call_command
+
+    from enquiries.demo import seed_demo_enquiries
+    from tests.enquiries.test_demo import demo_facts
+
+    call_command("seed_demo", "--enquiries", "300", stdout=io.StringIO())
+    created = [seed_demo_enquiries(target=300), seed_demo_enquiries(target=400)]
+    return {"created": created, "facts": demo_facts()}
+
+
+def sharing() -> dict:
+    from agencies.demo import seed_demo_hub
+    from enquiries.demo import seed_demo_enquiries
+    from sharing.demo import seed_demo_sharing
+    from tests.sharing.test_demo import sharing_facts
+
+    seed_demo_hub()
+    seed_demo_enquiries(target=400)
+    seed_demo_sharing()
+    again = seed_demo_sharing()
+    return {"again": again.requests, "facts": sharing_facts()}
+
+
+def for_beat() -> dict:
+    from django.db import transaction
+
+    from agencies.demo import seed_demo_hub
+    from enquiries.demo import seed_demo_enquiries
+    from enquiries.models import RagAllowance
+    from enquiries.tasks import recompute_open_deadlines
+    from sharing.demo import seed_demo_sharing
+
+    seed_demo_hub()
+    seed_demo_enquiries(target=100)
+    seed_demo_sharing()
+    with transaction.atomic():
+        red = RagAllowance.objects.get(rating="red")
+        red.minutes = 120
+        red.save()
+        recompute_open_deadlines.delay_on_commit()
+    return {}
+
+
+def main() -> None:
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("migrate", verbosity=0)
+    seed = {"enquiries": enquiries, "sharing": sharing, "for-beat": for_beat}[sys.argv[1]]
+    print(json.dumps(seed()))
+
+
+if __name__ == "__main__":
+    main()
