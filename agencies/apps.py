@@ -16,9 +16,10 @@ class AgenciesConfig(AppConfig):
         from mash.audit import fill_actor
 
         from . import audit, lockout, sessions, two_factor
-        from .models import Agency, User
+        from .models import AccessChange, Agency, User
 
         auditlog.register(Agency)
+        auditlog.register(AccessChange)
         # A password change shows as one, without the hash; sign-ins are in the account log.
         auditlog.register(
             User,

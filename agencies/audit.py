@@ -7,7 +7,8 @@ password and its devices (agencies.two_factor) and API tokens (agencies.tokens) 
 Changes to roles and permissions are in the change log instead: group membership and
 permissions (auditlog's many-to-many logging of `User.groups`, `User.user_permissions`,
 `Group.permissions`) and django-guardian grants on single records (their rows are registered
-with auditlog, so each grant and removal is an entry with who did it).
+with auditlog, so each grant and removal is an entry with who did it). Each step of a change
+to someone's roles, agency or account status (agencies.access) is in the access log as well.
 """
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed

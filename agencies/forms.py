@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth.forms import SetPasswordMixin
 
 
 class CodeForm(forms.Form):
@@ -19,3 +20,30 @@ class ApiTokenForm(forms.Form):
         help_text="For example: “Weekly export script”. Only you and administrators see it.",
         error_messages={"required": "Say what the token is for."},
     )
+
+
+class SetUpCodeForm(SetPasswordMixin, forms.Form):
+    """A set-up code and the new password it lets its person choose (agencies.set_up_codes)."""
+
+    username = forms.CharField(
+        label="Username", max_length=150, error_messages={"required": "Enter your username."}
+    )
+    code = forms.CharField(
+        label="Set-up code",
+        max_length=40,
+        help_text="The code an administrator gave you, like 7K3M-Q9XD-2HBR-W4TN.",
+        error_messages={"required": "Enter the set-up code an administrator gave you."},
+    )
+    new_password1, new_password2 = SetPasswordMixin.create_password_fields(
+        label1="New password", label2="New password again"
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The rules are in the page's words; Django's are markup.
+        self.fields["new_password1"].help_text = ""
+        self.fields["new_password2"].help_text = ""
+
+    def clean(self) -> dict:
+        self.validate_passwords("new_password1", "new_password2")
+        return super().clean()

@@ -135,6 +135,8 @@ class AccountEvent(AppendOnlyModel):
         BACKUP_CODE_USED = "backup_code_used", "Backup code used"
         API_TOKEN_CREATED = "api_token_created", "API token created"
         API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
+        SET_UP_CODE_USED = "set_up_code_used", "Password chosen with a set-up code"
+        SET_UP_CODE_REFUSED = "set_up_code_refused", "Set-up code refused"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -191,3 +193,170 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class AccessChange(models.Model):
+    """A change that gives someone access (a role, another agency, their account back) or
+    could hand their account to someone else (a password or two-factor reset), asked for by one
+    administrator and doing nothing until a second approves it. Taking access away needs no
+    second person and makes no request (agencies.access)."""
+
+    class Kind(models.TextChoices):
+        ADD_ROLE = "add_role", "Add a role"
+        MOVE_AGENCY = "move_agency", "Move to another agency"
+        REACTIVATE = "reactivate", "Reactivate the account"
+        RESET_PASSWORD = "reset_password", "Reset the password (a set-up code)"
+        RESET_TWO_FACTOR = "reset_two_factor", "Reset two-factor sign-in"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+
+    account = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        related_name="access_changes",
+        help_text="The person whose access would change.",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    role = models.CharField(max_length=16, choices=Role.choices, blank=True)
+    agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="For a move: the agency they would join.",
+    )
+    reason = models.TextField(help_text="Why, in the requesting administrator's words.")
+    requested_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="access_changes_requested"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="access_changes_decided",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="add_role", role__in=Role.values, agency__isnull=True)
+                | models.Q(kind="move_agency", role="", agency__isnull=False)
+                | models.Q(
+                    kind__in=["reactivate", "reset_password", "reset_two_factor"],
+                    role="",
+                    agency__isnull=True,
+                ),
+                name="access_change_says_what",
+            ),
+            # The rules the service keeps, kept by the database too: nobody asks for access
+            # for themselves, and a second person, not the one it is about, decides.
+            models.CheckConstraint(
+                condition=~models.Q(requested_by=models.F("account")),
+                name="access_change_not_for_oneself",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    status="pending", decided_by__isnull=True, decided_at__isnull=True
+                )
+                | (
+                    ~models.Q(status="pending")
+                    & ~models.Q(decided_by=models.F("requested_by"))
+                    & ~models.Q(decided_by=models.F("account"))
+                    & models.Q(decided_by__isnull=False, decided_at__isnull=False)
+                ),
+                name="access_change_decided_by_a_second_person",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="declined", decision_note=""),
+                name="access_change_decline_says_why",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "kind", "role"],
+                condition=models.Q(status="pending"),
+                name="access_change_once_while_pending",
+                violation_error_message="This change is already waiting for approval.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.describe()}"
+
+    def describe(self) -> str:
+        """What the change does, in words, for pages and the access log."""
+        if self.kind == self.Kind.ADD_ROLE:
+            return f"add role {Role(self.role).label}"
+        if self.kind == self.Kind.MOVE_AGENCY:
+            return f"move to {self.agency}"
+        if self.kind == self.Kind.RESET_PASSWORD:
+            return "reset the password: they choose a new one with a one-time set-up code"
+        if self.kind == self.Kind.RESET_TWO_FACTOR:
+            return "reset two-factor sign-in: they set up an authenticator app again"
+        return "reactivate the account"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class SetUpCodeQuerySet(models.QuerySet):
+    def live(self):
+        """Codes that still work: not used, not replaced, not expired, not guessed at too often."""
+        return self.filter(
+            used_at__isnull=True,
+            voided_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            failed_attempts__lt=SetUpCode.MAX_FAILED_ATTEMPTS,
+        )
+
+
+class SetUpCode(models.Model):
+    """A one-time code with which a person chooses a new password (agencies.set_up_codes):
+    issued when a second administrator approves a password reset, or for the first
+    administrators. Shown once, to whoever it was issued to, to hand over in person or by
+    phone; only its SHA-256 digest is kept."""
+
+    MAX_FAILED_ATTEMPTS = 5
+
+    account = models.ForeignKey(User, on_delete=models.PROTECT, related_name="set_up_codes")
+    access_change = models.OneToOneField(
+        AccessChange,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="set_up_code",
+        help_text="The approved reset it came from; empty for the first administrators.",
+    )
+    issued_to = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The administrator who was shown it; empty when a management command was.",
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a later code for the same person replaced it."
+    )
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+
+    objects = SetUpCodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Set-up code for {self.account}, issued {self.issued_at:%Y-%m-%d %H:%M}"

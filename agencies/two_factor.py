@@ -57,6 +57,14 @@ def has_app(user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
+def has_any_device(user: User) -> bool:
+    """An app, set up or being set up, or backup codes: something a reset would remove."""
+    return (
+        TOTPDevice.objects.filter(user=user).exists()
+        or StaticDevice.objects.filter(user=user).exists()
+    )
+
+
 def _pass(request: HttpRequest, device: Device) -> None:
     """Mark the session as past both factors, under a new key: the one seen before the code
     was typed is worth nothing to whoever saw it."""
@@ -201,7 +209,8 @@ def verify(request: HttpRequest, code: str) -> Outcome:
 
 def reset(user: User) -> None:
     """Remove a person's app and backup codes (a lost phone): they set up again at their next
-    sign-in. Their sessions end with the devices (`device_removed`, sent for each)."""
+    sign-in. Their sessions end with the devices (`device_removed`, sent for each). Only an
+    approved request does this (agencies.access): one administrator alone never does."""
     for model in (TOTPDevice, StaticDevice):
         model.objects.filter(user=user).delete()
 

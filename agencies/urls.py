@@ -7,6 +7,7 @@ from . import views
 
 urlpatterns = [
     path("sign-in/", views.SignInView.as_view(), name="login"),
+    path("sign-in/set-up-code/", views.set_up_with_code, name="set-up-code"),
     path("sign-in/two-factor/", views.verify, name="two-factor"),
     path("sign-in/two-factor/set-up/", views.set_up, name="two-factor-set-up"),
     path("sign-in/two-factor/backup-codes/", views.backup_codes, name="two-factor-backup-codes"),

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -16,9 +17,9 @@ from django.views.decorators.http import require_POST
 
 from mash.forms import SignInForm
 
-from . import tokens, two_factor
+from . import set_up_codes, tokens, two_factor
 from .decorators import role_required, with_next
-from .forms import ApiTokenForm, CodeForm
+from .forms import ApiTokenForm, CodeForm, SetUpCodeForm
 from .models import ApiToken, Role
 
 # Session keys for what is shown once, on the page after the POST that made it.
@@ -49,6 +50,41 @@ class SignInView(auth_views.LoginView):
         if two_factor.passed(self.request):
             return url
         return with_next("two-factor", url)
+
+
+# A new password with a set-up code, for a new account or after an approved password reset.
+
+
+@never_cache
+@sensitive_post_parameters("code", "new_password1", "new_password2")
+def set_up_with_code(request: HttpRequest) -> HttpResponse:
+    """Open to anyone, like the sign-in page: the code is the credential, random, used once,
+    short-lived and spent after a few wrong tries. It chooses the password only; signing in is
+    then the usual two steps (and setting up an app, for someone who has none)."""
+    form = SetUpCodeForm(request.POST or None)
+    if form.is_valid():
+        with transaction.atomic():
+            code = set_up_codes.find(
+                username=form.cleaned_data["username"],
+                code=form.cleaned_data["code"],
+                request=request,
+            )
+            if code is None:
+                form.add_error(None, set_up_codes.WRONG_CODE)
+            else:
+                form.validate_password_for_user(code.account, "new_password2")
+                if not form.errors:
+                    set_up_codes.use(
+                        code, password=form.cleaned_data["new_password1"], request=request
+                    )
+                    messages.success(request, "Password chosen. Sign in with it now.")
+                    return redirect("login")
+    return render(
+        request,
+        "registration/set_up_code.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 # The second factor.

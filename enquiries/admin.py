@@ -130,7 +130,18 @@ class SlaEventAdmin(ReadOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
+    """Listed, never opened: a notification's message, which is also its name, names people
+    and says what happened in their case."""
+
     list_display = ["recipient", "enquiry", "kind", "created_at", "read_at"]
+    list_display_links = None
+    fields = list_display
     list_filter = ["kind", "created_at", ("read_at", admin.EmptyFieldListFilter)]
     list_select_related = ["recipient", "enquiry"]
     search_fields = ["enquiry__reference", "recipient__username"]
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).defer("message")
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return obj is None and super().has_view_permission(request, obj)

@@ -574,7 +574,8 @@ class SlaEvent(models.Model):
 
 
 class Notification(models.Model):
-    """A message in one person's in-app notifications, about one enquiry."""
+    """A message in one person's in-app notifications, about one enquiry or (for auditors)
+    about the logs."""
 
     class Kind(models.TextChoices):
         AT_RISK = "at_risk", "At risk"
@@ -583,6 +584,7 @@ class Notification(models.Model):
         CHASER = "chaser", "Information request overdue"
         RELEASE_REQUEST = "release_request", "Release requested"
         RELEASE_ANSWER = "release_answer", "Release answered"
+        LOG_BROKEN = "log_broken", "Access log broken"
 
     # Covered by both indexes below, which start with the recipient.
     recipient = models.ForeignKey(
@@ -591,7 +593,14 @@ class Notification(models.Model):
         related_name="notifications",
         db_index=False,
     )
-    enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="notifications")
+    enquiry = models.ForeignKey(
+        Enquiry,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        help_text="Empty for news about the hub itself, such as a broken access log.",
+    )
     sla_event = models.ForeignKey(
         SlaEvent,
         on_delete=models.CASCADE,

@@ -1,6 +1,8 @@
 """In-app notifications: what a person is told, and their marking it read.
 
 Only ever the signed-in person's own notifications: someone else's is missing, not forbidden.
+And only about enquiries they may still see: a practitioner who moved agency, or lost the
+role, is no longer told anything about their old agency's enquiries, not even how many.
 """
 
 from datetime import datetime
@@ -12,12 +14,17 @@ from django.utils import timezone
 from agencies.models import User
 
 from .models import Notification
+from .visibility import only_visible
+
+
+def _visible(notifications: QuerySet[Notification], user: User) -> QuerySet[Notification]:
+    return only_visible(notifications, user, field="enquiry", or_none=True)
 
 
 def user_notifications(*, user: User) -> QuerySet[Notification]:
     """The person's notifications, newest first, with each enquiry's reference for its link."""
     return (
-        Notification.objects.filter(recipient=user)
+        _visible(Notification.objects.filter(recipient=user), user)
         .select_related("enquiry")
         .only("id", "kind", "message", "created_at", "read_at", "enquiry__reference")
         .order_by("-created_at", "-id")
@@ -26,7 +33,7 @@ def user_notifications(*, user: User) -> QuerySet[Notification]:
 
 def unread_notification_count(*, user: User) -> int:
     """One count on the partial index of unread notifications."""
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return _visible(Notification.objects.filter(recipient=user, read_at__isnull=True), user).count()
 
 
 @transaction.atomic
@@ -45,6 +52,5 @@ def notification_mark_read(
 @transaction.atomic
 def notifications_mark_all_read(*, user: User, now: datetime | None = None) -> int:
     """Mark every unread notification of the person read; returns how many were unread."""
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
-        read_at=now or timezone.now()
-    )
+    unread = _visible(Notification.objects.filter(recipient=user, read_at__isnull=True), user)
+    return unread.update(read_at=now or timezone.now())

@@ -30,6 +30,7 @@ from .models import (
 )
 from .services import TRANSITIONS
 from .sla import Sla, SlaStatus
+from .visibility import only_visible
 
 
 def hub_clock_settings(*, today: date) -> HubClock:
@@ -425,10 +426,14 @@ def person_matches(
     return matches[:limit]
 
 
-def enquiry_for_page(*, reference: str) -> Enquiry:
-    """One enquiry with everything its page shows, in a fixed number of queries."""
+def enquiry_for_page(*, reference: str, viewer: User) -> Enquiry:
+    """One enquiry with everything its page shows, in a fixed number of queries, if `viewer`
+    may see it (else DoesNotExist, as fast as for a reference nobody has). Its family holds
+    only the enquiries `viewer` may see."""
+    family = only_visible(Enquiry.objects.select_related("subject"), viewer)
     return (
-        Enquiry.objects.select_related(
+        only_visible(Enquiry.objects.all(), viewer)
+        .select_related(
             "family",
             "subject",
             "referrer_type",
@@ -443,10 +448,7 @@ def enquiry_for_page(*, reference: str) -> Enquiry:
                 queryset=EnquiryPerson.objects.select_related("person").order_by("role", "id"),
             ),
             Prefetch("events", queryset=EnquiryEvent.objects.select_related("actor")),
-            Prefetch(
-                "family__enquiries",
-                queryset=Enquiry.objects.select_related("subject").order_by("reference"),
-            ),
+            Prefetch("family__enquiries", queryset=family.order_by("reference")),
         )
         .get(reference=reference)
     )
@@ -464,17 +466,22 @@ def months_before(moment: datetime, months: int) -> datetime:
     return local.replace(year=year, month=month + 1, day=day)
 
 
-def earlier_decisions_on_subject(enquiry: Enquiry) -> QuerySet[Enquiry]:
+def earlier_decisions_on_subject(enquiry: Enquiry, *, viewer: User) -> QuerySet[Enquiry]:
     """The subject's other enquiries decided in the 12 months before this one arrived: any
     makes this a re-referral (domain.md section 7). An imported enquiry with no subject has
-    none: its subject is unknown, not shared with the other imports."""
+    none: its subject is unknown, not shared with the other imports. Only those `viewer` may
+    see: to anyone else this is not a re-referral."""
     if enquiry.subject_id is None:
         return Enquiry.objects.none()
-    return Enquiry.objects.filter(
-        subject_id=enquiry.subject_id,
-        decided_at__gte=months_before(enquiry.received_at, RE_REFERRAL_MONTHS),
-        decided_at__lt=enquiry.received_at,
-    ).exclude(pk=enquiry.pk)
+    return (
+        only_visible(Enquiry.objects.all(), viewer)
+        .filter(
+            subject_id=enquiry.subject_id,
+            decided_at__gte=months_before(enquiry.received_at, RE_REFERRAL_MONTHS),
+            decided_at__lt=enquiry.received_at,
+        )
+        .exclude(pk=enquiry.pk)
+    )
 
 
 @dataclass(frozen=True)
@@ -485,11 +492,15 @@ class RelatedEnquiry:
     people: tuple[str, ...]
 
 
-def enquiries_about_the_same_people(enquiry: Enquiry, *, limit: int = 20) -> list[RelatedEnquiry]:
-    """Every other enquiry (outside this family) naming anyone named here, newest first."""
+def enquiries_about_the_same_people(
+    enquiry: Enquiry, *, viewer: User, limit: int = 20
+) -> list[RelatedEnquiry]:
+    """Every other enquiry (outside this family) naming anyone named here, newest first, of
+    those `viewer` may see."""
     person_ids = [link.person_id for link in enquiry.involvements.all()]
     others = list(
-        Enquiry.objects.filter(involvements__person_id__in=person_ids)
+        only_visible(Enquiry.objects.all(), viewer)
+        .filter(involvements__person_id__in=person_ids)
         .exclude(family_id=enquiry.family_id)
         .select_related("subject", "outcome")
         .prefetch_related(

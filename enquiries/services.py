@@ -16,8 +16,9 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from agencies.models import Role, User
-from sharing import firewall
+from sharing import access_log, firewall
 from sharing import services as sharing_services
+from sharing.models import AccessLogEntry
 
 from .clock import clock_in_force
 from .exceptions import IntakeKeyReused, StaleEdit
@@ -522,7 +523,6 @@ def enquiry_decide(
     )
 
 
-@transaction.atomic
 def enquiry_record_feedback(
     *,
     enquiry: Enquiry,
@@ -532,18 +532,48 @@ def enquiry_record_feedback(
     expected_version: int,
     sent_at: datetime | None = None,
     now: datetime | None = None,
+    channel: str = AccessLogEntry.Channel.PAGE,
 ) -> Enquiry:
-    """Feedback to the referrer on the outcome and next steps closes the enquiry."""
+    """Feedback to the referrer on the outcome and next steps closes the enquiry.
+
+    It leaves the hub, so it may not quote a record its writer can read. A quote is refused
+    before the transaction starts, so the access log keeps the attempt (`channel`: page or
+    API); the rest is checked and written in `_close_with_feedback`'s transaction."""
     _require_role(actor, *TRIAGE_ROLES)
     method = _require_text("method", method, "Say how the referrer was told (phone, email...).")
     text = _require_text("text", text, "Record what the referrer was told.")
-    if firewall.quotes_agency_information(enquiry, text):
-        raise ValidationError(
-            {
-                "text": "Feedback to the referrer gives the outcome and next steps only: it "
-                "may not repeat information agencies gave the hub."
-            }
+    quotation = firewall.quoted_record(actor, enquiry, text)
+    if quotation is not None:
+        access_log.log_access(
+            user=actor,
+            action=AccessLogEntry.Action.DENIED,
+            channel=channel,
+            records=[quotation.record],
+            reason="Feedback to the referrer quoted this record; refused.",
         )
+        raise ValidationError({"text": quotation.message})
+    return _close_with_feedback(
+        enquiry=enquiry,
+        actor=actor,
+        method=method,
+        text=text,
+        expected_version=expected_version,
+        sent_at=sent_at,
+        now=now,
+    )
+
+
+@transaction.atomic
+def _close_with_feedback(
+    *,
+    enquiry: Enquiry,
+    actor: User,
+    method: str,
+    text: str,
+    expected_version: int,
+    sent_at: datetime | None,
+    now: datetime | None,
+) -> Enquiry:
     enquiry = _lock_for_edit(enquiry, expected_version)
     if enquiry.state != State.DECIDED:
         raise ValidationError("Feedback follows the decision: this enquiry is not decided.")

@@ -15,9 +15,8 @@ from django.utils import timezone
 
 from agencies.decorators import role_required
 from agencies.models import Role
-from sharing import firewall
+from sharing import access_log, firewall
 from sharing import selectors as sharing_selectors
-from sharing import services as sharing_services
 from sharing.models import AccessLogEntry
 
 from . import services
@@ -97,7 +96,9 @@ def enquiry_intake(request: HttpRequest) -> HttpResponse:
             user=request.user, key=form.cleaned_data["idempotency_key"]
         )
         if valid and not repeat:
-            checking = _find_matches(subjects.filled() + others.filled(), today=today)
+            checking = _find_matches(
+                subjects.filled() + others.filled(), user=request.user, today=today
+            )
         if valid and not checking:
             try:
                 enquiries = services.enquiry_intake(
@@ -129,22 +130,21 @@ def enquiry_intake(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _find_matches(rows, *, today) -> bool:
-    """Put likely register matches on each new person not yet checked; True if any found."""
-    found = False
+def _find_matches(rows, *, user, today) -> bool:
+    """Put likely register matches on each new person not yet checked; True if any found.
+    Each check is a search of the register, logged with the people it showed."""
+    checks = []
     for row in rows:
         if not row.undecided:
             continue
-        data = row.cleaned_data
-        row.matches = person_matches(
-            first_name=data["first_name"],
-            last_name=data["last_name"],
-            date_of_birth=data["date_of_birth"],
-            nhs_number=data["nhs_number"],
-            today=today,
-        )
-        found = found or bool(row.matches)
-    return found
+        typed = {
+            name: row.cleaned_data[name]
+            for name in ("first_name", "last_name", "date_of_birth", "nhs_number")
+        }
+        row.matches = person_matches(**typed, today=today)
+        checks.append((typed, [match.person.pk for match in row.matches]))
+    access_log.log_register_checks(user=user, channel=AccessLogEntry.Channel.SEARCH, checks=checks)
+    return any(people for _, people in checks)
 
 
 @role_required(*WORKING_ROLES)
@@ -152,17 +152,21 @@ def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
     """The whole enquiry: for the hub, and for practitioners of the agencies asked about it.
     Agency information on it comes through the firewall."""
     try:
-        enquiry = enquiry_for_page(reference=reference)
+        enquiry = enquiry_for_page(reference=reference, viewer=request.user)
     except Enquiry.DoesNotExist:
         raise Http404("No enquiry has that reference.") from None
     if not firewall.can_see_enquiry(request.user, enquiry):
         raise Http404("No enquiry has that reference.")
     sla = enquiry_sla(enquiry, clock=clock_in_force(), now=timezone.now())
     information = sharing_selectors.enquiry_sharing(request.user, enquiry)
-    sharing_services.log_content_views(
+    access_log.log_person_view(
         user=request.user,
-        records=[record.shown for record in information.records],
         channel=AccessLogEntry.Channel.PAGE,
+        reason=access_log.justification(
+            request.user, enquiry, requests=[answer.request for answer in information.answers]
+        ),
+        enquiry=enquiry,
+        shown=[record.shown for record in information.records],
     )
     return render(
         request,
@@ -171,13 +175,14 @@ def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "enquiry": enquiry,
             "sla": sla,
             "time_left": time_left(sla),
-            "earlier_decisions": list(earlier_decisions_on_subject(enquiry)),
-            "related": enquiries_about_the_same_people(enquiry),
+            "earlier_decisions": list(earlier_decisions_on_subject(enquiry, viewer=request.user)),
+            "related": enquiries_about_the_same_people(enquiry, viewer=request.user),
             "actions": actions_for(request.user, enquiry),
             "history": timeline(enquiry),
             "category_labels": [Enquiry.Concern(code).label for code in enquiry.categories],
             "siblings": [e for e in enquiry.family.enquiries.all() if e.pk != enquiry.pk],
             "information": information,
+            "sees_every_enquiry": firewall.enquiry_rule(request.user) is None,
             "now": timezone.now(),
         },
     )

@@ -1,10 +1,26 @@
 """Logs that are only ever added to: the account log and the access log.
 
 Neither a row nor a queryset of them can be changed or deleted through the ORM; PostgreSQL
-triggers refuse the same to anyone who tries it in SQL (sharing migration 0004).
+triggers refuse the same to anyone who tries it in SQL (sharing migration 0004), and the role
+the app runs as may only read and add to them (mash.database_roles).
+
+A chained log goes further, for whoever owns the tables and could switch the triggers off:
+each entry stores a SHA-256 over its own fields and the previous entry's hash, so an entry
+edited, deleted or slipped in afterwards breaks the chain at that point (`broken_link`).
 """
 
-from django.db import models
+import hashlib
+import ipaddress
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import connections, models, router, transaction
+
+# Any fixed number: the one PostgreSQL advisory lock that puts writers to a chained log in
+# a line, so each reads the hash of the entry before its own.
+CHAIN_LOCK = 7_381_027
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -36,3 +52,121 @@ class AppendOnlyModel(models.Model):
     @classmethod
     def append_only_message(cls) -> str:
         return f"The {cls.log_name} is append-only."
+
+
+def _canonical(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    return value
+
+
+def entry_digest(model: type[models.Model], values: Mapping, previous: str) -> str:
+    """The hash of one entry: its `chained_fields` and the previous entry's hash."""
+    fields = {}
+    for name in model.chained_fields:
+        value = values[name]
+        if value and isinstance(model._meta.get_field(name), models.GenericIPAddressField):
+            value = str(ipaddress.ip_address(value))
+        fields[name] = _canonical(value)
+    payload = json.dumps(
+        {"entry": fields, "previous": previous}, sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def chain(model: type[models.Model], entries: Iterable, *, previous: str) -> str:
+    """Give each entry (a model instance or a dict of attnames, in insertion order) the
+    previous entry's hash and its own; returns the last."""
+    for entry in entries:
+        if isinstance(entry, models.Model):
+            values = {name: getattr(entry, name) for name in model.chained_fields}
+            entry.previous_hash = previous
+            entry.hash = previous = entry_digest(model, values, previous)
+        else:
+            entry["previous_hash"] = previous
+            entry["hash"] = previous = entry_digest(model, entry, previous)
+    return previous
+
+
+def last_hash(model: type[models.Model], *, using: str) -> str:
+    """The newest entry's hash, with the writers' lock taken on PostgreSQL: call it inside the
+    transaction that inserts the next entries. (SQLite takes its write lock at BEGIN.)"""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
+    newest = model._base_manager.using(using).order_by("-pk").values_list("hash", flat=True)
+    return newest.first() or ""
+
+
+class ChainedQuerySet(AppendOnlyQuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            chain(self.model, objs, previous=last_hash(self.model, using=self.db))
+            return super().bulk_create(objs, *args, **kwargs)
+
+
+class ChainedLogModel(AppendOnlyModel):
+    """An append-only log whose entries are hash-chained in id order. `chained_fields` names
+    the columns (attnames) each hash covers: a fixed list, so a column added later leaves
+    the hashes already written true."""
+
+    chained_fields: tuple[str, ...] = ()
+
+    previous_hash = models.CharField(
+        max_length=64, editable=False, help_text="The hash of the entry before this one."
+    )
+    hash = models.CharField(
+        max_length=64,
+        editable=False,
+        help_text="SHA-256 over the entry's fields and the previous entry's hash.",
+    )
+
+    objects = ChainedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise TypeError(self.append_only_message())
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            chain(type(self), [self], previous=last_hash(type(self), using=using))
+            super().save(*args, **kwargs)
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    """The first entry at which a chain stops holding, and how."""
+
+    entry_id: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"entry {self.entry_id} {self.reason}"
+
+
+def broken_link(model: type[models.Model], *, batch_size: int = 5000) -> BrokenLink | None:
+    """Walk the chain from its first entry: the first break, or None if every entry holds.
+
+    An entry whose own fields no longer make its hash was changed after it was written. An
+    entry that does not name its predecessor's hash follows one that was deleted, changed and
+    re-hashed, or slipped in."""
+    previous = ""
+    rows = model._base_manager.order_by("pk").values(
+        "pk", "hash", "previous_hash", *model.chained_fields
+    )
+    for row in rows.iterator(chunk_size=batch_size):
+        if row["hash"] != entry_digest(model, row, row["previous_hash"]):
+            return BrokenLink(row["pk"], "was changed after it was written")
+        if row["previous_hash"] != previous:
+            return BrokenLink(
+                row["pk"],
+                "does not follow the entry before it: an entry before it was deleted or rewritten"
+                if previous
+                else "does not start the log: entries before it were deleted",
+            )
+        previous = row["hash"]
+    return None

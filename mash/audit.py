@@ -8,6 +8,8 @@ outside any request, so their entries have no actor, which the auditor's page sh
 """
 
 import ipaddress
+import re
+import uuid
 from contextvars import ContextVar
 
 from auditlog import middleware
@@ -53,21 +55,39 @@ def client_address(request: HttpRequest | None) -> str | None:
         return connection
 
 
+REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+
+
+def request_id(request: HttpRequest) -> str:
+    """The id that ties a request's access log entries to the proxy's and the server's logs:
+    the proxy's X-Request-ID when one stands in front (`TRUSTED_PROXY_COUNT`) and it looks like
+    an id, otherwise a new one. A client's own header is not trusted to name the request."""
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    if settings.TRUSTED_PROXY_COUNT and _REQUEST_ID.fullmatch(given):
+        return given
+    return uuid.uuid4().hex
+
+
 class AuditlogMiddleware(middleware.AuditlogMiddleware):
-    """auditlog's middleware with two changes. The acting user is looked up again when an
-    entry is written (`fill_actor`): the API signs a token's holder in inside the view, after
-    middleware has run. The address is the client's (`client_address`)."""
+    """auditlog's middleware with three changes. Each request gets an id (`request_id`),
+    sent back in the response and written in the access log. The acting user is looked up
+    again when an entry is written (`fill_actor`): the API signs a token's holder in inside
+    the view, after middleware has run. The address is the client's (`client_address`)."""
 
     @staticmethod
     def _get_remote_addr(request: HttpRequest) -> str | None:
         return client_address(request)
 
     def __call__(self, request: HttpRequest):
+        request.request_id = request_id(request)
         token = _request.set(request)
         try:
-            return super().__call__(request)
+            response = super().__call__(request)
         finally:
             _request.reset(token)
+        response[REQUEST_ID_HEADER] = request.request_id
+        return response
 
 
 def fill_actor(sender, instance, **kwargs) -> None:

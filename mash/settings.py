@@ -35,6 +35,9 @@ try:
             "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'mash.sqlite3'}"
         )
     }
+    # The role the app runs as on PostgreSQL, when `migrate` runs as another, the owner: each
+    # migrate grants it what the app needs and no more (README "Database roles").
+    DATABASE_RUNTIME_ROLE = env.str("DATABASE_RUNTIME_ROLE", default="")
     REDIS_URL = env.str("REDIS_URL", default="")
     # Seconds any Redis connection (broker, results, cache, /healthz) waits to connect or for
     # an answer: a stopped or hung Redis costs a save at most about this (README "Faults").
@@ -123,6 +126,8 @@ INSTALLED_APPS = [
     "enquiries",
     "sharing",
     "reports",
+    # The project's own: the runtime role's grants and the check on them (mash.database_roles).
+    "mash.apps.MashConfig",
 ]
 
 MIDDLEWARE = [
@@ -325,6 +330,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sharing.tasks.chase_information_requests",
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 270},
+    },
+    # The access log's hash chain, walked from the start each hour; a break is named to every
+    # auditor (sharing.access_log).
+    "verify-access-log": {
+        "task": "sharing.tasks.verify_access_log",
+        "schedule": crontab(minute=17),
+        "options": {"expires": 3000},
     },
 }
 

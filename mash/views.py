@@ -13,12 +13,11 @@ from agencies.decorators import role_required, to_second_factor
 from agencies.models import Role
 from enquiries.forms import QueueFilterForm
 from enquiries.selectors import hub_clock_settings, queue_page
-from sharing import audit
+from sharing import access_log, audit
 from sharing import selectors as sharing_selectors
-from sharing import services as sharing_services
+from sharing.access_log import acting_as, log_access, log_search, search_terms
 from sharing.forms import AuditFilterForm
 from sharing.models import AccessLogEntry
-from sharing.services import log_access
 
 from . import health
 from .downloads import csv_download
@@ -38,12 +37,27 @@ def home(request: HttpRequest) -> HttpResponse:
 @role_required(Role.RESEARCHER, Role.MANAGER)
 def triage_queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET or None)
+    filters = form.filters()
     page, rows = queue_page(
-        user=request.user,
-        filters=form.filters(),
-        now=timezone.now(),
-        number=request.GET.get("page"),
+        user=request.user, filters=filters, now=timezone.now(), number=request.GET.get("page")
     )
+    if filters.search:
+        # A search by reference or name, with the filters it ran under; a plain queue is not
+        # logged.
+        log_search(
+            user=request.user,
+            channel=AccessLogEntry.Channel.SEARCH,
+            doing="Searching the triage queue",
+            terms=search_terms(
+                q=filters.search,
+                rating=filters.rating,
+                state=filters.state,
+                assignee=filters.assignee_id,
+                mine=filters.mine,
+                at_risk=filters.at_risk,
+                breached=filters.breached,
+            ),
+        )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -61,7 +75,7 @@ def agency_inbox(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     awaiting_release = sharing_selectors.awaiting_release_decision(request.user)
-    sharing_services.log_content_views(
+    access_log.log_content_views(
         user=request.user, records=awaiting_release, channel=AccessLogEntry.Channel.PAGE
     )
     return render(
@@ -87,6 +101,17 @@ def _audit_page(request: HttpRequest, form: AuditFilterForm, *, status: int = 20
     else:
         entries = audit.access_log(filters)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    rows = audit.change_rows(page.object_list) if log == audit.CHANGES else list(page.object_list)
+    if filters is not None:
+        # Read first, then logged: the page shows the log as it was when read.
+        log_access(
+            user=request.user,
+            action=AccessLogEntry.Action.READ_LOG,
+            channel=AccessLogEntry.Channel.PAGE,
+            enquiry=filters.enquiry,
+            reason=acting_as(request.user, "Auditing the logs"),
+            terms=audit.read_terms(filters, page=page.number),
+        )
     query = request.GET.copy()
     query.pop("page", None)
     tabs = []
@@ -105,7 +130,7 @@ def _audit_page(request: HttpRequest, form: AuditFilterForm, *, status: int = 20
             "filters": filters,
             "tabs": tabs,
             "page": page,
-            "rows": audit.change_rows(page.object_list) if log == audit.CHANGES else page,
+            "rows": rows,
             "query": query.urlencode(),
         },
         status=status,
@@ -126,10 +151,11 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         return _audit_page(request, form, status=400)
     log_access(
         user=request.user,
-        action=AccessLogEntry.Action.EXPORT,
+        action=AccessLogEntry.Action.READ_LOG,
         channel=AccessLogEntry.Channel.EXPORT,
         enquiry=filters.enquiry,
-        reason=f"Audit export of {dict(audit.LOGS)[filters.log].lower()}: {filters.describe()}",
+        reason=acting_as(request.user, "Auditing the logs"),
+        terms=audit.read_terms(filters),
     )
     return csv_download(audit.csv_lines(filters), audit.export_filename(filters))
 

@@ -9,8 +9,8 @@ from django.utils.http import urlencode
 from agencies.decorators import role_required
 from agencies.models import Role
 from mash.downloads import csv_download
+from sharing.access_log import acting_as, log_access
 from sharing.models import AccessLogEntry
-from sharing.services import log_access
 
 from . import exports
 from .dashboard import manager_dashboard_figures
@@ -99,7 +99,8 @@ def report_download(request: HttpRequest, name: str, extension: str) -> HttpResp
         user=request.user,
         action=AccessLogEntry.Action.EXPORT,
         channel=AccessLogEntry.Channel.EXPORT,
-        reason=f"Report download: {file_name}",
+        reason=acting_as(request.user, "Downloading a report"),
+        terms=f"{kind.title}: {period_description(report)}; file {file_name}",
     )
     if extension == "csv":
         return csv_download(exports.csv_lines(report), file_name)

@@ -1,6 +1,7 @@
-"""What auditors read: the access log (who looked at or decided on agency information) and the
-change log (django-auditlog's record of every change to case data), filtered in the database,
-and both as CSV.
+"""What auditors read: the access log (who looked at, searched for, exported or decided on
+information about people and agency information, and why) and the change log (django-auditlog's
+record of every change to case data), filtered in the database, and both as CSV. Filtered by a
+person, the access log answers "who has looked at this person, and why" in one query.
 
 Auditors may not read agency information (domain.md section 5), so neither log carries it: the
 access log's queries never load a record's content columns, and the change log withholds the
@@ -18,7 +19,7 @@ from django.db.models import Q, QuerySet, Value
 from django.utils import timezone
 
 from agencies.models import Agency
-from enquiries.models import Enquiry, EnquiryPerson
+from enquiries.models import Enquiry, EnquiryPerson, Person
 from mash import downloads
 from mash.text import spreadsheet_safe
 
@@ -65,16 +66,20 @@ class AuditFilters:
     date_from: date | None = None
     date_to: date | None = None
     action: str = ""
+    # Everyone the person filter found: one by their number, or all of that name and date
+    # of birth (the register may hold the same person twice).
+    people: tuple[Person, ...] = ()
 
     @property
     def narrowed(self) -> bool:
         return self != AuditFilters(log=self.log)
 
     def describe(self) -> str:
-        """In words, for the access log entry that records an export."""
+        """In words, for the access log entry that records a read of the logs."""
         parts = [
             f"user “{self.user}”" if self.user else "",
             f"agency {self.agency.name}" if self.agency else "",
+            *(f"person {person.pk} ({person})" for person in self.people),
             f"record {self.record_id}" if self.record_id else "",
             f"enquiry {self.enquiry.reference}" if self.enquiry else "",
             f"from {self.date_from.isoformat()}" if self.date_from else "",
@@ -82,6 +87,12 @@ class AuditFilters:
             f"action {action_label(self.action)}" if self.action else "",
         ]
         return "; ".join(part for part in parts if part) or "no filters"
+
+
+def read_terms(filters: AuditFilters, *, page: int = 1) -> str:
+    """What an auditor read: which log, with which filters (and which page, past the first)."""
+    terms = f"{dict(LOGS)[filters.log]}: {filters.describe()}"
+    return f"{terms}; page {page}" if page > 1 else terms
 
 
 def action_label(value: str) -> str:
@@ -115,26 +126,53 @@ def _local_day_starts(filters: AuditFilters) -> tuple[datetime | None, datetime 
 
 # The access log.
 
+# Entries about an enquiry as a whole show everyone named in it: its page (and the API's
+# enquiry, and an information request's page) and its information picture.
+WHOLE_ENQUIRY = (AccessLogEntry.Action.VIEW_PERSON, AccessLogEntry.Action.EXPORT)
+
+
+def _about_people(people: tuple[Person, ...]) -> Q:
+    """Entries that name one of `people`, and views and exports of a whole enquiry that
+    names them. The enquiries are read first, in one query, so the log is searched through
+    its person and enquiry indexes rather than scanned."""
+    enquiry_ids = list(
+        EnquiryPerson.objects.filter(person__in=people)
+        .values_list("enquiry_id", flat=True)
+        .distinct()
+    )
+    return Q(person__in=people) | Q(
+        enquiry_id__in=enquiry_ids, record__isnull=True, action__in=WHOLE_ENQUIRY
+    )
+
 
 def access_log(filters: AuditFilters) -> QuerySet[AccessLogEntry]:
-    """Access log entries, newest first, with who, their agency, the record's owner and the
-    enquiry in the same row; a record's content columns are never read."""
+    """Access log entries, newest first, with who, their agency, the person, the record's
+    owner and the enquiry in the same row; a record's content columns are never read, nor
+    any of a person's details but their name."""
     entries = AccessLogEntry.objects.select_related(
-        "user", "agency", "record", "record__agency", "enquiry"
+        "user", "agency", "person", "record", "record__agency", "enquiry"
     ).only(
         "at",
         "user",
         "agency",
+        "role",
+        "person",
         "record",
         "enquiry",
         "record__agency",
         "action",
         "channel",
         "reason",
+        "terms",
+        "address",
+        "request_id",
+        "account",
         "user__username",
         "user__first_name",
         "user__last_name",
         "agency__name",
+        "person__first_name",
+        "person__last_name",
         "record__agency__name",
         "enquiry__reference",
     )
@@ -142,6 +180,8 @@ def access_log(filters: AuditFilters) -> QuerySet[AccessLogEntry]:
         entries = entries.filter(_person_matches("user__", filters.user))
     if filters.agency:
         entries = entries.filter(agency=filters.agency)
+    if filters.people:
+        entries = entries.filter(_about_people(filters.people))
     if filters.record_id:
         entries = entries.filter(record_id=filters.record_id)
     if filters.enquiry:
@@ -215,6 +255,18 @@ def _changes_about_record(record_id: int) -> Q:
     )
 
 
+def _changes_about_people(people: tuple[Person, ...]) -> Q:
+    """Changes to the people themselves, to their part in enquiries, and to the records
+    about them (their content withheld)."""
+    return _about(
+        [
+            (Person, Person.objects.filter(pk__in=[person.pk for person in people])),
+            (EnquiryPerson, EnquiryPerson.objects.filter(person__in=people)),
+            (InformationRecord, InformationRecord.objects.filter(person__in=people)),
+        ]
+    )
+
+
 def change_log(filters: AuditFilters) -> QuerySet[LogEntry]:
     """Recorded changes to audited models, newest first, with the actor, their agency and the
     model in the same row."""
@@ -225,6 +277,8 @@ def change_log(filters: AuditFilters) -> QuerySet[LogEntry]:
         entries = entries.filter(_person_matches("actor__", filters.user))
     if filters.agency:
         entries = entries.filter(actor__agency=filters.agency)
+    if filters.people:
+        entries = entries.filter(_changes_about_people(filters.people))
     if filters.record_id:
         entries = entries.filter(_changes_about_record(filters.record_id))
     if filters.enquiry:
@@ -315,13 +369,19 @@ ACCESS_COLUMNS = [
     "when",
     "user",
     "username",
+    "role",
     "agency",
     "action",
     "channel",
+    "person",
+    "person number",
     "record",
     "record's agency",
     "enquiry",
-    "reason",
+    "justification",
+    "terms",
+    "address",
+    "request id",
 ]
 CHANGE_COLUMNS = ["when", "user", "username", "agency", "action", "what", "object", "changes"]
 
@@ -342,13 +402,19 @@ def _access_row(entry: AccessLogEntry) -> list:
         local_minute(entry.at),
         name,
         username,
+        entry.role,
         entry.agency.name,
         entry.get_action_display(),
         entry.get_channel_display(),
+        str(entry.person) if entry.person_id else "",
+        entry.person_id or "",
         entry.record_id or "",
         entry.record.agency.name if entry.record_id else "",
         entry.enquiry.reference if entry.enquiry_id else "",
         entry.reason,
+        entry.terms,
+        entry.address or "",
+        entry.request_id,
     ]
 
 

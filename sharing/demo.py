@@ -27,7 +27,7 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
-from django.db import models, transaction
+from django.db import DEFAULT_DB_ALIAS, models, transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django.db.models.functions import Mod
 from django.utils import timezone
@@ -38,6 +38,7 @@ from agencies.models import Agency, Role, User
 from enquiries.clock import ClockInForce, clock_in_force
 from enquiries.models import Enquiry, Notification
 from enquiries.worktime import add_working_minutes, working_minutes_between
+from mash.append_only import chain, last_hash
 from mash.bulk import insert_rows, refresh_statistics, reserve_ids
 
 from .chasing import chaser_message
@@ -912,6 +913,7 @@ class _Builder:
                 record,
                 user=requester,
                 agency=self.researchers[requester][0],
+                role=Role.RESEARCHER,
                 action=AccessLogEntry.Action.RELEASE_REQUEST,
                 at=asked["requested_at"],
                 reason=asked["reason"],
@@ -953,6 +955,7 @@ class _Builder:
                 record,
                 user=decision["decided_by_id"],
                 agency=record["agency_id"],
+                role=Role.PRACTITIONER,
                 action=AccessLogEntry.Action.RELEASE if released else AccessLogEntry.Action.REFUSE,
                 at=decision["decided_at"],
                 reason=logged_reason,
@@ -1023,16 +1026,24 @@ def _minute(moment: datetime) -> datetime:
     return moment.replace(second=0, microsecond=0)
 
 
-def _logged(record: Row, *, user: int, agency: int, action: str, at: datetime, reason: str) -> Row:
+def _logged(
+    record: Row, *, user: int, agency: int, role: str, action: str, at: datetime, reason: str
+) -> Row:
     return {
         "at": at,
         "user_id": user,
         "agency_id": agency,
+        "role": role,
         "action": action,
         "channel": AccessLogEntry.Channel.PAGE,
         "record": record,
         "enquiry_id": record["enquiry_id"],
+        "person_id": record["person_id"],
+        "account_id": None,
         "reason": reason,
+        "terms": "",
+        "address": None,
+        "request_id": "",
     }
 
 
@@ -1058,6 +1069,10 @@ def _write(rows: _Rows) -> None:
     _give_ids(InformationRequest, rows.requests)
     _give_ids(InformationRecord, rows.records)
     _give_ids(ReleaseRequest, rows.release_requests)
+    log = _with_ids(rows.log, "record")
+    for row, row_id in zip(log, reserve_ids(AccessLogEntry, len(log)), strict=True):
+        row["id"] = row_id
+    chain(AccessLogEntry, log, previous=last_hash(AccessLogEntry, using=DEFAULT_DB_ALIAS))
     written = [
         (InformationRequest, rows.requests, ()),
         (InformationRequest.people.through, rows.people, ("informationrequest",)),
@@ -1066,7 +1081,7 @@ def _write(rows: _Rows) -> None:
         (ReleaseRequest, rows.release_requests, ("record",)),
         (ReleaseDecision, rows.decisions, ("record", "release_request")),
         (RecordGroupObjectPermission, rows.grants, ("content_object",)),
-        (AccessLogEntry, rows.log, ("record",)),
+        (AccessLogEntry, log, ()),
         (Notification, rows.notifications, ()),
     ]
     for model, model_rows, related in written:

@@ -42,6 +42,7 @@ from django.http import Http404
 from agencies.models import Role, User
 from enquiries.models import Enquiry
 
+from . import quotes
 from .models import (
     InformationRecord,
     InformationRequest,
@@ -72,19 +73,27 @@ def works_on_enquiries(user: User) -> bool:
     return user.has_role(*WORKING_ROLES)
 
 
-def visible_enquiries(user: User) -> QuerySet[Enquiry]:
-    """The enquiries whose information this person may work with."""
+def enquiry_rule(user: User, field: str = "pk") -> Q | None:
+    """Which enquiries this person may know of, as a condition on the column `field` that
+    names an enquiry; None for the hub, who see every one. Every list of enquiries, in this
+    app or below it (`enquiries.visibility`), narrows by this."""
     if user.has_role(*HUB_ROLES):
-        return Enquiry.objects.all()
+        return None
     if user.has_role(Role.PRACTITIONER):
-        return Enquiry.objects.filter(
+        return Q(
             Exists(
                 InformationRequest.objects.filter(
-                    enquiry_id=OuterRef("pk"), agency_id=user.agency_id
+                    enquiry_id=OuterRef(field), agency_id=user.agency_id
                 )
             )
         )
-    return Enquiry.objects.none()
+    return Q(**{f"{field}__in": []})
+
+
+def visible_enquiries(user: User) -> QuerySet[Enquiry]:
+    """The enquiries whose information this person may work with."""
+    rule = enquiry_rule(user)
+    return Enquiry.objects.all() if rule is None else Enquiry.objects.filter(rule)
 
 
 def can_see_enquiry(user: User, enquiry: Enquiry) -> bool:
@@ -362,24 +371,47 @@ def send_refusal(user: User, enquiry: Enquiry) -> str | None:
     return None
 
 
-def _normalised(text: str) -> str:
-    return " ".join(text.lower().split())
+# Feedback to the referrer.
+
+# The record's fields a quote is looked for in: what its reader sees of it, bar where it came
+# from (a system's name, "Niche RMS", says nothing about the person).
+QUOTABLE_FIELDS = ("summary", "detail", "conditions")
+# How much of a long quote a refusal shows: enough to find it in the text.
+QUOTE_SHOWN_WORDS = 12
 
 
-QUOTE_MIN_CHARS = 20
+@dataclass(frozen=True)
+class Quotation:
+    """A text repeating a record its writer may read: the record, and the words repeated."""
+
+    record: ShownRecord
+    words: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        words = " ".join(self.words[:QUOTE_SHOWN_WORDS])
+        more = "…" if len(self.words) > QUOTE_SHOWN_WORDS else ""
+        day = self.record.information_date
+        return (
+            f"This repeats {self.record.agency_name}'s information about "
+            f"{self.record.person_name}, recorded on {day.day} {day:%B %Y} (“{words}{more}”): "
+            "feedback to the referrer gives the outcome and next steps only."
+        )
 
 
-def quotes_agency_information(enquiry: Enquiry, text: str) -> bool:
-    """Whether `text` repeats any agency record on the enquiry: a summary, or a sentence of
-    the detail long enough to mean something. Feedback goes to the referrer, outside the hub,
-    where the firewall shows nothing (rule 5), so no record may be quoted in it."""
-    said = _normalised(text)
-    for summary, detail in InformationRecord.objects.filter(enquiry=enquiry).values_list(
-        "summary", "detail"
-    ):
-        pieces = [summary, *detail.replace("\n", ".").split(".")]
-        if any(
-            len(piece) >= QUOTE_MIN_CHARS and piece in said for piece in map(_normalised, pieces)
-        ):
-            return True
-    return False
+def quoted_record(user: User, enquiry: Enquiry, text: str) -> Quotation | None:
+    """The first record on the enquiry that `text` repeats (sharing.quotes), among those whose
+    content `user` may read; None if it repeats none.
+
+    Feedback goes to the referrer, outside the hub (rule 5), so it may not quote a record. Only
+    readable records are compared: a record's hidden content never reaches Python, and a guess
+    at it is answered exactly as any other text, so the check cannot confirm what a record the
+    writer may not read says. (They cannot have read it here; rule 5 is about what leaves.)"""
+    said = quotes.words(text)
+    readable = visible_records(user, enquiry=enquiry).filter(content_visible=True)
+    for record in shown_records(readable):
+        for field in QUOTABLE_FIELDS:
+            repeated = quotes.repeated(said, getattr(record, field))
+            if repeated:
+                return Quotation(record=record, words=repeated)
+    return None

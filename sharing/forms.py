@@ -3,7 +3,7 @@
 from django import forms
 
 from agencies.models import Agency
-from enquiries.models import Enquiry
+from enquiries.models import Enquiry, Person
 from mash.text import FreeTextField
 
 from . import audit
@@ -18,6 +18,23 @@ class AuditFilterForm(forms.Form):
         required=False,
         empty_label="Any agency",
         help_text="The user's agency when they acted",
+    )
+    person = forms.IntegerField(
+        label="Person number",
+        required=False,
+        min_value=1,
+        help_text="From a person's link in the log",
+    )
+    name = FreeTextField(
+        label="Person's name",
+        required=False,
+        max_length=201,
+        help_text="First and last name, with the date of birth",
+    )
+    born = forms.DateField(
+        label="Date of birth",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     record = forms.IntegerField(
         label="Information record", required=False, min_value=1, help_text="Record number"
@@ -63,8 +80,41 @@ class AuditFilterForm(forms.Form):
         except Enquiry.DoesNotExist:
             raise forms.ValidationError(f"No enquiry has the reference {reference}.") from None
 
+    def clean_name(self) -> str:
+        return " ".join(self.cleaned_data["name"].split())
+
+    def _people(self, data: dict) -> tuple[Person, ...]:
+        """Who the person filter names: by number, by name and date of birth, or both."""
+        if self.errors.keys() & {"person", "name", "born"}:
+            return ()
+        number, name, born = data.get("person"), data.get("name"), data.get("born")
+        if bool(name) != bool(born):
+            missing = "born" if name else "name"
+            self.add_error(missing, "Give both the person's name and their date of birth.")
+            return ()
+        if not number and not name:
+            return ()
+        people = Person.objects.only("pk", "first_name", "last_name").order_by("pk")
+        if number:
+            people = people.filter(pk=number)
+        if name:
+            people = people.filter(search_name=name.lower(), date_of_birth=born)
+        found = tuple(people)
+        if not found:
+            said = " and ".join(
+                part
+                for part in (
+                    f"number {number}" if number else "",
+                    f"the name {name}, born {born:%d/%m/%Y}" if name else "",
+                )
+                if part
+            )
+            self.add_error("person" if number else "name", f"No one in the register has {said}.")
+        return found
+
     def clean(self) -> dict:
         data = super().clean()
+        data["people"] = self._people(data)
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", "The end date must be the same as or after the start date.")
@@ -92,4 +142,5 @@ class AuditFilterForm(forms.Form):
             date_from=data["date_from"],
             date_to=data["date_to"],
             action=data["action"],
+            people=data["people"],
         )

@@ -28,6 +28,7 @@ from enquiries.worktime import add_working_minutes, working_minutes_between
 from mash.text import TEXT_LIMIT, clean_text
 
 from . import firewall
+from .access_log import log_access
 from .firewall import Action, ShownRecord
 from .models import (
     AccessLogEntry,
@@ -77,57 +78,6 @@ def _checked(
     return text
 
 
-# The access log.
-
-
-def log_access(
-    *,
-    user: User,
-    action: str,
-    channel: str,
-    records: Iterable[ShownRecord | InformationRecord] = (),
-    enquiry: Enquiry | None = None,
-    enquiry_id: int | None = None,
-    reason: str = "",
-) -> None:
-    """Append to the access log: one entry per record, or one for the enquiry if none."""
-    now = timezone.now()
-    enquiry_id = enquiry.pk if enquiry is not None else enquiry_id
-    entries = [
-        AccessLogEntry(
-            at=now,
-            user=user,
-            agency_id=user.agency_id,
-            action=action,
-            channel=channel,
-            record_id=record.pk,
-            enquiry_id=record.enquiry_id,
-            reason=reason,
-        )
-        for record in records
-    ] or [
-        AccessLogEntry(
-            at=now,
-            user=user,
-            agency_id=user.agency_id,
-            action=action,
-            channel=channel,
-            enquiry_id=enquiry_id,
-            reason=reason,
-        )
-    ]
-    AccessLogEntry.objects.bulk_create(entries)
-
-
-def log_content_views(
-    *, user: User, records: Sequence[ShownRecord], channel: str, reason: str = ""
-) -> None:
-    """Every sensitive record whose content this person is about to see, in one insert."""
-    seen = [record for record in records if record.is_sensitive and record.content_visible]
-    if seen:
-        log_access(user=user, action=Log.VIEW, channel=channel, records=seen, reason=reason)
-
-
 def _refusal_message(error: Exception) -> str:
     if isinstance(error, ValidationError):
         return "; ".join(error.messages)
@@ -143,26 +93,26 @@ def refusals_logged(
     record_id=None,
     enquiry_id: int | None = None,
 ) -> Iterator[None]:
-    """Log a refused attempt (as DENIED, with what was tried and why) and let it propagate."""
+    """Log a refused attempt (as DENIED, with what was tried and why, and the record's
+    enquiry and person if the record exists) and let it propagate."""
     try:
         yield
     except (PermissionDenied, Http404, ValidationError, StaleEdit) as error:
-        record_pk = (
-            record_id
+        record = (
+            InformationRecord.objects.filter(pk=_int(record_id))
+            .only("pk", "enquiry_id", "person_id")
+            .first()
             if record_id is not None
-            and InformationRecord.objects.filter(pk=_int(record_id)).exists()
             else None
         )
-        AccessLogEntry.objects.create(
+        what = f"{action} (record {record_id})" if record_id is not None else action
+        log_access(
             user=user,
-            agency_id=user.agency_id,
             action=Log.DENIED,
             channel=channel,
-            record_id=record_pk,
+            records=[record] if record is not None else [],
             enquiry_id=enquiry_id,
-            reason=f"{action} (record {record_id}): {_refusal_message(error)}"
-            if record_id is not None
-            else f"{action}: {_refusal_message(error)}",
+            reason=f"{what}: {_refusal_message(error)}",
         )
         raise
 

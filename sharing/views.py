@@ -22,7 +22,7 @@ from enquiries.models import Enquiry
 from enquiries.views import _add_service_errors
 from mash.text import UTF8_BOM, spreadsheet_safe
 
-from . import firewall, selectors, services
+from . import access_log, firewall, selectors, services
 from .models import AccessLogEntry, ReleaseDecision, ReleaseRequest
 from .web_forms import (
     AnswerForm,
@@ -91,13 +91,21 @@ def _request_page(request, info_request, *, record_form=None, answer_error=None,
     user = request.user
     may_answer = firewall.answer_refusal(user, info_request) is None
     records = selectors.records_for_request(user, info_request)
-    services.log_content_views(user=user, records=[r.shown for r in records], channel=Channel.PAGE)
+    enquiry = info_request.enquiry
+    mine = info_request.agency_id == user.agency_id
+    access_log.log_person_view(
+        user=user,
+        channel=Channel.PAGE,
+        reason=access_log.justification(user, enquiry, requests=[info_request] if mine else None),
+        enquiry=enquiry,
+        shown=[r.shown for r in records],
+    )
     return render(
         request,
         "sharing/request_detail.html",
         {
             "info_request": info_request,
-            "enquiry": info_request.enquiry,
+            "enquiry": enquiry,
             "people": info_request.people.all(),
             "records": records,
             "may_answer": may_answer,
@@ -165,7 +173,14 @@ def request_nothing_held(request: HttpRequest, pk: int) -> HttpResponse:
 def _record_page(request, pk, *, forms: dict[str, Form] | None = None, status=200):
     user = request.user
     shown = firewall.record_for(user, pk)
-    services.log_content_views(user=user, records=[shown], channel=Channel.PAGE)
+    enquiry = Enquiry.objects.select_related("subject").get(pk=shown.enquiry_id)
+    access_log.log_person_view(
+        user=user,
+        channel=Channel.PAGE,
+        reason=access_log.justification(user, enquiry),
+        record=shown,
+        shown=[shown],
+    )
     forms = forms or {}
     actions = selectors.with_actions(user, [shown])[0].actions
     return render(
@@ -173,7 +188,7 @@ def _record_page(request, pk, *, forms: dict[str, Form] | None = None, status=20
         "sharing/record_detail.html",
         {
             "record": shown,
-            "enquiry": Enquiry.objects.select_related("subject").get(pk=shown.enquiry_id),
+            "enquiry": enquiry,
             "release_requests": ReleaseRequest.objects.filter(record_id=shown.pk).select_related(
                 "requested_by", "requested_by__agency"
             ),
@@ -192,16 +207,11 @@ def _record_page(request, pk, *, forms: dict[str, Form] | None = None, status=20
 
 @role_required(*WORKING)
 def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
+    # A record that exists but is not visible is logged with its enquiry and person.
+    with services.refusals_logged(
+        user=request.user, action="open", channel=Channel.PAGE, record_id=pk
+    ):
         return _record_page(request, pk)
-    except firewall.NotVisible:
-        services.log_access(
-            user=request.user,
-            action=AccessLogEntry.Action.DENIED,
-            channel=Channel.PAGE,
-            reason=f"open record {pk}: not visible to this user",
-        )
-        raise
 
 
 def _record_action(request, pk, *, name: str, form_class, service, done: str) -> HttpResponse:
@@ -275,9 +285,14 @@ def record_search(request: HttpRequest) -> HttpResponse:
     form = RecordSearchForm(request.GET)
     text = form.cleaned_data["q"] if form.is_valid() else ""
     results = selectors.search_records(request.user, text)
-    services.log_content_views(
-        user=request.user, records=results, channel=Channel.SEARCH, reason=f"search: {text}"
-    )
+    if text.strip():
+        access_log.log_search(
+            user=request.user,
+            channel=Channel.SEARCH,
+            doing="Searching agency records",
+            terms=access_log.search_terms(q=text),
+            shown=results,
+        )
     return render(
         request,
         "sharing/search.html",
@@ -308,14 +323,21 @@ def enquiry_information_export(request: HttpRequest, reference: str) -> HttpResp
     records = firewall.shown_records(
         firewall.visible_records(request.user, enquiry=enquiry).order_by("agency__name", "id")
     )
-    services.log_access(
-        user=request.user,
-        action=AccessLogEntry.Action.EXPORT,
-        channel=Channel.EXPORT,
-        enquiry=enquiry,
-        reason=f"information picture of {enquiry.reference} ({len(records)} records)",
+    reason = access_log.justification(request.user, enquiry)
+    access_log.write_access_log(
+        access_log.access_entries(
+            user=request.user,
+            action=AccessLogEntry.Action.EXPORT,
+            channel=Channel.EXPORT,
+            enquiry=enquiry,
+            person_id=enquiry.subject_id,
+            reason=reason,
+            terms=f"Information picture of {enquiry.reference}: {len(records)} records",
+        ),
+        access_log.content_view_entries(
+            user=request.user, records=records, channel=Channel.EXPORT, reason=reason
+        ),
     )
-    services.log_content_views(user=request.user, records=records, channel=Channel.EXPORT)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = (

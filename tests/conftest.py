@@ -26,6 +26,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if database["ENGINE"] == "django.db.backends.postgresql":
         options = database.setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
+        # Migrating the template grants the runtime role its privileges (tests/database.py).
+        from tests.database import RUNTIME_ROLE
+
+        settings.DATABASE_RUNTIME_ROLE = RUNTIME_ROLE
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +49,7 @@ def django_db_setup(
 
     verbosity = request.config.option.verbose
     with django_db_blocker.unblock():
+        database.make_roles()
         name = connection.creation._get_test_db_name()
         template = database.template_name(name)
         copied = (
@@ -173,6 +178,7 @@ DATA_MIGRATIONS = [
     ("enquiries.migrations.0002_default_hub_clock", "create_default_clock"),
     ("enquiries.migrations.0004_referrer_types_and_outcomes", "create_reference_lists"),
     ("agencies.migrations.0005_api_tokens_and_sign_in_events", "grant_administrators"),
+    ("agencies.migrations.0007_access_changes", "grant_administrators"),
 ]
 
 

@@ -26,14 +26,24 @@ from django.apps import apps
 from django.db import connection, connections, transaction
 from django.db.utils import DatabaseError
 
+from mash import database_roles
 from tests import instants
 
 PREFIX = "tmpl_"
+# The two roles of a deployment (README "Database roles"), on the test cluster: the suite itself
+# connects as a superuser, which pytest-django needs to empty tables between tests; the tables'
+# grants name the runtime role, which tests/audit/test_database_roles.py connects as.
+OWNER_ROLE = "mash_test_owner"
+RUNTIME_ROLE = "mash_test_app"
+# Any fixed number: the advisory lock under which each xdist worker makes the roles.
+ROLES_LOCK = 7_381_028
 
 
 def migrations_digest() -> str:
-    """Names the state the migrations make: every installed app's migration files."""
+    """Names the state the migrations make: every installed app's migration files, and the
+    grants every migrate ends with (mash.database_roles)."""
     digest = hashlib.sha256()
+    digest.update(Path(database_roles.__file__).read_bytes())
     for app in sorted(apps.get_app_configs(), key=lambda app: app.label):
         folder = Path(app.path) / "migrations"
         for path in sorted(folder.glob("*.py")):
@@ -57,6 +67,24 @@ def _admin(sql: str, *params) -> list[tuple]:
 
 def _quoted(name: str) -> str:
     return connection.ops.quote_name(name)
+
+
+def make_roles() -> None:
+    """The owner and runtime roles, made once per cluster: neither a superuser, neither able to
+    make databases or roles. Roles are the cluster's, so every test database sees them."""
+    for role in (OWNER_ROLE, RUNTIME_ROLE):
+        _admin(
+            f"""
+            DO $$
+            BEGIN
+                PERFORM pg_advisory_xact_lock({ROLES_LOCK});
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
+                    CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION;
+                END IF;
+            END
+            $$
+            """
+        )
 
 
 def template_exists(template: str) -> bool:

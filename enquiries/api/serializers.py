@@ -259,18 +259,23 @@ class PersonInputSerializer(RefusesUnknownFields, serializers.Serializer):
         # A repeat of an intake already logged (its Idempotency-Key used) would match the
         # people that intake added; the service answers it with what it logged.
         if not attrs["confirmed_new"] and not self.context.get("repeat_intake"):
-            _refuse_possible_duplicates(details)
+            _refuse_possible_duplicates(details, checks=self.context.get("register_checks"))
         return details
 
 
-def _refuse_possible_duplicates(details: PersonDetails) -> None:
-    matches = person_matches(
-        first_name=details.first_name,
-        last_name=details.last_name,
-        date_of_birth=details.date_of_birth,
-        nhs_number=details.nhs_number,
-        today=timezone.localdate(),
-    )
+def _refuse_possible_duplicates(details: PersonDetails, *, checks: list | None) -> None:
+    """Refuse someone new who may be in the register already. Each check is added to
+    `checks` (what was typed, and who it found), for the view to log: a check shows the
+    details of the people it finds."""
+    typed = {
+        "first_name": details.first_name,
+        "last_name": details.last_name,
+        "date_of_birth": details.date_of_birth,
+        "nhs_number": details.nhs_number,
+    }
+    matches = person_matches(**typed, today=timezone.localdate())
+    if checks is not None:
+        checks.append((typed, [match.person.pk for match in matches]))
     if matches:
         found = "; ".join(
             f"id {match.person.pk}: {match.person} ({', '.join(match.reasons).lower()})"

@@ -25,6 +25,8 @@ from rest_framework.views import APIView
 
 from agencies.models import Role
 from mash.text import clean_text
+from sharing import access_log
+from sharing.models import AccessLogEntry
 
 from .. import services
 from ..clock import clock_in_force
@@ -154,13 +156,31 @@ class EnquiryViewSet(viewsets.GenericViewSet):
         query = EnquiryFilterSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         now = timezone.now()
-        enquiries = enquiry_list(user=request.user, filters=query.filters(), now=now)
+        filters = query.filters()
+        enquiries = enquiry_list(user=request.user, filters=filters, now=now)
         page = self.paginate_queryset(enquiries)
+        if filters.search:
+            # A search of every enquiry by reference or name; a plain list is not logged.
+            access_log.log_search(
+                user=request.user,
+                channel=AccessLogEntry.Channel.API,
+                doing="Searching enquiries",
+                terms=access_log.search_terms(
+                    q=filters.search, **{k: v for k, v in query.validated_data.items() if k != "q"}
+                ),
+            )
         rows = EnquiryRowSerializer(page, many=True, context=self._clock_context(now))
         return self.get_paginated_response(rows.data)
 
     def retrieve(self, request: Request, reference: str) -> Response:
-        return Response(self._enquiry_data(self._enquiry(reference)))
+        enquiry = self._enquiry(reference)
+        access_log.log_person_view(
+            user=request.user,
+            channel=AccessLogEntry.Channel.API,
+            reason=access_log.justification(request.user, enquiry),
+            enquiry=enquiry,
+        )
+        return Response(self._enquiry_data(enquiry))
 
     def create(self, request: Request) -> Response:
         key = clean_text(
@@ -168,10 +188,21 @@ class EnquiryViewSet(viewsets.GenericViewSet):
             request.headers.get(IDEMPOTENCY_KEY, ""),
             max_length=IntakeKey._meta.get_field("key").max_length,
         )
-        data = self._valid(
-            IntakeSerializer,
-            context={"repeat_intake": intake_key_used(user=request.user, key=key)},
-        )
+        # The serializer checks each new person against the register; each check is logged,
+        # whether or not it refuses the intake.
+        checks: list[tuple[dict, list[int]]] = []
+        try:
+            data = self._valid(
+                IntakeSerializer,
+                context={
+                    "repeat_intake": intake_key_used(user=request.user, key=key),
+                    "register_checks": checks,
+                },
+            )
+        finally:
+            access_log.log_register_checks(
+                user=request.user, channel=AccessLogEntry.Channel.API, checks=checks
+            )
         enquiries = services.enquiry_intake(actor=request.user, idempotency_key=key, **data)
         result = {
             "family_reference": enquiries[0].family.reference,
@@ -214,17 +245,24 @@ class EnquiryViewSet(viewsets.GenericViewSet):
     @_action_schema(FeedbackSerializer)
     @action(detail=True, methods=["post"])
     def feedback(self, request: Request, reference: str) -> Response:
-        """What the referrer was told about the outcome; it closes the enquiry."""
-        return self._act(reference, services.enquiry_record_feedback, FeedbackSerializer)
+        """What the referrer was told about the outcome; it closes the enquiry. A text that
+        quotes agency information is refused on `text`, naming the record, and logged."""
+        return self._act(
+            reference,
+            services.enquiry_record_feedback,
+            FeedbackSerializer,
+            channel=AccessLogEntry.Channel.API,
+        )
 
     def _act(
         self,
         reference: str,
         service: Callable[..., Enquiry],
         input_class: type[serializers.Serializer],
+        **arguments,
     ) -> Response:
         enquiry = self._enquiry(reference)
-        service(enquiry=enquiry, actor=self.request.user, **self._valid(input_class))
+        service(enquiry=enquiry, actor=self.request.user, **arguments, **self._valid(input_class))
         return Response(self._enquiry_data(self._enquiry(reference)))
 
     def _valid(
@@ -236,7 +274,7 @@ class EnquiryViewSet(viewsets.GenericViewSet):
 
     def _enquiry(self, reference: str) -> Enquiry:
         try:
-            return enquiry_for_page(reference=reference)
+            return enquiry_for_page(reference=reference, viewer=self.request.user)
         except Enquiry.DoesNotExist:
             raise NotFound("No enquiry has that reference.") from None
 
@@ -286,4 +324,9 @@ class PersonMatchList(APIView):
         query = PersonMatchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         matches = person_matches(**query.validated_data, today=timezone.localdate())
+        access_log.log_register_checks(
+            user=request.user,
+            channel=AccessLogEntry.Channel.API,
+            checks=[(query.validated_data, [match.person.pk for match in matches])],
+        )
         return Response(PersonMatchSerializer(matches, many=True).data)

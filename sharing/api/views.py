@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from enquiries.models import Person
 
-from .. import firewall, services
+from .. import access_log, firewall, services
 from ..models import AccessLogEntry, InformationRecord, InformationRequest
 from .serializers import (
     AnswerSerializer,
@@ -85,9 +85,13 @@ class SharingViewSet(viewsets.GenericViewSet):
 
     def _record_response(self, shown: firewall.ShownRecord, code: int = 200) -> Response:
         """The record as the user sees it; sensitive content returned is logged as a view."""
-        services.log_content_views(user=self.request.user, records=[shown], channel=API)
+        access_log.log_content_views(user=self.request.user, records=[shown], channel=API)
         data = InformationRecordSerializer(shown, context=self._context()).data
         return Response(data, status=code)
+
+    def _log_person_view(self, **about) -> None:
+        """A response about one person: logged with why this user may see it."""
+        access_log.log_person_view(user=self.request.user, channel=API, **about)
 
 
 def _with_details(requests: QuerySet[InformationRequest]) -> QuerySet[InformationRequest]:
@@ -151,7 +155,15 @@ class InformationRequestViewSet(SharingViewSet):
         return self.get_paginated_response(data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(self._request_data(self._request(pk)))
+        info_request = self._request(pk)
+        mine = info_request.agency_id == request.user.agency_id
+        self._log_person_view(
+            reason=access_log.justification(
+                request.user, info_request.enquiry, requests=[info_request] if mine else None
+            ),
+            enquiry=info_request.enquiry,
+        )
+        return Response(self._request_data(info_request))
 
     def create(self, request: Request) -> Response:
         data = self._valid(SendRequestsSerializer)
@@ -259,12 +271,32 @@ class InformationRecordViewSet(SharingViewSet):
         records = query.filter(firewall.visible_records(request.user), user=request.user)
         page = self.paginate_queryset(records.order_by("-id").values_list("pk", flat=True))
         shown = firewall.shown_records(records.filter(pk__in=page).order_by("-id"))
-        services.log_content_views(user=request.user, records=shown, channel=API)
+        if query.validated_data.get("q", "").strip():
+            # A search of the records' content; a plain list logs only content it shows.
+            data = query.validated_data
+            access_log.log_search(
+                user=request.user,
+                channel=API,
+                doing="Searching agency records",
+                terms=access_log.search_terms(
+                    q=data["q"], **{k: v for k, v in data.items() if k != "q"}
+                ),
+                shown=shown,
+            )
+        else:
+            access_log.log_content_views(user=request.user, records=shown, channel=API)
         data = InformationRecordSerializer(shown, many=True, context=self._context()).data
         return self.get_paginated_response(data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return self._record_response(self._shown(pk))
+        shown = self._shown(pk)
+        self._log_person_view(
+            reason=access_log.record_justifications(request.user, [shown])[shown.enquiry_id],
+            record=shown,
+            shown=[shown],
+        )
+        data = InformationRecordSerializer(shown, context=self._context()).data
+        return Response(data)
 
     @extend_schema(
         request=ReleaseRequestSerializer,

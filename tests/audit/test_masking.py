@@ -45,6 +45,14 @@ FREE_TEXT = {
     "agencies.User.email": (READABLE, STAFF),
     "agencies.User.job_title": (READABLE, STAFF),
     "agencies.User.password": (MASKED, "a hash; the log says the password changed, and who did"),
+    "agencies.AccessChange.reason": (
+        READABLE,
+        "why an administrator asked for someone's access: about the hub's staff, no case content",
+    ),
+    "agencies.AccessChange.decision_note": (
+        READABLE,
+        "the second administrator's answer, as reason",
+    ),
     "enquiries.HubClock.time_zone": (READABLE, CONFIGURATION),
     "enquiries.ClosureDay.reason": (READABLE, CONFIGURATION),
     "enquiries.ReferrerType.code": (READABLE, CONFIGURATION),

@@ -25,7 +25,7 @@ def latest_about(obj) -> LogEntry:
     return LogEntry.objects.get_for_object(obj).latest("id")
 
 
-def user_form(user: User, roles: list[str]) -> dict:
+def user_form(user: User, roles: list[str], reason: str = "") -> dict:
     return {
         "username": user.username,
         "first_name": user.first_name,
@@ -33,24 +33,32 @@ def user_form(user: User, roles: list[str]) -> dict:
         "email": user.email,
         "job_title": user.job_title,
         "agency": user.agency_id,
-        "groups": [group.pk for group in Group.objects.filter(name__in=roles)],
+        "roles": roles,
+        "reason": reason,
         "is_active": "on",
     }
 
 
 def test_a_role_given_and_taken_away_in_the_admin_is_logged_with_who_did_it(client, make_user):
-    administrator = make_user(Role.ADMINISTRATOR)
+    administrator, approver = make_user(Role.ADMINISTRATOR), make_user(Role.ADMINISTRATOR)
     person = make_user(Role.RESEARCHER)
-    client.force_login(administrator)
     url = reverse("admin:agencies_user_change", args=[person.pk])
+    client.force_login(administrator)
+    asked = client.post(url, user_form(person, [Role.RESEARCHER, Role.MANAGER], "Promoted."))
 
-    given = client.post(url, user_form(person, [Role.RESEARCHER, Role.MANAGER]))
+    # given once a second administrator approves it (tests/agencies/test_access_changes.py)
+    client.force_login(approver)
+    change = person.access_changes.get()
+    decide = reverse("admin:agencies_accesschange_decide", args=[change.pk])
+    approved = client.post(decide, {"decision": "approve"})
     given_entry = latest_about(person)
+    client.force_login(administrator)
     taken = client.post(url, user_form(person, [Role.MANAGER]))
     taken_entry = latest_about(person)
 
-    assert given.status_code == taken.status_code == 302
-    assert given_entry.actor == taken_entry.actor == administrator
+    assert asked.status_code == approved.status_code == taken.status_code == 302
+    assert given_entry.actor == approver
+    assert taken_entry.actor == administrator
     assert given_entry.changes["groups"] == {
         "type": "m2m",
         "operation": "add",

@@ -29,6 +29,9 @@ NOT_IN_THE_CHANGE_LOG = {
     "enquiries.Heartbeat": "when a scheduled task last finished, for /healthz",
     "agencies.ApiToken": "its making and revoking are in the account log, with who and from "
     "where; nothing else about it changes, and its digest belongs in no log",
+    "agencies.SetUpCode": "issued only by an approved password reset or the first-administrators "
+    "command, both in the access log with who; its use and refused tries are in the account log; "
+    "its digest belongs in no log",
 }
 
 

@@ -151,7 +151,14 @@ def test_csv_download_has_the_columns_as_the_command_and_is_logged(client, manag
     assert rows[2]["on_time_percent"] == ""
     entry = AccessLogEntry.objects.get(action=AccessLogEntry.Action.EXPORT)
     assert entry.user == manager
-    assert "timeliness_2026-03-01_to_2026-03-31.csv" in entry.reason
+    assert entry.role == "manager"
+    assert entry.channel == AccessLogEntry.Channel.EXPORT
+    assert entry.request_id == response["X-Request-ID"]
+    assert entry.address == "127.0.0.1"
+    assert entry.reason == "Downloading a report as Manager"
+    assert entry.terms == (
+        "Timeliness: 1 March 2026 to 31 March 2026; file timeliness_2026-03-01_to_2026-03-31.csv"
+    )
 
 
 def test_excel_download_keeps_figures_as_numbers(client, manager, march):

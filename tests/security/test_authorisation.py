@@ -28,6 +28,7 @@ OPEN_TO_ANYONE = {
     "login": "the sign-in page",
     "admin:login": "the admin's sign-in page; past it, administrators only",
     "healthz": "for load balancers and health checks: no sign-in, no case data",
+    "set-up-code": "choosing a password with a one-time set-up code: the code is the credential",
 }
 # The rest of signing in: someone past the password needs them to finish; past them, they send
 # a person on (to the home page, which tells someone with no role whom to ask).

@@ -4,7 +4,7 @@ logged, safe to open in a spreadsheet) and that agency information never shows i
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from auditlog.context import set_actor
@@ -15,9 +15,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
+from rest_framework.test import APIClient
 
 from agencies.models import Role, User
-from enquiries.models import Enquiry, EnquiryPerson
+from enquiries import services as enquiry_services
+from enquiries.models import Enquiry, EnquiryPerson, ReferrerType
+from enquiries.services import PersonDetails
 from sharing import audit
 from sharing.models import AccessLogEntry, InformationRecord
 from tests.factories import UserFactory
@@ -89,10 +92,16 @@ def export(client, **params):
     return client.get(reverse("audit-export"), params)
 
 
+def cell(row: list[str], column: str) -> str:
+    return row[audit.ACCESS_COLUMNS.index(column)]
+
+
 def logged_reasons(rows: list[list[str]]) -> set[str]:
     """The reasons in an access log export, less the export's own entry (written first, it is
     in the export when it matches the filters)."""
-    return {row[-1] for row in rows[1:] if not row[-1].startswith("Audit export of")}
+    return {
+        cell(row, "justification") for row in rows[1:] if cell(row, "action") != "Read the logs"
+    }
 
 
 def csv_rows(response) -> list[list[str]]:
@@ -112,8 +121,11 @@ def test_only_auditors_reach_the_page_and_the_export(client, make_user, role, ur
     response = client.get(reverse(url_name))
 
     assert response.status_code == (200 if role == Role.AUDITOR else 403)
-    assert AccessLogEntry.objects.filter(action=Action.EXPORT).count() == (
-        1 if role == Role.AUDITOR and url_name == "audit-export" else 0
+    reads = AccessLogEntry.objects.filter(action=Action.READ_LOG)
+    assert [entry.channel for entry in reads] == (
+        [Channel.EXPORT if url_name == "audit-export" else Channel.PAGE]
+        if role == Role.AUDITOR
+        else []
     )
 
 
@@ -235,7 +247,8 @@ def test_filters_that_make_no_sense_are_explained_and_nothing_is_exported(
     assert not page.context["page"].object_list
     assert download.status_code == 400
     assert message in download.content.decode()
-    assert not AccessLogEntry.objects.filter(action=Action.EXPORT, user=logged.hub.auditor)
+    # Nothing was read, so nothing is logged.
+    assert not AccessLogEntry.objects.filter(user=logged.hub.auditor)
 
 
 # The change log.
@@ -448,38 +461,58 @@ def test_the_access_log_exports_as_csv_in_local_time(client, logged):
         "when",
         "user",
         "username",
+        "role",
         "agency",
         "action",
         "channel",
+        "person",
+        "person number",
         "record",
         "record's agency",
         "enquiry",
-        "reason",
+        "justification",
+        "terms",
+        "address",
+        "request id",
     ]
-    assert [row for row in rows[1:] if row[4] != "Exported"] == [
+    # Written directly, these entries have no role, person, terms, address or request id:
+    # tests/sharing/test_access_log_entries.py has entries as the app writes them.
+    assert [row for row in rows[1:] if cell(row, "action") != "Read the logs"] == [
         [
             "2026-07-02T23:59+01:00",
             "Rosa Reid",
             hub.researcher.username,
+            "",
             hub.csc.name,
             "Requested release",
             "Web page",
+            "",
+            "",
             str(logged.police_record.pk),
             hub.police.name,
             hub.enquiry.reference,
             "TWO",
+            "",
+            "",
+            "",
         ],
         [
             "2026-07-01T00:30+01:00",
             "Pat Constable",
             hub.police_officer.username,
+            "",
             hub.police.name,
             "Viewed sensitive content",
             "Web page",
+            "",
+            "",
             str(logged.police_record.pk),
             hub.police.name,
             hub.enquiry.reference,
             "ONE",
+            "",
+            "",
+            "",
         ],
     ]
 
@@ -500,18 +533,22 @@ def test_the_export_is_itself_logged_with_the_filters_used(client, logged):
     )
     rows = csv_rows(response)
 
-    entry = AccessLogEntry.objects.get(action=Action.EXPORT, user=hub.auditor)
+    entry = AccessLogEntry.objects.get(action=Action.READ_LOG, user=hub.auditor)
     assert entry.channel == Channel.EXPORT
     assert entry.agency_id == hub.auditor.agency_id
+    assert entry.role == "auditor"
     assert entry.enquiry_id == hub.enquiry.pk
     assert entry.record_id is None
-    assert entry.reason == (
-        "Audit export of access to agency information: user “reid”; "
+    assert entry.address == "127.0.0.1"
+    assert entry.request_id == response["X-Request-ID"]
+    assert entry.reason == "Auditing the logs as Auditor"
+    assert entry.terms == (
+        "Access to agency information: user “reid”; "
         f"agency {hub.csc.name}; record {logged.police_record.pk}; "
         f"enquiry {hub.enquiry.reference}; from 2026-07-01; to 2026-07-31; "
         "action Requested release"
     )
-    assert [row[-1] for row in rows[1:]] == ["TWO"]
+    assert [cell(row, "justification") for row in rows[1:]] == ["TWO"]
 
 
 def test_the_change_log_exports_as_csv(client, hub, changed):
@@ -534,10 +571,9 @@ def test_the_change_log_exports_as_csv(client, hub, changed):
     ]
     assert "sensitivity: Sensitive" in row[7]
     assert "MARK" not in row[7] and "Summary" not in row[7]
-    entry = AccessLogEntry.objects.get(action=Action.EXPORT)
-    assert entry.reason == (
-        f"Audit export of changes to records: record {police_record.pk}; action Created"
-    )
+    entry = AccessLogEntry.objects.get(action=Action.READ_LOG)
+    assert entry.channel == Channel.EXPORT
+    assert entry.terms == f"Changes to records: record {police_record.pk}; action Created"
 
 
 @pytest.mark.parametrize("formula", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)"])
@@ -552,14 +588,16 @@ def test_cells_that_look_like_formulas_are_exported_as_text(client, hub, formula
         channel=Channel.API,
         enquiry=hub.enquiry,
         reason=formula,
+        terms=formula,
     )
     client.force_login(hub.auditor)
 
     rows = csv_rows(export(client, user="Quillfeather"))
 
     [row] = rows[1:]
-    assert row[1] == f"'{formula} Quillfeather"
-    assert row[-1] == f"'{formula}"
+    assert cell(row, "user") == f"'{formula} Quillfeather"
+    assert cell(row, "justification") == f"'{formula}"
+    assert cell(row, "terms") == f"'{formula}"
 
 
 # Speed.
@@ -596,8 +634,9 @@ def test_the_access_log_page_runs_a_fixed_number_of_queries(
     client.force_login(hub.auditor)
 
     # session, user + agency, groups, agencies for the filter, enquiry by reference, count,
-    # page of entries with user, agency, record's agency and enquiry, unread notifications
-    with django_assert_max_num_queries(8):
+    # page of entries with user, agency, person, record's agency and enquiry, the read itself
+    # written to the access log (lock, last hash, insert), unread notifications
+    with django_assert_max_num_queries(11):
         response = audit_page(client, enquiry=hub.enquiry.reference)
 
     assert response.status_code == 200
@@ -613,9 +652,9 @@ def test_the_change_log_page_runs_a_fixed_number_of_queries(
     client.force_login(hub.auditor)
 
     # session, user + agency, groups, agencies for the filter, enquiry by reference, keys of
-    # what belongs to the enquiry, count, page of entries with actor, agency and type, unread
-    # notifications
-    with django_assert_max_num_queries(9):
+    # what belongs to the enquiry, count, page of entries with actor, agency and type, the
+    # read written to the access log (lock, last hash, insert), unread notifications
+    with django_assert_max_num_queries(12):
         response = audit_page(client, log="changes", enquiry=hub.enquiry.reference)
 
     assert response.status_code == 200
@@ -633,9 +672,269 @@ def test_the_export_runs_a_fixed_number_of_queries(
     fill_change_log(hub, entries)
     client.force_login(hub.auditor)
 
-    # session, user + agency, groups, enquiry by reference, the export's access log entry,
-    # (for changes) keys of what belongs to the enquiry, then the log through one cursor
-    with django_assert_max_num_queries(7):
+    # session, user + agency, groups, enquiry by reference, the export's access log entry
+    # (lock, last hash, insert), (for changes) keys of what belongs to the enquiry, then the
+    # log through one cursor
+    with django_assert_max_num_queries(9 if log == "changes" else 8):
         rows = csv_rows(export(client, log=log, enquiry=hub.enquiry.reference))
 
     assert len(rows) > entries // 2
+
+
+# Reading the logs is itself logged.
+
+
+def test_reading_either_log_is_logged_with_the_filters(client, logged):
+    hub = logged.hub
+    client.force_login(hub.auditor)
+
+    access = audit_page(client, user="reid", action="view")
+    changes = audit_page(client, log="changes", record=logged.police_record.pk)
+
+    reads = {
+        entry.request_id: entry
+        for entry in AccessLogEntry.objects.filter(action=Action.READ_LOG, user=hub.auditor)
+    }
+    assert set(reads) == {access["X-Request-ID"], changes["X-Request-ID"]}
+    for response, terms in [
+        (access, "Access to agency information: user “reid”; action Viewed sensitive content"),
+        (changes, f"Changes to records: record {logged.police_record.pk}"),
+    ]:
+        entry = reads[response["X-Request-ID"]]
+        assert (entry.channel, entry.role, entry.agency_id, entry.address) == (
+            Channel.PAGE,
+            "auditor",
+            hub.auditor.agency_id,
+            "127.0.0.1",
+        )
+        assert entry.reason == "Auditing the logs as Auditor"
+        assert entry.terms == terms
+    # Read first, then logged: the page shows the log as it stood.
+    assert Action.READ_LOG not in {e.action for e in access.context["page"].object_list}
+
+
+def test_a_later_page_of_the_log_says_which_page_was_read(client, hub):
+    fill_access_log(hub, 60)
+    client.force_login(hub.auditor)
+
+    response = audit_page(client, page=2)
+
+    entry = AccessLogEntry.objects.get(request_id=response["X-Request-ID"])
+    assert entry.terms == "Access to agency information: no filters; page 2"
+
+
+# Who has looked at this person, and why.
+
+
+@dataclass
+class Looks:
+    """Looks at people made through the app: a family whose page names Jo, a parent, besides
+    the child; Amy's enquiry (the hub's); another child, Ben."""
+
+    hub: object
+    jo: object
+    family: Enquiry
+    about_amy: set[str]  # request ids of the requests that looked at Amy
+    about_jo: set[str]
+    elsewhere: set[str]
+
+
+@pytest.fixture
+def looks(client, hub) -> Looks:
+    [family] = enquiry_services.enquiry_intake(
+        actor=hub.researcher,
+        received_at=timezone.now(),
+        referrer_name="Ms Head",
+        referrer_type=ReferrerType.objects.get(code="school"),
+        subjects=[PersonDetails(first_name="Cal", last_name="Parent")],
+        others=[
+            (
+                PersonDetails(first_name="Jo", last_name="Parent", date_of_birth=date(1990, 1, 2)),
+                "parent_carer",
+            )
+        ],
+        subject_type=Enquiry.SubjectType.CHILD,
+        concern="Bruising noticed at school.",
+        categories=["physical_abuse"],
+        consent=Enquiry.Consent.YES,
+    )
+    jo = family.involvements.get(person__first_name="Jo").person
+    other = log_child(hub.researcher, "Ben", "Other", minutes_ago=10)
+    record = hub.record("released", marker="AMY")
+    api = APIClient()
+    api.force_authenticate(hub.manager)
+    client.force_login(hub.researcher)
+    about_amy = [
+        client.get(hub.enquiry.get_absolute_url()),  # the page, and the released record on it
+        client.get(reverse("sharing-record", args=[record.pk])),
+        client.get(reverse("enquiry-information-export", args=[hub.enquiry.reference])),
+        api.get(reverse("api:person-match-list"), {"first_name": "Amy", "last_name": "Firewall"}),
+    ]
+    about_jo = [client.get(family.get_absolute_url())]
+    police = APIClient()
+    police.force_authenticate(hub.police_officer)
+    elsewhere = [
+        client.get(other.get_absolute_url()),
+        client.get(reverse("triage-queue"), {"q": "firewall"}),
+        # Refused, about the enquiry as a whole: nobody's information was shown.
+        police.post(
+            reverse("api:information-request-list"),
+            {"enquiry": hub.enquiry.reference, "agencies": [hub.csc.pk]},
+            format="json",
+        ),
+    ]
+    client.force_login(hub.auditor)
+    elsewhere.append(audit_page(client, enquiry=hub.enquiry.reference))  # read of Amy's log
+
+    def ids(responses) -> set[str]:
+        return {response["X-Request-ID"] for response in responses}
+
+    return Looks(hub, jo, family, ids(about_amy), ids(about_jo), ids(elsewhere))
+
+
+def request_ids(response) -> list[str]:
+    return [entry.request_id for entry in response.context["page"].object_list]
+
+
+def test_a_person_filter_finds_every_look_at_them_and_nothing_else(client, looks):
+    hub = looks.hub
+    amy = hub.enquiry.subject
+    client.force_login(hub.auditor)
+
+    for_amy = audit_page(client, person=amy.pk)
+    for_jo = audit_page(client, person=looks.jo.pk)
+
+    entries = list(for_amy.context["page"].object_list)
+    # The request for release of her police record and its release (by services here, in no
+    # request), then the looks: the page, the record page and the export, each with the
+    # released record's content seen, and the register check that showed her.
+    made_here = [entry.action for entry in entries if not entry.request_id]
+    assert sorted(made_here) == sorted([Action.RELEASE_REQUEST, Action.RELEASE])
+    assert set(request_ids(for_amy)) - {""} == looks.about_amy
+    assert sorted(entry.action for entry in entries if entry.request_id) == sorted(
+        [Action.VIEW_PERSON, Action.VIEW, Action.VIEW_PERSON, Action.VIEW]
+        + [Action.EXPORT, Action.VIEW, Action.SEARCH]
+    )
+    assert all(entry.reason for entry in entries)
+    assert AccessLogEntry.objects.filter(
+        action=Action.DENIED, enquiry=hub.enquiry, request_id__in=looks.elsewhere
+    ).exists()
+    # Jo is not the subject of the family's enquiry, but its page shows her.
+    assert set(request_ids(for_jo)) == looks.about_jo
+    [jo_seen] = for_jo.context["page"].object_list
+    assert (jo_seen.action, jo_seen.person_id, jo_seen.enquiry_id) == (
+        Action.VIEW_PERSON,
+        looks.family.subject_id,
+        looks.family.pk,
+    )
+
+
+def test_a_person_is_found_by_name_and_date_of_birth(client, looks):
+    client.force_login(looks.hub.auditor)
+
+    response = audit_page(client, name="  jo   PARENT ", born="1990-01-02")
+
+    assert set(request_ids(response)) == looks.about_jo
+    entry = AccessLogEntry.objects.get(request_id=response["X-Request-ID"])
+    assert entry.terms == f"Access to agency information: person {looks.jo.pk} (Jo Parent)"
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"name": "Jo Parent"}, "born", "Give both the person's name and their date of birth."),
+        ({"born": "1990-01-02"}, "name", "Give both the person's name and their date of birth."),
+        (
+            {"name": "Jo Parent", "born": "1990-01-03"},
+            "name",
+            "No one in the register has the name Jo Parent, born 03/01/1990.",
+        ),
+        ({"person": "999999"}, "person", "No one in the register has number 999999."),
+    ],
+)
+def test_a_person_filter_that_finds_nobody_is_explained(client, looks, params, field, message):
+    client.force_login(looks.hub.auditor)
+
+    response = audit_page(client, **params)
+
+    assert message in response.context["form"].errors[field]
+    assert not response.context["page"].object_list
+
+
+def test_the_person_links_to_everything_logged_about_them(client, looks):
+    client.force_login(looks.hub.auditor)
+
+    html = audit_page(client, person=looks.hub.enquiry.subject_id).content.decode()
+
+    link = f'href="{reverse("audit-log")}?person={looks.hub.enquiry.subject_id}"'
+    assert link in html
+    assert "Amy Firewall" in html
+    assert f"Working on {looks.hub.enquiry.reference} as Researcher" in html
+    assert "127.0.0.1" in html
+    assert "name: Amy Firewall" in html  # the register check's terms
+    assert "Summary AMY" not in html and "Detail AMY" not in html
+
+
+def test_the_export_carries_who_why_and_from_where(client, looks):
+    hub = looks.hub
+    client.force_login(hub.auditor)
+
+    rows = csv_rows(export(client, person=looks.jo.pk))
+
+    [row] = rows[1:]
+    assert cell(row, "role") == "researcher"
+    assert cell(row, "action") == "Viewed person-level information"
+    assert cell(row, "person") == "Cal Parent"
+    assert cell(row, "person number") == str(looks.family.subject_id)
+    assert cell(row, "enquiry") == looks.family.reference
+    assert cell(row, "justification") == f"Working on {looks.family.reference} as Researcher"
+    assert cell(row, "address") == "127.0.0.1"
+    assert cell(row, "request id") in looks.about_jo
+    read = AccessLogEntry.objects.get(action=Action.READ_LOG, channel=Channel.EXPORT)
+    assert read.terms == f"Access to agency information: person {looks.jo.pk} (Jo Parent)"
+
+
+def test_the_change_log_filters_by_person_too(client, looks):
+    client.force_login(looks.hub.auditor)
+
+    response = audit_page(client, log="changes", person=looks.jo.pk)
+
+    keys = entry_keys(response)
+    assert ("person", str(looks.jo.pk), LogEntry.Action.CREATE) in keys
+    assert {key[0] for key in keys} <= {"person", "enquiryperson", "informationrecord"}
+    assert not any(key[0] == "person" and key[1] != str(looks.jo.pk) for key in keys)
+
+
+@pytest.mark.parametrize("entries", [6, 130])
+def test_a_person_filtered_log_runs_a_fixed_number_of_queries(
+    client, hub, django_assert_max_num_queries, entries
+):
+    fill_access_log(hub, entries)
+    AccessLogEntry.objects.bulk_create(
+        AccessLogEntry(
+            user=hub.researcher,
+            agency_id=hub.researcher.agency_id,
+            action=Action.VIEW_PERSON,
+            channel=Channel.PAGE,
+            enquiry=hub.enquiry,
+            person=hub.enquiry.subject,
+            reason=f"look at Amy {i}",
+        )
+        for i in range(entries)
+    )
+    client.force_login(hub.auditor)
+
+    # session, user + agency, groups, agencies for the filter, the person by number, the
+    # enquiries they are named in, count, page of entries with user, agency, person, record's
+    # agency and enquiry, the read written to the access log (lock, last hash, insert), unread
+    # notifications
+    with django_assert_max_num_queries(12) as queries:
+        response = audit_page(client, person=hub.enquiry.subject_id)
+
+    assert response.status_code == 200
+    assert len(response.context["page"].object_list) == min(entries, 50)
+    reads = [q for q in queries.captured_queries if '"sharing_accesslogentry"."reason"' in q["sql"]]
+    assert len(reads) == 1  # the entries themselves, in one query
+    assert not [
+        q for q in queries.captured_queries if '"sharing_informationrecord"."detail"' in q["sql"]
+    ]

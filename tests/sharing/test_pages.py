@@ -226,9 +226,10 @@ def test_the_inbox_runs_a_fixed_number_of_queries(
     client.force_login(hub.police_officer)
 
     # session, user, groups, open requests (count and page), records awaiting a release
-    # decision and the access-log insert for reading them, requests answered lately,
+    # decision, when the agency was asked about their enquiries (the justification), the
+    # access log write for reading them (lock, last hash, insert), requests answered lately,
     # colleagues and their groups, unread notifications
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("agency-inbox"))
     assert response.status_code == 200
 
@@ -242,9 +243,10 @@ def test_the_enquiry_page_adds_a_fixed_number_of_queries_for_its_information(
     client.force_login(hub.police_officer)
     clock_in_force()  # read once per process and kept, as a running server has it
 
-    # the enquiry page's own (13) plus: can the practitioner see it, the requests, the
-    # records through the firewall, and one insert for the access log
-    with django_assert_max_num_queries(17):
+    # the enquiry page's own (12) plus: can the practitioner see it, the requests, the
+    # records through the firewall, and one write to the access log for the page and the
+    # sensitive content on it (lock, last hash, insert); the justification reuses the requests
+    with django_assert_max_num_queries(18):
         response = client.get(hub.enquiry.get_absolute_url())
     assert response.status_code == 200
 

@@ -258,27 +258,40 @@ def test_the_admins_own_password_form_is_not_a_way_in(client, make_user):
     assert SESSION_KEY not in client.session
 
 
-def test_an_administrator_resets_a_lost_phone_and_the_person_is_signed_out(client, make_user):
-    administrator = make_user(Role.ADMINISTRATOR)
+def test_two_administrators_reset_a_lost_phone_and_the_person_is_signed_out(client, make_user):
+    """One asks, a second approves (tests/agencies/test_account_resets.py has the rules)."""
+    administrator, approver = make_user(Role.ADMINISTRATOR), make_user(Role.ADMINISTRATOR)
     researcher = make_user(Role.RESEARCHER)
     phone_holder = Client()
     phone_holder.force_login(researcher)
     two_factor.issue_backup_codes(user=researcher)
     client.force_login(administrator)
 
-    response = client.post(
+    asked = client.post(
         reverse("admin:agencies_user_changelist"),
-        {"action": "reset_two_factor", "_selected_action": [researcher.pk]},
+        {
+            "action": "reset_two_factor",
+            "_selected_action": [researcher.pk],
+            "confirm": "yes",
+            "reason": "Lost their phone; rang from the office line.",
+        },
+    )
+    assert asked.status_code == 302
+    assert TOTPDevice.objects.filter(user=researcher).exists()
+    client.force_login(approver)
+    change = researcher.access_changes.get()
+    approved = client.post(
+        reverse("admin:agencies_accesschange_decide", args=[change.pk]), {"decision": "approve"}
     )
 
-    assert response.status_code == 302
+    assert approved.status_code == 302
     assert not TOTPDevice.objects.filter(user=researcher).exists()
     assert not StaticDevice.objects.filter(user=researcher).exists()
     assert phone_holder.get("/queue/").status_code == 302
     removed = researcher.account_events.filter(kind=Kind.TWO_FACTOR_REMOVED)
     assert {event.detail for event in removed} == {
-        f"Test authenticator, removed by {administrator.username}",
-        f"Backup codes, removed by {administrator.username}",
+        f"Test authenticator, removed by {approver.username}",
+        f"Backup codes, removed by {approver.username}",
     }
     # The next sign-in sets up a new app.
     password_step(phone_holder, researcher)
