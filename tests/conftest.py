@@ -64,6 +64,7 @@ def django_db_setup(
             database.keep_as_template(name, template)
     yield
     with django_db_blocker.unblock():
+        database.end_other_sessions(name)
         teardown_databases(databases, verbosity=verbosity)
 
 

@@ -87,6 +87,20 @@ def make_roles() -> None:
         )
 
 
+def end_other_sessions(test_database: str) -> None:
+    """Ends every other session on the test database before it is dropped: a connection a
+    test's thread or child process left open would otherwise fail the whole run at its very
+    end ("being accessed by other users")."""
+    if connection.vendor != "postgresql":
+        return
+    connection.close()
+    _admin(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = %s AND pid <> pg_backend_pid()",
+        test_database,
+    )
+
+
 def template_exists(template: str) -> bool:
     return bool(_admin("SELECT 1 FROM pg_database WHERE datname = %s", template))
 
