@@ -168,6 +168,31 @@ def _decided(change: AccessChange, *, actor: User, status: str, note: str) -> No
     change.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
 
 
+RESETS = {Kind.RESET_PASSWORD: Kind.RESET_TWO_FACTOR, Kind.RESET_TWO_FACTOR: Kind.RESET_PASSWORD}
+RESET_NAMES = {Kind.RESET_PASSWORD: "password reset", Kind.RESET_TWO_FACTOR: "two-factor reset"}
+
+
+def _refuse_both_factors(change: AccessChange, actor: User) -> None:
+    """One administrator never approves both resets of one person while a set-up code could
+    still be live: holding the code and an empty two-factor, they could sign in as them."""
+    other = RESETS.get(change.kind)
+    if other is None:
+        return
+    since = timezone.now() - set_up_codes.VALID_FOR
+    if AccessChange.objects.filter(
+        account_id=change.account_id,
+        kind=other,
+        status=Status.APPROVED,
+        decided_by=actor,
+        decided_at__gte=since,
+    ).exists():
+        raise PermissionDenied(
+            f"You approved this person's {RESET_NAMES[other]} in the last "
+            "24 hours: another administrator approves this one, so nobody holds both of their "
+            "ways to sign in."
+        )
+
+
 @transaction.atomic
 def access_change_approve(*, change_id: int, actor: User, note: str = "") -> AccessChange:
     """Apply the request. For a password reset the returned change carries the set-up code
@@ -176,6 +201,7 @@ def access_change_approve(*, change_id: int, actor: User, note: str = "") -> Acc
     change = _pending_for(change_id, actor)
     note = clean_text("note", note)
     account = User.objects.select_for_update(of=("self",)).get(pk=change.account_id)
+    _refuse_both_factors(change, actor)
     code, handed_over = None, ""
     if change.kind == Kind.ADD_ROLE:
         account.groups.add(Group.objects.get(name=change.role))

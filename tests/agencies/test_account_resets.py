@@ -556,3 +556,24 @@ def test_the_first_administrators_command_refuses_a_superuser_hub_and_a_lone_nam
             "grant_first_administrators", "alex", "sam", agency="Council", stdout=io.StringIO()
         )
     assert not User.objects.filter(username__in=["alex", "sam"]).exists()
+
+
+@pytest.mark.parametrize("first", [Kind.RESET_PASSWORD, Kind.RESET_TWO_FACTOR])
+def test_one_administrator_never_approves_both_resets_of_one_person(hub, officer, approver, first):
+    """The set-up code and an empty two-factor in one pair of hands is the person's account."""
+    second = Kind.RESET_TWO_FACTOR if first == Kind.RESET_PASSWORD else Kind.RESET_PASSWORD
+    done = access.access_change_request(
+        account=officer, actor=hub.administrator, kind=first, reason="Rang in."
+    )
+    access.access_change_approve(change_id=done.pk, actor=approver)
+    asked = access.access_change_request(
+        account=officer, actor=hub.administrator, kind=second, reason="Lost phone too."
+    )
+
+    with pytest.raises(PermissionDenied, match="another administrator approves this one"):
+        access.access_change_approve(change_id=asked.pk, actor=approver)
+    assert AccessChange.objects.get(pk=asked.pk).is_pending
+
+    third = UserFactory(roles=[Role.ADMINISTRATOR], agency=hub.csc, username="third_admin")
+    access.access_change_approve(change_id=asked.pk, actor=third)
+    assert AccessChange.objects.get(pk=asked.pk).status == AccessChange.Status.APPROVED
