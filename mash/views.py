@@ -91,6 +91,18 @@ def agency_inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _log_reading(request: HttpRequest, filters, channel: str, *, page: int = 1) -> None:
+    """An auditor's read of the logs is itself in the access log, with the filters used."""
+    log_access(
+        user=request.user,
+        action=AccessLogEntry.Action.READ_LOG,
+        channel=channel,
+        enquiry=filters.enquiry,
+        reason=acting_as(request.user, "Auditing the logs"),
+        terms=audit.read_terms(filters, page=page),
+    )
+
+
 def _audit_page(request: HttpRequest, form: AuditFilterForm, *, status: int = 200) -> HttpResponse:
     filters = form.filters()
     log = form.shown_log
@@ -104,14 +116,7 @@ def _audit_page(request: HttpRequest, form: AuditFilterForm, *, status: int = 20
     rows = audit.change_rows(page.object_list) if log == audit.CHANGES else list(page.object_list)
     if filters is not None:
         # Read first, then logged: the page shows the log as it was when read.
-        log_access(
-            user=request.user,
-            action=AccessLogEntry.Action.READ_LOG,
-            channel=AccessLogEntry.Channel.PAGE,
-            enquiry=filters.enquiry,
-            reason=acting_as(request.user, "Auditing the logs"),
-            terms=audit.read_terms(filters, page=page.number),
-        )
+        _log_reading(request, filters, AccessLogEntry.Channel.PAGE, page=page.number)
     query = request.GET.copy()
     query.pop("page", None)
     tabs = []
@@ -149,14 +154,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     if filters is None:
         return _audit_page(request, form, status=400)
-    log_access(
-        user=request.user,
-        action=AccessLogEntry.Action.READ_LOG,
-        channel=AccessLogEntry.Channel.EXPORT,
-        enquiry=filters.enquiry,
-        reason=acting_as(request.user, "Auditing the logs"),
-        terms=audit.read_terms(filters),
-    )
+    _log_reading(request, filters, AccessLogEntry.Channel.EXPORT)
     return csv_download(audit.csv_lines(filters), audit.export_filename(filters))
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from agencies.models import Role, User
@@ -360,8 +361,11 @@ def broken_log_message(link: BrokenLink) -> str:
 def notify_auditors(link: BrokenLink) -> int:
     """Tell every active auditor, once per break; returns how many were told now."""
     message = broken_log_message(link)
+    told_already = Notification.objects.filter(
+        recipient=OuterRef("pk"), kind=Notification.Kind.LOG_BROKEN, message=message
+    )
     auditors = User.objects.filter(is_active=True, groups__name=Role.AUDITOR).exclude(
-        notifications__kind=Notification.Kind.LOG_BROKEN, notifications__message=message
+        Exists(told_already)
     )
     told = Notification.objects.bulk_create(
         Notification(
