@@ -29,7 +29,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from mash.text import clean_text
+from core.text import clean_text
 
 from . import set_up_codes, two_factor
 from .models import AccessChange, Agency, Role, User

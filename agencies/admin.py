@@ -17,7 +17,8 @@ from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from mash.text import FreeTextField
+from core.admin import ReadOnlyAdmin
+from core.text import FreeTextField
 
 from . import access, set_up_codes, tokens, two_factor
 from .models import AccessChange, Agency, ApiToken, Role, User
@@ -485,7 +486,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccessChange)
-class AccessChangeAdmin(admin.ModelAdmin):
+class AccessChangeAdmin(ReadOnlyAdmin):
     """Requests for access, made from the people pages, decided here by a second
     administrator: approved (with an optional note) or declined (saying why)."""
 
@@ -517,17 +518,8 @@ class AccessChangeAdmin(admin.ModelAdmin):
         "decision_note",
     ]
     readonly_fields = fields
+    # Nothing on a request is edited: it is approved or declined (`decide`).
     change_form_template = "admin/agencies/accesschange/change_form.html"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        # Nothing on a request is edited: it is approved or declined (`decide`).
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.display(description="Person", ordering="account__last_name")
     def person(self, change: AccessChange) -> str:

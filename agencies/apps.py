@@ -13,7 +13,7 @@ class AgenciesConfig(AppConfig):
         from django_otp.plugins.otp_static.models import StaticDevice
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
-        from mash.audit import fill_actor
+        from core.request_context import fill_actor
 
         from . import audit, lockout, sessions, two_factor
         from .models import AccessChange, Agency, User

@@ -14,7 +14,7 @@ to someone's roles, agency or account status (agencies.access) is in the access 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.http import HttpRequest
 
-from mash.audit import client_address
+from core.request_context import client_address
 
 from .models import AccountEvent, User
 

@@ -1,5 +1,20 @@
 from django import forms
-from django.contrib.auth.forms import SetPasswordMixin
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form with a message that never says whether the user exists."""
+
+    error_messages = {
+        "invalid_login": (
+            "The username or password is not right. Check them and try again; "
+            "both are case-sensitive."
+        ),
+        "inactive": (
+            "The username or password is not right. Check them and try again; "
+            "both are case-sensitive."
+        ),
+    }
 
 
 class CodeForm(forms.Form):

@@ -12,10 +12,10 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from mash.forms import SignInForm
-from mash.limits import is_api
+from core.limits import is_api
 
 from .audit import log_account_event
+from .forms import SignInForm
 from .models import AccountEvent, User
 
 LOCKED_OUT = (

@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from mash.append_only import AppendOnlyModel
+from core.append_only import AppendOnlyModel
 
 
 class Role(models.TextChoices):

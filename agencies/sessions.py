@@ -20,7 +20,7 @@ from django.contrib.sessions.models import Session
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from mash.audit import current_request
+from core.request_context import current_request
 
 from . import tokens
 from .models import User

@@ -14,7 +14,7 @@ count of wrong passwords must not roll back with it.
 
 from django.contrib.auth import authenticate, update_session_auth_hash
 
-from mash.audit import current_request
+from core.request_context import current_request
 
 from . import lockout
 from .models import User

@@ -31,7 +31,7 @@ from django_otp.models import Device, VerifyNotAllowed
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from mash.audit import current_request
+from core.request_context import current_request
 
 from . import sessions
 from .audit import log_account_event

@@ -15,11 +15,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from mash.forms import SignInForm
-
 from . import set_up_codes, tokens, two_factor
 from .decorators import role_required, with_next
-from .forms import ApiTokenForm, CodeForm, SetUpCodeForm
+from .forms import ApiTokenForm, CodeForm, SetUpCodeForm, SignInForm
 from .models import ApiToken, Role
 
 # Session keys for what is shown once, on the page after the POST that made it.

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
+from core.admin import ReadOnlyAdmin
+
 from . import worktime
 from .models import (
     HUB_CLOCK_ID,
@@ -104,19 +106,6 @@ class OutcomeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         # Past decisions keep their outcome: retire it instead.
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """A record the SLA scan writes: administrators may look, nobody may add, edit or delete."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
 

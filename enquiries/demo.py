@@ -7,7 +7,7 @@ work whatever the hour. The older enquiries were decided, mostly on time, and mo
 closed, spread over six months for the reports. About one enquiry in ten is about an adult at
 risk; there are families, repeat subjects and a few escalations.
 
-Rows are built as plain values with the pure clock and written through `mash.bulk`, so
+Rows are built as plain values with the pure clock and written through `core.bulk`, so
 100,000 enquiries take seconds, not the hours one service call per enquiry would (nor the
 minute `bulk_create`'s model instances would).
 """
@@ -24,7 +24,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from agencies.models import Role, User
-from mash.bulk import insert_rows, refresh_statistics, reserve_ids
+from core.bulk import insert_rows, refresh_statistics, reserve_ids
 
 from .clock import ClockInForce, clock_in_force
 from .models import (

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from agencies.models import User
-from mash.text import FreeTextField
+from core.text import FreeTextField
 
 from .models import Enquiry, EnquiryPerson, Outcome, Person, Rag, ReferrerType
 from .selectors import QueueFilters, triage_staff, triage_staff_choices

@@ -2,7 +2,7 @@
 
 The whole file is checked before anything is written, so a bad file loads nothing and every
 problem is reported at once, by line and column. A good file is read a second time and
-written in one transaction through `mash.bulk`, a chunk at a time: rows never sit in memory
+written in one transaction through `core.bulk`, a chunk at a time: rows never sit in memory
 as models, and of a million rows only the references that must be unique are held at once.
 
 Imported enquiries have no subject (the old system sent no people), no referrer details and
@@ -29,8 +29,8 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from agencies.models import Agency, User
-from mash.bulk import insert_rows, refresh_statistics, reserve_ids
-from mash.text import control_character
+from core.bulk import insert_rows, refresh_statistics, reserve_ids
+from core.text import control_character
 
 from .clock import ClockInForce, Timing, clock_in_force
 from .demo import event_row
@@ -531,7 +531,7 @@ def _load(
 
 @dataclass
 class _Builder:
-    """Enquiry and event rows for `mash.bulk`, timed by the clock in force.
+    """Enquiry and event rows for `core.bulk`, timed by the clock in force.
 
     Columns left out take their defaults: no subject, and empty referrer name, subject type,
     categories, concern and consent, which the old system did not send.

@@ -677,3 +677,14 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} at {self.finished_at:%Y-%m-%d %H:%M:%S}"
+
+    @classmethod
+    def record(cls, task: str) -> None:
+        """Note that `task` has just finished (one upsert, committed at once: concurrent runs
+        never wait on each other's scan for it)."""
+        cls.objects.bulk_create(
+            [cls(task=task, finished_at=timezone.now())],
+            update_conflicts=True,
+            unique_fields=["task"],
+            update_fields=["finished_at"],
+        )

@@ -2,8 +2,7 @@ from dataclasses import asdict
 
 from celery import shared_task
 
-from mash import health
-
+from .models import Heartbeat
 from .services import enquiry_recompute_timings
 from .sla_scan import record_sla_events
 
@@ -21,5 +20,5 @@ def scan_sla() -> dict[str, int]:
     a twin on another worker records and notifies nothing more. Each completed scan is the
     heartbeat /healthz reports."""
     result = record_sla_events()
-    health.record_beat(scan_sla.name)
+    Heartbeat.record(scan_sla.name)
     return asdict(result)

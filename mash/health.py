@@ -22,17 +22,6 @@ OK, DOWN, NOT_CONFIGURED = "ok", "down", "not configured"
 LATE, NEVER_RUN, UNKNOWN = "late", "never run", "unknown"
 
 
-def record_beat(task: str) -> None:
-    """Note that `task` has just finished (one upsert, committed at once: concurrent runs
-    never wait on each other's scan for it)."""
-    Heartbeat.objects.bulk_create(
-        [Heartbeat(task=task, finished_at=timezone.now())],
-        update_conflicts=True,
-        unique_fields=["task"],
-        update_fields=["finished_at"],
-    )
-
-
 @dataclass(frozen=True)
 class Health:
     database: str

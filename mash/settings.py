@@ -56,7 +56,7 @@ try:
     # The header a TLS-terminating proxy sets to "https", e.g. X-Forwarded-Proto.
     PROXY_SSL_HEADER = env.str("SECURE_PROXY_SSL_HEADER", default="")
     # How many proxies in front of gunicorn append the address they were called from to
-    # X-Forwarded-For. 0: the connection's own address is the client's (mash.audit).
+    # X-Forwarded-For. 0: the connection's own address is the client's (core.request_context).
     TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
     API_USER_RATE = env.str("API_USER_RATE", default="600/minute")
     API_ANON_RATE = env.str("API_ANON_RATE", default="60/minute")
@@ -146,8 +146,8 @@ MIDDLEWARE = [
     # After messages, so a session it ends can say why on the sign-in page.
     "agencies.sessions.SessionLimits",
     # Inside the header middleware, so its 413 and 400 answers carry the same headers.
-    "mash.limits.RequestLimits",
-    "mash.audit.AuditlogMiddleware",
+    "core.limits.RequestLimits",
+    "core.request_context.AuditlogMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -207,7 +207,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "agencies.lockout.locked_out_page"
 AXES_USERNAME_CALLABLE = "agencies.lockout.username_tried"
 # The client's address, as in the account log (X-Forwarded-For only as far as it is trusted).
-AXES_CLIENT_IP_CALLABLE = "mash.audit.client_address"
+AXES_CLIENT_IP_CALLABLE = "core.request_context.client_address"
 # The account log (agencies.audit) records sign-ins already.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
@@ -361,11 +361,11 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     # JSON only: the docs page at /api/docs/ is the place to explore the API in a browser.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["mash.limits.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "mash.api.Pagination",
+    "DEFAULT_PARSER_CLASSES": ["core.limits.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "mash.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     # Errors in a list are keyed by index ({"subjects": {"1": {...}}}), DRF 3.20's only form.
     "LIST_SERIALIZER_ERRORS_AS_DICT": True,
 }
@@ -402,7 +402,7 @@ SPECTACULAR_SETTINGS = {
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 # Masked fields keep nothing of their text (auditlog's default keeps half).
-AUDITLOG_MASK_CALLABLE = "mash.audit.withhold"
+AUDITLOG_MASK_CALLABLE = "core.request_context.withhold"
 
 # A session lasts while the browser is open, ends after SESSION_IDLE_MINUTES without a request
 # and SESSION_MAX_HOURS after sign-in (agencies.sessions.SessionLimits); the database forgets it

@@ -25,4 +25,4 @@ urlpatterns = [
 ]
 
 # Too much data (a body over the size limit, a form with too many fields) is 413, not 400.
-handler400 = "mash.limits.bad_request"
+handler400 = "core.limits.bad_request"

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from agencies import selectors, two_factor
 from agencies.decorators import role_required, to_second_factor
 from agencies.models import Role
+from core.downloads import csv_download
 from enquiries.forms import QueueFilterForm
 from enquiries.selectors import hub_clock_settings, queue_page
 from sharing import access_log, audit
@@ -20,7 +21,6 @@ from sharing.forms import AuditFilterForm
 from sharing.models import AccessLogEntry
 
 from . import health
-from .downloads import csv_download
 from .navigation import homes_for
 
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from mash import downloads
-from mash.text import spreadsheet_safe
+from core import downloads
+from core.text import spreadsheet_safe
 
 from .selectors import Report, period_description
 

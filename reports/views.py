@@ -8,7 +8,7 @@ from django.utils.http import urlencode
 
 from agencies.decorators import role_required
 from agencies.models import Role
-from mash.downloads import csv_download
+from core.downloads import csv_download
 from sharing.access_log import acting_as, log_access
 from sharing.models import AccessLogEntry
 

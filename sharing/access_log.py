@@ -6,7 +6,7 @@ from which address and request, about which record, person, enquiry or account, 
 (DPA 2018 s.62). `log_access` is the one writer: it fills in everything a caller could forget.
 
 The role the app runs as cannot change the log (mash.database_roles), but whoever owns the
-tables can. An owner's edit, deletion or insertion breaks the hash chain (mash.append_only)
+tables can. An owner's edit, deletion or insertion breaks the hash chain (core.append_only)
 at that entry, and the hourly check names it to every auditor.
 """
 
@@ -19,9 +19,9 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from agencies.models import Role, User
+from core.append_only import BrokenLink, broken_link
+from core.request_context import client_address, current_request
 from enquiries.models import Enquiry, Notification
-from mash.append_only import BrokenLink, broken_link
-from mash.audit import client_address, current_request
 
 from . import firewall
 from .firewall import ShownRecord

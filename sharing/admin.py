@@ -12,6 +12,8 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
+from core.admin import ReadOnlyAdmin
+
 from .models import Chaser, InformationRequest, SharingPolicy
 
 if admin.site.is_registered(LogEntry):
@@ -34,22 +36,8 @@ class SharingPolicyAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:sharing_sharingpolicy_change", args=[policy.pk]))
 
 
-class WrittenByTheHubAdmin(admin.ModelAdmin):
-    """Rows the hub's own work writes: administrators may look, nobody may add, edit or
-    delete here."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
 @admin.register(InformationRequest)
-class InformationRequestAdmin(WrittenByTheHubAdmin):
+class InformationRequestAdmin(ReadOnlyAdmin):
     # No question and no people: who is asked about is case content, not administration.
     fields = [
         "enquiry",
@@ -83,7 +71,7 @@ class InformationRequestAdmin(WrittenByTheHubAdmin):
 
 
 @admin.register(Chaser)
-class ChaserAdmin(WrittenByTheHubAdmin):
+class ChaserAdmin(ReadOnlyAdmin):
     list_display = ["chased_at", "enquiry", "agency", "request_status"]
     list_filter = ["chased_at", "request__agency"]
     list_select_related = ["request__enquiry", "request__agency"]

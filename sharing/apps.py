@@ -28,7 +28,7 @@ class SharingConfig(AppConfig):
         access.record_with(log_access_change)
         auditlog.register(InformationRequest, exclude_fields=["version"], m2m_fields={"people"})
         # The change log is read by auditors, who may not read agency information: a record's
-        # content is masked (mash.audit.withhold), so the log says it changed, not to what.
+        # content is masked (core.request_context.withhold): the log says it changed, not to what.
         # The access log says who saw it.
         auditlog.register(
             InformationRecord, exclude_fields=["version"], mask_fields=list(CONTENT_FIELDS)

@@ -19,9 +19,9 @@ from django.db.models import Q, QuerySet, Value
 from django.utils import timezone
 
 from agencies.models import Agency
+from core import downloads
+from core.text import spreadsheet_safe
 from enquiries.models import Enquiry, EnquiryPerson, Person
-from mash import downloads
-from mash.text import spreadsheet_safe
 
 from .firewall import CONTENT_FIELDS
 from .models import (

@@ -11,7 +11,7 @@ the notifications the services would have sent them. The newest enquiry being re
 showcase: the demo police officer has a sensitive record waiting for their decision and the
 demo researcher sees another agency's signpost.
 
-Rows are built as plain values with the pure clock and written through `mash.bulk`, like the
+Rows are built as plain values with the pure clock and written through `core.bulk`, like the
 demo enquiries, so this adds about a second to `seed_demo`. Enquiries that already have
 requests are left alone, so running it again adds nothing.
 """
@@ -35,11 +35,11 @@ from django.utils.text import slugify
 
 from agencies.demo import DEMO_USERS
 from agencies.models import Agency, Role, User
+from core.append_only import chain, last_hash
+from core.bulk import insert_rows, refresh_statistics, reserve_ids
 from enquiries.clock import ClockInForce, clock_in_force
 from enquiries.models import Enquiry, Notification
 from enquiries.worktime import add_working_minutes, working_minutes_between
-from mash.append_only import chain, last_hash
-from mash.bulk import insert_rows, refresh_statistics, reserve_ids
 
 from .chasing import chaser_message
 from .firewall import VIEW_CONTENT, WORKING_ROLES

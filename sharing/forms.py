@@ -3,8 +3,8 @@
 from django import forms
 
 from agencies.models import Agency
+from core.text import FreeTextField
 from enquiries.models import Enquiry, Person
-from mash.text import FreeTextField
 
 from . import audit
 

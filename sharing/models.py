@@ -14,8 +14,8 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from agencies.models import Agency
+from core.append_only import ChainedLogModel
 from enquiries.models import Enquiry, Person
-from mash.append_only import ChainedLogModel
 
 
 class SharingPolicy(models.Model):

@@ -21,11 +21,11 @@ from guardian.shortcuts import assign_perm
 
 from agencies import step_up
 from agencies.models import Agency, Role, User
+from core.exceptions import StaleEdit
+from core.text import TEXT_LIMIT, clean_text
 from enquiries.clock import clock_in_force
-from enquiries.exceptions import StaleEdit
 from enquiries.models import Enquiry, Notification, Person
 from enquiries.worktime import add_working_minutes, working_minutes_between
-from mash.text import TEXT_LIMIT, clean_text
 
 from . import firewall
 from .access_log import log_access
@@ -66,7 +66,7 @@ def _text(field: str, value: str, message: str) -> str:
 def _checked(
     errors: dict, field: str, value: str, *, required: str = "", max_length: int = TEXT_LIMIT
 ) -> str:
-    """`value` under the hub's text rules (mash.text), which the pages' record actions hand
+    """`value` under the hub's text rules (core.text), which the pages' record actions hand
     over as typed; a breach, or a blank where `required` says what to give, joins `errors`."""
     try:
         text = clean_text(field, value, max_length=max_length)

@@ -17,10 +17,10 @@ from django.views.decorators.http import require_POST
 
 from agencies.decorators import role_required
 from agencies.models import Role
-from enquiries.exceptions import StaleEdit
+from core.exceptions import StaleEdit
+from core.text import UTF8_BOM, spreadsheet_safe
 from enquiries.models import Enquiry
 from enquiries.views import _add_service_errors
-from mash.text import UTF8_BOM, spreadsheet_safe
 
 from . import access_log, firewall, selectors, services
 from .models import AccessLogEntry, ReleaseDecision, ReleaseRequest

@@ -5,8 +5,8 @@ from django import forms
 from django.utils import timezone
 
 from agencies.models import Agency
+from core.text import FreeTextField
 from enquiries.models import Enquiry, Person
-from mash.text import FreeTextField
 
 from .models import InformationRequest, LawfulBasis, Sensitivity
 from .services import DEFAULT_QUESTION

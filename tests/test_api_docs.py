@@ -11,8 +11,8 @@ from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
 from agencies.models import Role
+from core.api import exception_handler
 from enquiries.exceptions import StaleEdit
-from mash.api import exception_handler
 
 pytestmark = pytest.mark.django_db
 

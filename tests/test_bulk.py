@@ -1,4 +1,4 @@
-"""mash.bulk writes rows exactly as the ORM reads them back.
+"""core.bulk writes rows exactly as the ORM reads them back.
 
 These run on PostgreSQL (COPY); tests/enquiries/test_demo.py runs the demo on SQLite too.
 """
@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from core.bulk import insert_rows, refresh_statistics, reserve_ids
 from enquiries.models import Enquiry, FamilyEnquiry, Outcome, Person, ReferrerType
-from mash.bulk import insert_rows, refresh_statistics, reserve_ids
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from mash.api import RefusesUnknownFields
-from mash.text import FreeTextSerializerField
+from core.api import RefusesUnknownFields
+from core.text import FreeTextSerializerField
 
 from ..forms import nhs_number_is_valid
 from ..models import Enquiry, EnquiryEvent, EnquiryPerson, Person, Rag

@@ -2,7 +2,7 @@
 
 Thin on purpose: an input serializer checks the shape of the request, one service decides and
 writes (in its own transaction, so a refusal saves nothing), and the enquiry is read back as
-it now is. Domain errors become responses in `mash.api.exception_handler`.
+it now is. Domain errors become responses in `core.api.exception_handler`.
 """
 
 from collections.abc import Callable
@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.models import Role
-from mash.text import clean_text
+from core.text import clean_text
 from sharing import access_log
 from sharing.models import AccessLogEntry
 

@@ -7,10 +7,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agencies.models import Agency, User
+from core.api import RefusesUnknownFields
+from core.text import FreeTextSerializerField
 from enquiries.api.serializers import PersonSerializer, UserSerializer
 from enquiries.models import Enquiry, Person
-from mash.api import RefusesUnknownFields
-from mash.text import FreeTextSerializerField
 
 from .. import firewall, services
 from ..firewall import Action, ShownRecord

@@ -7,7 +7,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from mash.append_only import chain
+from core.append_only import chain
 
 CHAINED_FIELDS = (
     "at",

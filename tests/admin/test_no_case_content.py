@@ -3,7 +3,7 @@ administrators run the hub, they do not read its cases (domain.md section 2).
 
 Every registered ModelAdmin is walked, so an admin added later is checked like the rest; and
 Django's habit of filtering a list by any field named in the address
-(`?question__icontains=...`) is refused with a 400 (mash.admin.ListFiltersOnly)."""
+(`?question__icontains=...`) is refused with a 400 (core.admin.ListFiltersOnly)."""
 
 from datetime import timedelta
 from urllib.parse import quote
@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.models import Role, User
-from mash.admin import ListFiltersOnly
+from core.admin import ListFiltersOnly
 from sharing.firewall import CONTENT_FIELDS
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,8 @@ from django.db import connection, connections
 from django.urls import reverse
 
 from agencies.models import Role
+from core.append_only import entry_digest
 from enquiries.models import Notification
-from mash.append_only import entry_digest
 from sharing import access_log
 from sharing.access_log import check_access_log, verify_access_log
 from sharing.models import AccessLogEntry

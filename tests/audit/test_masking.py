@@ -3,8 +3,8 @@
 Auditors read the change log; they may not read agency information, nor work on enquiries.
 Every free-text field of a registered model is listed below with what the log keeps of it and
 why, so a new free-text field fails `test_every_free_text_field_has_a_decision` until someone
-decides. Masked fields keep only whether there was text (mash.audit.withhold): the log still
-says that the field changed, when and by whom.
+decides. Masked fields keep only whether there was text (core.request_context.withhold): the
+log still says that the field changed, when and by whom.
 """
 
 import pytest
@@ -16,9 +16,9 @@ from django.apps import apps
 from django.db import models
 from django.urls import reverse
 
+from core.request_context import WITHHELD, withhold
 from enquiries import services as enquiry_services
 from enquiries.models import Outcome
-from mash.audit import WITHHELD, withhold
 from sharing import services
 from sharing.models import InformationRecord, Sensitivity
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from guardian.shortcuts import remove_perm
 
 from agencies.models import Role, User
-from mash.audit import WITHHELD
+from core.request_context import WITHHELD
 from sharing.firewall import VIEW_CONTENT
 from sharing.models import RecordGroupObjectPermission
 

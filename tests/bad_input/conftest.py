@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.text import TEXT_LIMIT
 from enquiries import services as enquiry_services
 from enquiries.models import (
     Enquiry,
@@ -29,7 +30,6 @@ from enquiries.models import (
     Person,
     ReferrerType,
 )
-from mash.text import TEXT_LIMIT
 from sharing.models import (
     InformationRecord,
     InformationRequest,

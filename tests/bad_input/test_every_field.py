@@ -1,4 +1,4 @@
-"""Every free-text field of every page form and API input is one of mash.text's, so a field
+"""Every free-text field of every page form and API input is one of core.text's, so a field
 added later cannot skip the length and character rules (tests/bad_input/test_free_text.py
 sends each one too much)."""
 
@@ -14,10 +14,10 @@ import reports.forms
 import sharing.api.serializers
 import sharing.forms
 import sharing.web_forms
-from mash.api import RefusesUnknownFields
-from mash.text import FreeTextField, FreeTextSerializerField
+from core.api import RefusesUnknownFields
+from core.text import FreeTextField, FreeTextSerializerField
 
-# The sign-in form (mash.forms) is Django's own, and its fields Django's.
+# The sign-in form (agencies.forms) is Django's own, and its fields Django's.
 FORM_MODULES = [enquiries.forms, sharing.web_forms, sharing.forms, reports.forms]
 SERIALIZER_MODULES = [enquiries.api.serializers, sharing.api.serializers]
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from mash.text import FORMULA_STARTS
+from core.text import FORMULA_STARTS
 from sharing import services as sharing_services
 from sharing.models import AccessLogEntry, LawfulBasis
 from tests.bad_input.conftest import client_for

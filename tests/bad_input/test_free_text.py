@@ -6,7 +6,7 @@ the form. A value at the limit is saved (the database takes what the form allows
 import pytest
 from django.urls import reverse
 
-from mash.text import TEXT_LIMIT
+from core.text import TEXT_LIMIT
 from tests.bad_input.conftest import (
     FILTERS,
     WRITE_FIELDS,

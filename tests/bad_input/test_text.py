@@ -1,4 +1,4 @@
-"""mash.text, the hub's one set of rules for free text in and spreadsheet cells out."""
+"""core.text, the hub's one set of rules for free text in and spreadsheet cells out."""
 
 from decimal import Decimal
 
@@ -7,7 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
-from mash.text import (
+from core.text import (
     TEXT_LIMIT,
     FreeTextField,
     FreeTextSerializerField,

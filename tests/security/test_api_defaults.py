@@ -10,9 +10,9 @@ from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from agencies.models import Role
+from core.api import Pagination
 from enquiries.clock import clock_in_force
 from enquiries.models import Enquiry
-from mash.api import Pagination
 from tests.factories import api_key_for
 
 from .walk import routes

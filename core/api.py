@@ -11,7 +11,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from enquiries.exceptions import IntakeKeyReused, StaleEdit
+from .exceptions import RefusedWrite
 
 
 class Pagination(PageNumberPagination):
@@ -48,25 +48,13 @@ def validation_errors(error: ValidationError) -> dict[str, list[str]]:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    """The services speak Django (ValidationError, PermissionDenied, StaleEdit); the API answers
-    400 with field-level errors, 403, 409 with what changed since the client read it, and 422
-    for an intake's Idempotency-Key reused with different details."""
-    if isinstance(exc, StaleEdit):
+    """The services speak Django (ValidationError, PermissionDenied, RefusedWrite); the API
+    answers 400 with field-level errors, 403, and for a refused write its own status with what
+    the client needs to act on: 409 with what changed since the client read it (StaleEdit),
+    422 for an intake's Idempotency-Key reused with different details."""
+    if isinstance(exc, RefusedWrite):
         set_rollback()
-        return Response(
-            {
-                "detail": exc.messages[0],
-                "changes": exc.changes,
-                "current_version": exc.current_version,
-            },
-            status=status.HTTP_409_CONFLICT,
-        )
-    if isinstance(exc, IntakeKeyReused):
-        set_rollback()
-        return Response(
-            {"detail": exc.messages[0], "references": exc.references},
-            status=status.HTTP_422_UNPROCESSABLE_ENTITY,
-        )
+        return Response({"detail": exc.messages[0], **exc.details()}, status=exc.status)
     if isinstance(exc, ValidationError):
         set_rollback()
         return Response(validation_errors(exc), status=status.HTTP_400_BAD_REQUEST)
