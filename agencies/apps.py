@@ -15,7 +15,7 @@ class AgenciesConfig(AppConfig):
 
         from core.request_context import fill_actor
 
-        from . import audit, lockout, sessions, two_factor
+        from . import lockout, sessions, two_factor
         from .models import AccessChange, Agency, User
 
         auditlog.register(Agency)
@@ -30,7 +30,6 @@ class AgenciesConfig(AppConfig):
         # Roles are groups: what a role may do is a permission change too.
         auditlog.register(Group, m2m_fields={"permissions"})
         pre_save.connect(fill_actor, sender=LogEntry, dispatch_uid="audit-fill-actor")
-        audit.connect()
         lockout.connect()
         sessions.connect()
         for device in (TOTPDevice, StaticDevice):

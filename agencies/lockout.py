@@ -14,9 +14,9 @@ from django.shortcuts import render
 
 from core.limits import is_api
 
-from .audit import log_account_event
+from .account_events import announce
 from .forms import SignInForm
-from .models import AccountEvent, User
+from .models import AccountEventKind, User
 
 LOCKED_OUT = (
     "There have been too many failed attempts to sign in with this username or from this "
@@ -73,8 +73,8 @@ def locked_out(sender, request: HttpRequest, username: str | None, **kwargs) -> 
     attempt refused during it (axes counts only the failure that started it)."""
     if getattr(request, "axes_failures_since_start", None) is None:
         return
-    log_account_event(
-        AccountEvent.Kind.LOCKED_OUT,
+    announce(
+        AccountEventKind.LOCKED_OUT,
         request=request,
         username=username or "",
         detail=f"{request.axes_failures_since_start} failed attempts for this username or "

@@ -3,8 +3,6 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from core.append_only import AppendOnlyModel
-
 
 class Role(models.TextChoices):
     """The hub's roles (domain.md section 2). Each is a Django group of the same name."""
@@ -15,6 +13,12 @@ class Role(models.TextChoices):
     ANALYST = "analyst", "Analyst"
     AUDITOR = "auditor", "Auditor"
     ADMINISTRATOR = "administrator", "Administrator"
+
+
+# The hub's own working roles see every enquiry; practitioners work on those their agency was
+# asked about (sharing.firewall decides which).
+HUB_ROLES = (Role.RESEARCHER, Role.MANAGER)
+WORKING_ROLES = (Role.RESEARCHER, Role.MANAGER, Role.PRACTITIONER)
 
 
 class Agency(models.Model):
@@ -116,52 +120,24 @@ class User(AbstractUser):
         return self.is_active and bool(self.roles.intersection(roles))
 
 
-class AccountEvent(AppendOnlyModel):
-    """Something that happened to a person's account: a sign-in, a failed attempt, a sign-out,
-    a lockout, a change to their two-factor authentication. Written once, never changed; the
-    database refuses updates and deletes too (sharing migration 0004)."""
+class AccountEventKind(models.TextChoices):
+    """What can happen to an account, as the account log (audit.AccountEvent) records it."""
 
-    class Kind(models.TextChoices):
-        SIGNED_IN = "signed_in", "Signed in"
-        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
-        SIGNED_OUT = "signed_out", "Signed out"
-        LOCKED_OUT = "locked_out", "Locked out after failed sign-ins"
-        STEP_UP_FAILED = "step_up_failed", "Password refused at release"
-        TWO_FACTOR_ADDED = "two_factor_added", "Two-factor device added"
-        TWO_FACTOR_REMOVED = "two_factor_removed", "Two-factor device removed"
-        BACKUP_CODES_ISSUED = "backup_codes_issued", "Backup codes issued"
-        TWO_FACTOR_PASSED = "two_factor_passed", "One-time password accepted"
-        TWO_FACTOR_FAILED = "two_factor_failed", "One-time password refused"
-        BACKUP_CODE_USED = "backup_code_used", "Backup code used"
-        API_TOKEN_CREATED = "api_token_created", "API token created"
-        API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
-        SET_UP_CODE_USED = "set_up_code_used", "Password chosen with a set-up code"
-        SET_UP_CODE_REFUSED = "set_up_code_refused", "Set-up code refused"
-
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    kind = models.CharField(max_length=24, choices=Kind.choices)
-    user = models.ForeignKey(
-        User,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="account_events",
-        help_text="The account; empty for a failed sign-in, which keeps only the name typed.",
-    )
-    username = models.CharField(
-        max_length=150, help_text="The account's username, or for a failed sign-in the name typed."
-    )
-    address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
-    detail = models.CharField(max_length=200, blank=True)
-
-    log_name = "account log"
-
-    class Meta:
-        ordering = ["-at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.get_kind_display()}"
+    SIGNED_IN = "signed_in", "Signed in"
+    SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+    SIGNED_OUT = "signed_out", "Signed out"
+    LOCKED_OUT = "locked_out", "Locked out after failed sign-ins"
+    STEP_UP_FAILED = "step_up_failed", "Password refused at release"
+    TWO_FACTOR_ADDED = "two_factor_added", "Two-factor device added"
+    TWO_FACTOR_REMOVED = "two_factor_removed", "Two-factor device removed"
+    BACKUP_CODES_ISSUED = "backup_codes_issued", "Backup codes issued"
+    TWO_FACTOR_PASSED = "two_factor_passed", "One-time password accepted"
+    TWO_FACTOR_FAILED = "two_factor_failed", "One-time password refused"
+    BACKUP_CODE_USED = "backup_code_used", "Backup code used"
+    API_TOKEN_CREATED = "api_token_created", "API token created"
+    API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
+    SET_UP_CODE_USED = "set_up_code_used", "Password chosen with a set-up code"
+    SET_UP_CODE_REFUSED = "set_up_code_refused", "Set-up code refused"
 
 
 class ApiTokenQuerySet(models.QuerySet):

@@ -22,10 +22,10 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .audit import log_account_event
-from .models import AccountEvent, SetUpCode, User
+from .account_events import announce
+from .models import AccountEventKind, SetUpCode, User
 
-Kind = AccountEvent.Kind
+Kind = AccountEventKind
 
 VALID_FOR = timedelta(hours=24)
 # Crockford's base 32: no I, L, O or U, so nothing is misread when it is read out.
@@ -90,9 +90,7 @@ def find(*, username: str, code: str, request: HttpRequest | None = None) -> Set
         return live
     if live is not None:
         SetUpCode.objects.filter(pk=live.pk).update(failed_attempts=live.failed_attempts + 1)
-    log_account_event(
-        Kind.SET_UP_CODE_REFUSED, request=request, user=account, username=username[:150]
-    )
+    announce(Kind.SET_UP_CODE_REFUSED, request=request, user=account, username=username[:150])
     return None
 
 
@@ -106,6 +104,4 @@ def use(code: SetUpCode, *, password: str, request: HttpRequest | None = None) -
     code.used_at = timezone.now()
     code.save(update_fields=["used_at"])
     issued_by = code.issued_to.get_username() if code.issued_to else "a management command"
-    log_account_event(
-        Kind.SET_UP_CODE_USED, request=request, user=account, detail=f"code from {issued_by}"
-    )
+    announce(Kind.SET_UP_CODE_USED, request=request, user=account, detail=f"code from {issued_by}")

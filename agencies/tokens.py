@@ -15,10 +15,10 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .audit import log_account_event
-from .models import AccountEvent, ApiToken, User
+from .account_events import announce
+from .models import AccountEventKind, ApiToken, User
 
-Kind = AccountEvent.Kind
+Kind = AccountEventKind
 
 # When a token was last used is written back at most this often, not on every call.
 LAST_USED_EVERY = timedelta(minutes=1)
@@ -35,7 +35,7 @@ def issue(*, user: User, name: str, request: HttpRequest | None = None) -> tuple
     token = ApiToken.objects.create(
         user=user, name=name.strip(), prefix=key[:8], digest=digest_of(key)
     )
-    log_account_event(Kind.API_TOKEN_CREATED, request=request, user=user, detail=str(token))
+    announce(Kind.API_TOKEN_CREATED, request=request, user=user, detail=str(token))
     return token, key
 
 
@@ -61,7 +61,7 @@ def revoke(token: ApiToken, *, request: HttpRequest | None = None, why: str = ""
     stopped = ApiToken.objects.in_use().filter(pk=token.pk).update(revoked_at=timezone.now())
     if stopped:
         detail = f"{token}{f', {why}' if why else ''}"
-        log_account_event(Kind.API_TOKEN_REVOKED, request=request, user=token.user, detail=detail)
+        announce(Kind.API_TOKEN_REVOKED, request=request, user=token.user, detail=detail)
     return bool(stopped)
 
 

@@ -34,10 +34,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from core.request_context import current_request
 
 from . import sessions
-from .audit import log_account_event
-from .models import AccountEvent, User
+from .account_events import announce
+from .models import AccountEventKind, User
 
-Kind = AccountEvent.Kind
+Kind = AccountEventKind
 
 BACKUP_CODE_COUNT = 10
 APP_NAME = "Authenticator app"
@@ -135,14 +135,14 @@ def confirm_app(request: HttpRequest, code: str) -> tuple[Outcome, list[str]]:
         device = _unconfirmed_apps(user).select_for_update().order_by("-id").first()
         outcome = _check(device, _digits(code))
         if not outcome.accepted:
-            log_account_event(
+            announce(
                 Kind.TWO_FACTOR_FAILED, request=request, user=user, detail="setting up the app"
             )
             return outcome, []
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         _unconfirmed_apps(user).delete()
-        log_account_event(Kind.TWO_FACTOR_ADDED, request=request, user=user, detail=APP_NAME)
+        announce(Kind.TWO_FACTOR_ADDED, request=request, user=user, detail=APP_NAME)
         codes = issue_backup_codes(user=user, request=request)
         _pass(request, device)
     return Outcome(True), codes
@@ -157,7 +157,7 @@ def issue_backup_codes(*, user: User, request: HttpRequest | None = None) -> lis
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
-    log_account_event(
+    announce(
         Kind.BACKUP_CODES_ISSUED,
         request=request,
         user=user,
@@ -195,11 +195,11 @@ def verify(request: HttpRequest, code: str) -> Outcome:
         device = model.objects.select_for_update().filter(user=user, confirmed=True).first()
         outcome = _check(device, token)
         if not outcome.accepted:
-            log_account_event(Kind.TWO_FACTOR_FAILED, request=request, user=user, detail=what)
+            announce(Kind.TWO_FACTOR_FAILED, request=request, user=user, detail=what)
             return outcome
         if kind == Kind.BACKUP_CODE_USED:
             what = f"{device.token_set.count()} left"
-        log_account_event(kind, request=request, user=user, detail=what)
+        announce(kind, request=request, user=user, detail=what)
         _pass(request, device)
     return Outcome(True)
 
@@ -225,5 +225,5 @@ def device_removed(sender, instance: Device, **kwargs) -> None:
     detail = instance.name
     if by is not None and by.is_authenticated and by.pk != instance.user_id:
         detail = f"{instance.name}, removed by {by.get_username()}"
-    log_account_event(Kind.TWO_FACTOR_REMOVED, request=request, user=instance.user, detail=detail)
+    announce(Kind.TWO_FACTOR_REMOVED, request=request, user=instance.user, detail=detail)
     sessions.end_sessions(instance.user)

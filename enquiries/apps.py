@@ -8,6 +8,9 @@ class EnquiriesConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
+        from audit.access_log import log_broken
+
+        from . import notifications
         from .models import (
             ClosureDay,
             Enquiry,
@@ -40,3 +43,4 @@ class EnquiriesConfig(AppConfig):
             EnquiryPerson,
         ):
             auditlog.register(model)
+        log_broken.connect(notifications._log_broken, dispatch_uid="auditors-told-of-a-break")

@@ -8,10 +8,12 @@ role, is no longer told anything about their old agency's enquiries, not even ho
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from agencies.models import User
+from agencies.models import Role, User
+from audit.access_log import broken_log_message
+from core.append_only import BrokenLink
 
 from .models import Notification
 from .visibility import only_visible
@@ -54,3 +56,30 @@ def notifications_mark_all_read(*, user: User, now: datetime | None = None) -> i
     """Mark every unread notification of the person read; returns how many were unread."""
     unread = _visible(Notification.objects.filter(recipient=user, read_at__isnull=True), user)
     return unread.update(read_at=now or timezone.now())
+
+
+@transaction.atomic
+def notify_auditors(link: BrokenLink) -> int:
+    """Tell every active auditor that the access log is broken, once per break; returns how
+    many were told now."""
+    message = broken_log_message(link)
+    told_already = Notification.objects.filter(
+        recipient=OuterRef("pk"), kind=Notification.Kind.LOG_BROKEN, message=message
+    )
+    auditors = User.objects.filter(is_active=True, groups__name=Role.AUDITOR).exclude(
+        Exists(told_already)
+    )
+    told = Notification.objects.bulk_create(
+        Notification(
+            recipient=auditor,
+            kind=Notification.Kind.LOG_BROKEN,
+            message=message,
+            created_at=timezone.now(),
+        )
+        for auditor in auditors.distinct()
+    )
+    return len(told)
+
+
+def _log_broken(sender, link: BrokenLink, **kwargs) -> None:
+    notify_auditors(link)

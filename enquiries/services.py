@@ -16,10 +16,9 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from agencies.models import Role, User
-from sharing import access_log, firewall
-from sharing import services as sharing_services
-from sharing.models import AccessLogEntry
+from audit.models import AccessLogEntry
 
+from . import hooks
 from .clock import clock_in_force
 from .exceptions import IntakeKeyReused, StaleEdit
 from .models import (
@@ -364,7 +363,7 @@ def enquiry_rate(
             to_value=State.SCREENING,
         )
     _save(enquiry, fields)
-    sharing_services.refresh_request_due_times([enquiry])
+    hooks.timing_changed.send(sender=Enquiry, enquiries=[enquiry])
     return enquiry
 
 
@@ -464,7 +463,7 @@ def enquiry_escalate(
             rationale=reason,
         )
     _save(enquiry, ["rating", "rating_rationale", "escalated_at", *timing_fields])
-    sharing_services.refresh_request_due_times([enquiry])
+    hooks.timing_changed.send(sender=Enquiry, enquiries=[enquiry])
     return enquiry
 
 
@@ -536,22 +535,17 @@ def enquiry_record_feedback(
 ) -> Enquiry:
     """Feedback to the referrer on the outcome and next steps closes the enquiry.
 
-    It leaves the hub, so it may not quote a record its writer can read. A quote is refused
-    before the transaction starts, so the access log keeps the attempt (`channel`: page or
-    API); the rest is checked and written in `_close_with_feedback`'s transaction."""
+    It leaves the hub, so it may not quote a record its writer can read (sharing's check, run
+    through `hooks.feedback_checks`). A quote is refused before the transaction starts, so the
+    access log keeps the attempt (`channel`: page or API); the rest is checked and written in
+    `_close_with_feedback`'s transaction."""
     _require_role(actor, *TRIAGE_ROLES)
     method = _require_text("method", method, "Say how the referrer was told (phone, email...).")
     text = _require_text("text", text, "Record what the referrer was told.")
-    quotation = firewall.quoted_record(actor, enquiry, text)
-    if quotation is not None:
-        access_log.log_access(
-            user=actor,
-            action=AccessLogEntry.Action.DENIED,
-            channel=channel,
-            records=[quotation.record],
-            reason="Feedback to the referrer quoted this record; refused.",
-        )
-        raise ValidationError({"text": quotation.message})
+    for check in hooks.feedback_checks:
+        refusal = check(actor, enquiry, text, channel)
+        if refusal is not None:
+            raise ValidationError({"text": refusal})
     return _close_with_feedback(
         enquiry=enquiry,
         actor=actor,
@@ -632,5 +626,5 @@ def enquiry_recompute_timings(*, batch_size: int = 1000) -> int:
 
 def _store_timings(batch: list[Enquiry]) -> int:
     Enquiry.objects.bulk_update(batch, TIMING_FIELDS)
-    sharing_services.refresh_request_due_times(batch)
+    hooks.timing_changed.send(sender=Enquiry, enquiries=batch)
     return len(batch)

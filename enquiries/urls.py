@@ -1,7 +1,5 @@
 from django.urls import path
 
-from sharing import views as sharing_views
-
 from . import views
 
 urlpatterns = [
@@ -13,14 +11,4 @@ urlpatterns = [
     path("<str:reference>/escalate/", views.enquiry_escalate, name="enquiry-escalate"),
     path("<str:reference>/decide/", views.enquiry_decide, name="enquiry-decide"),
     path("<str:reference>/feedback/", views.enquiry_feedback, name="enquiry-feedback"),
-    path(
-        "<str:reference>/information-requests/",
-        sharing_views.send_requests,
-        name="enquiry-send-requests",
-    ),
-    path(
-        "<str:reference>/information.csv",
-        sharing_views.enquiry_information_export,
-        name="enquiry-information-export",
-    ),
 ]

@@ -8,18 +8,17 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from agencies.decorators import role_required
-from agencies.models import Role
-from sharing import access_log, firewall
-from sharing import selectors as sharing_selectors
-from sharing.models import AccessLogEntry
+from agencies.models import WORKING_ROLES, Role
+from audit import access_log
+from audit.models import AccessLogEntry
+from core.forms import add_service_errors
 
-from . import services
+from . import hooks, services, visibility
 from .clock import clock_in_force
 from .exceptions import IntakeKeyReused, StaleEdit
 from .forms import (
@@ -49,18 +48,6 @@ from .selectors import (
 )
 
 TRIAGE = (Role.RESEARCHER, Role.MANAGER)
-WORKING_ROLES = firewall.WORKING_ROLES
-
-
-def _add_service_errors(form: Form, error: ValidationError, *, fields_elsewhere=()) -> None:
-    """A service's field errors onto the form's fields (or the page's summary)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, field_errors in error.message_dict.items():
-        target = field if field in form.fields and field not in fields_elsewhere else None
-        for message in field_errors:
-            form.add_error(target, message)
 
 
 def _rows_to_add(request: HttpRequest) -> dict[str, int]:
@@ -112,7 +99,7 @@ def enquiry_intake(request: HttpRequest) -> HttpResponse:
                 # Sent again, these details are a new intake with a key of their own.
                 data["idempotency_key"] = new_intake_key()
             except ValidationError as error:
-                _add_service_errors(form, error)
+                add_service_errors(form, error)
             else:
                 references = ", ".join(enquiry.reference for enquiry in enquiries)
                 messages.success(request, f"Enquiry logged: {references}.")
@@ -155,18 +142,17 @@ def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
         enquiry = enquiry_for_page(reference=reference, viewer=request.user)
     except Enquiry.DoesNotExist:
         raise Http404("No enquiry has that reference.") from None
-    if not firewall.can_see_enquiry(request.user, enquiry):
+    if not visibility.can_see(request.user, enquiry):
         raise Http404("No enquiry has that reference.")
     sla = enquiry_sla(enquiry, clock=clock_in_force(), now=timezone.now())
-    information = sharing_selectors.enquiry_sharing(request.user, enquiry)
+    panels = hooks.panels_for(request.user, enquiry)
     access_log.log_person_view(
         user=request.user,
         channel=AccessLogEntry.Channel.PAGE,
-        reason=access_log.justification(
-            request.user, enquiry, requests=[answer.request for answer in information.answers]
-        ),
+        reason=next((panel.reason for panel in panels if panel.reason), None)
+        or visibility.justification(request.user, enquiry),
         enquiry=enquiry,
-        shown=[record.shown for record in information.records],
+        shown=[record for panel in panels for record in panel.shown],
     )
     return render(
         request,
@@ -181,8 +167,9 @@ def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "history": timeline(enquiry),
             "category_labels": [Enquiry.Concern(code).label for code in enquiry.categories],
             "siblings": [e for e in enquiry.family.enquiries.all() if e.pk != enquiry.pk],
-            "information": information,
-            "sees_every_enquiry": firewall.enquiry_rule(request.user) is None,
+            "panels": panels,
+            **{key: value for panel in panels for key, value in panel.context.items()},
+            "sees_every_enquiry": visibility.sees_every_enquiry(request.user),
             "now": timezone.now(),
         },
     )
@@ -213,7 +200,7 @@ def _enquiry_action(
             data["expected_version"] = str(error.current_version)
             form = form_class(data, enquiry=enquiry, user=request.user)
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, done)
             return redirect(enquiry)

@@ -22,11 +22,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-LOGS = [("auditlog", "LogEntry"), ("sharing", "AccessLogEntry"), ("agencies", "AccountEvent")]
+from audit import protection
 
 
 def log_tables() -> list[str]:
-    return [apps.get_model(app, model)._meta.db_table for app, model in LOGS]
+    return protection.log_tables(apps)
 
 
 def _identifier(name: str) -> str:

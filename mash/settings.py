@@ -120,8 +120,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
-    # Before auditlog, so that agencies' `auditlogflush`, which refuses, replaces auditlog's.
     "agencies",
+    # Before auditlog, so that audit's `auditlogflush`, which refuses, replaces auditlog's.
+    "audit",
     "auditlog",
     "enquiries",
     "sharing",
@@ -208,7 +209,7 @@ AXES_LOCKOUT_CALLABLE = "agencies.lockout.locked_out_page"
 AXES_USERNAME_CALLABLE = "agencies.lockout.username_tried"
 # The client's address, as in the account log (X-Forwarded-For only as far as it is trusted).
 AXES_CLIENT_IP_CALLABLE = "core.request_context.client_address"
-# The account log (agencies.audit) records sign-ins already.
+# The account log (audit.account_log) records sign-ins already.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 
@@ -334,7 +335,7 @@ CELERY_BEAT_SCHEDULE = {
     # The access log's hash chain, walked from the start each hour; a break is named to every
     # auditor (sharing.access_log).
     "verify-access-log": {
-        "task": "sharing.tasks.verify_access_log",
+        "task": "audit.tasks.verify_access_log",
         "schedule": crontab(minute=17),
         "options": {"expires": 3000},
     },

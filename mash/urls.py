@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from reports import views as report_views
+from sharing import urls as sharing_urls
 
 from . import views
 
@@ -11,6 +12,7 @@ urlpatterns = [
     path("", include("agencies.urls")),
     path("queue/", views.triage_queue, name="triage-queue"),
     path("enquiries/", include("enquiries.urls")),
+    path("enquiries/", include(sharing_urls.enquiry_urlpatterns)),
     path("inbox/", views.agency_inbox, name="agency-inbox"),
     path("sharing/", include("sharing.urls")),
     path("notifications/", include("enquiries.notification_urls")),

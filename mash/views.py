@@ -11,14 +11,15 @@ from django.views.decorators.http import require_GET
 from agencies import selectors, two_factor
 from agencies.decorators import role_required, to_second_factor
 from agencies.models import Role
+from audit.access_log import acting_as, log_access, search_terms
+from audit.models import AccessLogEntry
 from core.downloads import csv_download
 from enquiries.forms import QueueFilterForm
 from enquiries.selectors import hub_clock_settings, queue_page
 from sharing import access_log, audit
 from sharing import selectors as sharing_selectors
-from sharing.access_log import acting_as, log_access, log_search, search_terms
+from sharing.access_log import log_search
 from sharing.forms import AuditFilterForm
-from sharing.models import AccessLogEntry
 
 from . import health
 from .navigation import homes_for

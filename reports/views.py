@@ -8,9 +8,9 @@ from django.utils.http import urlencode
 
 from agencies.decorators import role_required
 from agencies.models import Role
+from audit.access_log import acting_as, log_access
+from audit.models import AccessLogEntry
 from core.downloads import csv_download
-from sharing.access_log import acting_as, log_access
-from sharing.models import AccessLogEntry
 
 from . import exports
 from .dashboard import manager_dashboard_figures

@@ -9,11 +9,8 @@ class SharingConfig(AppConfig):
         from auditlog.registry import auditlog
         from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
-        from agencies import access
-        from enquiries import visibility
-
-        from .access_changes import log_access_change
-        from .firewall import CONTENT_FIELDS, enquiry_rule
+        from . import enquiry_hooks
+        from .firewall import CONTENT_FIELDS
         from .models import (
             InformationRecord,
             InformationRequest,
@@ -24,8 +21,7 @@ class SharingConfig(AppConfig):
             SharingPolicy,
         )
 
-        visibility.decide_with(enquiry_rule)
-        access.record_with(log_access_change)
+        enquiry_hooks.register()
         auditlog.register(InformationRequest, exclude_fields=["version"], m2m_fields={"people"})
         # The change log is read by auditors, who may not read agency information: a record's
         # content is masked (core.request_context.withhold): the log says it changed, not to what.

@@ -19,18 +19,13 @@ from django.db.models import Q, QuerySet, Value
 from django.utils import timezone
 
 from agencies.models import Agency
+from audit.models import AccessLogEntry
 from core import downloads
 from core.text import spreadsheet_safe
 from enquiries.models import Enquiry, EnquiryPerson, Person
 
 from .firewall import CONTENT_FIELDS
-from .models import (
-    AccessLogEntry,
-    InformationRecord,
-    InformationRequest,
-    ReleaseDecision,
-    ReleaseRequest,
-)
+from .models import InformationRecord, InformationRequest, ReleaseDecision, ReleaseRequest
 
 ACCESS = "access"
 CHANGES = "changes"

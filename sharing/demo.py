@@ -35,6 +35,7 @@ from django.utils.text import slugify
 
 from agencies.demo import DEMO_USERS
 from agencies.models import Agency, Role, User
+from audit.models import AccessLogEntry
 from core.append_only import chain, last_hash
 from core.bulk import insert_rows, refresh_statistics, reserve_ids
 from enquiries.clock import ClockInForce, clock_in_force
@@ -44,7 +45,6 @@ from enquiries.worktime import add_working_minutes, working_minutes_between
 from .chasing import chaser_message
 from .firewall import VIEW_CONTENT, WORKING_ROLES
 from .models import (
-    AccessLogEntry,
     Chaser,
     InformationRecord,
     InformationRequest,

@@ -39,7 +39,7 @@ from django.db.models import (
 )
 from django.http import Http404
 
-from agencies.models import Role, User
+from agencies.models import HUB_ROLES, WORKING_ROLES, Role, User
 from enquiries.models import Enquiry
 
 from . import quotes
@@ -52,8 +52,6 @@ from .models import (
     Sensitivity,
 )
 
-HUB_ROLES = (Role.RESEARCHER, Role.MANAGER)
-WORKING_ROLES = (Role.RESEARCHER, Role.MANAGER, Role.PRACTITIONER)
 VIEW_CONTENT = "view_content"
 
 

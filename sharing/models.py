@@ -5,7 +5,8 @@ practitioner answers with `InformationRecord`s or "nothing held". A sensitive re
 stays with its agency until one of its practitioners releases it for that enquiry
 (`ReleaseDecision`), usually after someone asked (`ReleaseRequest`). Who may see or do what is
 decided in one place only: `sharing.firewall`. Every look at sensitive content, and every
-release, refusal, request for release and export, goes into the append-only `AccessLogEntry`.
+release, refusal, request for release and export, goes into the append-only access log
+(`audit.AccessLogEntry`).
 """
 
 from django.conf import settings
@@ -14,7 +15,6 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from agencies.models import Agency
-from core.append_only import ChainedLogModel
 from enquiries.models import Enquiry, Person
 
 
@@ -289,115 +289,3 @@ class ReleaseDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()}: {self.record}"
-
-
-# What each access log entry's hash covers: never change this list (migration 0006).
-CHAINED_FIELDS = (
-    "at",
-    "user_id",
-    "agency_id",
-    "role",
-    "action",
-    "channel",
-    "record_id",
-    "enquiry_id",
-    "person_id",
-    "account_id",
-    "reason",
-    "terms",
-    "address",
-    "request_id",
-)
-
-
-class AccessLogEntry(ChainedLogModel):
-    """One look at, search of, export of, or decision about, person-level or agency
-    information, and every change to who may see it: who, in which role and agency, when,
-    from where, in which request, about which record, person and enquiry, what and why
-    (DPA 2018 s.62). Written once, never changed, each entry chained to the one before."""
-
-    class Action(models.TextChoices):
-        VIEW = "view", "Viewed sensitive content"
-        VIEW_PERSON = "view_person", "Viewed person-level information"
-        SEARCH = "search", "Searched"
-        RELEASE_REQUEST = "release_request", "Requested release"
-        RELEASE = "release", "Released"
-        REFUSE = "refuse", "Refused release"
-        EXPORT = "export", "Exported"
-        READ_LOG = "read_log", "Read the logs"
-        DENIED = "denied", "Attempt refused"
-        ACCESS_REQUESTED = "access_requested", "Access change requested"
-        ACCESS_GRANTED = "access_granted", "Access change approved"
-        ACCESS_DECLINED = "access_declined", "Access change declined"
-        ACCESS_REMOVED = "access_removed", "Access removed"
-
-    class Channel(models.TextChoices):
-        PAGE = "page", "Web page"
-        API = "api", "API"
-        EXPORT = "export", "Export"
-        SEARCH = "search", "Search"
-        ADMIN = "admin", "Administration"
-
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_log_entries"
-    )
-    agency = models.ForeignKey(
-        Agency,
-        on_delete=models.PROTECT,
-        related_name="access_log_entries",
-        help_text="The user's agency when they acted.",
-    )
-    role = models.CharField(
-        max_length=100, blank=True, help_text="The user's roles when they acted, comma-separated."
-    )
-    action = models.CharField(max_length=16, choices=Action.choices)
-    channel = models.CharField(max_length=8, choices=Channel.choices)
-    record = models.ForeignKey(
-        InformationRecord,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="access_log_entries",
-    )
-    enquiry = models.ForeignKey(
-        Enquiry,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="access_log_entries",
-    )
-    person = models.ForeignKey(
-        Person,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="access_log_entries",
-        help_text="The person whose information it was.",
-    )
-    account = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="access_changes_logged",
-        help_text="For a change to access: the account whose access changed.",
-    )
-    reason = models.TextField(
-        blank=True, help_text="The justification: the enquiry worked on and the user's part in it."
-    )
-    terms = models.TextField(blank=True, help_text="What was searched for, or an export's filters.")
-    address = models.GenericIPAddressField(null=True, blank=True)
-    request_id = models.CharField(
-        max_length=64, blank=True, help_text="The request it happened in, as its logs name it."
-    )
-
-    log_name = "access log"
-    chained_fields = CHAINED_FIELDS
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        verbose_name_plural = "access log entries"
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"

@@ -21,6 +21,8 @@ from guardian.shortcuts import assign_perm
 
 from agencies import step_up
 from agencies.models import Agency, Role, User
+from audit.access_log import log_access
+from audit.models import AccessLogEntry
 from core.exceptions import StaleEdit
 from core.text import TEXT_LIMIT, clean_text
 from enquiries.clock import clock_in_force
@@ -28,10 +30,8 @@ from enquiries.models import Enquiry, Notification, Person
 from enquiries.worktime import add_working_minutes, working_minutes_between
 
 from . import firewall
-from .access_log import log_access
 from .firewall import Action, ShownRecord
 from .models import (
-    AccessLogEntry,
     InformationRecord,
     InformationRequest,
     LawfulBasis,

@@ -21,3 +21,17 @@ urlpatterns = [
     path("records/<int:pk>/refuse/", views.record_refuse, name="sharing-record-refuse"),
     path("search/", views.record_search, name="sharing-search"),
 ]
+
+# Under /enquiries/ beside the enquiry's own pages (mash.urls).
+enquiry_urlpatterns = [
+    path(
+        "<str:reference>/information-requests/",
+        views.send_requests,
+        name="enquiry-send-requests",
+    ),
+    path(
+        "<str:reference>/information.csv",
+        views.enquiry_information_export,
+        name="enquiry-information-export",
+    ),
+]

@@ -17,13 +17,14 @@ from django.views.decorators.http import require_POST
 
 from agencies.decorators import role_required
 from agencies.models import Role
+from audit.models import AccessLogEntry
 from core.exceptions import StaleEdit
+from core.forms import add_service_errors
 from core.text import UTF8_BOM, spreadsheet_safe
 from enquiries.models import Enquiry
-from enquiries.views import _add_service_errors
 
 from . import access_log, firewall, selectors, services
-from .models import AccessLogEntry, ReleaseDecision, ReleaseRequest
+from .models import ReleaseDecision, ReleaseRequest
 from .web_forms import (
     AnswerForm,
     InformationRecordForm,
@@ -71,7 +72,7 @@ def send_requests(request: HttpRequest, reference: str) -> HttpResponse:
                 enquiry=enquiry, actor=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Asked {', '.join(str(r.agency) for r in sent)}.")
             return redirect(enquiry)
@@ -129,7 +130,7 @@ def request_add_record(request: HttpRequest, pk: int) -> HttpResponse:
                 request=info_request, actor=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Record added. Add another, or send the answer.")
             return redirect("sharing-request", pk=info_request.pk)

@@ -24,11 +24,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.models import Role
+from audit import access_log
+from audit.models import AccessLogEntry
 from core.text import clean_text
-from sharing import access_log
-from sharing.models import AccessLogEntry
 
-from .. import services
+from .. import services, visibility
 from ..clock import clock_in_force
 from ..models import Enquiry, IntakeKey
 from ..selectors import (
@@ -177,7 +177,7 @@ class EnquiryViewSet(viewsets.GenericViewSet):
         access_log.log_person_view(
             user=request.user,
             channel=AccessLogEntry.Channel.API,
-            reason=access_log.justification(request.user, enquiry),
+            reason=visibility.justification(request.user, enquiry),
             enquiry=enquiry,
         )
         return Response(self._enquiry_data(enquiry))

@@ -15,10 +15,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from audit.models import AccessLogEntry
 from enquiries.models import Person
 
 from .. import access_log, firewall, services
-from ..models import AccessLogEntry, InformationRecord, InformationRequest
+from ..models import InformationRecord, InformationRequest
 from .serializers import (
     AnswerSerializer,
     InformationRecordSerializer,

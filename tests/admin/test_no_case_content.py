@@ -55,7 +55,7 @@ CASE_CONTENT = {
     "sharing.InformationRecord": {*CONTENT_FIELDS, "person"},
     "sharing.ReleaseRequest": {"reason"},
     "sharing.ReleaseDecision": {"reason", "conditions"},
-    "sharing.AccessLogEntry": {"reason", "terms", "person"},
+    "audit.AccessLogEntry": {"reason", "terms", "person"},
 }
 
 

@@ -19,8 +19,8 @@ from django.utils.html import escape
 
 from agencies import access
 from agencies.models import AccessChange, Role, User
+from audit.models import AccessLogEntry
 from sharing import firewall
-from sharing.models import AccessLogEntry
 from tests.factories import UserFactory
 from tests.sharing.conftest import Hub, make_hub
 

@@ -27,8 +27,8 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies import access, set_up_codes, two_factor
-from agencies.models import AccessChange, AccountEvent, Agency, Role, SetUpCode, User
-from sharing.models import AccessLogEntry
+from agencies.models import AccessChange, Agency, Role, SetUpCode, User
+from audit.models import AccessLogEntry, AccountEvent
 from tests.factories import PASSWORD, UserFactory
 from tests.sharing.conftest import Hub, make_hub
 from tests.two_factor import app_for

@@ -14,12 +14,12 @@ from django.db import connection, connections
 from django.urls import reverse
 
 from agencies.models import Role
+from audit import access_log
+from audit.access_log import check_access_log, verify_access_log
+from audit.models import AccessLogEntry
+from audit.tasks import verify_access_log as verify_task
 from core.append_only import entry_digest
 from enquiries.models import Notification
-from sharing import access_log
-from sharing.access_log import check_access_log, verify_access_log
-from sharing.models import AccessLogEntry
-from sharing.tasks import verify_access_log as verify_task
 
 TABLE = AccessLogEntry._meta.db_table
 Log = AccessLogEntry.Action

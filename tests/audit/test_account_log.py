@@ -5,8 +5,9 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from agencies.audit import log_account_event
-from agencies.models import AccountEvent, Role
+from agencies.models import Role
+from audit.account_log import log_account_event
+from audit.models import AccountEvent
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

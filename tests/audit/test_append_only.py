@@ -4,6 +4,7 @@
 from io import StringIO
 
 import pytest
+from audit.account_log import log_account_event
 from auditlog.models import LogEntry
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
@@ -12,9 +13,8 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.urls import NoReverseMatch, reverse
 
-from agencies.audit import log_account_event
-from agencies.models import AccountEvent, Agency, Role
-from sharing.models import AccessLogEntry
+from agencies.models import Agency, Role
+from audit.models import AccessLogEntry, AccountEvent
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +91,9 @@ def test_someone_in_the_change_log_cannot_be_deleted(make_user):
         "/admin/sharing/accesslogentry/",
         "/admin/agencies/accountevent/",
         "/admin/agencies/accountevent/1/delete/",
+        "/admin/audit/accesslogentry/",
+        "/admin/audit/accountevent/",
+        "/admin/audit/accountevent/1/delete/",
     ],
 )
 def test_not_even_a_superuser_finds_the_logs_in_the_admin(client, logged, url):
@@ -111,7 +114,7 @@ def test_no_log_is_registered_in_the_admin(log):
 
 @pytest.mark.parametrize("options", [["--yes"], ["--yes", "--truncate"], ["-b", "2030-01-01"]])
 def test_auditlogflush_refuses_and_says_why(logged, options):
-    assert get_commands()["auditlogflush"] == "agencies"
+    assert get_commands()["auditlogflush"] == "audit"
     entries = LogEntry.objects.count()
 
     with pytest.raises(CommandError, match="append-only"):

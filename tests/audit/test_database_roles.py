@@ -22,9 +22,9 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from agencies.models import AccountEvent, Role
+from agencies.models import Role
+from audit.models import AccessLogEntry, AccountEvent
 from mash import database_roles
-from sharing.models import AccessLogEntry
 from tests.audit.test_append_only import LOGS, fill_logs
 from tests.database import OWNER_ROLE, RUNTIME_ROLE
 from tests.factories import UserFactory

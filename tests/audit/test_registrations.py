@@ -10,8 +10,8 @@ from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 OUR_APPS = ["agencies", "enquiries", "sharing", "reports"]
 
 NOT_IN_THE_CHANGE_LOG = {
-    "sharing.AccessLogEntry": "the access log itself: append-only, each row says who, when and why",
-    "agencies.AccountEvent": "the account log itself: append-only, each row says who, when "
+    "audit.AccessLogEntry": "the access log itself: append-only, each row says who, when and why",
+    "audit.AccountEvent": "the account log itself: append-only, each row says who, when "
     "and from where",
     "enquiries.EnquiryEvent": "the enquiry's history: written in the transaction of the change "
     "to the enquiry it describes, which the change log records with its actor; never edited",

@@ -8,10 +8,11 @@ from auditlog.context import set_actor
 from auditlog.models import LogEntry
 from guardian.shortcuts import get_groups_with_perms
 
+from audit.models import AccessLogEntry
 from enquiries import services as enquiry_services
 from enquiries.models import Enquiry
 from sharing import services
-from sharing.models import AccessLogEntry, ReleaseDecision, ReleaseStatus
+from sharing.models import ReleaseDecision, ReleaseStatus
 
 from .conftest import release
 
@@ -27,9 +28,7 @@ def test_a_rating_that_fails_after_saving_leaves_no_change_and_no_entry(hub):
 
     with (
         set_actor(hub.manager),
-        mock.patch.object(
-            enquiry_services.sharing_services, "refresh_request_due_times", side_effect=Failure
-        ),
+        mock.patch.object(services, "refresh_request_due_times", side_effect=Failure),
         pytest.raises(Failure),
     ):
         enquiry_services.enquiry_rate(

@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from audit.models import AccessLogEntry
 from core.text import FORMULA_STARTS
 from sharing import services as sharing_services
-from sharing.models import AccessLogEntry, LawfulBasis
+from sharing.models import LawfulBasis
 from tests.bad_input.conftest import client_for
 from tests.factories import PASSWORD, AgencyFactory
 

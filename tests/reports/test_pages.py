@@ -13,9 +13,10 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from agencies.models import Role
+from audit.models import AccessLogEntry
 from enquiries.models import Enquiry, Rag
 from reports.selectors import CATALOGUE, REPORTS
-from sharing.models import AccessLogEntry, InformationRequest
+from sharing.models import InformationRequest
 from tests.factories import AgencyFactory
 
 from .conftest import at

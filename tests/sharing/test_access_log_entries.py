@@ -13,9 +13,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from agencies.models import Role
+from audit.models import AccessLogEntry
 from enquiries import services as enquiry_services
 from enquiries.models import Enquiry, ReferrerType
-from sharing.models import AccessLogEntry, InformationRecord
+from sharing.models import InformationRecord
 from tests.factories import AgencyFactory, UserFactory
 
 from .conftest import Hub

@@ -8,9 +8,9 @@ from auditlog.models import LogEntry
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 
+from audit.models import AccessLogEntry
 from sharing.chasing import chase_overdue_requests
 from sharing.models import (
-    AccessLogEntry,
     Chaser,
     InformationRecord,
     InformationRequest,

@@ -11,11 +11,11 @@ from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
 from agencies.models import Role
+from audit.models import AccessLogEntry
 from enquiries import services as enquiry_services
 from enquiries.models import Outcome
 from sharing import services
 from sharing.models import (
-    AccessLogEntry,
     InformationRecord,
     InformationRequest,
     LawfulBasis,

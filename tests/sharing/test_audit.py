@@ -18,11 +18,12 @@ from django.utils.html import escape
 from rest_framework.test import APIClient
 
 from agencies.models import Role, User
+from audit.models import AccessLogEntry
 from enquiries import services as enquiry_services
 from enquiries.models import Enquiry, EnquiryPerson, ReferrerType
 from enquiries.services import PersonDetails
 from sharing import audit
-from sharing.models import AccessLogEntry, InformationRecord
+from sharing.models import InformationRecord
 from tests.factories import UserFactory
 
 from .conftest import log_child

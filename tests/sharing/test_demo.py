@@ -15,6 +15,7 @@ from django.db.models import Count, Q
 
 from agencies.demo import seed_demo_hub
 from agencies.models import Agency, Role, User
+from audit.models import AccessLogEntry
 from enquiries.clock import clock_in_force
 from enquiries.demo import seed_demo_enquiries
 from enquiries.models import Enquiry, Notification
@@ -23,7 +24,6 @@ from sharing import firewall, selectors, services
 from sharing.chasing import chaser_message
 from sharing.demo import seed_demo_sharing
 from sharing.models import (
-    AccessLogEntry,
     Chaser,
     InformationRecord,
     InformationRequest,

@@ -12,10 +12,11 @@ from django.utils import timezone
 from django.utils.html import escape
 from rest_framework.test import APIClient
 
+from audit.models import AccessLogEntry
 from enquiries import services as enquiry_services
 from enquiries.models import Enquiry, Outcome
 from sharing import firewall, quotes, services
-from sharing.models import AccessLogEntry, InformationRecord, LawfulBasis, Sensitivity
+from sharing.models import InformationRecord, LawfulBasis, Sensitivity
 from tests.factories import PASSWORD
 
 from .conftest import Hub

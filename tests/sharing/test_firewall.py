@@ -3,8 +3,9 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from audit.models import AccessLogEntry
 from sharing import firewall, services
-from sharing.models import AccessLogEntry, InformationRequest, LawfulBasis, ReleaseStatus
+from sharing.models import InformationRequest, LawfulBasis, ReleaseStatus
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

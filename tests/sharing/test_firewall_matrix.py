@@ -12,9 +12,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AccessLogEntry
 from enquiries import services as enquiry_services
 from enquiries.models import Enquiry, Outcome
-from sharing.models import AccessLogEntry, LawfulBasis, ReleaseStatus
+from sharing.models import LawfulBasis, ReleaseStatus
 from tests.factories import PASSWORD
 
 from .conftest import STATES

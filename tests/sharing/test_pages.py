@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 
 from agencies.models import Role
+from audit.models import AccessLogEntry
 from enquiries.clock import clock_in_force
-from sharing.models import AccessLogEntry, InformationRecord, InformationRequest, ReleaseStatus
+from sharing.models import InformationRecord, InformationRequest, ReleaseStatus
 from tests.factories import PASSWORD, AgencyFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,8 @@ from django.test import Client
 from django.urls import reverse
 
 from agencies import tokens
-from agencies.models import AccountEvent, ApiToken, Role
+from agencies.models import ApiToken, Role
+from audit.models import AccountEvent
 from tests.factories import api_key_for
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,8 @@ from django.test import Client
 from django.urls import reverse
 
 from agencies.lockout import message
-from agencies.models import AccountEvent, Role
+from agencies.models import Role
+from audit.models import AccountEvent
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

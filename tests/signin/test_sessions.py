@@ -14,7 +14,8 @@ from django.test import Client
 from django.urls import reverse
 
 from agencies import sessions, tokens
-from agencies.models import AccountEvent, Role
+from agencies.models import Role
+from audit.models import AccountEvent
 from tests.factories import PASSWORD, api_key_for
 from tests.sharing.conftest import make_hub
 from tests.signin.test_step_up import release

@@ -8,8 +8,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from agencies.lockout import message
-from agencies.models import AccountEvent
-from sharing.models import AccessLogEntry, LawfulBasis, ReleaseDecision, ReleaseStatus
+from audit.models import AccessLogEntry, AccountEvent
+from sharing.models import LawfulBasis, ReleaseDecision, ReleaseStatus
 from tests.factories import PASSWORD, api_key_for
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies import two_factor
-from agencies.models import AccountEvent, Role
+from agencies.models import Role
+from audit.models import AccountEvent
 from tests.factories import PASSWORD
 from tests.two_factor import app_for, code_now
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from sharing.access_log import verify_access_log
-from sharing.models import AccessLogEntry
+from audit.access_log import verify_access_log
+from audit.models import AccessLogEntry
 
 
 class Command(BaseCommand):

@@ -1,8 +1,8 @@
-"""The account log: sign-ins, failed sign-ins, sign-outs, lockouts and two-factor changes.
+"""The account log's writer: sign-ins, failed sign-ins, sign-outs, lockouts and two-factor changes.
 
 Django's sign-in signals write `AccountEvent`s. Lockouts (agencies.lockout), the one-time
-password and its devices (agencies.two_factor) and API tokens (agencies.tokens) call
-`log_account_event` with the kind that fits.
+password and its devices (agencies.two_factor), set-up codes and API tokens (agencies.tokens)
+announce what happened (agencies.account_events), and `log_account_event` writes it.
 
 Changes to roles and permissions are in the change log instead: group membership and
 permissions (auditlog's many-to-many logging of `User.groups`, `User.user_permissions`,
@@ -14,9 +14,11 @@ to someone's roles, agency or account status (agencies.access) is in the access 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.http import HttpRequest
 
+from agencies.account_events import account_event
+from agencies.models import User
 from core.request_context import client_address
 
-from .models import AccountEvent, User
+from .models import AccountEvent
 
 Kind = AccountEvent.Kind
 
@@ -40,6 +42,12 @@ def log_account_event(
         user_agent=agent[:300],
         detail=detail[:200],
     )
+
+
+def _announced(
+    sender, kind: str, request=None, user=None, username: str = "", detail: str = "", **kwargs
+) -> None:
+    log_account_event(kind, request=request, user=user, username=username, detail=detail)
 
 
 def _signed_in(sender, request: HttpRequest, user: User, **kwargs) -> None:
@@ -66,3 +74,7 @@ def connect() -> None:
     user_logged_in.connect(_signed_in, dispatch_uid="account-log-signed-in")
     user_logged_out.connect(_signed_out, dispatch_uid="account-log-signed-out")
     user_login_failed.connect(_sign_in_failed, dispatch_uid="account-log-sign-in-failed")
+    account_event.connect(_announced, dispatch_uid="account-log-announced")
+
+
+connect()

@@ -1,6 +1,6 @@
 """Changes to people's access (agencies.access) in the access log: each request, approval,
 decline and removal, by whom, about whose account, and what changed. Registered with agencies
-when this app starts (sharing.apps): agencies is the layer below and cannot write the log."""
+when this app starts (audit.apps): agencies is the layer below and cannot write the log."""
 
 from agencies.access import AccessEvent
 
