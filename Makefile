@@ -32,12 +32,12 @@ setup: $(BIN)/.installed build/static/css/mash.css
 DEMO_ENV := DEBUG=true TWO_FACTOR_REQUIRED=false
 DEMO_PORT ?= 8000
 
-# The server with a Celery worker and beat beside it, on a broker folder in var/ (mash/demo.py):
+# The server with a Celery worker and beat beside it, on a broker folder in var/ (demo/serve.py):
 # Ctrl-C stops all three.
 demo: setup
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo --enquiries 500
-	$(DEMO_ENV) $(BIN)/python -m mash.demo $(BIN)/python manage.py runserver 127.0.0.1:$(DEMO_PORT)
+	$(DEMO_ENV) $(BIN)/python -m demo.serve $(BIN)/python manage.py runserver 127.0.0.1:$(DEMO_PORT)
 
 # The machine is checked first, in seconds, with the system's Python (tools/preflight.py):
 # PostgreSQL, Redis, npm and Chromium, which it installs from Debian's packages as root.

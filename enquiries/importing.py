@@ -33,7 +33,6 @@ from core.bulk import insert_rows, refresh_statistics, reserve_ids
 from core.text import control_character
 
 from .clock import ClockInForce, Timing, clock_in_force
-from .demo import event_row
 from .models import (
     Enquiry,
     EnquiryEvent,
@@ -613,3 +612,22 @@ def _move_counters(highest: dict[int, int]) -> None:
         if highest[counter.year] > counter.last_number:
             counter.last_number = highest[counter.year]
             counter.save(update_fields=["last_number"])
+
+
+def event_row(
+    kind: str,
+    at: datetime,
+    actor_id: int,
+    from_value: str = "",
+    to_value: str = "",
+    rationale: str = "",
+) -> dict:
+    """One enquiry event as a row for `core.bulk` (the import's and the demo's)."""
+    return {
+        "kind": kind,
+        "at": at,
+        "actor_id": actor_id,
+        "from_value": from_value,
+        "to_value": to_value,
+        "rationale": rationale,
+    }

@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "enquiries",
     "sharing",
     "reports",
+    "demo",
     # The project's own: the runtime role's grants and the check on them (mash.database_roles).
     "mash.apps.MashConfig",
 ]
@@ -293,7 +294,7 @@ if REDIS_URL:
     CELERY_REDIS_SOCKET_TIMEOUT = REDIS_TIMEOUT
 else:
     # The demo's broker is a folder beside its SQLite database, so it needs no server: `make
-    # demo` runs a worker and beat on it (mash/demo.py), and a task queued while none runs
+    # demo` runs a worker and beat on it (demo/serve.py), and a task queued while none runs
     # waits there for the next. Nothing reads a task's result, so there is no result store.
     BROKER_FOLDER = (
         Path(DATABASES["default"]["NAME"]).parent
@@ -306,7 +307,7 @@ else:
         "data_folder_in": str(BROKER_FOLDER / "queue"),
         "data_folder_out": str(BROKER_FOLDER / "queue"),
         # A message taken is moved here, on the queue's file system, in one atomic rename
-        # (otherwise it is copied to /tmp); mash/demo.py empties the folder as it starts.
+        # (otherwise it is copied to /tmp); demo/serve.py empties the folder as it starts.
         "store_processed": True,
         "processed_folder": str(BROKER_FOLDER / "processed"),
         "control_folder": str(BROKER_FOLDER / "control"),

@@ -22,7 +22,7 @@ import django
 def enquiries() -> dict:
     from django.core.management import call_command
 
-    from enquiries.demo import seed_demo_enquiries
+    from demo.enquiries import seed_demo_enquiries
     from tests.enquiries.test_demo import demo_facts
 
     call_command("seed_demo", "--enquiries", "300", stdout=io.StringIO())
@@ -31,9 +31,9 @@ def enquiries() -> dict:
 
 
 def sharing() -> dict:
-    from agencies.demo import seed_demo_hub
-    from enquiries.demo import seed_demo_enquiries
-    from sharing.demo import seed_demo_sharing
+    from demo.enquiries import seed_demo_enquiries
+    from demo.hub import seed_demo_hub
+    from demo.sharing import seed_demo_sharing
     from tests.sharing.test_demo import sharing_facts
 
     seed_demo_hub()
@@ -46,11 +46,11 @@ def sharing() -> dict:
 def for_beat() -> dict:
     from django.db import transaction
 
-    from agencies.demo import seed_demo_hub
-    from enquiries.demo import seed_demo_enquiries
+    from demo.enquiries import seed_demo_enquiries
+    from demo.hub import seed_demo_hub
+    from demo.sharing import seed_demo_sharing
     from enquiries.models import RagAllowance
     from enquiries.tasks import recompute_open_deadlines
-    from sharing.demo import seed_demo_sharing
 
     seed_demo_hub()
     seed_demo_enquiries(target=100)

@@ -17,9 +17,9 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from agencies.demo import seed_demo_hub
 from agencies.models import Role
 from bench import load as bench
+from demo.hub import seed_demo_hub
 from enquiries import services
 from enquiries.models import Enquiry, ReferrerType
 from enquiries.services import PersonDetails

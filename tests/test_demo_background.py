@@ -1,5 +1,5 @@
 """The demo's background work without Redis: a real Celery worker and beat on the folder broker,
-started as `make demo` starts them (mash.demo), against SQLite; and the demo stopping them."""
+started as `make demo` starts them (demo.serve), against SQLite; and the demo stopping them."""
 
 import json
 import os
@@ -16,7 +16,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from mash import demo
+from demo import serve as demo
 from tests.instants import OFFSET_VARIABLE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,7 +146,7 @@ def run_demo(tmp_path: Path, server: str, marker: str) -> subprocess.Popen:
     log = tmp_path / "demo.log"
     with log.open("w") as output:
         return subprocess.Popen(
-            [sys.executable, "-m", "mash.demo", sys.executable, "-c", server],
+            [sys.executable, "-m", "demo.serve", sys.executable, "-c", server],
             cwd=ROOT,
             env=demo_environment(tmp_path, MASH_DEMO_TEST=marker),
             stdout=output,

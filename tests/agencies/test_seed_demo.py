@@ -7,8 +7,8 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from agencies.demo import DEMO_AGENCIES, DEMO_USERS
 from agencies.models import Agency, Role, User
+from demo.hub import DEMO_AGENCIES, DEMO_USERS
 from enquiries.models import Enquiry, EnquiryEvent, Notification, Rag, SlaEvent
 from sharing import selectors
 from sharing.models import InformationRecord, InformationRequest, ReleaseRequest, ReleaseStatus

@@ -4,7 +4,6 @@
 from io import StringIO
 
 import pytest
-from audit.account_log import log_account_event
 from auditlog.models import LogEntry
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
@@ -14,6 +13,7 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import NoReverseMatch, reverse
 
 from agencies.models import Agency, Role
+from audit.account_log import log_account_event
 from audit.models import AccessLogEntry, AccountEvent
 from tests.factories import UserFactory
 

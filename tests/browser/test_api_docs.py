@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from agencies.demo import seed_demo_hub
+from demo.hub import seed_demo_hub
 from tests.browser.test_sign_in import sign_in
 
 pytestmark = pytest.mark.usefixtures("migration_data")

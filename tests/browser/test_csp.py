@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import ConsoleMessage, Page, expect
 
-from agencies.demo import DEMO_USERS, seed_demo_hub
 from agencies.models import User
+from demo.hub import DEMO_USERS, seed_demo_hub
 from enquiries.models import Enquiry, ReferrerType
 from enquiries.services import PersonDetails, enquiry_intake
 from tests.browser.test_sign_in import sign_in

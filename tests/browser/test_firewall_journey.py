@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from agencies.demo import seed_demo_hub
 from agencies.models import Agency, User
+from demo.hub import seed_demo_hub
 from enquiries.models import Enquiry, EnquiryPerson, ReferrerType
 from enquiries.services import PersonDetails, enquiry_intake
 from sharing.services import send_information_requests

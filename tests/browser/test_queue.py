@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
-from agencies.demo import seed_demo_hub
 from agencies.models import User
+from demo.hub import seed_demo_hub
 from enquiries import services
 from enquiries.models import Enquiry, ReferrerType
 from enquiries.services import PersonDetails

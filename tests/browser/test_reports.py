@@ -3,8 +3,8 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from agencies.demo import seed_demo_hub
-from enquiries.demo import seed_demo_enquiries
+from demo.enquiries import seed_demo_enquiries
+from demo.hub import seed_demo_hub
 from tests.browser.test_sign_in import sign_in
 
 pytestmark = pytest.mark.usefixtures("migration_data")

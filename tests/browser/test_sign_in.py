@@ -9,9 +9,9 @@ from django.conf import settings
 from django_otp.oath import totp
 from playwright.sync_api import Page, expect
 
-from agencies.demo import DEMO_USERS, seed_demo_hub
 from agencies.models import Role, User
 from audit.models import AccountEvent
+from demo.hub import DEMO_USERS, seed_demo_hub
 from tests.factories import PASSWORD, UserFactory
 from tests.two_factor import app_for, code_now
 

@@ -11,11 +11,11 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
-from agencies.demo import seed_demo_hub
 from agencies.models import User
+from demo.enquiries import seed_demo_enquiries
+from demo.hub import seed_demo_hub
 from enquiries import services
 from enquiries.clock import clock_in_force
-from enquiries.demo import seed_demo_enquiries
 from enquiries.models import (
     Enquiry,
     EnquiryEvent,

@@ -628,7 +628,7 @@ def test_the_api_gives_an_imported_enquiry_with_a_null_subject(make_user, import
 
 
 def test_demo_sharing_leaves_imported_enquiries_alone(imported):
-    from sharing.demo import _enquiries_to_share_on
+    from demo.sharing import _enquiries_to_share_on
 
     open_enquiries, decided_enquiries = _enquiries_to_share_on()
 

@@ -13,16 +13,16 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count, Q
 
-from agencies.demo import seed_demo_hub
 from agencies.models import Agency, Role, User
 from audit.models import AccessLogEntry
+from demo.enquiries import seed_demo_enquiries
+from demo.hub import seed_demo_hub
+from demo.sharing import seed_demo_sharing
 from enquiries.clock import clock_in_force
-from enquiries.demo import seed_demo_enquiries
 from enquiries.models import Enquiry, Notification
 from enquiries.worktime import working_minutes_between
 from sharing import firewall, selectors, services
 from sharing.chasing import chaser_message
-from sharing.demo import seed_demo_sharing
 from sharing.models import (
     Chaser,
     InformationRecord,

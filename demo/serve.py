@@ -1,6 +1,6 @@
 """`make demo`'s server, with a Celery worker and beat beside it on the folder broker.
 
-    python -m mash.demo [SERVER COMMAND...]    (default: python manage.py runserver)
+    python -m demo.serve [SERVER COMMAND...]    (default: python manage.py runserver)
 
 The three run as one: when any of them stops, or this process is interrupted (Ctrl-C) or
 terminated, all three are stopped before it exits. Each runs in a process group of its own,

@@ -33,18 +33,17 @@ from django.db.models.functions import Mod
 from django.utils import timezone
 from django.utils.text import slugify
 
-from agencies.demo import DEMO_USERS
-from agencies.models import Agency, Role, User
+from agencies.models import WORKING_ROLES, Agency, Role, User
 from audit.models import AccessLogEntry
 from core.append_only import chain, last_hash
 from core.bulk import insert_rows, refresh_statistics, reserve_ids
+from demo.hub import DEMO_USERS
 from enquiries.clock import ClockInForce, clock_in_force
 from enquiries.models import Enquiry, Notification
 from enquiries.worktime import add_working_minutes, working_minutes_between
-
-from .chasing import chaser_message
-from .firewall import VIEW_CONTENT, WORKING_ROLES
-from .models import (
+from sharing.chasing import chaser_message
+from sharing.firewall import VIEW_CONTENT
+from sharing.models import (
     Chaser,
     InformationRecord,
     InformationRequest,
@@ -56,7 +55,7 @@ from .models import (
     Sensitivity,
     SharingPolicy,
 )
-from .services import (
+from sharing.services import (
     DEFAULT_QUESTION,
     information_request_message,
     release_answer_message,

@@ -25,9 +25,9 @@ from django.utils import timezone
 
 from agencies.models import Role, User
 from core.bulk import insert_rows, refresh_statistics, reserve_ids
-
-from .clock import ClockInForce, clock_in_force
-from .models import (
+from enquiries.clock import ClockInForce, clock_in_force
+from enquiries.importing import event_row
+from enquiries.models import (
     Enquiry,
     EnquiryEvent,
     EnquiryPerson,
@@ -38,7 +38,11 @@ from .models import (
     ReferenceCounter,
     ReferrerType,
 )
-from .worktime import add_working_minutes, subtract_working_minutes, working_minutes_between
+from enquiries.worktime import (
+    add_working_minutes,
+    subtract_working_minutes,
+    working_minutes_between,
+)
 
 FIRST_NAMES = [
     "Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Mia", "Leo", "Zofia", "Mohammed",
@@ -521,21 +525,3 @@ def _demo_enquiry(
         event["version"] = version
     enquiry["version"] = len(history)
     return enquiry, history
-
-
-def event_row(
-    kind: str,
-    at: datetime,
-    actor_id: int,
-    from_value: str = "",
-    to_value: str = "",
-    rationale: str = "",
-) -> Row:
-    return {
-        "kind": kind,
-        "at": at,
-        "actor_id": actor_id,
-        "from_value": from_value,
-        "to_value": to_value,
-        "rationale": rationale,
-    }

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from .models import Agency, Role, User
+from agencies.models import Agency, Role, User
 
 Kind = Agency.Kind
 Participation = Agency.Participation

@@ -6,11 +6,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from agencies.demo import seed_demo_hub
-from enquiries.demo import seed_demo_enquiries
+from demo.enquiries import seed_demo_enquiries
+from demo.hub import seed_demo_hub
+from demo.sharing import seed_demo_sharing
 from enquiries.models import Enquiry, Notification
 from enquiries.sla_scan import record_sla_events
-from sharing.demo import seed_demo_sharing
 from sharing.models import InformationRecord, InformationRequest, ReleaseStatus
 
 
