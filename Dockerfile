@@ -14,11 +14,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN useradd --create-home --uid 10001 mash
 COPY pyproject.toml README.md ./
-COPY mash ./mash
+COPY core ./core
 COPY agencies ./agencies
+COPY audit ./audit
 COPY enquiries ./enquiries
 COPY sharing ./sharing
 COPY reports ./reports
+COPY mash ./mash
+COPY demo ./demo
 RUN pip install -e .
 COPY manage.py ./
 COPY templates ./templates

@@ -44,41 +44,15 @@ from enquiries.worktime import (
     working_minutes_between,
 )
 
-FIRST_NAMES = [
-    "Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Mia", "Leo", "Zofia", "Mohammed",
-    "Aisha", "Dylan", "Seren", "Rhys", "Olivia", "Harry", "Maja", "Yusuf", "Grace", "Jacob",
-]  # fmt: skip
-ADULT_FIRST_NAMES = [
-    "Margaret", "Peter", "Janet", "Derek", "Susan", "Tomasz", "Farida", "Brian", "Eileen",
-    "Kwame", "Linda", "Gareth",
-]  # fmt: skip
-LAST_NAMES = [
-    "Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Nowak",
-    "Khan", "Ahmed", "Thomas", "Roberts", "Kowalski", "Walker", "Wright", "Hughes", "Ali",
-]  # fmt: skip
-CONCERNS = [
-    ("neglect", "Children repeatedly arriving at school hungry and in unwashed clothes."),
-    ("domestic_abuse", "Police attended a domestic incident overnight; children were present."),
-    ("physical_abuse", "Unexplained bruising to the upper arm noticed by the class teacher."),
-    ("emotional_abuse", "Child says she is frightened of going home and is often shouted at."),
-    ("missing", "Fourteen-year-old reported missing for the third time this month."),
-    ("cse", "Young person seen getting into cars with older men after school."),
-    ("mental_health", "Parent's mental health has deteriorated; the children are caring."),
-    ("substance_misuse", "Drug paraphernalia found within reach of a toddler at a home visit."),
-]
-ADULT_CONCERNS = [
-    ("neglect", "Neighbours say he has not been out for weeks; the flat is cold and filthy."),
-    ("domestic_abuse", "Police attended overnight; her partner controls her money and phone."),
-    ("other", "Bank staff report a new 'friend' withdrawing her pension as soon as it is paid."),
-    ("mental_health", "Discharged by the crisis team yesterday; lives alone, stopped his tablets."),
-    ("substance_misuse", "Found intoxicated and injured in the street for the third time."),
-    ("physical_abuse", "Carers noticed bruising to her arms; she says her son gets angry."),
-]
-ESCALATION_REASONS = [
-    "New disclosure this morning: needs seeing today, strategy discussion called.",
-    "Police report the subject was left alone overnight with no safe adult.",
-    "The alleged perpetrator has been released and is back at the address.",
-]
+from .samples import sample
+
+_PEOPLE = sample("enquiries")
+FIRST_NAMES: list[str] = _PEOPLE["first_names"]
+ADULT_FIRST_NAMES: list[str] = _PEOPLE["adult_first_names"]
+LAST_NAMES: list[str] = _PEOPLE["last_names"]
+CONCERNS = [(concern["category"], concern["text"]) for concern in _PEOPLE["concerns"]]
+ADULT_CONCERNS = [(concern["category"], concern["text"]) for concern in _PEOPLE["adult_concerns"]]
+ESCALATION_REASONS: list[str] = _PEOPLE["escalation_reasons"]
 RATINGS = [(Rag.RED, 10), (Rag.AMBER, 25), (Rag.GREEN, 35), (Rag.NONE, 30)]
 _RATING_NAMES = [rating for rating, _ in RATINGS]
 _RATING_CUMULATIVE = list(accumulate(weight for _, weight in RATINGS))

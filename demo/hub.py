@@ -7,25 +7,16 @@ from django.db import transaction
 
 from agencies.models import Agency, Role, User
 
+from .samples import sample
+
 Kind = Agency.Kind
 Participation = Agency.Participation
 
+_HUB = sample("hub")
+
 DEMO_AGENCIES: list[tuple[str, str, str]] = [
-    ("Children's Social Care", Kind.CHILDRENS_SOCIAL_CARE, Participation.CO_LOCATED),
-    ("Police", Kind.POLICE, Participation.CO_LOCATED),
-    ("Community Health", Kind.HEALTH, Participation.CO_LOCATED),
-    ("Acute Hospital Trust", Kind.HEALTH, Participation.VIRTUAL),
-    ("Mental Health Trust", Kind.HEALTH, Participation.PART_TIME),
-    ("GP Safeguarding Leads", Kind.HEALTH, Participation.VIRTUAL),
-    ("Education", Kind.EDUCATION, Participation.CO_LOCATED),
-    ("Probation", Kind.PROBATION, Participation.PART_TIME),
-    ("Youth Offending Service", Kind.YOUTH_OFFENDING, Participation.PART_TIME),
-    ("Housing", Kind.HOUSING, Participation.VIRTUAL),
-    ("Adult Social Care", Kind.ADULT_SOCIAL_CARE, Participation.CO_LOCATED),
-    ("Fire and Rescue", Kind.FIRE, Participation.VIRTUAL),
-    ("Ambulance Service", Kind.AMBULANCE, Participation.VIRTUAL),
-    ("Drug and Alcohol Services", Kind.SUBSTANCE_MISUSE, Participation.VIRTUAL),
-    ("Domestic Abuse Services", Kind.DOMESTIC_ABUSE, Participation.PART_TIME),
+    (agency["name"], Kind(agency["kind"]), Participation(agency["participation"]))
+    for agency in _HUB["agencies"]
 ]
 
 
@@ -46,47 +37,14 @@ class DemoUser:
 
 DEMO_USERS: list[DemoUser] = [
     DemoUser(
-        "researcher",
-        "Rosa",
-        "Reid",
-        "MASH researcher",
-        "Children's Social Care",
-        (Role.RESEARCHER,),
-    ),
-    DemoUser("police", "Paul", "Patel", "Detective constable", "Police", (Role.PRACTITIONER,)),
-    DemoUser(
-        "health", "Hana", "Hughes", "Safeguarding nurse", "Community Health", (Role.PRACTITIONER,)
-    ),
-    DemoUser(
-        "education",
-        "Eddie",
-        "Evans",
-        "Education safeguarding officer",
-        "Education",
-        (Role.PRACTITIONER,),
-    ),
-    DemoUser(
-        "manager",
-        "Maya",
-        "Morgan",
-        "MASH team manager",
-        "Children's Social Care",
-        (Role.MANAGER, Role.PRACTITIONER),
-    ),
-    DemoUser(
-        "analyst", "Ali", "Ahmed", "Performance analyst", "Children's Social Care", (Role.ANALYST,)
-    ),
-    DemoUser(
-        "auditor", "Aud", "Ingram", "Information governance officer", "Police", (Role.AUDITOR,)
-    ),
-    DemoUser(
-        "admin",
-        "Adam",
-        "Ward",
-        "MASH system owner",
-        "Children's Social Care",
-        (Role.ADMINISTRATOR,),
-    ),
+        user["username"],
+        user["first_name"],
+        user["last_name"],
+        user["job_title"],
+        user["agency"],
+        tuple(Role(role) for role in user["roles"]),
+    )
+    for user in _HUB["users"]
 ]
 
 

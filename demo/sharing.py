@@ -63,6 +63,8 @@ from sharing.services import (
     usual_agencies,
 )
 
+from .samples import sample
+
 OPEN_ENQUIRIES = 1000
 ASKING_STATES = (Enquiry.State.RESEARCHING, Enquiry.State.AWAITING_DECISION)
 DECIDED_SAMPLE = 1500
@@ -72,272 +74,36 @@ Kind = Agency.Kind
 Status = InformationRequest.Status
 Row = dict[str, Any]
 
+_HELD = sample("sharing")
+
+
+def _by_kind(table: dict) -> dict:
+    return {Kind(kind): value for kind, value in table.items()}
+
+
 # How likely each kind of agency is to be asked about a child, and more so for some concerns.
-ASKED = {
-    Kind.POLICE: 1.0,
-    Kind.EDUCATION: 0.95,
-    Kind.CHILDRENS_SOCIAL_CARE: 0.9,
-    Kind.HEALTH: 0.5,
-    Kind.HOUSING: 0.25,
-    Kind.PROBATION: 0.2,
-    Kind.YOUTH_OFFENDING: 0.15,
-    Kind.DOMESTIC_ABUSE: 0.15,
-    Kind.SUBSTANCE_MISUSE: 0.1,
-    Kind.ADULT_SOCIAL_CARE: 0.1,
-    Kind.AMBULANCE: 0.05,
-    Kind.FIRE: 0.03,
-}
-ASKED_ABOUT_ADULTS = {
-    Kind.ADULT_SOCIAL_CARE: 0.95,
-    Kind.HEALTH: 0.7,
-    Kind.CHILDRENS_SOCIAL_CARE: 0.3,
-    Kind.EDUCATION: 0.02,
-    Kind.YOUTH_OFFENDING: 0.02,
-}
+ASKED = _by_kind(_HELD["asked"])
+ASKED_ABOUT_ADULTS = _by_kind(_HELD["asked_about_adults"])
 # An agency at least this likely to be asked about an enquiry is a natural one to wait on.
 LIKELY = 0.1
 ASKED_FOR_CONCERN = {
-    "domestic_abuse": {Kind.DOMESTIC_ABUSE: 0.9, Kind.PROBATION: 0.6},
-    "substance_misuse": {Kind.SUBSTANCE_MISUSE: 0.9, Kind.AMBULANCE: 0.3},
-    "mental_health": {Kind.HEALTH: 0.8, Kind.ADULT_SOCIAL_CARE: 0.5},
-    "missing": {Kind.YOUTH_OFFENDING: 0.6},
-    "cse": {Kind.YOUTH_OFFENDING: 0.6},
-    "neglect": {Kind.HOUSING: 0.6, Kind.FIRE: 0.1},
+    concern: _by_kind(chances) for concern, chances in _HELD["asked_for_concern"].items()
 }
 # Typical working minutes from request to answer, and the share answering "nothing held".
-RESPONSE_MINUTES = {Kind.POLICE: 120, Kind.CHILDRENS_SOCIAL_CARE: 90, Kind.EDUCATION: 200}
+RESPONSE_MINUTES = _by_kind(_HELD["response_minutes"])
 SLOW_RESPONSE_MINUTES = 360
-NOTHING_HELD = {
-    Kind.POLICE: 0.35,
-    Kind.HEALTH: 0.3,
-    Kind.EDUCATION: 0.15,
-    Kind.CHILDRENS_SOCIAL_CARE: 0.4,
-}
+NOTHING_HELD = _by_kind(_HELD["nothing_held"])
 USUALLY_NOTHING_HELD = 0.7
 
 # (summary, detail, chance the agency marks it sensitive), per kind of agency. Health agencies
 # differ enough to be told apart by name.
 Template = tuple[str, str, float]
 RECORDS: dict[str, list[Template]] = {
-    Kind.POLICE: [
-        (
-            "Domestic incident at the home address",
-            "Officers attended the home address on {date} at {time} after a 999 call from a "
-            "neighbour reporting shouting. The mother's partner was arrested for common assault "
-            "and bailed not to attend the address. {child} was in the house and was seen by "
-            "officers. DASH risk assessment: {dash} risk.",
-            0.2,
-        ),
-        (
-            "Missing from home",
-            "{child} was reported missing on {date} and found {hours} hours later at an address "
-            "in the town centre. A return-home interview was offered; {child} would not say "
-            "where they had been.",
-            0.15,
-        ),
-        (
-            "Intelligence about an adult visiting the household",
-            "Intelligence graded {grade} reports that a man under investigation for sexual "
-            "offences against children has been seen at the address several times since {date}. "
-            "He has no convictions. The investigation is live: not to be disclosed to the family.",
-            0.95,
-        ),
-        (
-            "Previous calls to the address",
-            "{n} calls to the address in the last twelve months, the latest on {date}: noise and "
-            "a verbal argument. No offences recorded.",
-            0.05,
-        ),
-        (
-            "Father charged and on bail",
-            "The child's father was charged on {date} with possession with intent to supply "
-            "Class A drugs and is on bail to an address in the county. No trial date yet.",
-            0.6,
-        ),
-    ],
-    "acute": [
-        (
-            "A&E attendance with an injury",
-            "{child} attended the Emergency Department on {date} with {injury}. The parent said "
-            "{explanation}. The triage nurse raised a safeguarding flag.",
-            0.2,
-        ),
-        (
-            "Repeated A&E attendances",
-            "{child} attended A&E on {date} and again {n} weeks later, both times with minor head "
-            "injuries after falls at home.",
-            0.15,
-        ),
-    ],
-    "mental_health": [
-        (
-            "Parent known to the community mental health team",
-            "The mother has been under the community mental health team since {date} with "
-            "depression and anxiety and stopped attending appointments last month. Risk to self "
-            "assessed as moderate.",
-            0.9,
-        ),
-        (
-            "Young person referred to CAMHS",
-            "{child} was referred to CAMHS on {date} after telling the school nurse about "
-            "self-harm, and is waiting for an assessment.",
-            0.6,
-        ),
-    ],
-    Kind.HEALTH: [
-        (
-            "Missed health appointments",
-            "{child} was not brought to {n} appointments since {date} (immunisations and a "
-            "developmental review). The health visitor has not been able to see {child} at home.",
-            0.1,
-        ),
-        (
-            "Health visitor's concerns about the home",
-            "At a home visit on {date} the health visitor found the home cold with little food; "
-            "{child}'s weight has dropped from the 50th to the 9th centile.",
-            0.1,
-        ),
-        (
-            "Registered, no concerns recorded",
-            "{child} is registered with the practice and was last seen on {date} for a routine "
-            "check. No safeguarding concerns are recorded.",
-            0.0,
-        ),
-    ],
-    Kind.EDUCATION: [
-        (
-            "Attendance {pct}% this term",
-            "{child}'s attendance this term is {pct}% with {n} unauthorised absences, the latest "
-            "on {date}. The school sent two attendance letters; the family did not come to the "
-            "meeting.",
-            0.05,
-        ),
-        (
-            "Concerns logged by the designated safeguarding lead",
-            "The DSL has {n} entries since {date}: {child} arriving hungry, in the same clothes "
-            "for several days, and saying there is no food at home.",
-            0.1,
-        ),
-        (
-            "Exclusion and a change in behaviour",
-            "{child} had a fixed-term exclusion on {date} for fighting; staff describe a marked "
-            "change in behaviour since the start of term.",
-            0.05,
-        ),
-        (
-            "Good attendance, no concerns",
-            "{child} attends {pct}% of sessions and is making expected progress; no safeguarding "
-            "concerns recorded.",
-            0.0,
-        ),
-    ],
-    Kind.CHILDRENS_SOCIAL_CARE: [
-        (
-            "Previous referral closed with no further action",
-            "A referral from the school about neglect on {date} led to a single assessment; the "
-            "case closed with no further action.",
-            0.05,
-        ),
-        (
-            "Child in need plan closed",
-            "{child} was on a child in need plan from {date} for {n} months; it closed when the "
-            "family took up early help.",
-            0.1,
-        ),
-    ],
-    Kind.PROBATION: [
-        (
-            "Adult in the household supervised by probation",
-            "The mother's partner is on licence after a sentence for assault occasioning actual "
-            "bodily harm against a previous partner, supervised since {date}. His licence "
-            "requires him to disclose new relationships.",
-            0.85,
-        ),
-    ],
-    Kind.YOUTH_OFFENDING: [
-        (
-            "Known to the youth offending service",
-            "{child} received a referral order on {date} for theft; attending sessions but linked "
-            "to older peers of concern.",
-            0.5,
-        ),
-    ],
-    Kind.HOUSING: [
-        (
-            "Rent arrears and notice seeking possession",
-            "The tenancy has arrears of £{arrears}; notice seeking possession was served on "
-            "{date}. The housing officer reports {n} people living in a two-bedroom flat.",
-            0.1,
-        ),
-    ],
-    Kind.ADULT_SOCIAL_CARE: [
-        (
-            "Parent receiving care and support",
-            "The father has had a package of care since {date} following a stroke; the carers "
-            "report that the children often help with his personal care.",
-            0.4,
-        ),
-    ],
-    Kind.FIRE: [
-        (
-            "Home fire safety visit",
-            "A home fire safety visit on {date} found hoarding in the hallway and no working "
-            "smoke alarm; alarms were fitted.",
-            0.0,
-        ),
-    ],
-    Kind.AMBULANCE: [
-        (
-            "Ambulance calls to the address",
-            "{n} ambulance calls to the address since {date}, two for an adult found intoxicated "
-            "and unresponsive with the children at home.",
-            0.2,
-        ),
-    ],
-    Kind.SUBSTANCE_MISUSE: [
-        (
-            "Parent in treatment for alcohol use",
-            "The mother has been in treatment since {date}; she has missed her last {n} key-work "
-            "appointments and reports a relapse.",
-            0.9,
-        ),
-    ],
-    Kind.DOMESTIC_ABUSE: [
-        (
-            "Case heard at MARAC",
-            "The mother was discussed at MARAC on {date} as a high-risk victim of domestic "
-            "abuse. An IDVA supports her and a safety plan is in place; the perpetrator must "
-            "not learn of her support.",
-            0.9,
-        ),
-    ],
-    Kind.OTHER: [
-        ("Contact with the family", "Contact with the family on {date}; no concerns noted.", 0.1)
-    ],
+    kind: [(record["summary"], record["detail"], record["sensitive"]) for record in records]
+    for kind, records in _HELD["records"].items()
 }
-SOURCE_SYSTEMS = {
-    Kind.POLICE: ["Niche RMS", "Police National Computer", "Athena"],
-    "acute": ["Cerner Millennium"],
-    "mental_health": ["RiO"],
-    Kind.HEALTH: ["SystmOne", "EMIS Web"],
-    Kind.EDUCATION: ["CPOMS", "SIMS"],
-    Kind.CHILDRENS_SOCIAL_CARE: ["Liquidlogic LCS", "Mosaic"],
-    Kind.PROBATION: ["nDelius"],
-    Kind.YOUTH_OFFENDING: ["ChildView"],
-    Kind.HOUSING: ["Northgate Housing"],
-    Kind.ADULT_SOCIAL_CARE: ["Mosaic"],
-    Kind.FIRE: ["Incident Recording System"],
-    Kind.AMBULANCE: ["Cleric CAD"],
-    Kind.SUBSTANCE_MISUSE: ["Nebula"],
-    Kind.DOMESTIC_ABUSE: ["Modus"],
-    Kind.OTHER: ["Case records"],
-}
-INJURIES = [
-    ("a spiral fracture of the forearm", "he fell off the sofa"),
-    ("bruising to both ears", "she bumped into a door"),
-    ("a burn to the back of the hand", "he touched the oven door"),
-    ("a cut above the eye", "she fell in the park"),
-]
+SOURCE_SYSTEMS: dict[str, list[str]] = _HELD["source_systems"]
+INJURIES = [tuple(injury) for injury in _HELD["injuries"]]
 WORDS = {
     "time": lambda rng: f"{rng.randint(0, 23):02d}:{rng.choice([5, 20, 35, 50]):02d}",
     "dash": lambda rng: rng.choice(["standard", "medium", "high"]),
@@ -348,48 +114,18 @@ WORDS = {
     "injury": lambda rng: rng.choice(INJURIES),  # with its explanation
     "arrears": lambda rng: rng.choice([640, 1280, 2310]),
 }
-RELEASE_REASONS = [
-    "Needed to assess the risk to {child} before the strategy discussion.",
-    "The manager needs this to decide whether the threshold for a referral is met.",
-    "Bears on whether {child} is safe at home tonight.",
-]
-RELEASED_BECAUSE = [
-    "Necessary and proportionate: it bears directly on the risk to the child.",
-    "The hub cannot judge the risk without it; release limited to this enquiry.",
-]
-REFUSED_BECAUSE = [
-    "Live investigation: disclosure could prejudice it. Ask again after the charging decision.",
-    "About a third party and not relevant to the risk to this child.",
-    "Already shared through the strategy discussion; no need to hold it twice.",
-]
-CONDITIONS = [
-    "Not to be shared with the family or the alleged perpetrator.",
-    "For the strategy discussion only; do not name the source in the referral.",
-    "Do not pass to the school.",
-    "",
-]
+RELEASE_REASONS: list[str] = _HELD["release_reasons"]
+RELEASED_BECAUSE: list[str] = _HELD["released_because"]
+REFUSED_BECAUSE: list[str] = _HELD["refused_because"]
+CONDITIONS: list[str] = _HELD["conditions"]
 RELEASE_LAWFUL_BASES = [
     LawfulBasis.PUBLIC_TASK_SAFEGUARDING,
     LawfulBasis.CHILDREN_ACT_1989_S47,
     LawfulBasis.CHILDREN_ACT_2004_S11,
     LawfulBasis.CRIME_AND_DISORDER_S115,
 ]
-JOB_TITLES = {
-    Kind.HEALTH: "Safeguarding nurse",
-    Kind.PROBATION: "Probation officer",
-    Kind.YOUTH_OFFENDING: "Youth justice officer",
-    Kind.HOUSING: "Housing officer",
-    Kind.ADULT_SOCIAL_CARE: "Social worker",
-    Kind.FIRE: "Prevention officer",
-    Kind.AMBULANCE: "Safeguarding lead",
-    Kind.SUBSTANCE_MISUSE: "Recovery worker",
-    Kind.DOMESTIC_ABUSE: "IDVA",
-}
-COLLEAGUE_NAMES = [
-    ("Priya", "Shah"), ("Tom", "Lewis"), ("Ewa", "Nowak"), ("Sam", "Okafor"), ("Jo", "Bennett"),
-    ("Kemi", "Adeyemi"), ("Ian", "Fraser"), ("Ruth", "Price"), ("Omar", "Hussain"),
-    ("Cerys", "Lloyd"), ("Dan", "Murphy"), ("Lena", "Fischer"), ("Raj", "Mistry"),
-]  # fmt: skip
+JOB_TITLES = _by_kind(_HELD["job_titles"])
+COLLEAGUE_NAMES = [tuple(name) for name in _HELD["colleague_names"]]
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """docker-compose.yml is read, not run (no Docker engine here): its shape is checked instead."""
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,12 @@ def test_the_image_serves_gunicorn_and_collects_static_files():
     assert "collectstatic" in dockerfile
     assert "gunicorn" in dockerfile
     assert "npm ci" in dockerfile
+
+
+def test_the_image_holds_every_layer_of_the_project():
+    """A package the Dockerfile forgets to copy fails only in production, at import."""
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        layers = tomllib.load(file)["tool"]["importlinter"]["root_packages"]
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", (ROOT / "Dockerfile").read_text(), re.M))
+
+    assert set(layers) <= copied
