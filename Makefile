@@ -9,7 +9,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_WORKERS ?= 3
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL)
 
-.PHONY: setup demo test test-instants lint format migrations-check bench clean
+.PHONY: setup demo test test-instants lint layers types format migrations-check bench clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "mash needs Python 3.11 or newer; $(PYTHON) is " + sys.version.split()[0])'
@@ -28,7 +28,7 @@ build/static/css/mash.css: node_modules/.installed static/scss/mash.scss
 
 setup: $(BIN)/.installed build/static/css/mash.css
 
-# The demo signs in with a password alone, and every page says so (README "Signing in").
+# The demo signs in with a password alone, and every page says so (docs/security.md "Signing in").
 DEMO_ENV := DEBUG=true TWO_FACTOR_REQUIRED=false
 DEMO_PORT ?= 8000
 
@@ -46,6 +46,7 @@ test:
 	@$(MAKE) --no-print-directory setup
 	$(BIN)/ruff check --quiet .
 	$(BIN)/ruff format --check --quiet .
+	$(MAKE) --no-print-directory layers
 	$(TEST_ENV) $(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15
 
 # The whole suite again at each of the instants a wall-clock test breaks (tests/instants.py):
@@ -56,9 +57,17 @@ test-instants: setup
 	  MASH_TEST_INSTANT=$$instant $(TEST_ENV) $(BIN)/pytest -n $(PYTEST_WORKERS) -q || status=1; \
 	done; exit $$status
 
-lint: setup
+lint: setup layers types
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The apps depend one way, lowest first (pyproject.toml [tool.importlinter], docs/architecture.md).
+layers: setup
+	DJANGO_SETTINGS_MODULE=mash.settings DEBUG=true $(BIN)/lint-imports --no-cache
+
+# Types, with Django's and REST framework's stubs (pyproject.toml [tool.mypy]).
+types: setup
+	DEBUG=true $(BIN)/mypy
 
 format: setup
 	$(BIN)/ruff check --fix .

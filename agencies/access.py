@@ -12,8 +12,8 @@ administrator (not the one who asked), who hands it over (agencies.set_up_codes)
 two-factor reset removes their app and backup codes, and they set up an app at their next
 sign-in. The very first administrators are the one exception (`first_administrators`).
 
-Every step goes to the access log, which lives in `sharing`, the layer above: it registers its
-writer here when it starts (`sharing.apps`), as the firewall registers its rule with
+Every step goes to the access log, which lives in `audit`, the layer above: it registers its
+writer here when it starts (`audit.apps`), as the firewall registers its gate with
 `enquiries.visibility`. A step is recorded in the transaction that makes it, so a step the log
 could not record does not happen.
 """

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 
 class Role(models.TextChoices):
-    """The hub's roles (domain.md section 2). Each is a Django group of the same name."""
+    """The hub's roles (docs/domain.md section 2). Each is a Django group of the same name."""
 
     RESEARCHER = "researcher", "Researcher"
     PRACTITIONER = "practitioner", "Agency practitioner"

@@ -1,5 +1,5 @@
 """What one request may hold, and a clear answer, never a 500, when it holds too much or what
-cannot be stored (README "Limits on what can be sent").
+cannot be stored (docs/security.md "Limits on what can be sent").
 
 - A body larger than `DATA_UPLOAD_MAX_MEMORY_SIZE` is refused with 413 before anything reads
   it, pages and API alike (mash takes no file uploads, so the limit is on the whole body); a

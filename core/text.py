@@ -1,4 +1,4 @@
-"""Free text as the hub takes it and hands it out (README "Limits on what can be sent").
+"""Free text as the hub takes it and hands it out (docs/security.md "Limits on what can be sent").
 
 Every free-text field of every form and API input is a `FreeTextField` or a
 `FreeTextSerializerField` (tests/bad_input/test_every_field.py), and the sharing services,

@@ -1,4 +1,5 @@
-"""The demo hub: the agencies a county MASH has (domain.md section 3) and one login per role."""
+"""The demo hub: the agencies a county MASH has (docs/domain.md section 3) and one login per
+role."""
 
 from dataclasses import dataclass
 

@@ -67,7 +67,8 @@ class ClockInForce:
         now: datetime,
         decided_at: datetime | None = None,
     ) -> Sla:
-        """Deadline, elapsed, remaining and status of an enquiry with this rating (domain.md §4).
+        """Deadline, elapsed, remaining and status of an enquiry with this rating
+        (docs/domain.md §4).
 
         The allowance is that of the current rating, counted from `received_at`, so a
         re-rated enquiry's deadline moves with its rating.

@@ -259,7 +259,7 @@ def new_intake_key() -> str:
 
 
 class IntakeForm(forms.Form):
-    """What the front door records about a concern (domain.md section 4)."""
+    """What the front door records about a concern (docs/domain.md section 4)."""
 
     received_at = HubTimeField(
         label="Received",

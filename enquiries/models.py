@@ -1,6 +1,6 @@
 """Enquiries and the hub's clock.
 
-An enquiry is one concern about one subject (domain.md section 4); enquiries received together
+An enquiry is one concern about one subject (docs/domain.md section 4); enquiries received together
 about one household form a family enquiry. Their history is append-only `EnquiryEvent` rows.
 
 The clock is data edited by administrators: one `HubClock` row holds the zone, bank
@@ -243,7 +243,7 @@ class OutcomeQuerySet(models.QuerySet):
 
 
 class Outcome(models.Model):
-    """A manager's decision on an enquiry (domain.md section 6): a list the hub can extend.
+    """A manager's decision on an enquiry (docs/domain.md section 6): a list the hub can extend.
 
     Some outcomes only make sense for one kind of subject: a child is not referred to adult
     social care, nor an adult to a child protection enquiry.

@@ -468,7 +468,7 @@ def months_before(moment: datetime, months: int) -> datetime:
 
 def earlier_decisions_on_subject(enquiry: Enquiry, *, viewer: User) -> QuerySet[Enquiry]:
     """The subject's other enquiries decided in the 12 months before this one arrived: any
-    makes this a re-referral (domain.md section 7). An imported enquiry with no subject has
+    makes this a re-referral (docs/domain.md section 7). An imported enquiry with no subject has
     none: its subject is unknown, not shared with the other imports. Only those `viewer` may
     see: to anyone else this is not a re-referral."""
     if enquiry.subject_id is None:

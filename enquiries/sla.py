@@ -1,4 +1,5 @@
-"""Pure SLA arithmetic for an enquiry (domain.md §4), kept apart from Django so it is easy to test.
+"""Pure SLA arithmetic for an enquiry (docs/domain.md §4), kept apart from Django so it is easy
+to test.
 
 The caller picks the calendar that matches the rating: a working calendar for ratings whose
 clock stops outside office hours, a continuous one for ratings whose clock never stops.

@@ -1,6 +1,6 @@
 """The database role the app runs as may read and add to the logs, and never rewrite them.
 
-Two roles (README "Database roles"): an owner, which owns the database and its tables and runs
+Two roles (docs/operations.md): an owner, which owns the database and its tables and runs
 `migrate`, and the runtime role, named by DATABASE_RUNTIME_ROLE, that the web app, the worker
 and beat connect as. The runtime role owns nothing and may not create in the schema, so
 PostgreSQL itself refuses it ALTER TABLE (DISABLE TRIGGER among it), DROP and CREATE, and
@@ -69,7 +69,7 @@ def grant_runtime_role(connection: BaseDatabaseWrapper, role: str) -> list[str]:
         if found is None:
             raise ImproperlyConfigured(
                 f"DATABASE_RUNTIME_ROLE is {role!r}, which is not a role in this PostgreSQL "
-                'cluster: create it first (README "Database roles").'
+                'cluster: create it first (docs/operations.md "Database roles").'
             )
         # Only the logs there now: a migrate back to before one leaves it missing.
         superuser, schema, owns_schema, logs = found
@@ -140,7 +140,7 @@ def check_runtime_role(app_configs=None, databases=None, **kwargs) -> list[check
                 checks.Warning(
                     f"The app connects to the {alias!r} database as {role!r}, a superuser, "
                     "which can switch the logs' append-only triggers off and rewrite them.",
-                    hint='Connect as a runtime role that owns nothing (README "Database roles").',
+                    hint="Connect as a runtime role that owns nothing (docs/operations.md).",
                     id="mash.W001",
                 )
             )
@@ -151,7 +151,7 @@ def check_runtime_role(app_configs=None, databases=None, **kwargs) -> list[check
                     "may act as the owner of) the logs or their schema, so it can truncate "
                     "them, drop them or switch their append-only triggers off.",
                     hint="Run migrations as the owner and the app as a runtime role that owns "
-                    'nothing (README "Database roles").',
+                    'nothing (docs/operations.md "Database roles").',
                     id="mash.W002",
                 )
             )

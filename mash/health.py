@@ -48,7 +48,7 @@ class Health:
 
 def _redis() -> str:
     if not settings.REDIS_URL:
-        return NOT_CONFIGURED  # the demo, whose broker is a folder (README "Configuration")
+        return NOT_CONFIGURED  # the demo, whose broker is a folder (docs/operations.md)
     # Its own short-lived client: the cache forgives Redis being down, this must notice it.
     client = redis.Redis.from_url(
         settings.REDIS_URL,

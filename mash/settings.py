@@ -1,4 +1,4 @@
-"""Settings for mash, read from the environment (see README "Configuration").
+"""Settings for mash, read from the environment (see docs/operations.md "Configuration").
 
 One module for every deployment: the embedded demo (SQLite, a folder for a broker), the
 test suite (PostgreSQL and Redis) and production (docker-compose.yml) differ only in their
@@ -36,11 +36,11 @@ try:
         )
     }
     # The role the app runs as on PostgreSQL, when `migrate` runs as another, the owner: each
-    # migrate grants it what the app needs and no more (README "Database roles").
+    # migrate grants it what the app needs and no more (docs/operations.md "Database roles").
     DATABASE_RUNTIME_ROLE = env.str("DATABASE_RUNTIME_ROLE", default="")
     REDIS_URL = env.str("REDIS_URL", default="")
     # Seconds any Redis connection (broker, results, cache, /healthz) waits to connect or for
-    # an answer: a stopped or hung Redis costs a save at most about this (README "Faults").
+    # an answer: a stopped or hung Redis costs a save at most about this (docs/operations.md).
     REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=0.5)
     # A task a killed worker took but never finished goes to another worker after this many
     # seconds, so it must outlast the longest task (minutes) with room to spare.
@@ -48,7 +48,7 @@ try:
     # /healthz answers 503 once the last per-minute SLA scan finished longer ago than this.
     HEALTH_MAX_BEAT_AGE_SECONDS = env.int("HEALTH_MAX_BEAT_AGE_SECONDS", default=300)
     # Production (DEBUG off) is served over HTTPS only; `make demo` and the tests use plain
-    # http on loopback and say so with these (README "Configuration").
+    # http on loopback and say so with these (docs/operations.md "Configuration").
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
     SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
@@ -60,10 +60,10 @@ try:
     TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
     API_USER_RATE = env.str("API_USER_RATE", default="600/minute")
     API_ANON_RATE = env.str("API_ANON_RATE", default="60/minute")
-    # The most one request may send (README "Limits on what can be sent"): larger is 413.
+    # The most one request may send (docs/security.md "Limits on what can be sent"): larger is 413.
     DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
     DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
-    # Sign-in (README "Signing in"): a one-time password after the password, everywhere but a
+    # Sign-in (docs/security.md): a one-time password after the password, everywhere but a
     # demo that says on every page that it is off; sessions end when idle and after a day's work.
     TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=True)
     SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
@@ -334,7 +334,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 270},
     },
     # The access log's hash chain, walked from the start each hour; a break is named to every
-    # auditor (sharing.access_log).
+    # auditor (audit.access_log).
     "verify-access-log": {
         "task": "audit.tasks.verify_access_log",
         "schedule": crontab(minute=17),
@@ -427,7 +427,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if PROXY_SSL_HEADER:
     SECURE_PROXY_SSL_HEADER = (f"HTTP_{PROXY_SSL_HEADER.upper().replace('-', '_')}", "https")
 if not SECURE_HSTS_PRELOAD:
-    # A deliberate choice, documented in README: not a deployment mistake to report.
+    # A deliberate choice, documented in docs/operations.md: not a deployment mistake to report.
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # django-csp 4 until Django 6.0 (which needs Python 3.12). The directives map 1:1 to Django 6's

@@ -1,4 +1,5 @@
-"""The hub's reports (domain.md section 7), each computed by a fixed number of aggregate queries.
+"""The hub's reports (docs/domain.md section 7), each computed by a fixed number of aggregate
+queries.
 
 A report is a table: named columns (the CSV header and JSON keys) and rows of counts, never
 anything about a person. The pages, the downloads and `manage.py report` all build reports

@@ -1,7 +1,7 @@
 """The sharing settings and a content-free view of requests and chasers, for administrators.
 
 Information records, release requests and decisions and the access log are deliberately not
-registered: administrators may not read agency information (domain.md section 2), and the
+registered: administrators may not read agency information (docs/domain.md section 2), and the
 auditors have their own page for the logs. django-auditlog's own admin for the change log is
 taken away too: it would show administrators case content (people, concerns), and the logs are
 nobody's to add to, change or delete.

@@ -3,7 +3,7 @@ information about people and agency information, and why) and the change log (dj
 record of every change to case data), filtered in the database, and both as CSV. Filtered by a
 person, the access log answers "who has looked at this person, and why" in one query.
 
-Auditors may not read agency information (domain.md section 5), so neither log carries it: the
+Auditors may not read agency information (docs/domain.md section 5), so neither log carries it: the
 access log's queries never load a record's content columns, and the change log withholds the
 values of content fields even if a model were registered with auditlog without excluding them.
 """

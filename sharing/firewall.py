@@ -1,7 +1,7 @@
 """The firewall: the one place that decides who may see or do what with agency information.
 
 Everything that reads information records (pages, the API, search, exports, feedback, tasks,
-reports) gets them from here, and every action on them is checked here (domain.md section 5).
+reports) gets them from here, and every action on them is checked here (docs/domain.md section 5).
 
 - Researchers and managers work on every enquiry. A practitioner works on the enquiries their
   agency was asked about. Analysts, auditors and administrators see no records at all.

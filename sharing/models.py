@@ -1,4 +1,4 @@
-"""Information sharing behind the firewall (domain.md section 5).
+"""Information sharing behind the firewall (docs/domain.md section 5).
 
 A researcher asks each relevant agency what it holds (`InformationRequest`); the agency's
 practitioner answers with `InformationRecord`s or "nothing held". A sensitive record's content

@@ -30,7 +30,7 @@ from mash import database_roles
 from tests import instants
 
 PREFIX = "tmpl_"
-# The two roles of a deployment (README "Database roles"), on the test cluster: the suite itself
+# The two roles of a deployment (docs/operations.md), on the test cluster: the suite itself
 # connects as a superuser, which pytest-django needs to empty tables between tests; the tables'
 # grants name the runtime role, which tests/audit/test_database_roles.py connects as.
 OWNER_ROLE = "mash_test_owner"

@@ -9,7 +9,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_SERVICES = ["web", "worker", "beat"]
-# The database's roles (README "Database roles", deploy/postgres/roles.sh).
+# The database's roles (docs/operations.md "Database roles", deploy/postgres/roles.sh).
 OWNER_ROLE, RUNTIME_ROLE = "mash_owner", "mash_app"
 # What production cannot start without (DEBUG off): the rest have safe defaults.
 REQUIRED_IN_PRODUCTION = {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "DEBUG"}

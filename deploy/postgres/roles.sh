@@ -1,5 +1,5 @@
 #!/bin/bash
-# mash's two database roles (README "Database roles"), made by the postgres image the first time
+# mash's two database roles (docs/operations.md "Database roles"), made by the postgres image the first time
 # it initialises its data folder (docker-compose.yml mounts this in /docker-entrypoint-initdb.d):
 #
 #   mash_owner owns the database and so, on PostgreSQL 15+, the schema `public` and every table

@@ -1,5 +1,5 @@
 """Case content is not searchable, filterable or listed in the administration site (issue 16):
-administrators run the hub, they do not read its cases (domain.md section 2).
+administrators run the hub, they do not read its cases (docs/domain.md section 2).
 
 Every registered ModelAdmin is walked, so an admin added later is checked like the rest; and
 Django's habit of filtering a list by any field named in the address

@@ -85,7 +85,7 @@ FREE_TEXT = {
     "enquiries.Enquiry.feedback_method": (READABLE, "how the referrer was told: phone, email"),
     "enquiries.Enquiry.feedback_text": (
         READABLE,
-        "what left the hub for the referrer (domain.md 6: never agency information the "
+        "what left the hub for the referrer (docs/domain.md 6: never agency information the "
         "referrer may not see); a disclosure is exactly what auditors must be able to check",
     ),
     "sharing.InformationRequest.question": (
@@ -102,7 +102,7 @@ FREE_TEXT = {
     ),
     "sharing.ReleaseDecision.reason": (
         READABLE,
-        "the owning agency's answer, which the requester is told (domain.md 5, rule 3), and "
+        "the owning agency's answer, which the requester is told (docs/domain.md 5, rule 3), and "
         "the justification auditors check; the access log carries it too",
     ),
     "sharing.ReleaseDecision.conditions": (

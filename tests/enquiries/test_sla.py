@@ -1,4 +1,4 @@
-"""SLA ratings from domain.md §4, with exact minutes and the boundaries spelled out."""
+"""SLA ratings from docs/domain.md §4, with exact minutes and the boundaries spelled out."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The seed 004 history proven in plain Python, before any report is compared with it.
 
-Every figure is recomputed here from the rows alone, with the definitions of domain.md section 7,
-so a report that disagrees with `EXPECTED` is wrong, not the data.
+Every figure is recomputed here from the rows alone, with the definitions of docs/domain.md
+section 7, so a report that disagrees with `EXPECTED` is wrong, not the data.
 """
 
 from __future__ import annotations

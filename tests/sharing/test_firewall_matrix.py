@@ -39,7 +39,7 @@ WORKING = {
     "manager",
 }
 
-# Where each role reads the record's content (rules 1, 2 and 4 of domain.md section 5).
+# Where each role reads the record's content (rules 1, 2 and 4 of docs/domain.md section 5).
 READS = {
     "researcher": {"non_sensitive", "released"},
     "practitioner of the owning agency": set(STATES),

@@ -1,4 +1,4 @@
-"""Replaces django-auditlog's `auditlogflush` (agencies comes before auditlog in
+"""Replaces django-auditlog's `auditlogflush` (audit comes before auditlog in
 INSTALLED_APPS, so this command is the one found): the change log is never emptied."""
 
 from django.core.management.base import BaseCommand, CommandError
