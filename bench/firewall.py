@@ -255,7 +255,7 @@ def main() -> int:
     from django.core.management import call_command
     from django.urls import reverse
 
-    from mash.bulk import refresh_statistics
+    from core.bulk import refresh_statistics
 
     settings.STORAGES = {
         **settings.STORAGES,

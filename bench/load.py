@@ -425,7 +425,7 @@ def bench_accounts(wanted: dict[str, int]) -> list[Account]:
     password as the login they copy, the password hash copied rather than computed again."""
     from django.urls import reverse
 
-    from agencies.demo import DEMO_USERS
+    from demo.hub import DEMO_USERS
     from agencies.models import User
     from mash.navigation import homes_for
 

@@ -4,7 +4,7 @@ Run from the repository root: ``python bench/reports.py [--enquiries 1000000]``.
 recreates its own PostgreSQL database (``BENCH_REPORTS_DATABASE_URL``, default
 ``mash_bench_reports``; the name must contain "bench"), migrates, creates the demo hub (its
 agencies and logins) and loads ``--enquiries`` enquiries received over the three years before
-now through `mash.bulk` (COPY): families of 1-3, about 10% red, 25% amber, 35% green and 30% no
+now through `core.bulk` (COPY): families of 1-3, about 10% red, 25% amber, 35% green and 30% no
 RAG, three in four received in office hours, about 97% decided with an outcome (a fifth of them
 leading to referral) and timed by the hub clock as the services would store them, feedback on
 80% of decisions, one subject in ten seen before (so re-referrals exist), and information
@@ -116,7 +116,7 @@ class _Cast:
 
     @classmethod
     def load(cls) -> _Cast:
-        from agencies.demo import seed_demo_hub
+        from demo.hub import seed_demo_hub
         from agencies.models import Agency, Role, User
         from enquiries.models import Outcome, ReferrerType
         from sharing.models import SharingPolicy
@@ -248,7 +248,7 @@ class _Generator:
     def enquiry(
         self, *, enquiry_id: int, reference: str, family_id: int, subject_id: int, received
     ) -> dict:
-        """As `enquiries.demo._demo_enquiry` stores it: timing by the clock in force, decided
+        """As `demo.enquiries._demo_enquiry` stores it: timing by the clock in force, decided
         between a quarter and one and a half allowances after receipt, most on time."""
         rng, clock, now = self.rng, self.clock, self.now
         rating = self.rating()
@@ -369,7 +369,7 @@ def load(enquiries: int, *, now: datetime, seed: int = SEED, progress: bool = Fa
     from django.db import transaction
 
     from enquiries.models import Enquiry, FamilyEnquiry, Person
-    from mash.bulk import insert_rows, refresh_statistics, reserve_ids
+    from core.bulk import insert_rows, refresh_statistics, reserve_ids
     from sharing.models import InformationRequest
 
     cast = _Cast.load()  # the demo hub first: hashing its logins' passwords is not loading
