@@ -425,8 +425,8 @@ def bench_accounts(wanted: dict[str, int]) -> list[Account]:
     password as the login they copy, the password hash copied rather than computed again."""
     from django.urls import reverse
 
-    from demo.hub import DEMO_USERS
     from agencies.models import User
+    from demo.hub import DEMO_USERS
     from mash.navigation import homes_for
 
     passwords = {demo.username: demo.password for demo in DEMO_USERS}

@@ -116,8 +116,8 @@ class _Cast:
 
     @classmethod
     def load(cls) -> _Cast:
-        from demo.hub import seed_demo_hub
         from agencies.models import Agency, Role, User
+        from demo.hub import seed_demo_hub
         from enquiries.models import Outcome, ReferrerType
         from sharing.models import SharingPolicy
 
@@ -368,8 +368,8 @@ def load(enquiries: int, *, now: datetime, seed: int = SEED, progress: bool = Fa
     transaction, then analyse the tables; the caller vacuums if it wants index-only scans."""
     from django.db import transaction
 
-    from enquiries.models import Enquiry, FamilyEnquiry, Person
     from core.bulk import insert_rows, refresh_statistics, reserve_ids
+    from enquiries.models import Enquiry, FamilyEnquiry, Person
     from sharing.models import InformationRequest
 
     cast = _Cast.load()  # the demo hub first: hashing its logins' passwords is not loading
