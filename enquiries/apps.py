@@ -43,4 +43,6 @@ class EnquiriesConfig(AppConfig):
             EnquiryPerson,
         ):
             auditlog.register(model)
-        log_broken.connect(notifications._log_broken, dispatch_uid="auditors-told-of-a-break")
+        log_broken.connect(
+            notifications.auditors_told_of_a_break, dispatch_uid="auditors-told-of-a-break"
+        )

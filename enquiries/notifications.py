@@ -81,5 +81,5 @@ def notify_auditors(link: BrokenLink) -> int:
     return len(told)
 
 
-def _log_broken(sender, link: BrokenLink, **kwargs) -> None:
+def auditors_told_of_a_break(sender, link: BrokenLink, **kwargs) -> None:
     notify_auditors(link)
