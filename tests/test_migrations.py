@@ -34,3 +34,36 @@ def test_the_migrations_reverse_to_the_first_and_reapply(migration_data):
         "strategy_discussion": "child",
         "adult_social_care": "adult",
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_logs_move_to_audit_with_their_rows_and_content_types(migration_data):
+    """The logs moved from sharing and agencies by state alone: their tables, rows and content
+    types (so permissions and admin history) stay what they were."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+    from django.utils import timezone
+
+    from audit.models import AccessLogEntry, AccountEvent
+
+    ids = {
+        model: ContentType.objects.get_for_model(model).pk
+        for model in (AccessLogEntry, AccountEvent)
+    }
+    ContentType.objects.clear_cache()
+
+    call_command("migrate", "audit", "zero", verbosity=0)
+    labels = dict(ContentType.objects.filter(pk__in=ids.values()).values_list("model", "app_label"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO agencies_accountevent (at, kind, username, user_agent, detail)"
+            " VALUES (%s, 'sign_in_failed', 'before-the-move', '', '')",
+            [timezone.now()],
+        )
+    call_command("migrate", verbosity=0)
+    ContentType.objects.clear_cache()
+
+    assert labels == {"accesslogentry": "sharing", "accountevent": "agencies"}
+    assert AccountEvent.objects.filter(username="before-the-move").exists()
+    assert {model: ContentType.objects.get_for_model(model).pk for model in ids} == ids
+    assert ContentType.objects.get_for_model(AccessLogEntry).app_label == "audit"
