@@ -17,27 +17,26 @@ queries for 10 records than for 50.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-# As in bench/queue.py: this folder's "queue.py" must not hide the standard library's queue.
-BENCH, ROOT = Path(__file__).resolve().parent, Path(__file__).resolve().parents[1]
-sys.path[:] = [str(ROOT)] + [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root
 
-from bench.queue import (  # noqa: E402
-    TRIVIAL,
+from bench.harness import (  # noqa: E402 - takes this folder, and its "queue.py", off the path
     Page,
     Timing,
+    bulk,
+    database_url_option,
     django_on_fresh_database,
+    page_timing_options,
     seed,
-    signed_in_client,
-    time_page,
+    signed_in_clients,
+    time_pages,
+    trivial_page,
 )
 
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/mash_bench_firewall"
 DEMO_ENQUIRIES = 10_000
 STATES = ("non_sensitive", "sensitive", "release_requested", "released", "refused")
 # The demo's agencies that answer. Children's Social Care is left out: the demo manager is also
@@ -55,18 +54,6 @@ ANSWERING = [
     "Domestic Abuse Services",
 ]
 USERS = {"researcher": "researcher", "practitioner": "police", "manager": "manager"}
-# The trivial page, as in bench/queue.py: the home page of a signed-in person with no role
-# yet (the shell, the navigation and the notification count; no case data).
-TRIVIAL_USER = "bench-no-role"
-
-os.environ.update(
-    DEBUG="false",
-    SECRET_KEY="bench-only-secret-key-not-for-production",  # noqa: S106 - a throwaway database
-    ALLOWED_HOSTS="testserver",
-    SECURE_SSL_REDIRECT="false",  # the test client speaks plain http
-    REDIS_URL="",
-    DJANGO_SETTINGS_MODULE="mash.settings",
-)
 
 
 @dataclass(frozen=True)
@@ -186,24 +173,6 @@ def build_enquiry(tag: str, agency_count: int, owners: dict) -> Built:
     return Built(enquiry.reference, agency_count, markers)
 
 
-def trivial_user() -> None:
-    """A person who can sign in but holds no role yet."""
-    from agencies.models import Agency, User
-
-    User.objects.create(
-        username=TRIVIAL_USER, first_name="No", last_name="Role", agency=Agency.objects.first()
-    )
-
-
-def clients() -> dict:
-    from agencies.models import User
-
-    return {
-        username: signed_in_client(User.objects.get(username=username))
-        for username in (*USERS.values(), TRIVIAL_USER)
-    }
-
-
 def inbox_sizes() -> str:
     from sharing.models import InformationRecord, InformationRequest, ReleaseStatus
 
@@ -237,39 +206,24 @@ def wrong_content(client, kind: str, built: Built) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=50, help="timed requests per page")
-    parser.add_argument("--warm-up", type=int, default=5, help="untimed requests per page first")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_FIREWALL_DATABASE_URL", DEFAULT_DATABASE_URL),
-        help="PostgreSQL URL of the bench's own database (dropped and recreated)",
-    )
+    page_timing_options(parser)
+    database_url_option(parser, "BENCH_FIREWALL_DATABASE_URL", "mash_bench_firewall")
     parser.add_argument(
         "--enquiries", type=int, default=DEMO_ENQUIRIES, help="demo enquiries (default 10,000)"
     )
     options = parser.parse_args()
 
-    django_on_fresh_database(options.database_url)
+    name = django_on_fresh_database(options.database_url)
     from django.apps import apps
-    from django.conf import settings
-    from django.core.management import call_command
     from django.urls import reverse
 
-    from core.bulk import refresh_statistics
-
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    call_command("migrate", verbosity=0)
-    print(f"database: {settings.DATABASES['default']['NAME']}, created afresh")
+    print(f"database: {name}, created afresh")
     elapsed = seed(options.enquiries)
     print(f"demo enquiries: {options.enquiries:,} with their sharing, seeded in {elapsed:.1f} s")
     owners = practitioners()
     small = build_enquiry("small", 2, owners)
     large = build_enquiry("large", 10, owners)
-    trivial_user()
-    refresh_statistics(*apps.get_app_config("sharing").get_models())
+    bulk().refresh_statistics(*apps.get_app_config("sharing").get_models())
     print(
         f"enquiries: {small.reference} ({len(small.markers)} records from {small.agencies} "
         f"agencies), {large.reference} ({len(large.markers)} from {large.agencies})"
@@ -277,14 +231,14 @@ def main() -> int:
     print(inbox_sizes())
     print(f"requests: {options.requests} timed per page, after {options.warm_up} to warm up")
 
-    signed_in = clients()
+    signed_in = signed_in_clients(USERS.values())
     wrong = [
         problem
         for kind, username in USERS.items()
         for built in (small, large)
         for problem in wrong_content(signed_in[username], kind, built)
     ]
-    pages = [Page(TRIVIAL, "/ with no role", TRIVIAL_USER, [reverse("home")])]
+    pages = [trivial_page()]
     for built in (small, large):
         url = reverse("enquiry-detail", args=[built.reference])
         for kind, username in USERS.items():
@@ -301,18 +255,8 @@ def main() -> int:
         Page(inbox, USERS["practitioner"], USERS["practitioner"], [reverse("agency-inbox")])
     )
 
-    results: dict[str, Timing] = {}
-    print(f"\n{'page':<50} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'p95/trivial':>12}")
-    for page in pages:
-        timing = time_page(signed_in[page.username], page, options.requests, options.warm_up)
-        results[page.name] = timing
-        ratio = timing.p95 / results[TRIVIAL].p95
-        label = f"{page.name} ({page.detail})"
-        print(
-            f"{label:<50} {timing.p50:8.1f} {timing.p95:8.1f} {timing.query_text:>8} {ratio:11.1f}x"
-        )
-        for failure in timing.failures:
-            print(f"  FAILED: {failure}")
+    print()
+    results = time_pages(pages, signed_in, options.requests, options.warm_up, ratio=True)
     return report(results, small, large, wrong)
 
 

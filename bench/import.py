@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import random
 import resource
 import sys
@@ -26,16 +25,21 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-# As in bench/queue.py: this folder's "queue.py" must not hide the standard library's queue.
-BENCH, ROOT = Path(__file__).resolve().parent, Path(__file__).resolve().parents[1]
-sys.path[:] = [str(ROOT)] + [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root
 
-from bench.mix import OUTCOMES, REFERRERS  # noqa: E402
-from bench.queue import django_on_fresh_database  # noqa: E402
+from bench.harness import (  # noqa: E402 - takes this folder, and its "queue.py", off the path
+    OUTCOMES,
+    REFERRERS,
+    SEED,
+    database_url_option,
+    django_on_fresh_database,
+    family_sizes,
+    in_office_hours,
+    verdict,
+    weighted_choice,
+)
 
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/mash_bench_import"
 TARGET_SECONDS_PER_ROW = 30 / 100_000
-SEED = 20260329
 LONDON = ZoneInfo("Europe/London")
 HEADER = ["reference", "family_reference", "received_at", "rag", "decided_at", "outcome"]
 HEADER += ["referrer_type"]
@@ -44,38 +48,19 @@ RATINGS = [("red", 10), ("amber", 25), ("green", 35), ("", 30)]
 DECISION_MINUTES = {"red": (20, 2 * 1440), "amber": (60, 4 * 1440), "green": (120, 8 * 1440)}
 DECISION_MINUTES[""] = DECISION_MINUTES["green"]
 
-os.environ.update(
-    DEBUG="false",
-    SECRET_KEY="bench-only-secret-key-not-for-production",  # noqa: S106 - a throwaway database
-    ALLOWED_HOSTS="testserver",
-    REDIS_URL="",
-    DJANGO_SETTINGS_MODULE="mash.settings",
-)
-
-
-def _picker(rng: random.Random, weighted: list[tuple[str, int]]):
-    values = [value for value, _ in weighted]
-    weights = [weight for _, weight in weighted]
-    return lambda: rng.choices(values, weights)[0]
-
 
 def write_csv(path: Path, rows: int, *, now: datetime, seed: int = SEED) -> None:
     """`rows` enquiries over the three years before `now`, oldest first, streamed to `path`."""
     rng = random.Random(seed)
     rating, outcome, referrer = (
-        _picker(rng, RATINGS),
-        _picker(rng, OUTCOMES),
-        _picker(rng, REFERRERS),
+        weighted_choice(rng, RATINGS),
+        weighted_choice(rng, OUTCOMES),
+        weighted_choice(rng, REFERRERS),
     )
     start = now - timedelta(days=3 * 365)
     span = (now - start).total_seconds() / 60
     # Families of one to three, spread evenly in time; each family's members arrive together.
-    families = []
-    total = 0
-    while total < rows:
-        size = min(rng.choice([1, 1, 1, 1, 2, 2, 3]), rows - total)
-        families.append(size)
-        total += size
+    families = family_sizes(rng, rows)
     step = span / len(families)
     numbers: dict[int, int] = {}
     with path.open("w", newline="", encoding="utf-8") as file:
@@ -84,12 +69,7 @@ def write_csv(path: Path, rows: int, *, now: datetime, seed: int = SEED) -> None
         for index, size in enumerate(families):
             received = start + timedelta(minutes=int(index * step + rng.random() * step))
             received = received.astimezone(LONDON)  # written with the offset of its season
-            if rng.random() < 0.75:  # most arrive in office hours on a weekday
-                in_hours = received.replace(hour=rng.randint(9, 16), minute=rng.randint(0, 59))
-                while in_hours.weekday() >= 5:
-                    in_hours -= timedelta(days=2)
-                if in_hours <= now:
-                    received = in_hours
+            received = in_office_hours(rng, received, latest=now)  # as most arrive
             year = received.year
             first = numbers.get(year, 0) + 1
             numbers[year] = first + size - 1
@@ -123,28 +103,21 @@ def peak_memory_mb() -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000, help="enquiries in the file")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_IMPORT_DATABASE_URL", DEFAULT_DATABASE_URL),
-        help="PostgreSQL URL of the bench's own database (dropped and recreated)",
-    )
+    database_url_option(parser, "BENCH_IMPORT_DATABASE_URL", "mash_bench_import")
     options = parser.parse_args()
     if options.rows < 1:
         parser.error("--rows must be 1 or more")
 
-    django_on_fresh_database(options.database_url)
-    from django.conf import settings
-    from django.core.management import call_command
+    name = django_on_fresh_database(options.database_url)
     from django.utils import timezone
 
     from agencies.models import Agency
     from enquiries.importing import BadFile, import_enquiries
     from enquiries.models import Enquiry, EnquiryEvent, FamilyEnquiry, ReferenceCounter
 
-    call_command("migrate", verbosity=0)
     # The system account the enquiries are logged under belongs to the lead agency.
     Agency.objects.create(name="Children's Social Care", kind="childrens_social_care")
-    print(f"database: {settings.DATABASES['default']['NAME']}, created afresh")
+    print(f"database: {name}, created afresh")
 
     now = timezone.now().replace(second=0, microsecond=0)
     target = options.rows * TARGET_SECONDS_PER_ROW
@@ -186,7 +159,7 @@ def main() -> int:
         print(
             f"loaded in {result.seconds:.1f} s, {result.rows_per_second:,.0f} rows/second; "
             f"target {target:.0f} s, ratio {result.seconds / target:.2f} "
-            f"({'met' if result.seconds <= target else 'MISSED'})"
+            f"({verdict(result.seconds <= target)})"
         )
     print(f"peak memory of the process: {peak_memory_mb():,.0f} MB")
 

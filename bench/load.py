@@ -29,11 +29,9 @@ import argparse
 import json
 import math
 import os
-import random
 import re
 import resource
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,18 +39,32 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
-from html.parser import HTMLParser
-from io import StringIO
 from pathlib import Path
-from string import ascii_lowercase
-from urllib.parse import urlsplit
 
-# As in bench/queue.py: this folder's "queue.py" must not hide the standard library's queue.
-BENCH, ROOT = Path(__file__).resolve().parent, Path(__file__).resolve().parents[1]
-sys.path[:] = [str(ROOT)] + [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root
 
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/mash_bench_load"
+from bench.harness import (  # noqa: E402 - takes this folder, and its "queue.py", off the path
+    ACCOUNTS_VARIABLE,
+    BENCH,
+    MIX,
+    RESULTS_VARIABLE,
+    ROOT,
+    THINK,
+    THINK_VARIABLE,
+    Account,
+    connect,
+    database_url_option,
+    demo_hub,
+    fresh_database,
+    is_loopback,
+    percentile,
+    read_form,
+    seed,
+    sign_in_problem,
+    think_seconds,
+    verdict,
+)
+
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 STATIC_ROOT = ROOT / "var" / "bench-load" / "static"
 LOCUSTFILE = BENCH / "load_users.py"
@@ -62,12 +74,6 @@ SPAWN_RATE = 10
 RUN_SECONDS = 120
 WORKERS = 2
 TARGET_P95_MS = 500.0
-# Seconds each person spends on a page before the next: a page every 10 s on average, 360 an
-# hour, still busier than a hub where an enquiry page is read for minutes. `--think 1-5` is
-# the stress test.
-THINK = "5-15"
-# Of every ten people: researchers, practitioners, managers.
-MIX = {"researcher": 5, "practitioner": 4, "manager": 1}
 # Whose accounts each kind of person copies, agency and roles included; practitioners come
 # from the three agencies the demo asks most.
 COPIED = {
@@ -75,28 +81,6 @@ COPIED = {
     "practitioner": ("police", "health", "education"),
     "manager": ("manager",),
 }
-# The locust process reads its accounts from, and writes each request to, these.
-ACCOUNTS_VARIABLE = "MASH_LOAD_ACCOUNTS"
-RESULTS_VARIABLE = "MASH_LOAD_RESULTS"
-THINK_VARIABLE = "MASH_LOAD_THINK"
-# Where a two-factor sign-in would send someone next: the verify or enrolment page.
-TWO_FACTOR_PATH = re.compile(r"otp|two.?factor|2fa|mfa|totp|verif", re.IGNORECASE)
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-# Links a person follows from the page they are on, and the page a save leads to.
-ENQUIRY_LINK = re.compile(r'href="(/enquiries/(?!new/)[^/"?#]+/)"')
-ENQUIRY_PAGE = re.compile(r"/enquiries/(?!new/)[^/?#]+/")
-REQUEST_LINK = re.compile(r'href="(/sharing/requests/\d+/)"')
-REPORT_LINK = re.compile(r'href="(/reports/[a-z0-9-]+/)"')
-ERROR_ITEM = re.compile(r"<li>(.*?)</li>", re.DOTALL)
-FIRST_NAMES = ["Amelia", "Oliver", "Zofia", "Yusuf", "Cerys", "Dylan", "Maryam", "Jakub"]
-
-
-@dataclass(frozen=True)
-class Account:
-    username: str
-    password: str
-    kind: str  # a key of MIX
-    lands_on: str  # where "/" sends them once signed in
 
 
 @dataclass(frozen=True)
@@ -120,175 +104,13 @@ class Line:
     p95: float
 
 
-# Pure helpers, shared with bench/load_users.py and tested in tests/test_bench_load.py.
-
-
-def is_loopback(url: str) -> bool:
-    return urlsplit(url).hostname in LOOPBACK
-
-
-def think_seconds(text: str) -> tuple[float, float]:
-    """The least and most seconds spent on a page, from "5-15" (or "5" for exactly 5)."""
-    low, _, high = text.partition("-")
-    least, most = float(low), float(high or low)
-    if not 0 <= least <= most:
-        raise ValueError(f"think time {text!r}: give it as least-most seconds, e.g. 5-15")
-    return least, most
+# Figures, tested in tests/test_bench_load.py.
 
 
 def accounts_wanted(users: int) -> dict[str, int]:
     """Accounts per kind of person, enough that nobody shares one with `users` running."""
     total = sum(MIX.values())
     return {kind: math.ceil(users * weight / total) for kind, weight in MIX.items()}
-
-
-def sign_in_problem(status: int, location: str | None, *, expected: str) -> str | None:
-    """What went wrong with a sign-in answer (or with the redirect from "/" after it), or None
-    if it went where `expected` says."""
-    path = urlsplit(location or "").path
-    if status in (301, 302, 303) and path and TWO_FACTOR_PATH.search(path):
-        return (
-            f"sign-in asks for a one-time password ({path}): this bench starts the server with "
-            "TWO_FACTOR_REQUIRED=false, so two-factor sign-in must be switched off for it some "
-            "other way before it can run"
-        )
-    if status not in (301, 302, 303):
-        return f"sign-in answered {status}, not a redirect: the demo password was refused?"
-    if path != expected:
-        return f"sign-in led to {path or 'nowhere'}, not {expected}"
-    return None
-
-
-class FormReader(HTMLParser):
-    """The fields of one form, as a browser would send it untouched, with the choices each
-    select, radio or checkbox offers."""
-
-    def __init__(self, marker: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.marker = marker  # the form's data-testid, or its action
-        self.inside = False
-        self.found = False
-        self.values: dict[str, list[str]] = defaultdict(list)
-        self.choices: dict[str, list[str]] = defaultdict(list)
-        self._select: str | None = None
-        self._textarea: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {key: value or "" for key, value in attrs}
-        if tag == "form":
-            self.inside = self.marker in (attributes.get("data-testid"), attributes.get("action"))
-            self.found = self.found or self.inside
-            return
-        if not self.inside:
-            return
-        name = attributes.get("name")
-        if tag == "input" and name:
-            kind = attributes.get("type", "text")
-            if kind in ("radio", "checkbox"):
-                self.choices[name].append(attributes.get("value", "on"))
-                if "checked" in attributes:
-                    self.values[name].append(attributes.get("value", "on"))
-            elif kind not in ("submit", "button"):
-                self.values[name].append(attributes.get("value", ""))
-        elif tag == "select" and name:
-            self._select = name
-        elif tag == "option" and self._select:
-            value = attributes.get("value", "")
-            if value:
-                self.choices[self._select].append(value)
-            if "selected" in attributes:
-                self.values[self._select].append(value)
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.values[name].append("")
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea:
-            self.values[self._textarea][-1] += data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self.inside = False
-        elif tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-
-
-def read_form(html: str, marker: str) -> FormReader:
-    """The form marked by `marker` (data-testid or action); raises if the page has none."""
-    reader = FormReader(marker)
-    reader.feed(html)
-    reader.close()
-    if not reader.found:
-        raise ValueError(f"the page has no form {marker!r}")
-    return reader
-
-
-def intake_answers(form: FormReader, rng: random.Random) -> dict[str, list[str]]:
-    """A new concern about a child nobody has heard of, on the intake form as it came (its
-    CSRF token, idempotency key, time received and empty rows kept)."""
-    data = {name: list(values) for name, values in form.values.items()}
-    received = date.fromisoformat(data["received_at"][0][:10])  # today, as the form has it
-    born = received - timedelta(days=rng.randint(30, 16 * 365))
-    data.update(
-        referrer_name=["Load bench"],
-        referrer_type=[rng.choice(form.choices["referrer_type"])],
-        subject_type=["child"],
-        categories=[rng.choice(form.choices["categories"])],
-        concern=["Made up by bench/load.py: no real child."],
-        consent=["yes"],
-    )
-    data["subjects-0-first_name"] = [rng.choice(FIRST_NAMES)]
-    data["subjects-0-last_name"] = ["".join(rng.choices(ascii_lowercase, k=10)).title()]
-    data["subjects-0-date_of_birth"] = [born.isoformat()]
-    return data
-
-
-def someone_new(form: FormReader) -> dict[str, list[str]]:
-    """The intake as the register check showed it again, answered: each person it asks about
-    is someone new."""
-    data = {name: list(values) for name, values in form.values.items()}
-    return data | {name: ["new"] for name in form.choices if name.endswith("-existing")}
-
-
-def rating_answers(form: FormReader, rng: random.Random) -> dict[str, list[str]]:
-    data = {name: list(values) for name, values in form.values.items()}
-    data["rating"] = [rng.choice(form.choices["rating"])]
-    data["rationale"] = ["Rated by bench/load.py."]
-    return data
-
-
-def save_problem(
-    status: int, location: str, page: str, *, expected: tuple[str, ...] = ()
-) -> str | None:
-    """What went wrong with a form's save, or None: a save redirects to the enquiry; a form
-    shown again is fine only with one of the `expected` markers (a check to answer, someone
-    else's change first)."""
-    if status == 302 and ENQUIRY_PAGE.fullmatch(urlsplit(location).path):
-        return None
-    if status == 302:
-        return f"the save led to {location}, not the enquiry"
-    if status != 200:
-        return f"the save answered {status}"
-    if any(f'data-testid="{marker}"' in page for marker in expected):
-        return None
-    return f"the form came back: {form_errors(page) or 'no error shown'}"
-
-
-def form_errors(page: str) -> str:
-    """The error summary's messages, tags stripped."""
-    start = page.find("govuk-error-summary__list")
-    if start < 0:
-        return ""
-    items = ERROR_ITEM.findall(page[start : page.find("</ul>", start)])
-    return "; ".join(" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in items)
-
-
-def percentile(values: list[float], cut: int) -> float:
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[cut - 1]
 
 
 def summarise(samples: list[Sample], seconds: float) -> list[Line]:
@@ -316,12 +138,10 @@ def _line(name: str, samples: list[Sample], seconds: float) -> Line:
 
 def verdicts(overall: Line) -> list[str]:
     """The run against the targets: 0 errors, p95 under TARGET_P95_MS."""
-    errors = "met" if overall.errors == 0 else "MISSED"
-    p95 = "met" if overall.p95 < TARGET_P95_MS else "MISSED"
     return [
-        f"errors: {overall.errors} (target 0) {errors}",
+        f"errors: {overall.errors} (target 0) {verdict(overall.errors == 0)}",
         f"p95: {overall.p95:.0f} ms / {TARGET_P95_MS:.0f} ms = "
-        f"{overall.p95 / TARGET_P95_MS:.2f}x the target {p95}",
+        f"{overall.p95 / TARGET_P95_MS:.2f}x the target {verdict(overall.p95 < TARGET_P95_MS)}",
     ]
 
 
@@ -338,23 +158,6 @@ def table(lines: list[Line]) -> list[str]:
 
 
 # The run itself.
-
-
-def connect(url: str):
-    """A psycopg2 connection, in autocommit, to the URL's database."""
-    import environ
-    import psycopg2
-
-    config = environ.Env.db_url_config(url)
-    connection = psycopg2.connect(
-        dbname=config["NAME"],
-        user=config.get("USER") or None,
-        password=config.get("PASSWORD") or None,
-        host=config.get("HOST") or None,
-        port=config.get("PORT") or None,
-    )
-    connection.autocommit = True
-    return connection
 
 
 def server_environment(database_url: str, redis_url: str) -> dict[str, str]:
@@ -388,9 +191,7 @@ def prepare(environment: dict[str, str], enquiries: int, users: int) -> list[Acc
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     print(f"migrated in {time.perf_counter() - started:.1f} s")
-    started = time.perf_counter()
-    call_command("seed_demo", "--enquiries", str(enquiries), stdout=StringIO())
-    print(f"seeded {enquiries:,} demo enquiries in {time.perf_counter() - started:.1f} s")
+    print(f"seeded {enquiries:,} demo enquiries in {seed(enquiries):.1f} s")
     accounts = bench_accounts(accounts_wanted(users))
     started = time.perf_counter()
     if static_is_current():
@@ -426,10 +227,9 @@ def bench_accounts(wanted: dict[str, int]) -> list[Account]:
     from django.urls import reverse
 
     from agencies.models import User
-    from demo.hub import DEMO_USERS
     from mash.navigation import homes_for
 
-    passwords = {demo.username: demo.password for demo in DEMO_USERS}
+    passwords = {demo.username: demo.password for demo in demo_hub().DEMO_USERS}
     accounts = []
     for kind, count in wanted.items():
         originals = [User.objects.get(username=name) for name in COPIED[kind]]
@@ -692,8 +492,8 @@ def report(samples: list[Sample], times: dict[str, float], users: int, spawn_rat
     print(f"\nwhole run, {seconds:.0f} s, {users} people signing in {spawn_rate:g} a second:")
     lines = summarise(samples, seconds)
     print("\n".join(table(lines)))
-    for verdict in verdicts(lines[-1]):
-        print(f"  {verdict}")
+    for judged in verdicts(lines[-1]):
+        print(f"  {judged}")
 
     signed_in = times.get("all_signed_in")
     if signed_in:
@@ -703,8 +503,8 @@ def report(samples: list[Sample], times: dict[str, float], users: int, spawn_rat
             print(f"\nonce everyone had signed in ({steady_seconds:.0f} s):")
             overall = summarise(steady, steady_seconds)[-1]
             print("\n".join(table([overall])))
-            for verdict in verdicts(overall):
-                print(f"  {verdict}")
+            for judged in verdicts(overall):
+                print(f"  {judged}")
 
     errors = defaultdict(int)
     for sample in samples:
@@ -735,11 +535,7 @@ def main() -> int:
         default=THINK,
         help="seconds on each page, least-most (default %(default)s)",
     )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_LOAD_DATABASE_URL", DEFAULT_DATABASE_URL),
-        help="PostgreSQL URL of the bench's own database (dropped and recreated)",
-    )
+    database_url_option(parser, "BENCH_LOAD_DATABASE_URL", "mash_bench_load")
     parser.add_argument(
         "--redis-url",
         default=os.environ.get("BENCH_LOAD_REDIS_URL", DEFAULT_REDIS_URL),
@@ -754,8 +550,6 @@ def main() -> int:
         import locust  # noqa: F401 - only to say how to get it; it runs in its own process
     except ImportError:
         raise SystemExit("bench/load.py needs locust: pip install locust") from None
-
-    from bench.queue import fresh_database  # sets its own production-like environment
 
     name = fresh_database(options.database_url)
     print(f"database: {name}, created afresh; load average {os.getloadavg()[0]:.1f}")

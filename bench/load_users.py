@@ -19,11 +19,9 @@ from urllib.parse import urlencode
 from locust import FastHttpUser, between, events, task
 from locust.exception import StopUser
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root
 
-from bench.load import (  # noqa: E402
+from bench.harness import (  # noqa: E402 - takes this folder, and its "queue.py", off the path
     ACCOUNTS_VARIABLE,
     ENQUIRY_LINK,
     MIX,
@@ -163,10 +161,18 @@ class Person(FastHttpUser):
         if found:
             self.references = found
 
+    def read_queue(self) -> None:
+        self.enquiries_on(self.page("/queue/", "queue"))
+
+    def read_an_enquiry(self) -> None:
+        enquiry = self.an_enquiry()
+        if enquiry:
+            self.page(enquiry, "enquiry page")
+
     def an_enquiry(self) -> str | None:
         """An enquiry's page from the last queue page read (the queue first, if none was)."""
         if not getattr(self, "references", None):
-            self.enquiries_on(self.page("/queue/", "queue"))
+            self.read_queue()
         return self.rng.choice(self.references) if getattr(self, "references", None) else None
 
     def show(self, status: int, location: str) -> None:
@@ -183,7 +189,7 @@ class Researcher(Person):
 
     @task(3)
     def queue(self) -> None:
-        self.enquiries_on(self.page("/queue/", "queue"))
+        self.read_queue()
 
     @task(3)
     def queue_filtered(self) -> None:
@@ -191,9 +197,7 @@ class Researcher(Person):
 
     @task(4)
     def enquiry(self) -> None:
-        enquiry = self.an_enquiry()
-        if enquiry:
-            self.page(enquiry, "enquiry page")
+        self.read_an_enquiry()
 
     @task(1)
     def log_enquiry(self) -> None:
@@ -262,13 +266,11 @@ class Manager(Person):
 
     @task(2)
     def queue(self) -> None:
-        self.enquiries_on(self.page("/queue/", "queue"))
+        self.read_queue()
 
     @task(3)
     def enquiry(self) -> None:
-        enquiry = self.an_enquiry()
-        if enquiry:
-            self.page(enquiry, "enquiry page")
+        self.read_an_enquiry()
 
     @task(2)
     def report(self) -> None:

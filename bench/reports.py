@@ -33,23 +33,32 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from itertools import accumulate
 from pathlib import Path
 
-# As in bench/queue.py: this folder's "queue.py" must not hide the standard library's queue.
-BENCH, ROOT = Path(__file__).resolve().parent, Path(__file__).resolve().parents[1]
-sys.path[:] = [str(ROOT)] + [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root
 
-from bench.mix import OUTCOMES, REFERRERS  # noqa: E402
+from bench.harness import (  # noqa: E402 - takes this folder, and its "queue.py", off the path
+    OUTCOMES,
+    REFERRERS,
+    SEED,
+    against,
+    bulk,
+    captured_queries,
+    database_url_option,
+    demo_hub,
+    django_on_fresh_database,
+    family_sizes,
+    in_office_hours,
+    percentile,
+    timed,
+    weighted_choice,
+)
 
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/mash_bench_reports"
 DEFAULT_ENQUIRIES = 1_000_000
 TARGET_RATIO = 3.0
 RUNS = 7
-SEED = 20260329
 
 YEARS = 3
-FAMILY_SIZES = [1, 1, 1, 1, 2, 2, 3]
 RATINGS = [("red", 10), ("amber", 25), ("green", 35), ("none", 30)]
 CONCERNS = [
     ("neglect", "Children repeatedly arriving at school hungry and in unwashed clothes."),
@@ -60,7 +69,6 @@ CONCERNS = [
 ]
 FIRST_NAMES = ["Amelia", "Oliver", "Isla", "George", "Zofia", "Mohammed", "Aisha", "Rhys"]
 LAST_NAMES = ["Smith", "Jones", "Taylor", "Nowak", "Khan", "Ahmed", "Kowalski", "Hughes"]
-OFFICE_HOURS_SHARE = 0.75
 FEEDBACK_SHARE = 0.8
 REPEAT_SUBJECTS = 0.1  # of enquiries, about someone from the last six months' enquiries
 # Undecided long after their deadline: a share of enquiries that decays with age, so about 3%
@@ -99,12 +107,6 @@ class Loaded:
     seconds: float = 0.0  # the whole load, COPY included
 
 
-def _weighted(rng: random.Random, weighted: list[tuple[object, int]]) -> Callable[[], object]:
-    values = [value for value, _ in weighted]
-    cumulative = list(accumulate(weight for _, weight in weighted))
-    return lambda: rng.choices(values, cum_weights=cumulative)[0]
-
-
 @dataclass
 class _Cast:
     researchers: list[int]
@@ -117,11 +119,10 @@ class _Cast:
     @classmethod
     def load(cls) -> _Cast:
         from agencies.models import Agency, Role, User
-        from demo.hub import seed_demo_hub
         from enquiries.models import Outcome, ReferrerType
         from sharing.models import SharingPolicy
 
-        seed_demo_hub()
+        demo_hub().seed_demo_hub()
 
         def active(role: str) -> list[int]:
             return list(User.objects.filter(groups__name=role).values_list("id", flat=True))
@@ -162,9 +163,9 @@ class _Generator:
         )
         self.zone = self.clock.calendar.tz
         self.start = now - timedelta(days=YEARS * 365)
-        self.rating = _weighted(rng, RATINGS)
-        self.outcome = _weighted(rng, [(cast.outcomes[c], w) for c, w in OUTCOMES])
-        self.referrer = _weighted(rng, [(cast.referrer_types[c], w) for c, w in REFERRERS])
+        self.rating = weighted_choice(rng, RATINGS)
+        self.outcome = weighted_choice(rng, [(cast.outcomes[c], w) for c, w in OUTCOMES])
+        self.referrer = weighted_choice(rng, [(cast.referrer_types[c], w) for c, w in REFERRERS])
         self.references: dict[int, int] = {}
         self.family_references: dict[int, int] = {}
         # Subjects seen lately, for repeats: about six months' worth of enquiries.
@@ -175,11 +176,7 @@ class _Generator:
         self.open_states = [state for state in Enquiry.OPEN_STATES if state != "received"]
 
     def family_sizes(self, enquiries: int) -> list[int]:
-        sizes = []
-        while enquiries > 0:
-            sizes.append(min(self.rng.choice(FAMILY_SIZES), enquiries))
-            enquiries -= sizes[-1]
-        return sizes
+        return family_sizes(self.rng, enquiries)
 
     def received_at(self) -> datetime:
         """Spread evenly over the years, three in four moved into office hours on a weekday."""
@@ -187,13 +184,7 @@ class _Generator:
         span = (self.now - self.start).total_seconds() / 60
         minute = (self.made + rng.random()) * span / self.total
         received = (self.start + timedelta(minutes=int(minute))).astimezone(self.zone)
-        if rng.random() < OFFICE_HOURS_SHARE:
-            in_hours = received.replace(hour=rng.randint(9, 16), minute=rng.randint(0, 59))
-            while in_hours.weekday() >= 5:
-                in_hours -= timedelta(days=2)
-            if self.start <= in_hours <= self.now:
-                received = in_hours
-        return received
+        return in_office_hours(rng, received, earliest=self.start, latest=self.now)
 
     def subject(self, new_ids: list[int], people: list[dict]) -> int:
         """Someone from a recent enquiry, one time in ten; otherwise a new person."""
@@ -368,10 +359,10 @@ def load(enquiries: int, *, now: datetime, seed: int = SEED, progress: bool = Fa
     transaction, then analyse the tables; the caller vacuums if it wants index-only scans."""
     from django.db import transaction
 
-    from core.bulk import insert_rows, refresh_statistics, reserve_ids
     from enquiries.models import Enquiry, FamilyEnquiry, Person
     from sharing.models import InformationRequest
 
+    writes = bulk()  # COPY
     cast = _Cast.load()  # the demo hub first: hashing its logins' passwords is not loading
     started = time.perf_counter()
     loaded = Loaded()
@@ -387,17 +378,17 @@ def load(enquiries: int, *, now: datetime, seed: int = SEED, progress: bool = Fa
                 first += 1
             # Popped from the end, so reversed: ids grow with time, as on a live hub.
             ids = {
-                "families": reserve_ids(FamilyEnquiry, len(chunk))[::-1],
-                "people": reserve_ids(Person, count)[::-1],
-                "enquiries": reserve_ids(Enquiry, count)[::-1],
+                "families": writes.reserve_ids(FamilyEnquiry, len(chunk))[::-1],
+                "people": writes.reserve_ids(Person, count)[::-1],
+                "enquiries": writes.reserve_ids(Enquiry, count)[::-1],
             }
             building = time.perf_counter()
             rows = generator.chunk(chunk, ids)
             loaded.build_seconds += time.perf_counter() - building
-            insert_rows(FamilyEnquiry, rows["families"])
-            insert_rows(Person, rows["people"])
-            insert_rows(Enquiry, rows["enquiries"])
-            insert_rows(InformationRequest, rows["requests"])
+            writes.insert_rows(FamilyEnquiry, rows["families"])
+            writes.insert_rows(Person, rows["people"])
+            writes.insert_rows(Enquiry, rows["enquiries"])
+            writes.insert_rows(InformationRequest, rows["requests"])
             loaded.enquiries += count
             loaded.families += len(chunk)
             loaded.people += len(rows["people"])
@@ -407,7 +398,7 @@ def load(enquiries: int, *, now: datetime, seed: int = SEED, progress: bool = Fa
                 print(f"\r  loaded {loaded.enquiries:,} of {enquiries:,}", end="", flush=True)
         if progress:
             print()
-        refresh_statistics(FamilyEnquiry, Person, Enquiry, InformationRequest)
+        writes.refresh_statistics(FamilyEnquiry, Person, Enquiry, InformationRequest)
     loaded.seconds = time.perf_counter() - started
     return loaded
 
@@ -840,46 +831,26 @@ def check(case: Case) -> tuple[bool, Figures, Figures]:
     return report_figures == sql_figures, report_figures, sql_figures
 
 
-def timed(call: Callable[[], object], runs: int) -> list[float]:
-    call()  # warm: caches, the clock, the plan
-    durations = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        durations.append((time.perf_counter() - started) * 1000)
-    return durations
-
-
 def measure(case: Case, runs: int) -> Result:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     agree, report_figures, sql_figures = check(case)
-    with CaptureQueriesContext(connection) as captured:  # apart from the timed runs
-        case.call()
+    _, captured = captured_queries(case.call)  # apart from the timed runs
     return Result(
         case=case,
-        orm=timed(case.call, runs),
+        orm=timed(lambda _: case.call(), runs),
         queries=len(captured),
-        sql=timed(lambda: run_sql(case.sql, case.params), runs),
+        sql=timed(lambda _: run_sql(case.sql, case.params), runs),
         agree=agree,
         report_figures=report_figures,
         sql_figures=sql_figures,
     )
 
 
-def p95(durations: list[float]) -> float:
-    return statistics.quantiles(durations, n=100, method="inclusive")[94]
-
-
 def explain(case: Case) -> None:
     """The plans of the report's queries and of the hand-written one, as run."""
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
-    with CaptureQueriesContext(connection) as captured:
-        case.call()
-    statements = [query["sql"] for query in captured.captured_queries]
+    _, captured = captured_queries(case.call)
+    statements = [query["sql"] for query in captured]
     statements = [sql for sql in statements if "enquiries_hubclock" not in sql]
     with connection.cursor() as cursor:
         hand = cursor.mogrify(case.sql, case.params).decode()
@@ -895,11 +866,10 @@ def print_table(results: list[Result]) -> None:
     )
     for result in results:
         label = result.case.name + (f" ({result.case.detail})" if result.case.detail else "")
-        verdict = "met" if result.ratio <= TARGET_RATIO else "MISSED"
         print(
-            f"{label:<42} {statistics.median(result.orm):8.1f} {p95(result.orm):8.1f} "
+            f"{label:<42} {statistics.median(result.orm):8.1f} {percentile(result.orm, 95):8.1f} "
             f"{result.queries:>7} {statistics.median(result.sql):8.1f} "
-            f"{result.ratio:5.1f}x  {verdict}"
+            f"{against(result.ratio, TARGET_RATIO)}"
         )
 
 
@@ -918,35 +888,21 @@ def main() -> int:
         action="store_true",
         help="turn PostgreSQL's JIT compiler off for the session, to see what it costs",
     )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_REPORTS_DATABASE_URL", DEFAULT_DATABASE_URL),
-        help="PostgreSQL URL of the bench's own database (dropped and recreated)",
-    )
+    database_url_option(parser, "BENCH_REPORTS_DATABASE_URL", "mash_bench_reports")
     options = parser.parse_args()
     if options.enquiries < 1_000:
         parser.error("--enquiries must be 1,000 or more")
     if options.runs < 2:
         parser.error("--runs must be 2 or more")
 
-    # Importing it sets the benches' production-like environment (no debug query log, no
-    # Redis) before Django loads.
-    from bench.queue import django_on_fresh_database
-
-    django_on_fresh_database(options.database_url)
-    from django.conf import settings
-    from django.core.management import call_command
+    name = django_on_fresh_database(options.database_url)
     from django.db import connection
     from django.utils import timezone
 
-    call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         server = cursor.fetchone()[0].split()[0]
-    print(
-        f"database: {settings.DATABASES['default']['NAME']}, created afresh "
-        f"(PostgreSQL {server}, {os.cpu_count()} cores)"
-    )
+    print(f"database: {name}, created afresh (PostgreSQL {server}, {os.cpu_count()} cores)")
 
     if options.no_jit:
         with connection.cursor() as cursor:

@@ -1,5 +1,6 @@
-"""bench/load.py: its figures, its stops, and the forms its simulated people fill in, against
-the real pages, so a changed form fails here rather than as two minutes of load errors."""
+"""bench/load.py: its figures, its stops, and the forms its simulated people fill in (the
+protocol it shares with bench/load_users.py through bench/harness.py), against the real pages,
+so a changed form fails here rather than as two minutes of load errors."""
 
 import importlib.util
 import os
@@ -18,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.models import Role
+from bench import harness
 from bench import load as bench
 from demo.hub import seed_demo_hub
 from enquiries import services
@@ -43,7 +45,7 @@ def sample(name: str, ms: float, *, error: str | None = None, started: float = 0
 
 @pytest.mark.parametrize("path", ["/sign-in/verify/", "/account/two-factor/", "/otp/setup/"])
 def test_a_sign_in_that_asks_for_a_one_time_password_says_so(path):
-    problem = bench.sign_in_problem(302, path, expected="/")
+    problem = harness.sign_in_problem(302, path, expected="/")
 
     assert "one-time password" in problem
     assert path in problem
@@ -51,20 +53,20 @@ def test_a_sign_in_that_asks_for_a_one_time_password_says_so(path):
 
 
 def test_a_sign_in_that_leads_where_expected_is_no_problem():
-    assert bench.sign_in_problem(302, "/", expected="/") is None
-    assert bench.sign_in_problem(302, "http://127.0.0.1:8000/queue/", expected="/queue/") is None
+    assert harness.sign_in_problem(302, "/", expected="/") is None
+    assert harness.sign_in_problem(302, "http://127.0.0.1:8000/queue/", expected="/queue/") is None
 
 
 def test_a_refused_password_or_an_unexpected_landing_is_a_problem():
-    assert "refused" in bench.sign_in_problem(200, None, expected="/")
-    assert "/inbox/" in bench.sign_in_problem(302, "/inbox/", expected="/queue/")
+    assert "refused" in harness.sign_in_problem(200, None, expected="/")
+    assert "/inbox/" in harness.sign_in_problem(302, "/inbox/", expected="/queue/")
 
 
 def test_only_this_machine_is_loaded():
-    assert bench.is_loopback("http://127.0.0.1:41234")
-    assert bench.is_loopback("http://localhost:8000/")
-    assert not bench.is_loopback("http://10.0.0.5:8000")
-    assert not bench.is_loopback("https://mash.example.org")
+    assert harness.is_loopback("http://127.0.0.1:41234")
+    assert harness.is_loopback("http://localhost:8000/")
+    assert not harness.is_loopback("http://10.0.0.5:8000")
+    assert not harness.is_loopback("https://mash.example.org")
 
 
 def test_there_is_an_account_for_every_simulated_person():
@@ -73,10 +75,10 @@ def test_there_is_an_account_for_every_simulated_person():
 
 
 def test_think_time_is_read_as_least_and_most_seconds():
-    assert bench.think_seconds("5-15") == (5.0, 15.0)
-    assert bench.think_seconds("2") == (2.0, 2.0)
+    assert harness.think_seconds("5-15") == (5.0, 15.0)
+    assert harness.think_seconds("2") == (2.0, 2.0)
     with pytest.raises(ValueError, match="least-most"):
-        bench.think_seconds("15-5")
+        harness.think_seconds("15-5")
 
 
 def test_figures_per_kind_of_page_and_overall():
@@ -147,7 +149,7 @@ def test_the_accounts_copy_the_demo_logins_and_sign_in_with_their_passwords():
 
 def sign_in_as_the_bench_does(client, username: str):
     """The sign-in form read from the page and posted with its CSRF token."""
-    form = bench.read_form(client.get(reverse("login")).content.decode(), "/sign-in/")
+    form = harness.read_form(client.get(reverse("login")).content.decode(), "/sign-in/")
     return client.post(
         reverse("login"),
         {
@@ -165,8 +167,8 @@ def test_signing_in_through_the_sign_in_page_leads_to_the_home_page(client, make
     answer = sign_in_as_the_bench_does(client, "rosa")
     home = client.get("/")
 
-    assert bench.sign_in_problem(answer.status_code, answer["Location"], expected="/") is None
-    assert bench.sign_in_problem(home.status_code, home["Location"], expected="/queue/") is None
+    assert harness.sign_in_problem(answer.status_code, answer["Location"], expected="/") is None
+    assert harness.sign_in_problem(home.status_code, home["Location"], expected="/queue/") is None
 
 
 @pytest.mark.django_db
@@ -178,7 +180,7 @@ def test_a_sign_in_with_two_factor_on_stops_the_bench_with_its_message(client, m
 
     if answer.status_code == 302 and answer["Location"] == "/":
         pytest.skip("this build signs in without a one-time password")
-    problem = bench.sign_in_problem(answer.status_code, answer.get("Location"), expected="/")
+    problem = harness.sign_in_problem(answer.status_code, answer.get("Location"), expected="/")
     assert "TWO_FACTOR_REQUIRED=false" in problem
 
 
@@ -191,8 +193,8 @@ def researcher(client, make_user):
 
 def intake(client) -> tuple[dict, object]:
     page = client.get(reverse("enquiry-intake")).content.decode()
-    form = bench.read_form(page, "intake-form")
-    return bench.intake_answers(form, rng()), form
+    form = harness.read_form(page, "intake-form")
+    return harness.intake_answers(form, rng()), form
 
 
 @pytest.mark.django_db
@@ -202,7 +204,7 @@ def test_the_intake_as_the_bench_fills_it_in_logs_an_enquiry(client, researcher)
     answer = client.post(reverse("enquiry-intake"), data)
 
     assert form.values["csrfmiddlewaretoken"] and form.values["idempotency_key"][0]
-    assert bench.save_problem(answer.status_code, answer["Location"], "") is None
+    assert harness.save_problem(answer.status_code, answer["Location"], "") is None
     enquiry = Enquiry.objects.get()
     assert answer["Location"] == enquiry.get_absolute_url()
     assert enquiry.subject.last_name == data["subjects-0-last_name"][0]
@@ -232,12 +234,12 @@ def test_someone_like_a_person_in_the_register_is_logged_as_someone_new(client, 
     checked = client.post(reverse("enquiry-intake"), data)
     page = checked.content.decode()
     again = client.post(
-        reverse("enquiry-intake"), bench.someone_new(bench.read_form(page, "intake-form"))
+        reverse("enquiry-intake"), harness.someone_new(harness.read_form(page, "intake-form"))
     )
 
-    assert bench.save_problem(200, "", page, expected=("duplicate-check",)) is None
-    assert "no error shown" in bench.save_problem(200, "", page)
-    assert bench.save_problem(again.status_code, again["Location"], "") is None
+    assert harness.save_problem(200, "", page, expected=("duplicate-check",)) is None
+    assert "no error shown" in harness.save_problem(200, "", page)
+    assert harness.save_problem(again.status_code, again["Location"], "") is None
     assert Enquiry.objects.count() == 2
 
 
@@ -247,17 +249,17 @@ def test_a_rating_as_the_bench_gives_it_is_saved_and_a_stale_one_is_expected(cli
     client.post(reverse("enquiry-intake"), data)
     enquiry = Enquiry.objects.get()
     rate = reverse("enquiry-rate", args=[enquiry.reference])
-    form = bench.read_form(client.get(rate).content.decode(), "action-form")
-    answers = bench.rating_answers(form, rng())
+    form = harness.read_form(client.get(rate).content.decode(), "action-form")
+    answers = harness.rating_answers(form, rng())
 
     saved = client.post(rate, answers)
     stale = client.post(rate, answers)  # the version read before the first save
 
-    assert bench.save_problem(saved.status_code, saved["Location"], "") is None
+    assert harness.save_problem(saved.status_code, saved["Location"], "") is None
     enquiry.refresh_from_db()
     assert enquiry.rating == answers["rating"][0]
     page = stale.content.decode()
-    assert bench.save_problem(stale.status_code, "", page, expected=("stale-edit",)) is None
+    assert harness.save_problem(stale.status_code, "", page, expected=("stale-edit",)) is None
 
 
 @pytest.mark.django_db
@@ -266,13 +268,13 @@ def test_a_form_that_comes_back_with_errors_is_an_error_naming_them(client, rese
     data["concern"] = [""]
 
     answer = client.post(reverse("enquiry-intake"), data)
-    problem = bench.save_problem(answer.status_code, "", answer.content.decode())
+    problem = harness.save_problem(answer.status_code, "", answer.content.decode())
 
     assert "Record the concern as the referrer told it." in problem
-    assert bench.save_problem(302, "/sign-in/?next=/enquiries/new/", "").startswith(
+    assert harness.save_problem(302, "/sign-in/?next=/enquiries/new/", "").startswith(
         "the save led to /sign-in/"
     )
-    assert bench.save_problem(500, "", "") == "the save answered 500"
+    assert harness.save_problem(500, "", "") == "the save answered 500"
 
 
 def test_links_followed_from_pages():
@@ -282,9 +284,9 @@ def test_links_followed_from_pages():
         '<a href="/sharing/requests/7/">R</a><a href="/reports/timeliness/">T</a>'
     )
 
-    assert bench.ENQUIRY_LINK.findall(page) == ["/enquiries/MASH-2026-000042/"]
-    assert bench.REQUEST_LINK.findall(page) == ["/sharing/requests/7/"]
-    assert bench.REPORT_LINK.findall(page) == ["/reports/timeliness/"]
+    assert harness.ENQUIRY_LINK.findall(page) == ["/enquiries/MASH-2026-000042/"]
+    assert harness.REQUEST_LINK.findall(page) == ["/sharing/requests/7/"]
+    assert harness.REPORT_LINK.findall(page) == ["/reports/timeliness/"]
 
 
 @pytest.mark.skipif(
