@@ -2,13 +2,14 @@
 one; someone whose roles were all taken away no longer reads about enquiries."""
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from agencies.decorators import role_required
 from agencies.models import Role
+from agencies.requests import SignedInRequest
 
 from .notifications import (
     notification_mark_read,
@@ -19,7 +20,7 @@ from .notifications import (
 PAGE_SIZE = 50
 
 
-def _back(request: HttpRequest) -> HttpResponse:
+def _back(request: SignedInRequest) -> HttpResponse:
     """To the page the button was on, if it is one of ours; else the first page."""
     target = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(
@@ -30,7 +31,7 @@ def _back(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*Role.values)
-def notifications(request: HttpRequest) -> HttpResponse:
+def notifications(request: SignedInRequest) -> HttpResponse:
     page = Paginator(user_notifications(user=request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -39,7 +40,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 
 @role_required(*Role.values)
 @require_POST
-def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_read(request: SignedInRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(user_notifications(user=request.user), pk=pk)
     notification_mark_read(notification=notification)
     return _back(request)
@@ -47,6 +48,6 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(*Role.values)
 @require_POST
-def notifications_read_all(request: HttpRequest) -> HttpResponse:
+def notifications_read_all(request: SignedInRequest) -> HttpResponse:
     notifications_mark_all_read(user=request.user)
     return _back(request)

@@ -8,12 +8,13 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from agencies.decorators import role_required
 from agencies.models import WORKING_ROLES, Role
+from agencies.requests import SignedInRequest
 from audit import access_log
 from audit.models import AccessLogEntry
 from core.forms import add_service_errors
@@ -50,7 +51,7 @@ from .selectors import (
 TRIAGE = (Role.RESEARCHER, Role.MANAGER)
 
 
-def _rows_to_add(request: HttpRequest) -> dict[str, int]:
+def _rows_to_add(request: SignedInRequest) -> dict[str, int]:
     return {
         "subjects": 1 if "add_subject" in request.POST else 0,
         "others": 1 if "add_other" in request.POST else 0,
@@ -62,7 +63,7 @@ def _with_extra_row(data, prefix: str) -> None:
 
 
 @role_required(*TRIAGE)
-def enquiry_intake(request: HttpRequest) -> HttpResponse:
+def enquiry_intake(request: SignedInRequest) -> HttpResponse:
     """Log a concern: one page, with a check against the person register before anyone new
     is added. Adding a row or answering the check keeps everything typed so far."""
     today = timezone.localdate()
@@ -135,7 +136,7 @@ def _find_matches(rows, *, user, today) -> bool:
 
 
 @role_required(*WORKING_ROLES)
-def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
+def enquiry_detail(request: SignedInRequest, reference: str) -> HttpResponse:
     """The whole enquiry: for the hub, and for practitioners of the agencies asked about it.
     Agency information on it comes through the firewall."""
     try:
@@ -176,7 +177,7 @@ def enquiry_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _enquiry_action(
-    request: HttpRequest,
+    request: SignedInRequest,
     reference: str,
     *,
     form_class: type[VersionedForm],
@@ -217,7 +218,7 @@ def _escalate(*, enquiry, actor, reason, expected_version) -> Enquiry:
 
 
 @role_required(*TRIAGE)
-def enquiry_rate(request: HttpRequest, reference: str) -> HttpResponse:
+def enquiry_rate(request: SignedInRequest, reference: str) -> HttpResponse:
     return _enquiry_action(
         request,
         reference,
@@ -229,7 +230,7 @@ def enquiry_rate(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @role_required(*TRIAGE)
-def enquiry_move(request: HttpRequest, reference: str) -> HttpResponse:
+def enquiry_move(request: SignedInRequest, reference: str) -> HttpResponse:
     return _enquiry_action(
         request,
         reference,
@@ -241,7 +242,7 @@ def enquiry_move(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @role_required(*TRIAGE)
-def enquiry_assign(request: HttpRequest, reference: str) -> HttpResponse:
+def enquiry_assign(request: SignedInRequest, reference: str) -> HttpResponse:
     return _enquiry_action(
         request,
         reference,
@@ -253,7 +254,7 @@ def enquiry_assign(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @role_required(*TRIAGE)
-def enquiry_escalate(request: HttpRequest, reference: str) -> HttpResponse:
+def enquiry_escalate(request: SignedInRequest, reference: str) -> HttpResponse:
     return _enquiry_action(
         request,
         reference,
@@ -265,7 +266,7 @@ def enquiry_escalate(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @role_required(Role.MANAGER)
-def enquiry_decide(request: HttpRequest, reference: str) -> HttpResponse:
+def enquiry_decide(request: SignedInRequest, reference: str) -> HttpResponse:
     return _enquiry_action(
         request,
         reference,
@@ -277,7 +278,7 @@ def enquiry_decide(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @role_required(*TRIAGE)
-def enquiry_feedback(request: HttpRequest, reference: str) -> HttpResponse:
+def enquiry_feedback(request: SignedInRequest, reference: str) -> HttpResponse:
     return _enquiry_action(
         request,
         reference,

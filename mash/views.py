@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from agencies import selectors, two_factor
 from agencies.decorators import role_required, to_second_factor
 from agencies.models import Role
+from agencies.requests import SignedInRequest
 from audit.access_log import acting_as, log_access, search_terms
 from audit.models import AccessLogEntry
 from core.downloads import csv_download
@@ -26,7 +27,7 @@ from .navigation import homes_for
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedInRequest) -> HttpResponse:
     if not two_factor.passed(request):
         return to_second_factor(request)
     homes = homes_for(request.user)
@@ -36,7 +37,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.RESEARCHER, Role.MANAGER)
-def triage_queue(request: HttpRequest) -> HttpResponse:
+def triage_queue(request: SignedInRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET or None)
     filters = form.filters()
     page, rows = queue_page(
@@ -69,7 +70,7 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.PRACTITIONER)
-def agency_inbox(request: HttpRequest) -> HttpResponse:
+def agency_inbox(request: SignedInRequest) -> HttpResponse:
     """The practitioner's home: their agency's open requests soonest due first, its records
     awaiting a release decision, and what it answered lately."""
     page = Paginator(sharing_selectors.open_inbox(request.user), 50).get_page(
@@ -92,7 +93,7 @@ def agency_inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _log_reading(request: HttpRequest, filters, channel: str, *, page: int = 1) -> None:
+def _log_reading(request: SignedInRequest, filters, channel: str, *, page: int = 1) -> None:
     """An auditor's read of the logs is itself in the access log, with the filters used."""
     log_access(
         user=request.user,
@@ -104,7 +105,9 @@ def _log_reading(request: HttpRequest, filters, channel: str, *, page: int = 1) 
     )
 
 
-def _audit_page(request: HttpRequest, form: AuditFilterForm, *, status: int = 200) -> HttpResponse:
+def _audit_page(
+    request: SignedInRequest, form: AuditFilterForm, *, status: int = 200
+) -> HttpResponse:
     filters = form.filters()
     log = form.shown_log
     if filters is None:
@@ -144,12 +147,12 @@ def _audit_page(request: HttpRequest, form: AuditFilterForm, *, status: int = 20
 
 
 @role_required(Role.AUDITOR)
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: SignedInRequest) -> HttpResponse:
     return _audit_page(request, AuditFilterForm(request.GET or None))
 
 
 @role_required(Role.AUDITOR)
-def audit_export(request: HttpRequest) -> HttpResponse:
+def audit_export(request: SignedInRequest) -> HttpResponse:
     """The filtered log as CSV, streamed. The export is itself written to the access log."""
     form = AuditFilterForm(request.GET)
     filters = form.filters()
@@ -160,7 +163,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.ADMINISTRATOR)
-def administration(request: HttpRequest) -> HttpResponse:
+def administration(request: SignedInRequest) -> HttpResponse:
     return render(
         request,
         "home/administration.html",

@@ -1,13 +1,14 @@
 """Report pages, their downloads, and the manager's dashboard; the figures come from
 `reports.selectors`, the same as `manage.py report`."""
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import urlencode
 
 from agencies.decorators import role_required
 from agencies.models import Role
+from agencies.requests import SignedInRequest
 from audit.access_log import acting_as, log_access
 from audit.models import AccessLogEntry
 from core.downloads import csv_download
@@ -30,7 +31,7 @@ def _kind(name: str) -> ReportKind:
 
 
 @role_required(*REPORT_ROLES)
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: SignedInRequest) -> HttpResponse:
     return render(
         request,
         "reports/index.html",
@@ -38,7 +39,7 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _report_asked_for(request: HttpRequest, name: str):
+def _report_asked_for(request: SignedInRequest, name: str):
     """The report for the period in the query string: (kind, form, report), the report None
     while the period has errors."""
     kind = _kind(name)
@@ -53,14 +54,14 @@ def _report_asked_for(request: HttpRequest, name: str):
     return kind, form, report
 
 
-def _period_errors(request: HttpRequest, kind: ReportKind, form: ReportPeriodForm):
+def _period_errors(request: SignedInRequest, kind: ReportKind, form: ReportPeriodForm):
     return render(
         request, "reports/report.html", {"kind": kind, "form": form, "report": None}, status=400
     )
 
 
 @role_required(*REPORT_ROLES)
-def report_page(request: HttpRequest, name: str) -> HttpResponse:
+def report_page(request: SignedInRequest, name: str) -> HttpResponse:
     kind, form, report = _report_asked_for(request, name)
     if report is None:
         return _period_errors(request, kind, form)
@@ -88,7 +89,7 @@ def _table(report) -> list[list[tuple[str, str]]]:
 
 
 @role_required(*REPORT_ROLES)
-def report_download(request: HttpRequest, name: str, extension: str) -> HttpResponse:
+def report_download(request: SignedInRequest, name: str, extension: str) -> HttpResponse:
     """The report as CSV or Excel. Downloads are written to the access log, like every other
     export, though a report holds counts only."""
     kind, form, report = _report_asked_for(request, name)
@@ -110,5 +111,5 @@ def report_download(request: HttpRequest, name: str, extension: str) -> HttpResp
 
 
 @role_required(Role.MANAGER)
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: SignedInRequest) -> HttpResponse:
     return render(request, "reports/dashboard.html", manager_dashboard_figures(now=timezone.now()))

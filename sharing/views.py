@@ -9,7 +9,7 @@ import csv
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from agencies.decorators import role_required
 from agencies.models import Role
+from agencies.requests import SignedInRequest
 from audit.models import AccessLogEntry
 from core.exceptions import StaleEdit
 from core.forms import add_service_errors
@@ -50,7 +51,7 @@ def _enquiry_or_404(user, reference: str) -> Enquiry:
 
 
 @role_required(*firewall.HUB_ROLES)
-def send_requests(request: HttpRequest, reference: str) -> HttpResponse:
+def send_requests(request: SignedInRequest, reference: str) -> HttpResponse:
     """Ask agencies what they hold. `usual` in the post sends the usual set in one click."""
     enquiry = _enquiry_or_404(request.user, reference)
     if request.method == "POST" and "usual" in request.POST:
@@ -83,7 +84,7 @@ def send_requests(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @role_required(*WORKING)
-def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def request_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     info_request = firewall.request_for(request.user, pk)
     return _request_page(request, info_request)
 
@@ -121,7 +122,7 @@ def _request_page(request, info_request, *, record_form=None, answer_error=None,
 
 @require_POST
 @role_required(Role.PRACTITIONER)
-def request_add_record(request: HttpRequest, pk: int) -> HttpResponse:
+def request_add_record(request: SignedInRequest, pk: int) -> HttpResponse:
     info_request = firewall.request_for(request.user, pk)
     form = InformationRecordForm(request.POST, request=info_request)
     if form.is_valid():
@@ -137,7 +138,7 @@ def request_add_record(request: HttpRequest, pk: int) -> HttpResponse:
     return _request_page(request, info_request, record_form=form, status=400)
 
 
-def _close_request(request: HttpRequest, pk: int, *, service, done: str) -> HttpResponse:
+def _close_request(request: SignedInRequest, pk: int, *, service, done: str) -> HttpResponse:
     info_request = firewall.request_for(request.user, pk)
     form = AnswerForm(request.POST)
     version = form.cleaned_data["expected_version"] if form.is_valid() else None
@@ -156,13 +157,13 @@ def _close_request(request: HttpRequest, pk: int, *, service, done: str) -> Http
 
 @require_POST
 @role_required(Role.PRACTITIONER)
-def request_send_answer(request: HttpRequest, pk: int) -> HttpResponse:
+def request_send_answer(request: SignedInRequest, pk: int) -> HttpResponse:
     return _close_request(request, pk, service=services.send_answer, done="Answer sent.")
 
 
 @require_POST
 @role_required(Role.PRACTITIONER)
-def request_nothing_held(request: HttpRequest, pk: int) -> HttpResponse:
+def request_nothing_held(request: SignedInRequest, pk: int) -> HttpResponse:
     return _close_request(
         request, pk, service=services.record_nothing_held, done="Answered: nothing held."
     )
@@ -207,7 +208,7 @@ def _record_page(request, pk, *, forms: dict[str, Form] | None = None, status=20
 
 
 @role_required(*WORKING)
-def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def record_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     # A record that exists but is not visible is logged with its enquiry and person.
     with services.refusals_logged(
         user=request.user, action="open", channel=Channel.PAGE, record_id=pk
@@ -240,7 +241,7 @@ def _record_action(request, pk, *, name: str, form_class, service, done: str) ->
 
 @require_POST
 @role_required(*WORKING)
-def record_request_release(request: HttpRequest, pk: int) -> HttpResponse:
+def record_request_release(request: SignedInRequest, pk: int) -> HttpResponse:
     return _record_action(
         request,
         pk,
@@ -254,7 +255,7 @@ def record_request_release(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @sensitive_post_parameters("password")
 @role_required(*WORKING)
-def record_release(request: HttpRequest, pk: int) -> HttpResponse:
+def record_release(request: SignedInRequest, pk: int) -> HttpResponse:
     return _record_action(
         request,
         pk,
@@ -267,7 +268,7 @@ def record_release(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(*WORKING)
-def record_refuse(request: HttpRequest, pk: int) -> HttpResponse:
+def record_refuse(request: SignedInRequest, pk: int) -> HttpResponse:
     return _record_action(
         request,
         pk,
@@ -282,7 +283,7 @@ def record_refuse(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(*WORKING)
-def record_search(request: HttpRequest) -> HttpResponse:
+def record_search(request: SignedInRequest) -> HttpResponse:
     form = RecordSearchForm(request.GET)
     text = form.cleaned_data["q"] if form.is_valid() else ""
     results = selectors.search_records(request.user, text)
@@ -317,7 +318,7 @@ EXPORT_COLUMNS = [
 
 
 @role_required(*WORKING)
-def enquiry_information_export(request: HttpRequest, reference: str) -> HttpResponse:
+def enquiry_information_export(request: SignedInRequest, reference: str) -> HttpResponse:
     """The enquiry's information picture as this person may see it: content where allowed,
     the signpost otherwise. The export and each sensitive record in it are logged."""
     enquiry = _enquiry_or_404(request.user, reference)

@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.models import Role
+from agencies.requests import SignedInApiRequest
 from audit import access_log
 from audit.models import AccessLogEntry
 from core.text import clean_text
@@ -147,12 +148,14 @@ def _action_schema(request_serializer: type[serializers.Serializer], *, versione
 class EnquiryViewSet(viewsets.GenericViewSet):
     """Enquiries in every state, for researchers and managers."""
 
+    request: SignedInApiRequest
+
     permission_classes = [IsAuthenticated, TriageStaff]
     serializer_class = EnquirySerializer
     lookup_field = "reference"
     lookup_value_regex = "[^/]+"
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: SignedInApiRequest) -> Response:
         query = EnquiryFilterSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         now = timezone.now()
@@ -172,7 +175,7 @@ class EnquiryViewSet(viewsets.GenericViewSet):
         rows = EnquiryRowSerializer(page, many=True, context=self._clock_context(now))
         return self.get_paginated_response(rows.data)
 
-    def retrieve(self, request: Request, reference: str) -> Response:
+    def retrieve(self, request: SignedInApiRequest, reference: str) -> Response:
         enquiry = self._enquiry(reference)
         access_log.log_person_view(
             user=request.user,
@@ -182,7 +185,7 @@ class EnquiryViewSet(viewsets.GenericViewSet):
         )
         return Response(self._enquiry_data(enquiry))
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: SignedInApiRequest) -> Response:
         key = clean_text(
             IDEMPOTENCY_KEY,
             request.headers.get(IDEMPOTENCY_KEY, ""),
@@ -212,39 +215,39 @@ class EnquiryViewSet(viewsets.GenericViewSet):
 
     @_action_schema(RateSerializer)
     @action(detail=True, methods=["post"])
-    def rate(self, request: Request, reference: str) -> Response:
+    def rate(self, request: SignedInApiRequest, reference: str) -> Response:
         """Give or change the RAG rating; the deadline moves with it, counted from receipt."""
         return self._act(reference, services.enquiry_rate, RateSerializer)
 
     @_action_schema(TransitionSerializer)
     @action(detail=True, methods=["post"])
-    def transition(self, request: Request, reference: str) -> Response:
+    def transition(self, request: SignedInApiRequest, reference: str) -> Response:
         """Move an open enquiry along its process."""
         return self._act(reference, services.enquiry_move, TransitionSerializer)
 
     @_action_schema(AssignSerializer)
     @action(detail=True, methods=["post"])
-    def assign(self, request: Request, reference: str) -> Response:
+    def assign(self, request: SignedInApiRequest, reference: str) -> Response:
         """Give the enquiry to a researcher or manager; only a manager takes it from someone
         else."""
         return self._act(reference, services.enquiry_assign, AssignSerializer)
 
     @_action_schema(EscalateSerializer, versioned=False)
     @action(detail=True, methods=["post"])
-    def escalate(self, request: Request, reference: str) -> Response:
+    def escalate(self, request: SignedInApiRequest, reference: str) -> Response:
         """Red at once, for immediate protection. Takes no version: an escalation is never
         refused because someone else edited the enquiry a moment before."""
         return self._act(reference, services.enquiry_escalate, EscalateSerializer)
 
     @_action_schema(DecideSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, Managers])
-    def decide(self, request: Request, reference: str) -> Response:
+    def decide(self, request: SignedInApiRequest, reference: str) -> Response:
         """A manager's decision: it stops the clock and settles whether it was on time."""
         return self._act(reference, services.enquiry_decide, DecideSerializer)
 
     @_action_schema(FeedbackSerializer)
     @action(detail=True, methods=["post"])
-    def feedback(self, request: Request, reference: str) -> Response:
+    def feedback(self, request: SignedInApiRequest, reference: str) -> Response:
         """What the referrer was told about the outcome; it closes the enquiry. A text that
         quotes agency information is refused on `text`, naming the record, and logged."""
         return self._act(
@@ -293,6 +296,8 @@ class ReferrerTypeList(generics.ListAPIView):
     """Who can make a referral; `code` is what intake takes. Retired types are listed with
     `is_active` false, because older enquiries still name them."""
 
+    request: SignedInApiRequest
+
     serializer_class = ReferrerTypeSerializer
     pagination_class = None
 
@@ -302,6 +307,8 @@ class ReferrerTypeList(generics.ListAPIView):
 
 class OutcomeList(generics.ListAPIView):
     """The decisions a manager can record; `code` is what deciding takes."""
+
+    request: SignedInApiRequest
 
     serializer_class = OutcomeSerializer
     pagination_class = None
@@ -314,13 +321,15 @@ class PersonMatchList(APIView):
     """People already in the register who may be the one about to be added, best first: give
     one's `id` at intake rather than adding them again."""
 
+    request: SignedInApiRequest
+
     permission_classes = [IsAuthenticated, TriageStaff]
 
     @extend_schema(
         parameters=[PersonMatchQuerySerializer],
         responses={200: PersonMatchSerializer(many=True), 400: ERRORS[400]},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: SignedInApiRequest) -> Response:
         query = PersonMatchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         matches = person_matches(**query.validated_data, today=timezone.localdate())

@@ -12,9 +12,9 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 
+from agencies.requests import SignedInApiRequest
 from audit.models import AccessLogEntry
 from enquiries.models import Person
 
@@ -60,6 +60,8 @@ class SharingViewSet(viewsets.GenericViewSet):
     """What both viewsets share. Anyone with a role may call them (the API's default): the
     firewall decides what each person sees, so a role that never works on enquiries lists
     nothing and finds no id."""
+
+    request: SignedInApiRequest
 
     attempts: dict[str, str] = {}  # what each action tried, for the log of refusals
     names_records = False
@@ -147,7 +149,7 @@ class InformationRequestViewSet(SharingViewSet):
         "nothing_held": "answer nothing held",
     }
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: SignedInApiRequest) -> Response:
         query = RequestFilterSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         requests = query.filter(firewall.visible_requests(request.user), user=request.user)
@@ -155,7 +157,7 @@ class InformationRequestViewSet(SharingViewSet):
         data = InformationRequestSerializer(page, many=True, context=self._context()).data
         return self.get_paginated_response(data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: SignedInApiRequest, pk: str) -> Response:
         info_request = self._request(pk)
         mine = info_request.agency_id == request.user.agency_id
         self._log_person_view(
@@ -166,7 +168,7 @@ class InformationRequestViewSet(SharingViewSet):
         )
         return Response(self._request_data(info_request))
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: SignedInApiRequest) -> Response:
         data = self._valid(SendRequestsSerializer)
         made = services.send_information_requests(
             enquiry=data["enquiry"],
@@ -185,7 +187,7 @@ class InformationRequestViewSet(SharingViewSet):
         responses={201: InformationRecordSerializer, **REQUEST_ERRORS},
     )
     @action(detail=True, methods=["post"])
-    def records(self, request: Request, pk: str) -> Response:
+    def records(self, request: SignedInApiRequest, pk: str) -> Response:
         """A practitioner of the asked agency records what it holds about one person in the
         enquiry. Add as many as there are, then send the answer."""
         info_request = self._request(pk)
@@ -201,7 +203,7 @@ class InformationRequestViewSet(SharingViewSet):
         responses={200: InformationRequestSerializer, **REQUEST_ERRORS, **STALE},
     )
     @action(detail=True, methods=["post"])
-    def answer(self, request: Request, pk: str) -> Response:
+    def answer(self, request: SignedInApiRequest, pk: str) -> Response:
         """The agency has recorded everything it holds: the request is answered."""
         return self._answer(pk, services.send_answer)
 
@@ -210,7 +212,7 @@ class InformationRequestViewSet(SharingViewSet):
         responses={200: InformationRequestSerializer, **REQUEST_ERRORS, **STALE},
     )
     @action(detail=True, methods=["post"], url_path="nothing-held")
-    def nothing_held(self, request: Request, pk: str) -> Response:
+    def nothing_held(self, request: SignedInApiRequest, pk: str) -> Response:
         """The agency holds nothing about the people concerned."""
         return self._answer(pk, services.record_nothing_held)
 
@@ -266,7 +268,7 @@ class InformationRecordViewSet(SharingViewSet):
     }
     names_records = True
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: SignedInApiRequest) -> Response:
         query = RecordFilterSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         records = query.filter(firewall.visible_records(request.user), user=request.user)
@@ -289,7 +291,7 @@ class InformationRecordViewSet(SharingViewSet):
         data = InformationRecordSerializer(shown, many=True, context=self._context()).data
         return self.get_paginated_response(data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: SignedInApiRequest, pk: str) -> Response:
         shown = self._shown(pk)
         self._log_person_view(
             reason=access_log.record_justifications(request.user, [shown])[shown.enquiry_id],
@@ -304,7 +306,7 @@ class InformationRecordViewSet(SharingViewSet):
         responses={201: InformationRecordSerializer, **RECORD_ERRORS},
     )
     @action(detail=True, methods=["post"], url_path="release-request")
-    def release_request(self, request: Request, pk: str) -> Response:
+    def release_request(self, request: SignedInApiRequest, pk: str) -> Response:
         """Anyone working on the enquiry asks the owning agency to release a sensitive record,
         saying why."""
         return self._decide(pk, services.request_release, ReleaseRequestSerializer)
@@ -313,7 +315,7 @@ class InformationRecordViewSet(SharingViewSet):
         request=ReleaseSerializer, responses={201: InformationRecordSerializer, **RECORD_ERRORS}
     )
     @action(detail=True, methods=["post"])
-    def release(self, request: Request, pk: str) -> Response:
+    def release(self, request: SignedInApiRequest, pk: str) -> Response:
         """A practitioner of the owning agency releases a sensitive record to the hub, for
         this enquiry only, with the lawful basis and any conditions on its use."""
         return self._decide(pk, services.release_record, ReleaseSerializer)
@@ -322,7 +324,7 @@ class InformationRecordViewSet(SharingViewSet):
         request=RefuseSerializer, responses={201: InformationRecordSerializer, **RECORD_ERRORS}
     )
     @action(detail=True, methods=["post"])
-    def refuse(self, request: Request, pk: str) -> Response:
+    def refuse(self, request: SignedInApiRequest, pk: str) -> Response:
         """A practitioner of the owning agency refuses a request for release, saying why.
         Others keep seeing the signpost."""
         return self._decide(pk, services.refuse_release, RefuseSerializer)
