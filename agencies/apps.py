@@ -9,13 +9,13 @@ class AgenciesConfig(AppConfig):
         from auditlog.models import LogEntry
         from auditlog.registry import auditlog
         from django.contrib.auth.models import Group
-        from django.db.models.signals import post_delete, pre_save
+        from django.db.models.signals import post_delete, post_migrate, pre_save
         from django_otp.plugins.otp_static.models import StaticDevice
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
         from core.request_context import fill_actor
 
-        from . import lockout, sessions, two_factor
+        from . import lockout, roles, sessions, two_factor
         from .models import AccessChange, Agency, User
 
         auditlog.register(Agency)
@@ -36,3 +36,4 @@ class AgenciesConfig(AppConfig):
             post_delete.connect(
                 two_factor.device_removed, sender=device, dispatch_uid=f"removed-{device.__name__}"
             )
+        post_migrate.connect(roles.after_migrate, dispatch_uid="role-permissions")

@@ -178,19 +178,27 @@ DATA_MIGRATIONS = [
     ("agencies.migrations.0002_role_groups", "create_role_groups"),
     ("enquiries.migrations.0002_default_hub_clock", "create_default_clock"),
     ("enquiries.migrations.0004_referrer_types_and_outcomes", "create_reference_lists"),
-    ("agencies.migrations.0005_api_tokens_and_sign_in_events", "grant_administrators"),
-    ("agencies.migrations.0007_access_changes", "grant_administrators"),
 ]
 
 
 @pytest.fixture
 def migration_data(transactional_db) -> None:
     """Transactional tests end with a flush that empties the data migrations' tables; this puts
-    their rows (role groups, the default hub clock) back by running the same migration code."""
+    their rows (role groups, the default hub clock) back by running the same migration code,
+    and gives the roles their permissions as `migrate` does (agencies.roles)."""
     from django.apps import apps
 
+    from agencies.roles import sync_role_permissions
+
+    # A data migration may mark apps as having models for a moment (0002 does, to make
+    # permissions early): on the project's own apps that must not outlive the call, or
+    # `migrate` would send post_migrate to none of them.
+    models_modules = {config: config.models_module for config in apps.get_app_configs()}
     for module, function in DATA_MIGRATIONS:
         getattr(importlib.import_module(module), function)(apps, None)
+    for config, models_module in models_modules.items():
+        config.models_module = models_module
+    sync_role_permissions()
 
 
 @pytest.fixture
