@@ -5,13 +5,16 @@ Only administrators hold model permissions. The other roles' rights are not the 
 they may see and do is decided by the pages' roles (agencies.decorators) and the firewall
 (sharing.firewall), and no model permission opens case data to anyone. The data migrations
 that first gave these permissions stay as history; this table is the truth now, and a
-permission added or removed by hand is put back at the next `migrate`.
+permission added or removed by hand, or a role's group deleted, is put back at the next
+`migrate` (`after_migrate`, connected in agencies.apps).
 """
 
 from django.apps import AppConfig
 from django.apps import apps as _global_apps
 from django.contrib.auth.models import Group, Permission
-from django.db.models import Q
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.state import StateApps
 
 from .models import Role
 
@@ -78,54 +81,105 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
-def permissions_named(names: frozenset[str], *, using: str = "default") -> dict[str, int]:
-    """Each "app_label.codename" in `names` with its permission's id (one query)."""
-    wanted = Q()
-    for name in names:
-        app_label, codename = name.split(".", 1)
-        wanted |= Q(content_type__app_label=app_label, codename=codename)
+def permissions_named(names: frozenset[str], *, using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
+    """Each "app_label.codename" in `names` that is a permission, with its id (one query)."""
     if not names:
         return {}
+    pairs = {tuple(name.split(".", 1)) for name in names}
+    found = Permission.objects.using(using).filter(
+        content_type__app_label__in={app_label for app_label, _ in pairs},
+        codename__in={codename for _, codename in pairs},
+    )
     return {
         f"{app_label}.{codename}": pk
-        for pk, app_label, codename in Permission.objects.using(using)
-        .filter(wanted)
-        .values_list("pk", "content_type__app_label", "codename")
+        for pk, app_label, codename in found.values_list(
+            "pk", "content_type__app_label", "codename"
+        )
+        if (app_label, codename) in pairs
     }
 
 
-def sync_role_permissions(*, using: str = "default", partly_migrated: bool = False) -> int:
-    """Make each role's group (where it exists: migrations make them) hold exactly its
-    permissions in the table. Returns how many grants were added or taken away.
+def sync_role_permissions(*, using: str = DEFAULT_DB_ALIAS, partly_migrated: bool = False) -> int:
+    """Make each role's group hold exactly its permissions in the table, making the groups
+    that are missing. Returns how many groups were made and grants added or taken away. Three
+    queries when nothing is to change; a change is a group's `permissions.add` or `remove`, in
+    one transaction, so the change log has it (agencies.apps).
 
     A permission the table names that does not exist is a mistake in the table, refused;
     unless the database is `partly_migrated` (`migrate <app> <migration>`), where an app not
-    yet migrated has none of its permissions yet, and the rest are synced."""
+    yet migrated has none of its permissions yet and the groups may not be made yet
+    (agencies migration 0002 makes them, and taking it back removes them): there the groups
+    that exist get the permissions that do."""
     everything: frozenset[str] = frozenset().union(*ROLE_PERMISSIONS.values())
     named = permissions_named(everything, using=using)
     unknown = everything - named.keys()
     if unknown and not partly_migrated:
         raise LookupError(f"No such permissions: {', '.join(sorted(unknown))}")
-    changed = 0
-    for group in Group.objects.using(using).filter(name__in=ROLE_PERMISSIONS):
-        wanted = {named[name] for name in ROLE_PERMISSIONS[group.name] if name in named}
-        held = set(group.permissions.values_list("pk", flat=True))
-        if wanted - held:
-            group.permissions.add(*(wanted - held))
-        if held - wanted:
-            group.permissions.remove(*(held - wanted))
-        changed += len(wanted ^ held)
-    return changed
+    groups = {
+        group.name: group for group in Group.objects.using(using).filter(name__in=ROLE_PERMISSIONS)
+    }
+    held: dict[str, set[int]] = {name: set() for name in ROLE_PERMISSIONS}
+    for name, permission_id in (
+        Group.permissions.through.objects.using(using)
+        .filter(group__in=groups.values())
+        .values_list("group__name", "permission_id")
+    ):
+        held[name].add(permission_id)
+    wanted = {
+        name: {named[permission] for permission in permissions if permission in named}
+        for name, permissions in ROLE_PERMISSIONS.items()
+    }
+    to_make = set() if partly_migrated else ROLE_PERMISSIONS.keys() - groups.keys()
+    to_change = {name for name in groups.keys() | to_make if wanted[name] != held[name]}
+    if not (to_make or to_change):
+        return 0
+    with transaction.atomic(using=using):
+        for name in sorted(to_make):
+            groups[name] = Group.objects.using(using).create(name=name)
+        for name in sorted(to_change):
+            if missing := wanted[name] - held[name]:
+                groups[name].permissions.add(*missing)
+            if extra := held[name] - wanted[name]:
+                groups[name].permissions.remove(*extra)
+    return len(to_make) + sum(len(wanted[name] ^ held[name]) for name in to_change)
 
 
 def _last_app_migrated() -> AppConfig:
     """Django sends post_migrate once for each app with models, in this order, each after
-    the permissions of that app are made: at the last, every permission exists."""
+    the permissions of that app are made (its own receiver, connected by django.contrib.auth,
+    an app listed before this one): at the last, every permission exists."""
     return [config for config in _global_apps.get_app_configs() if config.models_module][-1]
 
 
-def after_migrate(sender: AppConfig, using: str = "default", **kwargs) -> None:
-    """After every `migrate`, whole or partial (a test of the table's names is what refuses a
-    mistake in it: tests/agencies/test_role_permissions.py)."""
-    if sender is _last_app_migrated():
-        sync_role_permissions(using=using, partly_migrated=True)
+def _fully_migrated(using: str) -> bool:
+    """Whether every migration on disk is applied to the database (two queries)."""
+    loader = MigrationLoader(connections[using])
+    return set(loader.graph.nodes) <= set(loader.applied_migrations)
+
+
+def after_migrate(
+    sender: AppConfig,
+    using: str = DEFAULT_DB_ALIAS,
+    apps: StateApps | None = None,
+    **kwargs,
+) -> None:
+    """Once per `migrate`, whole or partial, on the database migrated (`using`); a migrate
+    to the end makes missing groups and refuses a name in the table that is no permission
+    (a test refuses it first: tests/agencies/test_role_permissions.py).
+
+    `flush` sends post_migrate too, without the migrated state (`apps`): it has just emptied
+    the groups with every other table, and there is nothing to sync. `migrate --plan` sends
+    nothing."""
+    if apps is None or sender is not _last_app_migrated():
+        return
+    try:
+        # Not before auth is migrated (`migrate contenttypes` on an empty database).
+        apps.get_model("auth", "Group")
+        apps.get_model("auth", "Permission")
+    except LookupError:
+        return
+    if not (
+        router.allow_migrate_model(using, Group) and router.allow_migrate_model(using, Permission)
+    ):
+        return
+    sync_role_permissions(using=using, partly_migrated=not _fully_migrated(using))
