@@ -21,7 +21,7 @@ could not record does not happen.
 import getpass
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
@@ -168,7 +168,10 @@ def _decided(change: AccessChange, *, actor: User, status: str, note: str) -> No
     change.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
 
 
-RESETS = {Kind.RESET_PASSWORD: Kind.RESET_TWO_FACTOR, Kind.RESET_TWO_FACTOR: Kind.RESET_PASSWORD}
+RESETS: dict[str, Kind] = {
+    Kind.RESET_PASSWORD: Kind.RESET_TWO_FACTOR,
+    Kind.RESET_TWO_FACTOR: Kind.RESET_PASSWORD,
+}
 RESET_NAMES = {Kind.RESET_PASSWORD: "password reset", Kind.RESET_TWO_FACTOR: "two-factor reset"}
 
 
@@ -207,7 +210,8 @@ def access_change_approve(*, change_id: int, actor: User, note: str = "") -> Acc
         account.groups.add(Group.objects.get(name=change.role))
     elif change.kind == Kind.MOVE_AGENCY:
         # Their old agency's information goes with the move: the firewall reads the agency.
-        account.agency = change.agency
+        # A move always names the agency (the constraint access_change_says_what).
+        account.agency = cast(Agency, change.agency)
         account.save(update_fields=["agency"])
     elif change.kind == Kind.RESET_PASSWORD:
         # Their sessions end with the old password (agencies.sessions).
@@ -353,7 +357,7 @@ def first_administrators(
     for name in names:
         account = existing.get(name)
         created = account is None
-        if created:
+        if account is None:
             account = User(username=name, agency=agency)
             account.set_unusable_password()
             account.full_clean()
@@ -392,7 +396,7 @@ def _operating_system_user() -> str:
 def pending_changes(account_id: int | str) -> QuerySet[AccessChange]:
     """A person's requests waiting for approval, oldest first."""
     return (
-        AccessChange.objects.filter(account_id=account_id, status=Status.PENDING)
+        AccessChange.objects.filter(account__pk=account_id, status=Status.PENDING)
         .select_related("requested_by", "agency")
         .order_by("requested_at", "id")
     )

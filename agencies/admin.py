@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -23,6 +24,14 @@ from core.text import FreeTextField
 from . import access, set_up_codes, tokens, two_factor
 from .models import AccessChange, Agency, ApiToken, Role, User
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _Members(TypedDict):
+        member_count: int
+
+    AgencyWithMembers = WithAnnotations[Agency, _Members]
+
 # django-otp's own pages would show a device's backup codes, and deleting a device there would
 # reset a person's two-factor alone; administrators ask for a reset from the people list.
 for device_model in (TOTPDevice, StaticDevice):
@@ -40,7 +49,7 @@ class AgencyAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(member_count=Count("members"))
 
     @admin.display(description="Members", ordering="member_count")
-    def member_count(self, agency: Agency) -> int:
+    def member_count(self, agency: "AgencyWithMembers") -> int:
         return agency.member_count
 
     def has_delete_permission(self, request, obj=None) -> bool:
@@ -58,6 +67,12 @@ class AgencyAdmin(admin.ModelAdmin):
 # for a reset, which a second administrator approves; a new account has no password, and the
 # person chooses one with a set-up code (agencies.set_up_codes). An administrator changes their
 # own password on their account page, which asks for the current one.
+
+
+def _administrator(request: HttpRequest) -> User:
+    """The person at work in the admin, which lets in only people signed in as staff."""
+    return cast(User, request.user)
+
 
 ROLES_HELP = (
     "Ticking a role asks for it: another administrator approves it before it is given. "
@@ -145,8 +160,9 @@ class AccessForm(forms.ModelForm):
             deactivate=bool(self.instance.pk) and self.active_before and not active,
         )
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        # ModelForm's clean gives back cleaned_data; the stubs allow for a clean that does not.
+        data = cast(dict[str, Any], super().clean())
         plan = self._plan(data)
         if plan.changes and self.instance.pk == self.actor.pk:
             raise ValidationError(access.OWN_ACCESS)
@@ -175,8 +191,9 @@ class UserAccessCreationForm(AccessForm, UserCreationForm):
     """A new account with no password: the person chooses one with a set-up code, which a
     second administrator's approval issues (`UserAdmin.save_related`)."""
 
-    password1 = None
-    password2 = None
+    # Django's way to leave out an inherited field; the stubs know only fields here.
+    password1 = None  # type: ignore[assignment]
+    password2 = None  # type: ignore[assignment]
 
     def validate_passwords(self, *args, **kwargs) -> None:
         pass
@@ -250,12 +267,14 @@ class UserAdmin(DjangoUserAdmin):
         if change:
             # The agency and the account's status change only through agencies.access: a move
             # or a reactivation waits for approval, a deactivation is logged as a removal.
-            obj.agency_id, obj.is_active = form.agency_before, form.active_before
+            # An existing person's agency: the form read it from the saved row.
+            obj.agency_id = cast(int, form.agency_before)
+            obj.is_active = form.active_before
         super().save_model(request, obj, form, change)
 
     def save_related(self, request: HttpRequest, form: AccessForm, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        account, actor, plan = form.instance, request.user, form.plan
+        account, actor, plan = form.instance, _administrator(request), form.plan
         reason = form.cleaned_data.get("reason", "")
         if plan.remove_roles:
             access.roles_remove(account=account, actor=actor, roles=plan.remove_roles)
@@ -384,7 +403,7 @@ class UserAdmin(DjangoUserAdmin):
             try:
                 asked.append(
                     access.access_change_request(
-                        account=person, actor=request.user, kind=kind, reason=reason
+                        account=person, actor=_administrator(request), kind=kind, reason=reason
                     )
                 )
             except (PermissionDenied, ValidationError) as error:
@@ -467,7 +486,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_select_related = ["user", "user__agency"]
     search_fields = ["name", "prefix", "user__username"]
     fields = ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = fields
+    readonly_fields = cast(list[str], fields)  # names only, no groups
     actions = ["revoke"]
 
     def has_add_permission(self, request) -> bool:
@@ -517,7 +536,7 @@ class AccessChangeAdmin(ReadOnlyAdmin):
         "decided_at",
         "decision_note",
     ]
-    readonly_fields = fields
+    readonly_fields = cast(list[str], fields)  # names only, no groups
     # Nothing on a request is edited: it is approved or declined (`decide`).
     change_form_template = "admin/agencies/accesschange/change_form.html"
 
@@ -571,13 +590,15 @@ class AccessChangeAdmin(ReadOnlyAdmin):
         try:
             if request.POST.get("decision") == "approve":
                 change = access.access_change_approve(
-                    change_id=change.pk, actor=request.user, note=note
+                    change_id=change.pk, actor=_administrator(request), note=note
                 )
                 if change.one_time_code:
                     return self._set_up_code_page(request, change)
                 done = "Approved"
             elif request.POST.get("decision") == "decline":
-                access.access_change_decline(change_id=change.pk, actor=request.user, note=note)
+                access.access_change_decline(
+                    change_id=change.pk, actor=_administrator(request), note=note
+                )
                 done = "Declined"
             else:
                 self.message_user(request, "Choose approve or decline.", messages.ERROR)

@@ -5,12 +5,14 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 
 from . import two_factor
+from .requests import SignedInRequest
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def with_next(url_name: str, next_url: str) -> str:
@@ -31,14 +33,15 @@ def role_required(*roles: str) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def wrapper(request: SignedInRequest, *args, **kwargs) -> HttpResponseBase:
             if not two_factor.passed(request):
                 return to_second_factor(request)
             if not request.user.has_role(*roles):
                 raise PermissionDenied("Your role does not give you access to this page.")
             return view(request, *args, **kwargs)
 
-        wrapper.allowed_roles = frozenset(roles)
+        # A function takes attributes; the type of what `wraps` makes does not say so.
+        wrapper.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]
         return wrapper
 
     return decorator

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
 
@@ -59,6 +61,6 @@ class SetUpCodeForm(SetPasswordMixin, forms.Form):
         self.fields["new_password1"].help_text = ""
         self.fields["new_password2"].help_text = ""
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any] | None:
         self.validate_passwords("new_password1", "new_password2")
         return super().clean()

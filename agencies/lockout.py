@@ -6,9 +6,12 @@ sign-in gets the same page whether its password was right or not, so the page sa
 about whether an account exists.
 """
 
+from typing import cast
+
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib.auth import logout
+from django.db import models
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
@@ -30,7 +33,8 @@ def username_tried(request: HttpRequest, credentials: dict | None = None) -> str
     since axes keeps it in a column of 255 and a longer one would fail the sign-in page."""
     field = User.USERNAME_FIELD
     tried = credentials.get(field) if credentials else request.POST.get(field)
-    return None if tried is None else str(tried)[: User._meta.get_field(field).max_length]
+    max_length = cast(models.Field, User._meta.get_field(field)).max_length
+    return None if tried is None else str(tried)[:max_length]
 
 
 def _minutes() -> int:
@@ -56,7 +60,8 @@ def locked_out_page(request: HttpRequest, response=None, credentials=None) -> Ht
     API the message as JSON. Someone signed in got here by wrong passwords at release
     (agencies.step_up): their session ends."""
     if request.user.is_authenticated and request.session.session_key:
-        request.signed_out_because = "locked out after wrong passwords at release"
+        # Django's requests take attributes as they go; audit.account_log reads it.
+        request.signed_out_because = "locked out after wrong passwords at release"  # type: ignore[attr-defined]
         logout(request)
     if is_api(request):
         return JsonResponse({"detail": message()}, status=settings.AXES_HTTP_RESPONSE_CODE)
@@ -71,13 +76,14 @@ def locked_out_page(request: HttpRequest, response=None, credentials=None) -> Ht
 def locked_out(sender, request: HttpRequest, username: str | None, **kwargs) -> None:
     """axes' user_locked_out signal: logged when the lockout starts, not again for each
     attempt refused during it (axes counts only the failure that started it)."""
-    if getattr(request, "axes_failures_since_start", None) is None:
+    failures = getattr(request, "axes_failures_since_start", None)
+    if failures is None:
         return
     announce(
         AccountEventKind.LOCKED_OUT,
         request=request,
         username=username or "",
-        detail=f"{request.axes_failures_since_start} failed attempts for this username or "
+        detail=f"{failures} failed attempts for this username or "
         f"from this address: locked for {_minutes()} minutes",
     )
 

@@ -1,3 +1,6 @@
+from collections.abc import Mapping
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -77,7 +80,7 @@ class Agency(models.Model):
         return self.name
 
 
-class MashUserManager(UserManager):
+class MashUserManager(UserManager["User"]):
     def get_queryset(self):
         return super().get_queryset().select_related("agency")
 
@@ -88,7 +91,11 @@ class User(AbstractUser):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="members")
     job_title = models.CharField(max_length=200, blank=True)
 
-    objects = MashUserManager()
+    objects: ClassVar[MashUserManager] = MashUserManager()
+
+    # What the password and active flag were before a save that may change them: set and
+    # cleared by agencies.sessions around each save, never a column.
+    _before_save: Mapping[str, object] | None
 
     REQUIRED_FIELDS = ["email", "agency"]
 
@@ -220,6 +227,10 @@ class AccessChange(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(blank=True)
+
+    # On the change agencies.access.access_change_approve returns: a password reset's set-up
+    # code, to show once (None for other kinds). Never a column.
+    one_time_code: str | None
 
     class Meta:
         ordering = ["-requested_at", "-id"]

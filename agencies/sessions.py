@@ -71,7 +71,8 @@ class SessionLimits:
             now = time.time()
             why, message = _why_ended(session, now)
             if why:
-                request.signed_out_because = why
+                # Django's requests take attributes as they go; audit.account_log reads it.
+                request.signed_out_because = why  # type: ignore[attr-defined]
                 logout(request)
                 messages.info(request, message)
             elif now - session[LAST_SEEN] >= LAST_SEEN_EVERY:
@@ -118,8 +119,10 @@ def _end_sessions_after_save(sender, instance: User, **kwargs) -> None:
         tokens.revoke_all(instance, request=current_request(), why="deactivated")
     elif before["password"] != instance.password:
         request = current_request()
-        own = request is not None and getattr(request, "user", None) == instance
-        end_sessions(instance, keep=request.session.session_key if own else None)
+        keep = None
+        if request is not None and getattr(request, "user", None) == instance:
+            keep = request.session.session_key
+        end_sessions(instance, keep=keep)
 
 
 def connect() -> None:

@@ -36,6 +36,7 @@ from core.request_context import current_request
 from . import sessions
 from .account_events import announce
 from .models import AccountEventKind, User
+from .requests import SignedInRequest
 
 Kind = AccountEventKind
 
@@ -127,7 +128,7 @@ def _check(device: Device | None, token: str) -> Outcome:
     return Outcome(True) if device.verify_token(token) else Outcome(False, WRONG_CODE)
 
 
-def confirm_app(request: HttpRequest, code: str) -> tuple[Outcome, list[str]]:
+def confirm_app(request: SignedInRequest, code: str) -> tuple[Outcome, list[str]]:
     """The first code from a newly scanned app: it confirms the app, passes the session and
     issues the backup codes, which the caller shows once."""
     user = request.user
@@ -181,7 +182,7 @@ def _backup(code: str) -> str:
     return re.sub(r"[\s-]", "", code or "").lower()
 
 
-def verify(request: HttpRequest, code: str) -> Outcome:
+def verify(request: SignedInRequest, code: str) -> Outcome:
     """Check a code from the app (six digits) or a backup code (eight letters and digits,
     used up by this); a right one passes the session. Each device slows down guessing on its
     own (django-otp's throttling: 1, 2, 4, 8... seconds after each wrong code)."""

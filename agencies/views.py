@@ -19,6 +19,7 @@ from . import set_up_codes, tokens, two_factor
 from .decorators import role_required, with_next
 from .forms import ApiTokenForm, CodeForm, SetUpCodeForm, SignInForm
 from .models import ApiToken, Role
+from .requests import SignedInRequest
 
 # Session keys for what is shown once, on the page after the POST that made it.
 NEW_BACKUP_CODES = "mash_new_backup_codes"
@@ -91,7 +92,7 @@ def set_up_with_code(request: HttpRequest) -> HttpResponse:
 @never_cache
 @sensitive_post_parameters("code")
 @login_required
-def verify(request: HttpRequest) -> HttpResponse:
+def verify(request: SignedInRequest) -> HttpResponse:
     """A code from the app, or a backup code, at each sign-in."""
     next_url = _next(request)
     if two_factor.passed(request):
@@ -110,7 +111,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 @never_cache
 @sensitive_post_parameters("code")
 @login_required
-def set_up(request: HttpRequest) -> HttpResponse:
+def set_up(request: SignedInRequest) -> HttpResponse:
     """First sign-in: scan the QR code (or type the secret), confirm with a code, then see the
     backup codes once."""
     next_url = _next(request)
@@ -152,7 +153,7 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
 # The person's own account.
 
 
-def _account_page(request: HttpRequest, *, token_form=None, status: int = 200) -> HttpResponse:
+def _account_page(request: SignedInRequest, *, token_form=None, status: int = 200) -> HttpResponse:
     return render(
         request,
         "account/account.html",
@@ -171,13 +172,13 @@ def _account_page(request: HttpRequest, *, token_form=None, status: int = 200) -
 
 @never_cache
 @role_required(*Role.values)
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: SignedInRequest) -> HttpResponse:
     return _account_page(request)
 
 
 @require_POST
 @role_required(*Role.values)
-def renew_backup_codes(request: HttpRequest) -> HttpResponse:
+def renew_backup_codes(request: SignedInRequest) -> HttpResponse:
     request.session[NEW_BACKUP_CODES] = two_factor.issue_backup_codes(
         user=request.user, request=request
     )
@@ -186,7 +187,7 @@ def renew_backup_codes(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(*Role.values)
-def create_api_token(request: HttpRequest) -> HttpResponse:
+def create_api_token(request: SignedInRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST)
     if not form.is_valid():
         return _account_page(request, token_form=form, status=400)
@@ -197,7 +198,7 @@ def create_api_token(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(*Role.values)
-def revoke_api_token(request: HttpRequest, pk: int) -> HttpResponse:
+def revoke_api_token(request: SignedInRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken.objects.select_related("user"), pk=pk, user=request.user)
     if tokens.revoke(token, request=request, why="revoked by its owner"):
         messages.success(request, f"Token “{token.name}” revoked: it no longer works.")

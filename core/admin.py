@@ -1,16 +1,26 @@
 """What every administration page shares: lists that filter only by their own filters, and
 pages for rows the hub's own work writes, which administrators may read and nobody may edit."""
 
+from typing import TYPE_CHECKING, Any, cast
+
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path
+from django.db import models
+from django.db.models.fields.related import RelatedField
 from django.http import HttpRequest
+
+if TYPE_CHECKING:
+    # What ListFiltersOnly is mixed into; at run time it stands alone (mash.admin mixes it in).
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:
+    _ModelAdmin = object
 
 # What the admin's own list filters and date drill-down put in the address after a field's
 # path: `status__exact`, `agency__id__exact`, `due_at__gte`, `read_at__isempty`, `at__year`.
 FILTER_LOOKUPS = frozenset({"exact", "isnull", "isempty", "gte", "lt", "year", "month", "day"})
 
 
-def _filters_on(lookup: str, path: str, model) -> bool:
+def _filters_on(lookup: str, path: str, model: type[models.Model]) -> bool:
     """Whether `lookup` is one of the lookups a list filter on `path` makes."""
     if lookup == path:
         return True
@@ -18,12 +28,12 @@ def _filters_on(lookup: str, path: str, model) -> bool:
         return False
     rest = lookup.removeprefix(f"{path}__").split("__")
     field = get_fields_from_path(model, path)[-1]
-    if field.is_relation and rest[0] == field.target_field.name:
+    if field.is_relation and rest[0] == cast("RelatedField[Any, Any]", field).target_field.name:
         rest = rest[1:]
     return len(rest) == 1 and rest[0] in FILTER_LOOKUPS
 
 
-class ListFiltersOnly:
+class ListFiltersOnly(_ModelAdmin):
     """A ModelAdmin whose lists narrow only by their own filters.
 
     Django lets the address filter a list by any of the model's fields
@@ -41,7 +51,7 @@ class ListFiltersOnly:
             path = item[0] if isinstance(item, list | tuple) else item
             if isinstance(path, str) and _filters_on(lookup, path, self.model):
                 return True
-        return bool(self.date_hierarchy) and _filters_on(lookup, self.date_hierarchy, self.model)
+        return bool(self.date_hierarchy and _filters_on(lookup, self.date_hierarchy, self.model))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 from django.db import connections, models, router, transaction
 
@@ -60,7 +61,7 @@ def _canonical(value):
     return value
 
 
-def entry_digest(model: type[models.Model], values: Mapping, previous: str) -> str:
+def entry_digest(model: "type[ChainedLogModel]", values: Mapping, previous: str) -> str:
     """The hash of one entry: its `chained_fields` and the previous entry's hash."""
     fields = {}
     for name in model.chained_fields:
@@ -74,7 +75,12 @@ def entry_digest(model: type[models.Model], values: Mapping, previous: str) -> s
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def chain(model: type[models.Model], entries: Iterable, *, previous: str) -> str:
+def chain(
+    model: "type[ChainedLogModel]",
+    entries: "Iterable[ChainedLogModel | dict[str, Any]]",
+    *,
+    previous: str,
+) -> str:
     """Give each entry (a model instance or a dict of attnames, in insertion order) the
     previous entry's hash and its own; returns the last."""
     for entry in entries:
@@ -123,7 +129,7 @@ class ChainedLogModel(AppendOnlyModel):
         help_text="SHA-256 over the entry's fields and the previous entry's hash.",
     )
 
-    objects = ChainedQuerySet.as_manager()
+    objects: ClassVar = ChainedQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -148,7 +154,7 @@ class BrokenLink:
         return f"entry {self.entry_id} {self.reason}"
 
 
-def broken_link(model: type[models.Model], *, batch_size: int = 5000) -> BrokenLink | None:
+def broken_link(model: type[ChainedLogModel], *, batch_size: int = 5000) -> BrokenLink | None:
     """Walk the chain from its first entry: the first break, or None if every entry holds.
 
     An entry whose own fields no longer make its hash was changed after it was written. An

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from itertools import chain
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, models
 from django.utils import timezone
@@ -31,7 +31,7 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     if count <= 0:
         return []
     quote = connection.ops.quote_name
-    table, pk = model._meta.db_table, model._meta.pk.column
+    table, pk = model._meta.db_table, _column(model._meta.pk)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -76,7 +76,7 @@ def insert_rows(model: type[models.Model], rows: Iterable[Row]) -> int:
         for row in chain([first], rows)
     )
     table = model._meta.db_table
-    columns = [field.column for field in given] + [field.column for field, _ in defaults]
+    columns = [_column(field) for field in given] + [_column(field) for field, _ in defaults]
     if connection.vendor == "postgresql":
         return _copy(table, columns, values)
     return _executemany(table, columns, values)
@@ -103,6 +103,11 @@ def _field(model: type[models.Model], attname: str) -> models.Field:
     raise ValueError(f"{model.__name__} has no column {attname}")
 
 
+def _column(field: models.Field) -> str:
+    """A concrete field's column: Django's `column` is None only for fields without one."""
+    return cast(str, field.column)
+
+
 def _defaults(
     model: type[models.Model], *, leaving_out: list[str]
 ) -> list[tuple[models.Field, Any]]:
@@ -122,7 +127,7 @@ def _to_sqlite(field: models.Field) -> Convert:
     without its per-value overhead."""
     kind = field.get_internal_type()
     if kind == "JSONField":
-        encoder = field.encoder
+        encoder = cast(models.JSONField, field).encoder
         return _or_null(lambda value: json.dumps(value, cls=encoder))
     if kind == "DateTimeField":
         # As Django stores them there: naive text in the connection's zone (UTC).
@@ -137,7 +142,7 @@ def _to_copy_text(field: models.Field) -> Convert:
     """The field's values in PostgreSQL COPY's text format."""
     kind = field.get_internal_type()
     if kind == "JSONField":
-        encoder = field.encoder
+        encoder = cast(models.JSONField, field).encoder
         text = lambda value: _copy_escape(json.dumps(value, cls=encoder))  # noqa: E731
     elif kind == "DateTimeField":
         text = datetime.isoformat  # with its offset, so the zone it is in does not matter
@@ -169,7 +174,9 @@ def _executemany(table: str, columns: list[str], values: Iterable[tuple]) -> int
         f"VALUES ({', '.join(['%s'] * len(columns))})"
     )
     with connection.cursor() as cursor:
-        cursor.executemany(sql, values)
+        # Any iterable of rows will do (the generator is never held in memory whole); the
+        # stubs ask for a Sequence.
+        cursor.executemany(sql, values)  # type: ignore[arg-type]
         return cursor.rowcount
 
 

@@ -80,13 +80,15 @@ class AuditlogMiddleware(middleware.AuditlogMiddleware):
         return client_address(request)
 
     def __call__(self, request: HttpRequest):
-        request.request_id = request_id(request)
+        identifier = request_id(request)
+        # Django's requests take attributes as they go; audit.access_log reads it by getattr.
+        request.request_id = identifier  # type: ignore[attr-defined]
         token = _request.set(request)
         try:
             response = super().__call__(request)
         finally:
             _request.reset(token)
-        response[REQUEST_ID_HEADER] = request.request_id
+        response[REQUEST_ID_HEADER] = identifier
         return response
 
 

@@ -27,7 +27,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from rest_framework import serializers
-from rest_framework.fields import ProhibitSurrogateCharactersValidator
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 # For text columns with no limit of their own (a concern, a rationale, a record's detail): about
 # 1,600 words, several pages, more than any one field needs.
@@ -94,7 +94,7 @@ class FreeTextField(forms.CharField):
         self.max_length = max_length
         self.validators = _validators(self.validators, max_length)
 
-    def to_python(self, value) -> str:
+    def to_python(self, value) -> str | None:
         text = super().to_python(value)
         return normalise(text) if isinstance(text, str) else text
 

@@ -127,7 +127,7 @@ SELECT
 def check_runtime_role(app_configs=None, databases=None, **kwargs) -> list[checks.CheckMessage]:
     """Deploy check, run by `check --deploy --database default`: the role the app connects as
     must not be able to rewrite the logs."""
-    found = []
+    found: list[checks.CheckMessage] = []
     for alias in databases or ():
         connection = connections[alias]
         if connection.vendor != "postgresql":

@@ -206,6 +206,8 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Too Many Requests, axes' default: said here so the lockout page (agencies.lockout) can use it.
+AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "agencies.lockout.locked_out_page"
 AXES_USERNAME_CALLABLE = "agencies.lockout.username_tried"
 # The client's address, as in the account log (X-Forwarded-For only as far as it is trusted).

@@ -1,8 +1,10 @@
 """The shell of the web app: where "/" sends each person, each role's home, and health."""
 
+from auditlog.models import LogEntry
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -110,6 +112,7 @@ def _audit_page(
 ) -> HttpResponse:
     filters = form.filters()
     log = form.shown_log
+    entries: QuerySet[AccessLogEntry] | QuerySet[LogEntry]
     if filters is None:
         entries = AccessLogEntry.objects.none()
     elif log == audit.CHANGES:
@@ -152,7 +155,7 @@ def audit_log(request: SignedInRequest) -> HttpResponse:
 
 
 @role_required(Role.AUDITOR)
-def audit_export(request: SignedInRequest) -> HttpResponse:
+def audit_export(request: SignedInRequest) -> HttpResponse | StreamingHttpResponse:
     """The filtered log as CSV, streamed. The export is itself written to the access log."""
     form = AuditFilterForm(request.GET)
     filters = form.filters()

@@ -22,7 +22,7 @@ def govuk_widget(field: BoundField, *, hide_errors: bool = False, width: str = "
     if field.errors and not hide_errors:
         classes.append(f"{base}--error")
         described_by.append(f"{field.auto_id}-error")
-    attrs = {"class": " ".join(classes)}
+    attrs: dict[str, str | bool] = {"class": " ".join(classes)}
     if described_by:
         attrs["aria-describedby"] = " ".join(described_by)
     return field.as_widget(attrs=attrs)
