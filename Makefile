@@ -46,7 +46,7 @@ test:
 	@$(MAKE) --no-print-directory setup
 	$(BIN)/ruff check --quiet .
 	$(BIN)/ruff format --check --quiet .
-	$(MAKE) --no-print-directory layers
+	$(MAKE) --no-print-directory layers types
 	$(TEST_ENV) $(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15
 
 # The whole suite again at each of the instants a wall-clock test breaks (tests/instants.py):
