@@ -122,9 +122,8 @@ class NotificationAdmin(ReadOnlyAdmin):
     """Listed, never opened: a notification's message, which is also its name, names people
     and says what happened in their case."""
 
-    list_display = ["recipient", "enquiry", "kind", "created_at", "read_at"]
+    fields = list_display = ("recipient", "enquiry", "kind", "created_at", "read_at")
     list_display_links = None
-    fields = list_display
     list_filter = ["kind", "created_at", ("read_at", admin.EmptyFieldListFilter)]
     list_select_related = ["recipient", "enquiry"]
     search_fields = ["enquiry__reference", "recipient__username"]

@@ -8,10 +8,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from math import ceil
 from threading import Lock
+from typing import cast
 
 from .models import HUB_CLOCK_ID, HubClock, Rag, RagAllowance, opening_week
 from .sla import Sla, sla_for
-from .worktime import Calendar, ContinuousCalendar, WorkingCalendar, add_working_minutes
+from .worktime import (
+    Calendar,
+    ContinuousCalendar,
+    Nation,
+    WorkingCalendar,
+    add_working_minutes,
+    resolve_zone,
+)
 
 
 @dataclass(frozen=True)
@@ -85,9 +93,13 @@ class ClockInForce:
 
 def build_clock(hub: HubClock) -> ClockInForce:
     """Build the clock from the configuration rows (three queries)."""
-    nation = None if hub.bank_holidays == HubClock.BankHolidays.NONE else hub.bank_holidays
+    nation = (
+        None
+        if hub.bank_holidays == HubClock.BankHolidays.NONE
+        else cast(Nation, hub.bank_holidays)  # one of the nations: the field's choices
+    )
     calendar = WorkingCalendar(
-        tz=hub.time_zone,
+        tz=resolve_zone(hub.time_zone),
         week=opening_week(hub.openinghours_set.all()),
         nation=nation,
         closures=frozenset(hub.closureday_set.values_list("date", flat=True)),
@@ -102,7 +114,7 @@ def build_clock(hub: HubClock) -> ClockInForce:
     return ClockInForce(
         version=hub.version,
         calendar=calendar,
-        continuous=ContinuousCalendar(tz=hub.time_zone),
+        continuous=ContinuousCalendar(tz=resolve_zone(hub.time_zone)),
         allowances=allowances,
         at_risk_percent=hub.at_risk_percent,
     )

@@ -1,5 +1,7 @@
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime
+from typing import cast
 
 from django import forms
 from django.forms import BoundField
@@ -23,31 +25,38 @@ class SelectOptions(BoundField):
     @cached_property
     def options(self) -> list[tuple[str, str, bool]]:
         chosen = str(self.value())
-        return [(str(value), label, str(value) == chosen) for value, label in self.field.choices]
+        # A select's field: Django has normalised its choices to (value, label) pairs.
+        choices = cast(Iterable[tuple[object, str]], cast(forms.ChoiceField, self.field).choices)
+        return [(str(value), label, str(value) == chosen) for value, label in choices]
+
+
+class SelectField(forms.ChoiceField):
+    bound_field_class = SelectOptions
+
+
+class TypedSelectField(forms.TypedChoiceField):
+    bound_field_class = SelectOptions
 
 
 class QueueFilterForm(forms.Form):
     """The triage queue's filters, read from the query string."""
 
-    rating = forms.ChoiceField(
+    rating = SelectField(
         label="RAG",
         choices=[("", "Any")] + Rag.choices,
         required=False,
-        bound_field_class=SelectOptions,
     )
-    state = forms.ChoiceField(
+    state = SelectField(
         label="State",
         choices=[("", "Any open")]
         + [(s.value, s.label) for s in Enquiry.State if s in Enquiry.OPEN_STATES],
         required=False,
-        bound_field_class=SelectOptions,
     )
-    assignee = forms.TypedChoiceField(
+    assignee = TypedSelectField(
         label="Assigned to",
         coerce=int,
         empty_value=None,
         required=False,
-        bound_field_class=SelectOptions,
     )
     mine = forms.BooleanField(label="Only mine", required=False)
     at_risk = forms.BooleanField(label="At risk", required=False)
@@ -56,7 +65,10 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [("", "Anyone"), *triage_staff_choices()]
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
+            ("", "Anyone"),
+            *triage_staff_choices(),
+        ]
 
     def filters(self) -> QueueFilters:
         if not self.is_valid():
@@ -240,17 +252,24 @@ class PeopleFormSet(forms.BaseFormSet):
 
 
 # The most people one intake takes, as the API (rows left blank do not count).
-SubjectFormSet = forms.formset_factory(
-    PersonForm,
-    formset=PeopleFormSet,
-    extra=1,
-    min_num=1,
-    validate_min=True,
-    max_num=12,
-    validate_max=True,
+# formset_factory makes a subclass of `formset`, which the stubs type as the base class.
+SubjectFormSet = cast(
+    type[PeopleFormSet],
+    forms.formset_factory(
+        PersonForm,
+        formset=PeopleFormSet,
+        extra=1,
+        min_num=1,
+        validate_min=True,
+        max_num=12,
+        validate_max=True,
+    ),
 )
-InvolvedFormSet = forms.formset_factory(
-    InvolvedPersonForm, formset=PeopleFormSet, extra=2, max_num=20, validate_max=True
+InvolvedFormSet = cast(
+    type[PeopleFormSet],
+    forms.formset_factory(
+        InvolvedPersonForm, formset=PeopleFormSet, extra=2, max_num=20, validate_max=True
+    ),
 )
 
 
@@ -313,10 +332,11 @@ class IntakeForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["referrer_type"].queryset = ReferrerType.objects.filter(is_active=True)
+        referrer_type = cast(forms.ModelChoiceField, self.fields["referrer_type"])
+        referrer_type.queryset = ReferrerType.objects.filter(is_active=True)
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if (
             data.get("consent") in (Enquiry.Consent.NO, Enquiry.Consent.NOT_SOUGHT)
             and not (data.get("consent_reason") or "").strip()
@@ -352,7 +372,7 @@ class MoveForm(VersionedForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_state"].choices = [
+        cast(forms.ChoiceField, self.fields["to_state"]).choices = [
             (state, Enquiry.State(state).label)
             for state in Enquiry.State.values
             if state in TRANSITIONS.get(self.enquiry.state, ())
@@ -366,7 +386,7 @@ class AssignForm(VersionedForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = triage_staff()
+        cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = triage_staff()
 
 
 class EscalateForm(VersionedForm):
@@ -398,7 +418,9 @@ class DecideForm(VersionedForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["outcome"].queryset = Outcome.objects.filter(is_active=True)
+        cast(forms.ModelChoiceField, self.fields["outcome"]).queryset = Outcome.objects.filter(
+            is_active=True
+        )
 
 
 class FeedbackForm(VersionedForm):

@@ -23,9 +23,9 @@ from datetime import datetime
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO, NamedTuple, cast
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from agencies.models import Agency, User
@@ -66,8 +66,8 @@ _COLUMN_ORDER = {name: index for index, name in enumerate(COLUMNS)}
 State = Enquiry.State
 RECEIVED, DECISION = EnquiryEvent.Kind.RECEIVED, EnquiryEvent.Kind.DECISION
 REFERENCE_LENGTH = min(
-    Enquiry._meta.get_field("reference").max_length,
-    FamilyEnquiry._meta.get_field("reference").max_length,
+    cast(int, Enquiry._meta.get_field("reference").max_length),  # a CharField's
+    cast(int, FamilyEnquiry._meta.get_field("reference").max_length),
 )
 
 Source = str | Path | IO[bytes] | IO[str]
@@ -257,8 +257,8 @@ class _Rules:
                 bad(column, MISSING)
             elif len(value) > REFERENCE_LENGTH:
                 bad(column, f"{len(value)} characters long; at most {REFERENCE_LENGTH}")
-            elif control_character(value):
-                bad(column, control_character(value))
+            elif reason := control_character(value):
+                bad(column, reason)
         received_at = self._moment(line, "received_at", received_text, problems)
         rating = RATINGS.get(rag)
         if rating is None:
@@ -289,8 +289,15 @@ class _Rules:
             )
         if problems:
             return None, problems
+        # With no problems, each value was read.
         record = _Record(
-            reference, family, received_at, rating, decided_at, outcome_id, referrer_type_id
+            reference,
+            family,
+            cast(datetime, received_at),
+            cast(str, rating),
+            decided_at,
+            outcome_id,
+            cast(int, referrer_type_id),
         )
         return record, problems
 
@@ -325,20 +332,23 @@ def _codes(codes: Collection[str]) -> str:
     return ", ".join(sorted(codes))
 
 
+ENCODING, ERRORS = "utf-8-sig", "surrogateescape"
+
+
 @contextmanager
 def _opened(source: Source) -> Iterator[IO[str]]:
     """The file as text from its start. Bytes that are not UTF-8 become lone surrogates, so
     the check can name the line they are on rather than fail somewhere in a buffer."""
-    options = {"encoding": "utf-8-sig", "errors": "surrogateescape", "newline": ""}
+
     if isinstance(source, str | Path):
-        with open(source, **options) as file:
+        with open(source, encoding=ENCODING, errors=ERRORS, newline="") as file:
             yield file
         return
     source.seek(0)
     if isinstance(source, io.TextIOBase):
         yield source
         return
-    text = io.TextIOWrapper(source, **options)
+    text = io.TextIOWrapper(cast(IO[bytes], source), encoding=ENCODING, errors=ERRORS, newline="")
     try:
         yield text
     finally:
@@ -427,7 +437,7 @@ def _check(source: Source, *, rules: _Rules, progress: Progress) -> _Checked:
                 problems.extend(row_problems)
                 continue
             families[family] = None
-            decided += record.decided_at is not None
+            decided += cast(_Record, record).decided_at is not None  # read without problems
             for text in (reference, family):
                 match = APP_REFERENCE.fullmatch(text)
                 if match:
@@ -466,7 +476,7 @@ def _already_stored(
     return problems
 
 
-def _stored(model: type[models.Model], references: Collection[str]) -> set[str]:
+def _stored(model: type[Enquiry] | type[FamilyEnquiry], references: Collection[str]) -> set[str]:
     """Which of `references` the model's table holds, in one query on PostgreSQL."""
     if not references:
         return set()
@@ -516,7 +526,7 @@ def _load(
             if problems or any(found for _, found in chunk):
                 # Changed since it was checked: the transaction undoes everything.
                 raise BadFile(problems + [p for _, found in chunk for p in found])
-            records = [record for record, _ in chunk]
+            records = [cast(_Record, record) for record, _ in chunk]  # none had problems
             enquiries, events = build.rows(records, reserve_ids(Enquiry, len(records)))
             insert_rows(Enquiry, enquiries)
             insert_rows(EnquiryEvent, events)
@@ -593,7 +603,11 @@ class _Builder:
                     "version": 2,
                 }
                 decision = event_row(
-                    DECISION, decided_at, actor_id, before, outcome_codes[record.outcome_id]
+                    DECISION,
+                    decided_at,
+                    actor_id,
+                    before,
+                    outcome_codes[cast(int, record.outcome_id)],  # decided: it has one
                 )
                 events.append({"enquiry_id": pk, "version": 2} | decision)
             enquiries.append(enquiry)

@@ -682,8 +682,8 @@ class Heartbeat(models.Model):
     def record(cls, task: str) -> None:
         """Note that `task` has just finished (one upsert, committed at once: concurrent runs
         never wait on each other's scan for it)."""
-        cls.objects.bulk_create(
-            [cls(task=task, finished_at=timezone.now())],
+        Heartbeat.objects.bulk_create(
+            [Heartbeat(task=task, finished_at=timezone.now())],
             update_conflicts=True,
             unique_fields=["task"],
             update_fields=["finished_at"],

@@ -4,6 +4,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from typing import cast
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.core.paginator import Page, Paginator
@@ -197,13 +198,15 @@ def queue_page(
 ) -> tuple[Page, list[QueueRow]]:
     """A page of the triage queue and its rows, in the same three queries whatever the page
     and filters: the count (or the search's ids), the clock's version and the page's rows."""
-    enquiries: QuerySet[Enquiry] | list[int] = enquiry_queue(user=user, filters=filters, now=now)
+    queue = enquiry_queue(user=user, filters=filters, now=now)
+    enquiries: QuerySet[Enquiry] | list[int] = queue
     if filters.search:
         # The search is the costly part, and it matches open enquiries only: run it once for
         # their ids rather than once to count them and again for the page.
-        enquiries = list(enquiries.values_list("pk", flat=True))
+        enquiries = list(queue.values_list("pk", flat=True))
     page = Paginator(enquiries, QUEUE_PAGE_SIZE).get_page(number)
-    return page, queue_rows(page.object_list, now=now)
+    # A page of what it was given: a slice of the queue, or of the ids.
+    return page, queue_rows(cast(QuerySet[Enquiry] | list[int], page.object_list), now=now)
 
 
 def queue_rows(page: QuerySet[Enquiry] | list[int], *, now: datetime) -> list[QueueRow]:
@@ -216,7 +219,9 @@ def queue_rows(page: QuerySet[Enquiry] | list[int], *, now: datetime) -> list[Qu
     deep page). Plain values, not model instances, which cost more to build than the rest of
     the row.
     """
-    enquiries = Enquiry.objects.filter(pk__in=page).order_by(*QUEUE_ORDER).values(*QUEUE_COLUMNS)
+    # A queryset is a subquery here, which the stubs do not allow for.
+    rows_wanted = Enquiry.objects.filter(pk__in=page)  # type: ignore[misc]
+    enquiries = rows_wanted.order_by(*QUEUE_ORDER).values(*QUEUE_COLUMNS)
     clock = clock_in_force()
     zone = timezone.get_current_timezone()
     # Links differ only by the reference, which needs no quoting: one reverse() a page.
@@ -303,7 +308,7 @@ def trigram_similarity(a: str, b: str) -> float:
     """pg_trgm's `similarity()` in Python, so SQLite finds what PostgreSQL finds."""
 
     def trigrams(text: str) -> set[str]:
-        grams = set()
+        grams: set[str] = set()
         for word in re.findall(r"[^\W_]+", text.lower()):
             padded = f"  {word} "
             grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
@@ -393,7 +398,7 @@ def person_matches(
             )
         else:
             by_name &= Q(similarity__gte=VERY_SIMILAR_NAME)
-        candidates = (
+        candidates: QuerySet[Person] = (
             Person.objects.annotate(similarity=TrigramSimilarity("search_name", full_name))
             .filter(by_name | by_identity)
             .order_by("-similarity", "pk")[: limit * 10]
@@ -568,7 +573,7 @@ def timeline(enquiry: Enquiry) -> list[TimelineEntry]:
     """The enquiry's history, newest first, with ratings, stages and outcomes by name."""
     Kind = EnquiryEvent.Kind
     outcomes = dict(Outcome.objects.values_list("code", "name"))
-    labels = {
+    labels: dict[str, dict[str, str]] = {
         Kind.RATING: dict(Rag.choices),
         Kind.STATE: dict(Enquiry.State.choices),
     }

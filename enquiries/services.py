@@ -10,6 +10,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from typing import cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -573,14 +574,15 @@ def _close_with_feedback(
         raise ValidationError("Feedback follows the decision: this enquiry is not decided.")
     now = now or timezone.now()
     sent_at = (sent_at or now).replace(second=0, microsecond=0)
-    if sent_at < enquiry.decided_at or sent_at > now:
+    decided_at = cast(datetime, enquiry.decided_at)  # a decided enquiry's is never empty
+    if sent_at < decided_at or sent_at > now:
         raise ValidationError(
             {"sent_at": "Feedback is sent after the decision, and not later than now."}
         )
     enquiry.state = State.CLOSED
     enquiry.feedback_at, enquiry.feedback_method, enquiry.feedback_text = sent_at, method, text
     enquiry.feedback_minutes = working_minutes_between(
-        clock_in_force().calendar, enquiry.decided_at, sent_at
+        clock_in_force().calendar, decided_at, sent_at
     )
     _record(
         enquiry,

@@ -13,11 +13,12 @@ constraint, so a scan only notifies about the events it inserted itself. SQLite,
 runs one writer at a time and relies on the same constraint.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import dateformat, timezone
 
@@ -42,7 +43,7 @@ class ScanResult:
     notifications: int
 
 
-def _due_events(now: datetime) -> list[dict]:
+def _due_events(now: datetime) -> list[Mapping[str, Any]]:
     """Open enquiries that crossed a threshold by `now` with no event for it yet (one query).
 
     An enquiry first seen breached gets the breached event alone: an at-risk warning is only
@@ -73,6 +74,9 @@ def _due_events(now: datetime) -> list[dict]:
     )
 
 
+UNIQUE, RETURNED = ("enquiry", "kind"), ("id", "enquiry", "kind")
+
+
 def insert_new_events(events: Sequence[SlaEvent]) -> list[tuple[int, int, str]]:
     """Insert `events`, leaving out any (enquiry, kind) already recorded; returns the
     (id, enquiry id, kind) of the rows this call inserted, so only their news is sent.
@@ -81,12 +85,17 @@ def insert_new_events(events: Sequence[SlaEvent]) -> list[tuple[int, int, str]]:
     statement by hand; `ON CONFLICT ... DO NOTHING RETURNING` means the same on both databases.
     """
     meta = SlaEvent._meta
-    fields = [meta.get_field(name) for name in EVENT_FIELDS]
+    # Concrete columns, not relations seen from the other side.
+    fields = [cast(models.Field, meta.get_field(name)) for name in EVENT_FIELDS]
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
+
+    def column(field: models.Field) -> str:
+        return quote(cast(str, field.column))  # a concrete field's column is never empty
+
+    columns = ", ".join(column(field) for field in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    unique = ", ".join(quote(meta.get_field(name).column) for name in ("enquiry", "kind"))
-    returned = ", ".join(quote(meta.get_field(name).column) for name in ("id", "enquiry", "kind"))
+    unique = ", ".join(column(cast(models.Field, meta.get_field(name))) for name in UNIQUE)
+    returned = ", ".join(column(cast(models.Field, meta.get_field(name))) for name in RETURNED)
     inserted: list[tuple[int, int, str]] = []
     with connection.cursor() as cursor:
         for start in range(0, len(events), BATCH_SIZE):
@@ -139,6 +148,7 @@ def record_sla_events(*, now: datetime | None = None) -> ScanResult:
         return ScanResult(at_risk=0, breached=0, notifications=0)
 
     events = []
+    kind: str
     for row in due.values():
         kind = Kind.BREACHED if row["breached_from"] <= now else Kind.AT_RISK
         events.append(

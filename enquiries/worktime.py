@@ -235,7 +235,7 @@ def _normalise_week(week: Iterable[Iterable[Interval]]) -> Week:
     return days
 
 
-def _resolve_zone(tz: tzinfo | str) -> tzinfo:
+def resolve_zone(tz: tzinfo | str) -> tzinfo:
     """Only zones that honour ``fold`` (not pytz, say) resolve wall times as documented."""
     if isinstance(tz, str):
         try:
@@ -272,7 +272,7 @@ class WorkingCalendar:
     _year_starts: tuple[int, ...] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "tz", _resolve_zone(self.tz))
+        object.__setattr__(self, "tz", resolve_zone(self.tz))
         object.__setattr__(self, "_year_starts", _year_starts(self.tz))
         object.__setattr__(self, "week", _normalise_week(self.week))
         if self.nation is not None and self.nation not in NATION_SUBDIVISIONS:
@@ -300,12 +300,12 @@ class WorkingCalendar:
         same_hours = day_hours(*hours)
         open_days = set(weekdays)
         week = tuple(same_hours if weekday in open_days else () for weekday in range(7))
-        return cls(tz=tz, week=week, nation=nation, closures=frozenset(closures))
+        return cls(tz=resolve_zone(tz), week=week, nation=nation, closures=frozenset(closures))
 
     @staticmethod
     def continuous(tz: tzinfo | str = LONDON) -> ContinuousCalendar:
         """Every real minute counts: for ratings whose clock never stops."""
-        return ContinuousCalendar(tz=tz)
+        return ContinuousCalendar(tz=resolve_zone(tz))
 
     def is_working_day(self, day: date) -> bool:
         """A working day has opening hours on its weekday and is no holiday or closure."""
@@ -407,7 +407,7 @@ class ContinuousCalendar:
     _year_starts: tuple[int, ...] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "tz", _resolve_zone(self.tz))
+        object.__setattr__(self, "tz", resolve_zone(self.tz))
         object.__setattr__(self, "_year_starts", _year_starts(self.tz))
 
     def is_working_day(self, day: date) -> bool:

@@ -2,6 +2,7 @@
 the services decide. Output serializers read what the selectors fetched, with no queries."""
 
 from datetime import date
+from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -267,7 +268,7 @@ def _refuse_possible_duplicates(details: PersonDetails, *, checks: list | None) 
     """Refuse someone new who may be in the register already. Each check is added to
     `checks` (what was typed, and who it found), for the view to log: a check shows the
     details of the people it finds."""
-    typed = {
+    typed: dict[str, Any] = {
         "first_name": details.first_name,
         "last_name": details.last_name,
         "date_of_birth": details.date_of_birth,
@@ -328,10 +329,13 @@ class IntakeSerializer(RefusesUnknownFields, serializers.Serializer):
         max_length=200, required=False, allow_blank=True, default=""
     )
     subject_type = serializers.ChoiceField(choices=Enquiry.SubjectType.choices)
-    subjects = PersonInputSerializer(
+    # With many=True, max_length goes to the list serializer, which the stubs do not know.
+    subjects = PersonInputSerializer(  # type: ignore[call-arg]
         many=True, max_length=12, help_text="The children (or adult) the concern is about."
     )
-    others = InvolvedPersonInputSerializer(many=True, max_length=20, required=False, default=list)
+    others = InvolvedPersonInputSerializer(  # type: ignore[call-arg]
+        many=True, max_length=20, required=False, default=list
+    )
     concern = FreeTextSerializerField(allow_blank=True)
     categories = serializers.ListField(
         child=serializers.ChoiceField(choices=Enquiry.Concern.choices),

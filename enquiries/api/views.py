@@ -7,6 +7,7 @@ it now is. Domain errors become responses in `core.api.exception_handler`.
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import cast
 
 from django.utils import timezone
 from drf_spectacular.utils import (
@@ -189,7 +190,7 @@ class EnquiryViewSet(viewsets.GenericViewSet):
         key = clean_text(
             IDEMPOTENCY_KEY,
             request.headers.get(IDEMPOTENCY_KEY, ""),
-            max_length=IntakeKey._meta.get_field("key").max_length,
+            max_length=cast(int, IntakeKey._meta.get_field("key").max_length),  # a CharField's
         )
         # The serializer checks each new person against the register; each check is logged,
         # whether or not it refuses the intake.
