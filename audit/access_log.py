@@ -37,14 +37,22 @@ log_broken = Signal()
 class Logged(Protocol):
     """A record as the access log names it: any object with these (a shown record or a row)."""
 
-    pk: int
-    enquiry_id: int
-    person_id: int
+    @property
+    def pk(self) -> int: ...
+
+    @property
+    def enquiry_id(self) -> int: ...
+
+    @property
+    def person_id(self) -> int: ...
 
 
 class Seen(Logged, Protocol):
-    is_sensitive: bool
-    content_visible: bool
+    @property
+    def is_sensitive(self) -> bool: ...
+
+    @property
+    def content_visible(self) -> bool: ...
 
 
 # Writing it.

@@ -31,7 +31,7 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     if count <= 0:
         return []
     quote = connection.ops.quote_name
-    table, pk = model._meta.db_table, _column(model._meta.pk)
+    table, pk = model._meta.db_table, column(model._meta.pk)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -76,7 +76,7 @@ def insert_rows(model: type[models.Model], rows: Iterable[Row]) -> int:
         for row in chain([first], rows)
     )
     table = model._meta.db_table
-    columns = [_column(field) for field in given] + [_column(field) for field, _ in defaults]
+    columns = [column(field) for field in given] + [column(field) for field, _ in defaults]
     if connection.vendor == "postgresql":
         return _copy(table, columns, values)
     return _executemany(table, columns, values)
@@ -103,9 +103,15 @@ def _field(model: type[models.Model], attname: str) -> models.Field:
     raise ValueError(f"{model.__name__} has no column {attname}")
 
 
-def _column(field: models.Field) -> str:
+def column(field: models.Field) -> str:
     """A concrete field's column: Django's `column` is None only for fields without one."""
     return cast(str, field.column)
+
+
+def concrete_field(model: type[models.Model], name: str) -> models.Field:
+    """A model's own field by name: one with a column, not a relation seen from its far side
+    (for the statements written by hand)."""
+    return cast(models.Field, model._meta.get_field(name))
 
 
 def _defaults(

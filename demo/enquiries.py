@@ -208,7 +208,7 @@ def seed_demo_enquiries(*, target: int, seed: int = 2026, now: datetime | None =
 
     zone = timezone.get_current_timezone()
     years = [family.received_at.astimezone(zone).year for family in families]
-    per_year = Counter()
+    per_year: Counter[int] = Counter()
     for year, family in zip(years, families, strict=True):
         per_year[year] += len(family.courses)
     numbers = _take_reference_numbers(per_year)
@@ -280,7 +280,8 @@ def _open_families(
 ) -> list[_Family]:
     """Families making `count` open enquiries, about as many in each open state, each received
     so that by `now` it is fresh, at risk or breached on its rating's clock."""
-    families, standings, in_state = [], [], Counter()
+    families, standings = [], []
+    in_state: Counter[str] = Counter()
     while in_state.total() < count:
         subject_type, size = _who(rng, count - in_state.total())
         state = min(Enquiry.OPEN_STATES, key=lambda each: (in_state[each], rng.random()))
@@ -343,7 +344,9 @@ def _decided_families(
             received_at = now - timedelta(minutes=rng.randint(10, HISTORY // ONE_MINUTE))
             courses = [_decided_course(rng, clock, received_at) for _ in range(size)]
             # Decisions still to come would make open enquiries: those are counted apart.
-            if all(course.decided_at <= now for course in courses):
+            if all(
+                course.decided_at is not None and course.decided_at <= now for course in courses
+            ):
                 break
         families.append(_Family(received_at, subject_type, courses))
         made += size
@@ -369,6 +372,8 @@ def _known_subjects(now: datetime) -> dict[str, list[Row]]:
     known: dict[str, list[Row]] = {subject_type: [] for subject_type in Enquiry.SubjectType}
     people = Person.objects.exclude(date_of_birth=None).order_by("-id")
     for person_id, born in people.values_list("id", "date_of_birth")[:5000]:
+        if born is None:  # excluded above
+            continue
         if born > child_born_after:
             known[Enquiry.SubjectType.CHILD].append({"id": person_id})
         elif born <= adult_born_by:
@@ -463,7 +468,7 @@ def _demo_enquiry(
             event_row(EnquiryEvent.Kind.ESCALATED, at, manager, rationale=reason),
             event_row(EnquiryEvent.Kind.RATING, at, manager, course.escalated_from, rating, reason),
         ]
-    if course.decided_at is not None:
+    if course.decided_at is not None and course.decided_minutes is not None:
         decided_at = course.decided_at
         outcome_id, outcome_name, outcome_code = cast.outcome(rng, slot.subject_type)
         enquiry |= {

@@ -492,9 +492,10 @@ class _Builder:
                 self._chase(request, enquiry, agency)
 
         recorded_until = request["answered_at"] or limit
-        record = partial(self._record, enquiry, agency, request, answerer, limit=limit)
-        for n in range(records):
-            record(recorded_at=requested_at + (recorded_until - requested_at) * (0.5 + n / 8))
+        if answerer is not None:  # none answers, none records
+            record = partial(self._record, enquiry, agency, request, answerer, limit=limit)
+            for n in range(records):
+                record(recorded_at=requested_at + (recorded_until - requested_at) * (0.5 + n / 8))
         if plan == "awaiting_release":
             record(recorded_at=requested_at, showcase_sensitive=False)
             record(
@@ -514,7 +515,7 @@ class _Builder:
         """Chasers as the task would have sent them (the first few only), each telling the
         agency's practitioners."""
         at = _minute(request["due_at"]) + timedelta(minutes=5)
-        chased = []
+        chased: list[datetime] = []
         while at <= self.now and len(chased) < MAX_CHASERS:
             chased.append(at)
             at += self.chase_interval
@@ -636,7 +637,7 @@ class _Builder:
             return
         child = enquiry["subject__first_name"]
         person = f"{child} {enquiry['subject__last_name']}"
-        asked = {
+        asked: Row = {
             "record": record,
             "requested_by_id": requester,
             "requested_at": _minute(record["recorded_at"] + window * rng.uniform(0.05, 0.3)),
@@ -808,7 +809,7 @@ def _write(rows: _Rows) -> None:
     for row, row_id in zip(log, reserve_ids(AccessLogEntry, len(log)), strict=True):
         row["id"] = row_id
     chain(AccessLogEntry, log, previous=last_hash(AccessLogEntry, using=DEFAULT_DB_ALIAS))
-    written = [
+    written: list[tuple[type[models.Model], list[Row], tuple[str, ...]]] = [
         (InformationRequest, rows.requests, ()),
         (InformationRequest.people.through, rows.people, ("informationrequest",)),
         (Chaser, rows.chasers, ("request",)),

@@ -16,13 +16,14 @@ runs one writer at a time and relies on the same constraint.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import dateformat, timezone
 
 from agencies.models import Role, User
+from core.bulk import column, concrete_field
 
 from .models import Enquiry, Notification, Rag, SlaEvent
 
@@ -85,17 +86,12 @@ def insert_new_events(events: Sequence[SlaEvent]) -> list[tuple[int, int, str]]:
     statement by hand; `ON CONFLICT ... DO NOTHING RETURNING` means the same on both databases.
     """
     meta = SlaEvent._meta
-    # Concrete columns, not relations seen from the other side.
-    fields = [cast(models.Field, meta.get_field(name)) for name in EVENT_FIELDS]
+    fields = [concrete_field(SlaEvent, name) for name in EVENT_FIELDS]
     quote = connection.ops.quote_name
-
-    def column(field: models.Field) -> str:
-        return quote(cast(str, field.column))  # a concrete field's column is never empty
-
-    columns = ", ".join(column(field) for field in fields)
+    columns = ", ".join(quote(column(field)) for field in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    unique = ", ".join(column(cast(models.Field, meta.get_field(name))) for name in UNIQUE)
-    returned = ", ".join(column(cast(models.Field, meta.get_field(name))) for name in RETURNED)
+    unique = ", ".join(quote(column(concrete_field(SlaEvent, name))) for name in UNIQUE)
+    returned = ", ".join(quote(column(concrete_field(SlaEvent, name))) for name in RETURNED)
     inserted: list[tuple[int, int, str]] = []
     with connection.cursor() as cursor:
         for start in range(0, len(events), BATCH_SIZE):

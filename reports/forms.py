@@ -1,4 +1,5 @@
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 
@@ -37,7 +38,7 @@ class ReportPeriodForm(forms.Form):
         else:
             del self.fields["compare_start"], self.fields["compare_to"]
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any] | None:
         data = super().clean()
         self._period = self._check("start", "to", default=self.default)
         if self._period and self.compares:
@@ -80,9 +81,7 @@ class ReportPeriodForm(forms.Form):
     def query(self) -> dict[str, str]:
         """The period as a query string for links: the dates in force, filled in."""
         values = {"start": self.period.start, "to": self.period.last_day}
-        if self.compares:
-            values |= {
-                "compare_start": self.compared_with.start,
-                "compare_to": self.compared_with.last_day,
-            }
+        compared = self.compared_with
+        if compared is not None:
+            values |= {"compare_start": compared.start, "compare_to": compared.last_day}
         return {name: value.isoformat() for name, value in values.items()}

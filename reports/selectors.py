@@ -9,8 +9,10 @@ here, so the figures agree wherever they are read.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q
@@ -117,7 +119,7 @@ def timeliness(period: Period, *, clock: ClockInForce | None = None, **_) -> Rep
     return Report("timeliness", "Timeliness", period, TIMELINESS_COLUMNS, rows)
 
 
-def _timeliness_row(label: str, allocated: int | None, found: dict) -> dict:
+def _timeliness_row(label: str, allocated: int | None, found: Mapping[str, Any]) -> dict:
     enquiries, on_time = found.get("enquiries", 0), found.get("on_time", 0)
     return {
         "rag": label,
@@ -203,7 +205,10 @@ def nfa(period: Period, **_) -> Report:
         .annotate(decided=Count("pk"), nfa=Count("pk", filter=Q(outcome_id__in=nfa_outcome)))
         .order_by()
     )
-    overall, by_rag, by_referrer, by_month = Counter(), {}, {}, {}
+    overall: Counter[str] = Counter()
+    by_rag: dict[str, Counter[str]] = {}
+    by_referrer: dict[str, Counter[str]] = {}
+    by_month: dict[date, Counter[str]] = {}
     for cell in cells:
         month = timezone.localtime(cell["month"], period.zone).date()
         for totals in (
@@ -381,9 +386,9 @@ def backlog(
         .order_by()
     }
     names = [column.name for column in BACKLOG_COLUMNS[1:]]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for rating in RAG_ORDER:
-        found = counts.get(rating, {})
+        found: Mapping[str, Any] = counts.get(rating, {})
         rows.append({"rag": _rag_label(rating)} | {name: found.get(name, 0) for name in names})
     rows.append({"rag": OVERALL} | {name: sum(row[name] for row in rows) for name in names})
     return Report("backlog", "Backlog", period, BACKLOG_COLUMNS, rows, as_at=as_at)
@@ -417,7 +422,7 @@ def rereferrals(period: Period, **_) -> Report:
         .values("rating")
         .annotate(
             decided=Count("pk", filter=known),
-            re_referrals=Count("pk", filter=known & Exists(earlier)),
+            re_referrals=Count("pk", filter=Q(known, Exists(earlier))),
             unknown=Count("pk", filter=~known),
         )
         .order_by()
@@ -425,7 +430,7 @@ def rereferrals(period: Period, **_) -> Report:
     rows = [_rereferral_row(_rag_label(rating), counts.get(rating, {})) for rating in RAG_ORDER]
     overall = {name: sum(row[name] for row in rows) for name in ("decided", "re_referrals")}
     rows.append(_rereferral_row(OVERALL, overall))
-    notes = ()
+    notes: tuple[str, ...] = ()
     unknown = sum(row["unknown"] for row in counts.values())
     if unknown:
         notes = (
@@ -435,7 +440,7 @@ def rereferrals(period: Period, **_) -> Report:
     return Report("rereferrals", "Re-referrals", period, REREFERRAL_COLUMNS, rows, notes=notes)
 
 
-def _rereferral_row(label: str, found: dict) -> dict:
+def _rereferral_row(label: str, found: Mapping[str, Any]) -> dict:
     decided, re_referrals = found.get("decided", 0), found.get("re_referrals", 0)
     return {
         "rag": label,
@@ -476,7 +481,7 @@ def feedback(period: Period, **_) -> Report:
     return Report("feedback", "Feedback to referrers", period, FEEDBACK_COLUMNS, rows)
 
 
-def _feedback_row(label: str, found: dict) -> dict:
+def _feedback_row(label: str, found: Mapping[str, Any]) -> dict:
     return {
         "referrer_type": label,
         "decided": found["decided"],
@@ -549,7 +554,7 @@ class ReportKind:
     name: str
     title: str
     summary: str
-    build: object
+    build: Callable[..., Report]
     chart: Chart | None = None
     compares: bool = False
     as_at: bool = False

@@ -2,6 +2,7 @@
 `reports.selectors`, the same as `manage.py report`."""
 
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -89,7 +90,7 @@ def _table(report) -> list[list[tuple[str, str]]]:
 
 
 @role_required(*REPORT_ROLES)
-def report_download(request: SignedInRequest, name: str, extension: str) -> HttpResponse:
+def report_download(request: SignedInRequest, name: str, extension: str) -> HttpResponseBase:
     """The report as CSV or Excel. Downloads are written to the access log, like every other
     export, though a report holds counts only."""
     kind, form, report = _report_asked_for(request, name)

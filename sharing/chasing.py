@@ -13,13 +13,16 @@ notified. SQLite, for the demo, runs one writer at a time.
 """
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import dateformat, timezone
 
 from agencies.models import Role, User
+from core.bulk import column, concrete_field
 from enquiries.models import Enquiry, Notification
 
 from .models import Chaser, InformationRequest, SharingPolicy
@@ -82,9 +85,9 @@ def _chase(now: datetime) -> int:
     return len(chased)
 
 
-def _details(request_ids: list[int]) -> dict[int, dict]:
+def _details(request_ids: list[int]) -> dict[int, Mapping[str, Any]]:
     """What the notifications say about each request, a thousand at a time."""
-    details = {}
+    details: dict[int, Mapping[str, Any]] = {}
     for start in range(0, len(request_ids), BATCH_SIZE):
         rows = (
             InformationRequest.objects.filter(pk__in=request_ids[start : start + BATCH_SIZE])
@@ -113,13 +116,13 @@ def _claim_overdue(*, now: datetime, chased_at: datetime, chased_before: datetim
     subquery, params = candidates.query.sql_with_params()
     meta = InformationRequest._meta
     quote = connection.ops.quote_name
-    last_chased = meta.get_field("last_chased_at")
-    count = quote(meta.get_field("chase_count").column)
-    pk = quote(meta.pk.column)
+    last_chased = concrete_field(InformationRequest, "last_chased_at")
+    count = quote(column(concrete_field(InformationRequest, "chase_count")))
+    pk = quote(column(meta.pk))
     # Only names from the model's own metadata are formatted in; values are parameters.
     sql = (
         f"UPDATE {quote(meta.db_table)} "  # noqa: S608
-        f"SET {quote(last_chased.column)} = %s, {count} = {count} + 1 "
+        f"SET {quote(column(last_chased))} = %s, {count} = {count} + 1 "
         f"WHERE {pk} IN ({subquery}) RETURNING {pk}"
     )
     with connection.cursor() as cursor:
@@ -135,9 +138,9 @@ def insert_new_chasers(chasers: list[Chaser]) -> list[int]:
     by hand, as in `enquiries.sla_scan.insert_new_events`.
     """
     meta = Chaser._meta
-    fields = [meta.get_field("request"), meta.get_field("chased_at")]
+    fields = [concrete_field(Chaser, "request"), concrete_field(Chaser, "chased_at")]
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
+    columns = ", ".join(quote(column(field)) for field in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     inserted: list[int] = []
     with connection.cursor() as cursor:
@@ -151,7 +154,7 @@ def insert_new_chasers(chasers: list[Chaser]) -> list[int]:
             sql = (
                 f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
                 f"VALUES {', '.join([row] * len(batch))} "
-                f"ON CONFLICT ({columns}) DO NOTHING RETURNING {quote(fields[0].column)}"
+                f"ON CONFLICT ({columns}) DO NOTHING RETURNING {quote(column(fields[0]))}"
             )
             cursor.execute(sql, params)
             inserted.extend(request_id for (request_id,) in cursor.fetchall())

@@ -20,6 +20,7 @@ their text never reaches Python for a person who may not read it.
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
@@ -51,6 +52,17 @@ from .models import (
     ReleaseStatus,
     Sensitivity,
 )
+
+
+class _ContentVisible(TypedDict):
+    content_visible: bool
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # A record with whether this person may read its content (`visible_records`).
+    VisibleRecord: TypeAlias = WithAnnotations[InformationRecord, _ContentVisible]
 
 VIEW_CONTENT = "view_content"
 
@@ -142,7 +154,7 @@ def content_rule(user: User) -> Q:
     return Q(sensitivity=Sensitivity.NON_SENSITIVE) | Q(agency_id=user.agency_id) | _granted(user)
 
 
-def visible_records(user: User, *, enquiry: Enquiry | None = None) -> QuerySet[InformationRecord]:
+def visible_records(user: User, *, enquiry: Enquiry | None = None) -> "QuerySet[VisibleRecord]":
     """Every record this person may know exists (content or signpost), each annotated with
     `content_visible`. Use `shown_records` to read them: it never carries hidden content."""
     nothing = InformationRecord.objects.none().annotate(
@@ -162,7 +174,7 @@ def visible_records(user: User, *, enquiry: Enquiry | None = None) -> QuerySet[I
     )
 
 
-def readable_records(user: User) -> QuerySet[InformationRecord]:
+def readable_records(user: User) -> "QuerySet[VisibleRecord]":
     """Visible records whose content this person may read: for search and exports."""
     return visible_records(user).filter(content_visible=True)
 

@@ -1,5 +1,7 @@
 """The auditor's filters over the access log and the change log, read from the query string."""
 
+from typing import Any, cast
+
 from django import forms
 
 from agencies.models import Agency
@@ -60,7 +62,9 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # Agencies no longer active still appear in the logs.
-        self.fields["agency"].queryset = Agency.objects.order_by("name")
+        cast(forms.ModelChoiceField, self.fields["agency"]).queryset = Agency.objects.order_by(
+            "name"
+        )
 
     @property
     def shown_log(self) -> str:
@@ -112,8 +116,8 @@ class AuditFilterForm(forms.Form):
             self.add_error("person" if number else "name", f"No one in the register has {said}.")
         return found
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         data["people"] = self._people(data)
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:

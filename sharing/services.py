@@ -98,11 +98,10 @@ def refusals_logged(
     try:
         yield
     except (PermissionDenied, Http404, ValidationError, StaleEdit) as error:
+        pk = _int(record_id)
         record = (
-            InformationRecord.objects.filter(pk=_int(record_id))
-            .only("pk", "enquiry_id", "person_id")
-            .first()
-            if record_id is not None
+            InformationRecord.objects.filter(pk=pk).only("pk", "enquiry_id", "person_id").first()
+            if pk is not None
             else None
         )
         what = f"{action} (record {record_id})" if record_id is not None else action

@@ -1,6 +1,8 @@
 """The shapes of what practitioners and researchers type on the sharing pages. The services
 decide whether it is allowed; these only check it is well formed."""
 
+from typing import cast
+
 from django import forms
 from django.utils import timezone
 
@@ -33,8 +35,8 @@ class SendRequestsForm(forms.Form):
         asked = InformationRequest.objects.filter(enquiry=enquiry).values("agency_id")
         agencies = Agency.objects.filter(is_active=True).exclude(pk__in=asked)
         people = Person.objects.filter(involvements__enquiry=enquiry).distinct()
-        self.fields["agencies"].queryset = agencies
-        self.fields["people"].queryset = people
+        cast(forms.ModelMultipleChoiceField, self.fields["agencies"]).queryset = agencies
+        cast(forms.ModelMultipleChoiceField, self.fields["people"]).queryset = people
         self.fields["agencies"].initial = [a.pk for a in agencies if a.asked_by_default]
         self.fields["people"].initial = [p.pk for p in people]
 
@@ -77,7 +79,7 @@ class InformationRecordForm(forms.Form):
 
     def __init__(self, *args, request: InformationRequest, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = Person.objects.filter(
+        cast(forms.ModelChoiceField, self.fields["person"]).queryset = Person.objects.filter(
             involvements__enquiry_id=request.enquiry_id
         ).distinct()
 

@@ -64,7 +64,8 @@ class InformationRequestSerializer(serializers.Serializer):
     def get_actions(self, request: InformationRequest) -> list[str]:
         if firewall.answer_refusal(self.context["user"], request) is not None:
             return []
-        return ["add_record", "answer" if request.has_records else "nothing_held"]
+        has_records = request.has_records  # type: ignore[attr-defined]  # the view annotates it
+        return ["add_record", "answer" if has_records else "nothing_held"]
 
 
 class RecordAgencySerializer(serializers.Serializer):
