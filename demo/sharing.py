@@ -491,11 +491,12 @@ class _Builder:
             if request["status"] in InformationRequest.OPEN_STATUSES:
                 self._chase(request, enquiry, agency)
 
+        if answerer is None:  # no practitioner: nothing answered, so nothing recorded
+            return
         recorded_until = request["answered_at"] or limit
-        if answerer is not None:  # none answers, none records
-            record = partial(self._record, enquiry, agency, request, answerer, limit=limit)
-            for n in range(records):
-                record(recorded_at=requested_at + (recorded_until - requested_at) * (0.5 + n / 8))
+        record = partial(self._record, enquiry, agency, request, answerer, limit=limit)
+        for n in range(records):
+            record(recorded_at=requested_at + (recorded_until - requested_at) * (0.5 + n / 8))
         if plan == "awaiting_release":
             record(recorded_at=requested_at, showcase_sensitive=False)
             record(
