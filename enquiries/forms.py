@@ -1,89 +1,18 @@
 import uuid
-from collections.abc import Iterable
 from datetime import date, datetime
 from typing import cast
 
 from django import forms
-from django.forms import BoundField
 from django.forms.fields import BaseTemporalField
 from django.utils import timezone
-from django.utils.functional import cached_property
 
 from agencies.models import User
 from core.text import FreeTextField
 
 from .models import Enquiry, EnquiryPerson, Outcome, Person, Rag, ReferrerType
-from .selectors import QueueFilters, triage_staff, triage_staff_choices
+from .selectors import triage_staff
 from .services import TRANSITIONS, PersonDetails
 from .worktime import SkippedWallTime, wall_time_in
-
-
-class SelectOptions(BoundField):
-    """A select's options as (value, label, selected), worked out once for includes/select.html
-    rather than by template filters on every option."""
-
-    @cached_property
-    def options(self) -> list[tuple[str, str, bool]]:
-        chosen = str(self.value())
-        # A select's field: Django has normalised its choices to (value, label) pairs.
-        choices = cast(Iterable[tuple[object, str]], cast(forms.ChoiceField, self.field).choices)
-        return [(str(value), label, str(value) == chosen) for value, label in choices]
-
-
-class SelectField(forms.ChoiceField):
-    bound_field_class = SelectOptions
-
-
-class TypedSelectField(forms.TypedChoiceField):
-    bound_field_class = SelectOptions
-
-
-class QueueFilterForm(forms.Form):
-    """The triage queue's filters, read from the query string."""
-
-    rating = SelectField(
-        label="RAG",
-        choices=[("", "Any")] + Rag.choices,
-        required=False,
-    )
-    state = SelectField(
-        label="State",
-        choices=[("", "Any open")]
-        + [(s.value, s.label) for s in Enquiry.State if s in Enquiry.OPEN_STATES],
-        required=False,
-    )
-    assignee = TypedSelectField(
-        label="Assigned to",
-        coerce=int,
-        empty_value=None,
-        required=False,
-    )
-    mine = forms.BooleanField(label="Only mine", required=False)
-    at_risk = forms.BooleanField(label="At risk", required=False)
-    breached = forms.BooleanField(label="Breached", required=False)
-    q = FreeTextField(label="Reference or name", required=False, max_length=100)
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
-            ("", "Anyone"),
-            *triage_staff_choices(),
-        ]
-
-    def filters(self) -> QueueFilters:
-        if not self.is_valid():
-            return QueueFilters()
-        data = self.cleaned_data
-        return QueueFilters(
-            rating=data["rating"],
-            state=data["state"],
-            assignee_id=data["assignee"],
-            mine=data["mine"],
-            at_risk=data["at_risk"],
-            breached=data["breached"],
-            search=data["q"],
-        )
-
 
 DATETIME_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
 

@@ -49,7 +49,8 @@ def hub_clock_settings(*, today: date) -> HubClock:
 
 @dataclass(frozen=True)
 class QueueFilters:
-    """What the triage queue is narrowed to; every field optional."""
+    """What a list of enquiries is narrowed to; every field optional. The pages and the API
+    read them from the query string through `enquiries.filters.EnquiryFilter`."""
 
     rating: str = ""
     state: str = ""
@@ -64,24 +65,28 @@ class QueueFilters:
 QUEUE_ORDER = (F("escalated_at").desc(nulls_last=True), "deadline", "id")
 
 
-def enquiry_queue(*, user: User, filters: QueueFilters, now: datetime) -> QuerySet[Enquiry]:
-    """Open enquiries, escalations first, then by least time left; filtered in the database.
+def open_enquiries() -> QuerySet[Enquiry]:
+    """The triage queue before its filters: open enquiries, escalations first, then by least
+    time left.
 
     Nothing is joined here: `queue_rows` reads a page's rows with their subject and assignee.
     """
-    queryset = Enquiry.objects.filter(state__in=Enquiry.OPEN_STATES).order_by(*QUEUE_ORDER)
-    return _filtered(queryset, user=user, filters=filters, now=now)
+    return Enquiry.objects.filter(state__in=Enquiry.OPEN_STATES).order_by(*QUEUE_ORDER)
 
 
-def enquiry_list(*, user: User, filters: QueueFilters, now: datetime) -> QuerySet[Enquiry]:
+def enquiry_queue(*, user: User, filters: QueueFilters, now: datetime) -> QuerySet[Enquiry]:
+    """The triage queue narrowed to `filters`, in the database."""
+    return narrowed(open_enquiries(), user=user, filters=filters, now=now)
+
+
+def enquiry_list() -> QuerySet[Enquiry]:
     """Enquiries in every state, newest first, with what a list row shows (for the API)."""
-    queryset = Enquiry.objects.select_related(
+    return Enquiry.objects.select_related(
         "family", "subject", "referrer_type", "assignee", "outcome"
     ).order_by("-received_at", "-id")
-    return _filtered(queryset, user=user, filters=filters, now=now)
 
 
-def _filtered(
+def narrowed(
     queryset: QuerySet[Enquiry], *, user: User, filters: QueueFilters, now: datetime
 ) -> QuerySet[Enquiry]:
     """At risk is for open enquiries only; breached also takes in those decided late."""
@@ -194,13 +199,13 @@ QUEUE_PAGE_SIZE = 50
 
 
 def queue_page(
-    *, user: User, filters: QueueFilters, now: datetime, number: str | int | None
+    queue: QuerySet[Enquiry], *, searched: bool, now: datetime, number: str | int | None
 ) -> tuple[Page, list[QueueRow]]:
-    """A page of the triage queue and its rows, in the same three queries whatever the page
-    and filters: the count (or the search's ids), the clock's version and the page's rows."""
-    queue = enquiry_queue(user=user, filters=filters, now=now)
+    """A page of the triage queue (`open_enquiries`, narrowed by its filters) and its rows,
+    in the same three queries whatever the page and filters: the count (or the search's ids),
+    the clock's version and the page's rows."""
     enquiries: QuerySet[Enquiry] | list[int] = queue
-    if filters.search:
+    if searched:
         # The search is the costly part, and it matches open enquiries only: run it once for
         # their ids rather than once to count them and again for the page.
         enquiries = list(queue.values_list("pk", flat=True))

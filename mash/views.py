@@ -1,9 +1,7 @@
 """The shell of the web app: where "/" sends each person, each role's home, and health."""
 
-from auditlog.models import LogEntry
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,12 +15,12 @@ from agencies.requests import SignedInRequest
 from audit.access_log import acting_as, log_access, search_terms
 from audit.models import AccessLogEntry
 from core.downloads import csv_download
-from enquiries.forms import QueueFilterForm
-from enquiries.selectors import hub_clock_settings, queue_page
+from enquiries.filters import QueueFilter
+from enquiries.selectors import hub_clock_settings, open_enquiries, queue_page
 from sharing import access_log, audit
 from sharing import selectors as sharing_selectors
 from sharing.access_log import log_search
-from sharing.forms import AuditFilterForm
+from sharing.filters import AuditFilter
 
 from . import health
 from .navigation import homes_for
@@ -40,34 +38,26 @@ def home(request: SignedInRequest) -> HttpResponse:
 
 @role_required(Role.RESEARCHER, Role.MANAGER)
 def triage_queue(request: SignedInRequest) -> HttpResponse:
-    form = QueueFilterForm(request.GET or None)
-    filters = form.filters()
+    now = timezone.now()
+    asked = QueueFilter(request.GET or None, open_enquiries(), request=request, now=now)
     page, rows = queue_page(
-        user=request.user, filters=filters, now=timezone.now(), number=request.GET.get("page")
+        asked.qs, searched=bool(asked.words), now=now, number=request.GET.get("page")
     )
-    if filters.search:
+    if asked.words:
         # A search by reference or name, with the filters it ran under; a plain queue is not
         # logged.
         log_search(
             user=request.user,
             channel=AccessLogEntry.Channel.SEARCH,
             doing="Searching the triage queue",
-            terms=search_terms(
-                q=filters.search,
-                rating=filters.rating,
-                state=filters.state,
-                assignee=filters.assignee_id,
-                mine=filters.mine,
-                at_risk=filters.at_risk,
-                breached=filters.breached,
-            ),
+            terms=search_terms(**asked.asked()),
         )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "home/triage_queue.html",
-        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+        {"form": asked.form, "page": page, "rows": rows, "query": query.urlencode()},
     )
 
 
@@ -95,33 +85,29 @@ def agency_inbox(request: SignedInRequest) -> HttpResponse:
     )
 
 
-def _log_reading(request: SignedInRequest, filters, channel: str, *, page: int = 1) -> None:
+def _log_reading(
+    request: SignedInRequest, filters: AuditFilter, channel: str, *, page: int = 1
+) -> None:
     """An auditor's read of the logs is itself in the access log, with the filters used."""
     log_access(
         user=request.user,
         action=AccessLogEntry.Action.READ_LOG,
         channel=channel,
-        enquiry=filters.enquiry,
+        enquiry=filters.enquiry_asked,
         reason=acting_as(request.user, "Auditing the logs"),
-        terms=audit.read_terms(filters, page=page),
+        terms=filters.read_terms(page=page),
     )
 
 
 def _audit_page(
-    request: SignedInRequest, form: AuditFilterForm, *, status: int = 200
+    request: SignedInRequest, filters: AuditFilter, *, status: int = 200
 ) -> HttpResponse:
-    filters = form.filters()
-    log = form.shown_log
-    entries: QuerySet[AccessLogEntry] | QuerySet[LogEntry]
-    if filters is None:
-        entries = AccessLogEntry.objects.none()
-    elif log == audit.CHANGES:
-        entries = audit.change_log(filters)
-    else:
-        entries = audit.access_log(filters)
+    log = filters.shown_log
+    valid = filters.is_valid()
+    entries = filters.qs if valid else filters.queryset.none()
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     rows = audit.change_rows(page.object_list) if log == audit.CHANGES else list(page.object_list)
-    if filters is not None:
+    if valid:
         # Read first, then logged: the page shows the log as it was when read.
         _log_reading(request, filters, AccessLogEntry.Channel.PAGE, page=page.number)
     query = request.GET.copy()
@@ -137,7 +123,7 @@ def _audit_page(
         request,
         "home/audit_log.html",
         {
-            "form": form,
+            "form": filters.form,
             "log": log,
             "filters": filters,
             "tabs": tabs,
@@ -151,18 +137,18 @@ def _audit_page(
 
 @role_required(Role.AUDITOR)
 def audit_log(request: SignedInRequest) -> HttpResponse:
-    return _audit_page(request, AuditFilterForm(request.GET or None))
+    return _audit_page(request, AuditFilter.of_log(request.GET or None, request=request))
 
 
 @role_required(Role.AUDITOR)
 def audit_export(request: SignedInRequest) -> HttpResponse | StreamingHttpResponse:
     """The filtered log as CSV, streamed. The export is itself written to the access log."""
-    form = AuditFilterForm(request.GET)
-    filters = form.filters()
-    if filters is None:
-        return _audit_page(request, form, status=400)
+    filters = AuditFilter.of_log(request.GET, request=request)
+    if not filters.is_valid():
+        return _audit_page(request, filters, status=400)
     _log_reading(request, filters, AccessLogEntry.Channel.EXPORT)
-    return csv_download(audit.csv_lines(filters), audit.export_filename(filters))
+    log = filters.shown_log
+    return csv_download(audit.csv_lines(log, filters.qs), audit.export_filename(log))
 
 
 @role_required(Role.ADMINISTRATOR)

@@ -48,46 +48,23 @@ CHANGE_ACTION_LABELS = {CHANGE_ACTIONS[value]: label for value, label in CHANGE_
 WITHHELD = "(not shown: agency information)"
 
 
-@dataclass(frozen=True)
-class AuditFilters:
-    """What the auditor narrowed the logs to; every field optional. Dates are the hub's local
-    days, both ends included."""
-
-    log: str = ACCESS
-    user: str = ""
-    agency: Agency | None = None
-    record_id: int | None = None
-    enquiry: Enquiry | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    action: str = ""
-    # Everyone the person filter found: one by their number, or all of that name and date
-    # of birth (the register may hold the same person twice).
-    people: tuple[Person, ...] = ()
-
-    @property
-    def narrowed(self) -> bool:
-        return self != AuditFilters(log=self.log)
-
-    def describe(self) -> str:
-        """In words, for the access log entry that records a read of the logs."""
-        parts = [
-            f"user “{self.user}”" if self.user else "",
-            f"agency {self.agency.name}" if self.agency else "",
-            *(f"person {person.pk} ({person})" for person in self.people),
-            f"record {self.record_id}" if self.record_id else "",
-            f"enquiry {self.enquiry.reference}" if self.enquiry else "",
-            f"from {self.date_from.isoformat()}" if self.date_from else "",
-            f"to {self.date_to.isoformat()}" if self.date_to else "",
-            f"action {action_label(self.action)}" if self.action else "",
-        ]
-        return "; ".join(part for part in parts if part) or "no filters"
+def shown_log(data) -> str:
+    """Which log a query string asks for: the access log unless it names the other."""
+    value = data.get("log") if data else None
+    return value if value in dict(LOGS) else ACCESS
 
 
-def read_terms(filters: AuditFilters, *, page: int = 1) -> str:
-    """What an auditor read: which log, with which filters (and which page, past the first)."""
-    terms = f"{dict(LOGS)[filters.log]}: {filters.describe()}"
+def read_terms(log: str, filters: str, *, page: int = 1) -> str:
+    """What an auditor read: which log, with which filters in words (and which page, past
+    the first)."""
+    terms = f"{dict(LOGS)[log]}: {filters}"
     return f"{terms}; page {page}" if page > 1 else terms
+
+
+def audited_enquiry(reference: str) -> Enquiry | None:
+    """The enquiry a reference names, whoever may see it: auditors read the logs about every
+    enquiry, though the firewall shows them none."""
+    return Enquiry.objects.only("pk", "reference").filter(reference=reference).first()
 
 
 def action_label(value: str) -> str:
@@ -107,16 +84,54 @@ def _person_matches(prefix: str, text: str) -> Q:
     return match
 
 
-def _local_day_starts(filters: AuditFilters) -> tuple[datetime | None, datetime | None]:
-    """The first instant of `date_from` and of the day after `date_to`, in the hub's zone."""
+def _day_start(day: date) -> datetime:
+    """The first instant of `day` in the hub's zone."""
+    return timezone.make_aware(datetime.combine(day, time.min))
 
-    def start(day: date) -> datetime:
-        return timezone.make_aware(datetime.combine(day, time.min))
 
-    return (
-        start(filters.date_from) if filters.date_from else None,
-        start(filters.date_to + timedelta(days=1)) if filters.date_to else None,
-    )
+# Each filter, for either log: the logs name the same things in different columns.
+
+WHEN = {ACCESS: "at", CHANGES: "timestamp"}
+
+
+def by_user(log: str, text: str) -> Q:
+    return _person_matches("actor__" if log == CHANGES else "user__", text)
+
+
+def by_agency(log: str, agency: Agency) -> Q:
+    """The user's agency when they acted (the access log keeps it), or the actor's now."""
+    return Q(actor__agency=agency) if log == CHANGES else Q(agency=agency)
+
+
+def about_people(log: str, people: tuple[Person, ...]) -> Q:
+    return _changes_about_people(people) if log == CHANGES else _about_people(people)
+
+
+def about_record(log: str, record_id: int) -> Q:
+    return _changes_about_record(record_id) if log == CHANGES else Q(record_id=record_id)
+
+
+def about_enquiry(log: str, enquiry: Enquiry) -> Q:
+    return _changes_about_enquiry(enquiry) if log == CHANGES else Q(enquiry=enquiry)
+
+
+def from_day(log: str, day: date) -> Q:
+    """From the start of the hub's local day."""
+    return Q(**{f"{WHEN[log]}__gte": _day_start(day)})
+
+
+def to_day(log: str, day: date) -> Q:
+    """To the end of the hub's local day, included."""
+    return Q(**{f"{WHEN[log]}__lt": _day_start(day + timedelta(days=1))})
+
+
+def by_action(log: str, action: str) -> Q:
+    return Q(action=CHANGE_ACTIONS[action]) if log == CHANGES else Q(action=action)
+
+
+def log_entries(log: str) -> QuerySet[AccessLogEntry] | QuerySet[LogEntry]:
+    """Either log, newest first, before its filters."""
+    return change_log() if log == CHANGES else access_log()
 
 
 # The access log.
@@ -140,7 +155,7 @@ def _about_people(people: tuple[Person, ...]) -> Q:
     )
 
 
-def access_log(filters: AuditFilters) -> QuerySet[AccessLogEntry]:
+def access_log() -> QuerySet[AccessLogEntry]:
     """Access log entries, newest first, with who, their agency, the person, the record's
     owner and the enquiry in the same row; a record's content columns are never read, nor
     any of a person's details but their name."""
@@ -171,23 +186,6 @@ def access_log(filters: AuditFilters) -> QuerySet[AccessLogEntry]:
         "record__agency__name",
         "enquiry__reference",
     )
-    if filters.user:
-        entries = entries.filter(_person_matches("user__", filters.user))
-    if filters.agency:
-        entries = entries.filter(agency=filters.agency)
-    if filters.people:
-        entries = entries.filter(_about_people(filters.people))
-    if filters.record_id:
-        entries = entries.filter(record_id=filters.record_id)
-    if filters.enquiry:
-        entries = entries.filter(enquiry=filters.enquiry)
-    start, end = _local_day_starts(filters)
-    if start:
-        entries = entries.filter(at__gte=start)
-    if end:
-        entries = entries.filter(at__lt=end)
-    if filters.action:
-        entries = entries.filter(action=filters.action)
     return entries.order_by("-at", "-id")
 
 
@@ -262,30 +260,14 @@ def _changes_about_people(people: tuple[Person, ...]) -> Q:
     )
 
 
-def change_log(filters: AuditFilters) -> QuerySet[LogEntry]:
+def change_log() -> QuerySet[LogEntry]:
     """Recorded changes to audited models, newest first, with the actor, their agency and the
     model in the same row."""
-    entries = LogEntry.objects.select_related("actor", "actor__agency", "content_type").defer(
-        "serialized_data", "additional_data"
+    return (
+        LogEntry.objects.select_related("actor", "actor__agency", "content_type")
+        .defer("serialized_data", "additional_data")
+        .order_by("-timestamp", "-id")
     )
-    if filters.user:
-        entries = entries.filter(_person_matches("actor__", filters.user))
-    if filters.agency:
-        entries = entries.filter(actor__agency=filters.agency)
-    if filters.people:
-        entries = entries.filter(_changes_about_people(filters.people))
-    if filters.record_id:
-        entries = entries.filter(_changes_about_record(filters.record_id))
-    if filters.enquiry:
-        entries = entries.filter(_changes_about_enquiry(filters.enquiry))
-    start, end = _local_day_starts(filters)
-    if start:
-        entries = entries.filter(timestamp__gte=start)
-    if end:
-        entries = entries.filter(timestamp__lt=end)
-    if filters.action:
-        entries = entries.filter(action=CHANGE_ACTIONS[filters.action])
-    return entries.order_by("-timestamp", "-id")
 
 
 def _withheld_fields(entry: LogEntry) -> frozenset[str]:
@@ -427,13 +409,14 @@ def _change_row(entry: LogEntry) -> list:
     ]
 
 
-def csv_lines(filters: AuditFilters, *, chunk_size: int = 2000) -> Iterator[str]:
-    """The filtered log as CSV lines, read from the database a chunk at a time, so memory
-    stays flat however long the log."""
-    if filters.log == CHANGES:
-        columns, entries, row = CHANGE_COLUMNS, change_log(filters), _change_row
-    else:
-        columns, entries, row = ACCESS_COLUMNS, access_log(filters), _access_row
+def csv_lines(
+    log: str, entries: QuerySet[AccessLogEntry] | QuerySet[LogEntry], *, chunk_size: int = 2000
+) -> Iterator[str]:
+    """The log's entries (`log_entries`, filtered) as CSV lines, read from the database a
+    chunk at a time, so memory stays flat however long the log."""
+    columns, row = (
+        (CHANGE_COLUMNS, _change_row) if log == CHANGES else (ACCESS_COLUMNS, _access_row)
+    )
     return downloads.csv_lines(
         chain(
             [columns],
@@ -445,6 +428,6 @@ def csv_lines(filters: AuditFilters, *, chunk_size: int = 2000) -> Iterator[str]
     )
 
 
-def export_filename(filters: AuditFilters) -> str:
+def export_filename(log: str) -> str:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return f"audit-{'changes' if filters.log == CHANGES else 'access'}-{stamp}.csv"
+    return f"audit-{'changes' if log == CHANGES else 'access'}-{stamp}.csv"

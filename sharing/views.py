@@ -25,11 +25,11 @@ from core.text import UTF8_BOM, spreadsheet_safe
 from enquiries.models import Enquiry
 
 from . import access_log, firewall, selectors, services
+from .filters import RecordSearch
 from .models import ReleaseDecision, ReleaseRequest
 from .web_forms import (
     AnswerForm,
     InformationRecordForm,
-    RecordSearchForm,
     RefuseForm,
     ReleaseForm,
     ReleaseRequestForm,
@@ -284,22 +284,26 @@ def record_refuse(request: SignedInRequest, pk: int) -> HttpResponse:
 
 @role_required(*WORKING)
 def record_search(request: SignedInRequest) -> HttpResponse:
-    form = RecordSearchForm(request.GET)
-    text = form.cleaned_data["q"] if form.is_valid() else ""
-    results = selectors.search_records(request.user, text)
-    if text.strip():
+    search = RecordSearch(request.GET, firewall.visible_records(request.user), request=request)
+    results = selectors.search_records(request.user, search.qs) if search.words else []
+    if search.words:
         access_log.log_search(
             user=request.user,
             channel=Channel.SEARCH,
             doing="Searching agency records",
-            terms=access_log.search_terms(q=text),
+            terms=access_log.search_terms(**search.asked()),
             shown=results,
         )
     return render(
         request,
         "sharing/search.html",
-        {"form": form, "q": text, "results": results, "limit": selectors.SEARCH_LIMIT},
-        status=200 if form.is_valid() else 400,
+        {
+            "form": search.form,
+            "q": search.words,
+            "results": results,
+            "limit": selectors.SEARCH_LIMIT,
+        },
+        status=200 if search.is_valid() else 400,
     )
 
 

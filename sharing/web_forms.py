@@ -143,9 +143,3 @@ class AnswerForm(forms.Form):
     """Send the answer or say nothing is held, at the version the practitioner read."""
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
-
-
-class RecordSearchForm(forms.Form):
-    """Words to find in the records a person may read, as the API's `q`."""
-
-    q = FreeTextField(label="Words in the summary or detail", required=False, max_length=100)

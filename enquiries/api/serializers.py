@@ -14,7 +14,6 @@ from core.text import FreeTextSerializerField
 from ..forms import nhs_number_is_valid
 from ..models import Enquiry, EnquiryEvent, EnquiryPerson, Person, Rag
 from ..selectors import (
-    QueueFilters,
     enquiry_sla,
     outcomes,
     person_matches,
@@ -155,36 +154,6 @@ class PersonMatchSerializer(serializers.Serializer):
 
 
 # Input
-
-
-class EnquiryFilterSerializer(serializers.Serializer):
-    """The list's filters, from the query string."""
-
-    rating = serializers.ChoiceField(choices=Rag.choices, required=False)
-    state = serializers.ChoiceField(choices=Enquiry.State.choices, required=False)
-    assignee = serializers.IntegerField(required=False, min_value=1, help_text="A user's id.")
-    mine = serializers.BooleanField(required=False, help_text="Only those assigned to me.")
-    at_risk = serializers.BooleanField(
-        required=False, help_text="Open, past the at-risk share of the allowance, not breached."
-    )
-    breached = serializers.BooleanField(
-        required=False, help_text="Open and past the deadline, or decided late."
-    )
-    q = FreeTextSerializerField(
-        required=False, allow_blank=True, max_length=100, help_text="A reference or a name."
-    )
-
-    def filters(self) -> QueueFilters:
-        data = self.validated_data
-        return QueueFilters(
-            rating=data.get("rating", ""),
-            state=data.get("state", ""),
-            assignee_id=data.get("assignee"),
-            mine=data.get("mine", False),
-            at_risk=data.get("at_risk", False),
-            breached=data.get("breached", False),
-            search=data.get("q", ""),
-        )
 
 
 class PersonMatchQuerySerializer(serializers.Serializer):

@@ -28,10 +28,12 @@ from agencies.models import Role
 from agencies.requests import SignedInApiRequest
 from audit import access_log
 from audit.models import AccessLogEntry
+from core.filters import ListFilters
 from core.text import clean_text
 
 from .. import services, visibility
 from ..clock import clock_in_force
+from ..filters import EnquiryFilter
 from ..models import Enquiry, IntakeKey
 from ..selectors import (
     enquiry_for_page,
@@ -44,7 +46,6 @@ from ..selectors import (
 from .serializers import (
     AssignSerializer,
     DecideSerializer,
-    EnquiryFilterSerializer,
     EnquiryRowSerializer,
     EnquirySerializer,
     EscalateSerializer,
@@ -107,7 +108,6 @@ def _action_schema(request_serializer: type[serializers.Serializer], *, versione
             "Enquiries in every state, newest first, each with its clock status now. "
             "Filters combine; pages of 50 (`page_size` up to 200)."
         ),
-        parameters=[EnquiryFilterSerializer],
         responses={200: EnquiryRowSerializer(many=True), 400: ERRORS[400], 403: ERRORS[403]},
     ),
     retrieve=extend_schema(
@@ -153,27 +153,25 @@ class EnquiryViewSet(viewsets.GenericViewSet):
 
     permission_classes = [IsAuthenticated, TriageStaff]
     serializer_class = EnquirySerializer
+    queryset = Enquiry.objects.none()  # for the schema's model only
+    filter_backends = [ListFilters]
+    filterset_class = EnquiryFilter
+    filterset: EnquiryFilter  # the list's, once `filter_queryset` has read it
     lookup_field = "reference"
     lookup_value_regex = "[^/]+"
 
     def list(self, request: SignedInApiRequest) -> Response:
-        query = EnquiryFilterSerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        now = timezone.now()
-        filters = query.filters()
-        enquiries = enquiry_list(user=request.user, filters=filters, now=now)
-        page = self.paginate_queryset(enquiries)
-        if filters.search:
+        page = self.paginate_queryset(self.filter_queryset(enquiry_list()))
+        asked = self.filterset
+        if asked.words:
             # A search of every enquiry by reference or name; a plain list is not logged.
             access_log.log_search(
                 user=request.user,
                 channel=AccessLogEntry.Channel.API,
                 doing="Searching enquiries",
-                terms=access_log.search_terms(
-                    q=filters.search, **{k: v for k, v in query.validated_data.items() if k != "q"}
-                ),
+                terms=access_log.search_terms(**asked.asked()),
             )
-        rows = EnquiryRowSerializer(page, many=True, context=self._clock_context(now))
+        rows = EnquiryRowSerializer(page, many=True, context=self._clock_context(asked.now))
         return self.get_paginated_response(rows.data)
 
     def retrieve(self, request: SignedInApiRequest, reference: str) -> Response:

@@ -2,11 +2,10 @@
 the firewall decide. Output serializers read what the views fetched, with no queries: a record
 is a `firewall.ShownRecord`, whose hidden content never left the database."""
 
-from django.db.models import Q
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from agencies.models import Agency, User
+from agencies.models import Agency
 from core.api import RefusesUnknownFields
 from core.text import FreeTextSerializerField
 from enquiries.api.serializers import PersonSerializer, UserSerializer
@@ -129,83 +128,6 @@ class InformationRecordSerializer(serializers.Serializer):
 
 
 # Input
-
-
-def _agency_filter(value: str) -> str | int:
-    if value == "mine":
-        return value
-    try:
-        return int(value)
-    except ValueError:
-        raise serializers.ValidationError("Give an agency's id, or “mine”.") from None
-
-
-class RequestFilterSerializer(serializers.Serializer):
-    """The request list's filters, from the query string."""
-
-    enquiry = FreeTextSerializerField(required=False, max_length=32, help_text="A reference.")
-    status = serializers.ChoiceField(choices=InformationRequest.Status.choices, required=False)
-    agency = FreeTextSerializerField(
-        required=False,
-        max_length=12,
-        help_text="An agency's id, or `mine` for your own agency's (a practitioner's inbox).",
-    )
-    open = serializers.BooleanField(required=False, help_text="Only those not yet answered.")
-
-    def validate_agency(self, value: str) -> str | int:
-        return _agency_filter(value)
-
-    def filter(self, requests, *, user: User):
-        data = self.validated_data
-        if "enquiry" in data:
-            requests = requests.filter(enquiry__reference=data["enquiry"])
-        if "status" in data:
-            requests = requests.filter(status=data["status"])
-        if "agency" in data:
-            mine = data["agency"] == "mine"
-            requests = requests.filter(agency_id=user.agency_id if mine else data["agency"])
-        if data.get("open"):
-            requests = requests.filter(status__in=InformationRequest.OPEN_STATUSES)
-        return requests
-
-
-class RecordFilterSerializer(serializers.Serializer):
-    """The record list's filters, from the query string."""
-
-    enquiry = FreeTextSerializerField(required=False, max_length=32, help_text="A reference.")
-    agency = FreeTextSerializerField(
-        required=False, max_length=12, help_text="The owning agency's id, or `mine`."
-    )
-    request = serializers.IntegerField(required=False, min_value=1, help_text="A request's id.")
-    release_status = serializers.ChoiceField(choices=ReleaseStatus.choices, required=False)
-    q = FreeTextSerializerField(
-        required=False,
-        allow_blank=True,
-        max_length=100,
-        help_text="Words in the summary or detail, among the records whose content you may "
-        "read: a signposted record is never a hit.",
-    )
-
-    def validate_agency(self, value: str) -> str | int:
-        return _agency_filter(value)
-
-    def filter(self, records, *, user: User):
-        data = self.validated_data
-        if "enquiry" in data:
-            records = records.filter(enquiry__reference=data["enquiry"])
-        if "agency" in data:
-            mine = data["agency"] == "mine"
-            records = records.filter(agency_id=user.agency_id if mine else data["agency"])
-        if "request" in data:
-            records = records.filter(request_id=data["request"])
-        if "release_status" in data:
-            records = records.filter(release_status=data["release_status"])
-        words = data.get("q", "").strip()
-        if words:
-            records = records.filter(content_visible=True).filter(
-                Q(summary__icontains=words) | Q(detail__icontains=words)
-            )
-        return records
 
 
 @extend_schema_field(

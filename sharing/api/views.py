@@ -16,20 +16,20 @@ from rest_framework.response import Response
 
 from agencies.requests import SignedInApiRequest
 from audit.models import AccessLogEntry
+from core.filters import ListFilters
 from enquiries.models import Person
 
 from .. import access_log, firewall, services
+from ..filters import RecordFilter, RequestFilter
 from ..models import InformationRecord, InformationRequest
 from .serializers import (
     AnswerSerializer,
     InformationRecordSerializer,
     InformationRequestSerializer,
-    RecordFilterSerializer,
     RecordInputSerializer,
     RefuseSerializer,
     ReleaseRequestSerializer,
     ReleaseSerializer,
-    RequestFilterSerializer,
     SendRequestsSerializer,
 )
 
@@ -112,7 +112,6 @@ def _with_details(requests: QuerySet[InformationRequest]) -> QuerySet[Informatio
             "Information requests on the enquiries you work on, soonest due first. "
             "Practitioners: `agency=mine&open=true` is your agency's inbox. Pages of 50."
         ),
-        parameters=[RequestFilterSerializer],
         responses={
             200: InformationRequestSerializer(many=True),
             400: REQUEST_ERRORS[400],
@@ -142,6 +141,8 @@ class InformationRequestViewSet(SharingViewSet):
 
     serializer_class = InformationRequestSerializer
     queryset = InformationRequest.objects.none()  # for the schema's path parameter only
+    filter_backends = [ListFilters]
+    filterset_class = RequestFilter
     attempts = {
         "retrieve": "see",
         "records": "add a record",
@@ -150,9 +151,7 @@ class InformationRequestViewSet(SharingViewSet):
     }
 
     def list(self, request: SignedInApiRequest) -> Response:
-        query = RequestFilterSerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        requests = query.filter(firewall.visible_requests(request.user), user=request.user)
+        requests = self.filter_queryset(firewall.visible_requests(request.user))
         page = self.paginate_queryset(_with_details(requests).order_by("due_at", "id"))
         data = InformationRequestSerializer(page, many=True, context=self._context()).data
         return self.get_paginated_response(data)
@@ -242,7 +241,6 @@ class InformationRequestViewSet(SharingViewSet):
             "may read it, otherwise a signpost. Pages of 50. Every sensitive record whose "
             "content is returned is written to the access log."
         ),
-        parameters=[RecordFilterSerializer],
         responses={
             200: InformationRecordSerializer(many=True),
             400: RECORD_ERRORS[400],
@@ -260,6 +258,9 @@ class InformationRecordViewSet(SharingViewSet):
 
     serializer_class = InformationRecordSerializer
     queryset = InformationRecord.objects.none()  # for the schema's path parameter only
+    filter_backends = [ListFilters]
+    filterset_class = RecordFilter
+    filterset: RecordFilter  # the list's, once `filter_queryset` has read it
     attempts = {
         "retrieve": "see",
         "release_request": "request release",
@@ -269,21 +270,16 @@ class InformationRecordViewSet(SharingViewSet):
     names_records = True
 
     def list(self, request: SignedInApiRequest) -> Response:
-        query = RecordFilterSerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        records = query.filter(firewall.visible_records(request.user), user=request.user)
+        records = self.filter_queryset(firewall.visible_records(request.user))
         page = self.paginate_queryset(records.order_by("-id").values_list("pk", flat=True))
         shown = firewall.shown_records(records.filter(pk__in=page).order_by("-id"))
-        if query.validated_data.get("q", "").strip():
+        if self.filterset.words:
             # A search of the records' content; a plain list logs only content it shows.
-            data = query.validated_data
             access_log.log_search(
                 user=request.user,
                 channel=API,
                 doing="Searching agency records",
-                terms=access_log.search_terms(
-                    q=data["q"], **{k: v for k, v in data.items() if k != "q"}
-                ),
+                terms=access_log.search_terms(**self.filterset.asked()),
                 shown=shown,
             )
         else:

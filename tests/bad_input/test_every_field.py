@@ -1,17 +1,20 @@
-"""Every free-text field of every page form and API input is one of core.text's, so a field
-added later cannot skip the length and character rules (tests/bad_input/test_free_text.py
-sends each one too much)."""
+"""Every free-text field of every page form, API input and list filter is one of core.text's,
+so a field added later cannot skip the length and character rules
+(tests/bad_input/test_free_text.py sends each one too much)."""
 
 import inspect
 
+import django_filters
 import pytest
 from django import forms
 from rest_framework import serializers
 
 import enquiries.api.serializers
+import enquiries.filters
 import enquiries.forms
 import reports.forms
 import sharing.api.serializers
+import sharing.filters
 import sharing.forms
 import sharing.web_forms
 from core.api import RefusesUnknownFields
@@ -20,6 +23,8 @@ from core.text import FreeTextField, FreeTextSerializerField
 # The sign-in form (agencies.forms) is Django's own, and its fields Django's.
 FORM_MODULES = [enquiries.forms, sharing.web_forms, sharing.forms, reports.forms]
 SERIALIZER_MODULES = [enquiries.api.serializers, sharing.api.serializers]
+# Each list's filters, read from the query string by its page, its CSV and the API.
+FILTER_MODULES = [enquiries.filters, sharing.filters]
 
 
 def defined_in(modules, base) -> list[type]:
@@ -53,10 +58,19 @@ SERIALIZER_FIELDS = [
     if isinstance(field, serializers.CharField) and field.style.get("input_type") != "password"
 ]
 
+# By the filter's field class: a FilterSet's class keeps no field of its own (each copies it).
+FILTER_FIELDS = [
+    (f"{filterset.__name__}.{name}", filter_.field_class)
+    for filterset in defined_in(FILTER_MODULES, django_filters.FilterSet)
+    for name, filter_ in filterset.base_filters.items()
+    if issubclass(filter_.field_class, forms.CharField)
+]
+
 
 def test_the_walk_finds_the_fields():
     assert len(FORM_FIELDS) >= 25
     assert len(SERIALIZER_FIELDS) >= 25
+    assert len(FILTER_FIELDS) >= 8
 
 
 @pytest.mark.parametrize("name, field", FORM_FIELDS, ids=[name for name, _ in FORM_FIELDS])
@@ -69,3 +83,10 @@ def test_every_text_field_of_every_page_form_follows_the_rules(name, field):
 )
 def test_every_text_field_of_every_api_input_follows_the_rules(name, field):
     assert isinstance(field, FreeTextSerializerField), name
+
+
+@pytest.mark.parametrize(
+    "name, field_class", FILTER_FIELDS, ids=[name for name, _ in FILTER_FIELDS]
+)
+def test_every_text_filter_of_every_list_follows_the_rules(name, field_class):
+    assert issubclass(field_class, FreeTextField), name
