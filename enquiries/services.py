@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import cast
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -543,6 +543,11 @@ def enquiry_record_feedback(
     _require_role(actor, *TRIAGE_ROLES)
     method = _require_text("method", method, "Say how the referrer was told (phone, email...).")
     text = _require_text("text", text, "Record what the referrer was told.")
+    if not hooks.feedback_checks:
+        # Unchecked feedback could carry a record out of the hub: refuse rather than send.
+        raise ImproperlyConfigured(
+            "Nothing checks feedback for quoted records: is `sharing` installed?"
+        )
     for check in hooks.feedback_checks:
         refusal = check(actor, enquiry, text, channel)
         if refusal is not None:

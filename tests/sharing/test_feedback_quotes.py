@@ -5,7 +5,7 @@ names the record and is logged, on the page and over the API."""
 from datetime import date, timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -120,6 +120,21 @@ def test_quoting_a_released_record_is_refused_naming_it_and_logged(hub):
         "",
     )
     assert refusals() == [("researcher", "page", record.pk, REASON)]
+
+
+def test_with_no_check_registered_feedback_is_refused_not_sent_unchecked(hub, monkeypatch):
+    """The quote check is sharing's, registered at start-up (enquiries.hooks): without it the
+    service fails closed, as the firewall's gate does."""
+    from enquiries import hooks
+
+    add_record(hub, detail=ARREST, sensitive=True, released=True)
+    enquiry = decide(hub)
+    monkeypatch.setattr(hooks, "feedback_checks", [])
+
+    with pytest.raises(ImproperlyConfigured):
+        give_feedback(hub, enquiry, ARREST_QUOTED)
+    enquiry.refresh_from_db()
+    assert enquiry.state == Enquiry.State.DECIDED
 
 
 @pytest.mark.parametrize(
