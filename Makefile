@@ -84,6 +84,7 @@ bench: setup
 	$(BIN)/python -m pip install --quiet businesstimedelta locust
 	$(BIN)/python bench/worktime.py
 	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/people.py
 	$(BIN)/python bench/firewall.py
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/reports.py

@@ -254,11 +254,17 @@ def log_search(
 
 
 def _register_check_terms(
-    *, first_name: str, last_name: str, date_of_birth: date | None = None, nhs_number: str = ""
+    *,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date | None = None,
+    nhs_number: str = "",
+    approximate_age: int | None = None,
 ) -> str:
     return search_terms(
         name=" ".join(f"{first_name} {last_name}".split()),
         born=date_of_birth,
+        age=approximate_age,
         nhs_number=nhs_number,
     )
 
@@ -267,9 +273,9 @@ def log_register_checks(
     *, user: User, channel: str, checks: Sequence[tuple[Mapping, Sequence[int]]]
 ) -> None:
     """Checks of the person register at intake, each as (what was typed: first_name,
-    last_name, date_of_birth, nhs_number; the ids of the people it showed): one SEARCH entry
-    for each person shown, whose details the searcher saw, or one naming nobody; all in one
-    insert."""
+    last_name, date_of_birth, nhs_number, approximate_age; the ids of the people it showed):
+    one SEARCH entry for each person shown, whose details the searcher saw, or one naming
+    nobody; all in one insert."""
     if not checks:
         return
     reason = acting_as(user, "Checking the person register at intake")

@@ -339,6 +339,42 @@ FAMILY_SIZES = [1, 1, 1, 1, 2, 2, 3]
 OFFICE_HOURS_SHARE = 0.75
 
 
+def two_size_report(
+    small: dict[str, Timing],
+    large: dict[str, Timing],
+    *,
+    small_size: int,
+    size: int,
+    target: Callable[[str], float | None],
+) -> int:
+    """Queries at both sizes and p95 against the trivial page's at the large one, each page
+    judged by `target(name)` (None: for information); 1 if a query count changed with the
+    size or a page failed."""
+    print(f"\nqueries at {small_size:,} and {size:,} enquiries:")
+    # A page's count may depend on what it shows (an enquiry open or decided), not on the
+    # data size: the bound is what must not move.
+    differ = [name for name in large if max(small[name].queries) != max(large[name].queries)]
+    for name, timing in large.items():
+        verdict_text = "DIFFERENT" if name in differ else "same"
+        print(f"  {name:<40} {small[name].query_text:>6} {timing.query_text:>6}  {verdict_text}")
+
+    targets = {target(name) for name in large if name != TRIVIAL} - {None}
+    goal = f"within {min(targets):g}x" if targets else "for information"
+    print(f"\np95 / trivial page p95 at {size:,} enquiries (target: {goal}):")
+    for name, timing in large.items():
+        if name != TRIVIAL:
+            print(f"  {name:<40} {against(timing.p95 / large[TRIVIAL].p95, target(name))}")
+
+    failed = sorted(
+        {name for results in (small, large) for name in results if results[name].failures}
+    )
+    if differ:
+        print(f"\nquery counts changed with the data size: {', '.join(differ)}")
+    if failed:
+        print(f"\npages that failed: {', '.join(failed)}")
+    return 1 if differ or failed else 0
+
+
 def weighted_choice(rng: random.Random, weighted: list[tuple[object, int]]) -> Callable[[], object]:
     """A picker of values in the shares their weights give."""
     values = [value for value, _ in weighted]

@@ -20,10 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository r
 
 from bench.harness import (  # noqa: E402 - takes this folder, and its "queue.py", off the path
     SEED,
-    TRIVIAL,
     Page,
     Timing,
-    against,
     database_url_option,
     django_on_fresh_database,
     page_timing_options,
@@ -31,6 +29,7 @@ from bench.harness import (  # noqa: E402 - takes this folder, and its "queue.py
     signed_in_clients,
     time_pages,
     trivial_page,
+    two_size_report,
 )
 
 SMALL = 1_000
@@ -94,37 +93,13 @@ def main() -> int:
 
     small = measure(SMALL, options.requests, options.warm_up)
     large = measure(options.enquiries, options.requests, options.warm_up)
-    return report(small, large, options.enquiries)
-
-
-def report(small: dict[str, Timing], large: dict[str, Timing], size: int) -> int:
-    """Queries at both sizes and p95 ratios at the large one; 1 if counts differ or a page
-    failed."""
-    print(f"\nqueries at {SMALL:,} and {size:,} enquiries:")
-    # The enquiry page's count depends on the enquiry (open or decided, sensitive content to
-    # log or not), not on the data size: the bound is what must not move.
-    differ = [name for name in large if max(small[name].queries) != max(large[name].queries)]
-    for name, timing in large.items():
-        verdict = "DIFFERENT" if name in differ else "same"
-        print(f"  {name:<40} {small[name].query_text:>6} {timing.query_text:>6}  {verdict}")
-
-    print(
-        f"\np95 / trivial page p95 at {size:,} enquiries (target: queue within {TARGET_RATIO:g}x):"
+    return two_size_report(
+        small,
+        large,
+        small_size=SMALL,
+        size=options.enquiries,
+        target=lambda name: TARGET_RATIO if name.startswith("queue") else None,
     )
-    for name, timing in large.items():
-        if name == TRIVIAL:
-            continue
-        target = TARGET_RATIO if name.startswith("queue") else None  # the rest: for information
-        print(f"  {name:<40} {against(timing.p95 / large[TRIVIAL].p95, target)}")
-
-    failed = sorted(
-        {name for results in (small, large) for name in results if results[name].failures}
-    )
-    if differ:
-        print(f"\nquery counts changed with the data size: {', '.join(differ)}")
-    if failed:
-        print(f"\npages that failed: {', '.join(failed)}")
-    return 1 if differ or failed else 0
 
 
 if __name__ == "__main__":

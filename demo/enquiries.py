@@ -53,6 +53,9 @@ LAST_NAMES: list[str] = _PEOPLE["last_names"]
 CONCERNS = [(concern["category"], concern["text"]) for concern in _PEOPLE["concerns"]]
 ADULT_CONCERNS = [(concern["category"], concern["text"]) for concern in _PEOPLE["adult_concerns"]]
 ESCALATION_REASONS: list[str] = _PEOPLE["escalation_reasons"]
+CONSENT_REASONS: list[str] = _PEOPLE["consent_reasons"]
+# By subject type: the law the hub shares under without consent.
+LAWFUL_BASES: dict[str, list[str]] = _PEOPLE["lawful_bases"]
 RATINGS = [(Rag.RED, 10), (Rag.AMBER, 25), (Rag.GREEN, 35), (Rag.NONE, 30)]
 _RATING_NAMES = [rating for rating, _ in RATINGS]
 _RATING_CUMULATIVE = list(accumulate(weight for _, weight in RATINGS))
@@ -414,6 +417,18 @@ def _take_reference_numbers(per_year: Counter[int]) -> dict[int, int]:
     return first
 
 
+def _consent(rng: random.Random, subject_type: str) -> Row:
+    """Consent to share, or the reason and the law the hub shares under without it."""
+    consent = rng.choice(CONSENTS)
+    if consent == Enquiry.Consent.YES:
+        return {"consent": consent, "consent_reason": "", "lawful_basis": ""}
+    return {
+        "consent": consent,
+        "consent_reason": rng.choice(CONSENT_REASONS),
+        "lawful_basis": rng.choice(LAWFUL_BASES[subject_type]),
+    }
+
+
 def _demo_enquiry(
     rng: random.Random, *, clock: ClockInForce, cast: _Cast, now: datetime, slot: _Slot
 ) -> tuple[Row, list[Row]]:
@@ -433,8 +448,7 @@ def _demo_enquiry(
         "subject_type": slot.subject_type,
         "categories": [category],
         "concern": concern,
-        "consent": rng.choice(CONSENTS),
-        "consent_reason": "Demo data.",
+        **_consent(rng, slot.subject_type),
         "rating": rating,
         "rating_rationale": "" if rating == Rag.NONE else "Screened against the threshold.",
         "allowance_minutes": timing.allowance,

@@ -19,6 +19,7 @@ class EnquiriesConfig(AppConfig):
             OpeningHours,
             Outcome,
             Person,
+            PersonAlias,
             RagAllowance,
             ReferrerType,
         )
@@ -39,10 +40,11 @@ class EnquiriesConfig(AppConfig):
             RagAllowance,
             ReferrerType,
             Outcome,
-            Person,
             EnquiryPerson,
+            PersonAlias,
         ):
             auditlog.register(model)
+        auditlog.register(Person, exclude_fields=["version"])
         log_broken.connect(
             notifications.auditors_told_of_a_break, dispatch_uid="auditors-told-of-a-break"
         )

@@ -1,6 +1,20 @@
 from core.exceptions import RefusedWrite, StaleEdit
 
-__all__ = ["IntakeKeyReused", "StaleEdit"]
+__all__ = ["IntakeKeyReused", "PersonChanged", "StaleEdit"]
+
+
+class PersonChanged(StaleEdit):
+    """A person's details were corrected (from this enquiry or another naming them) after the
+    user read them: their correction would put back what the other one fixed."""
+
+    def __init__(
+        self, *, changes: list[str], current_version: int, current_person_version: int
+    ) -> None:
+        self.current_person_version = current_person_version
+        super().__init__(changes=changes, current_version=current_version, what="person")
+
+    def details(self) -> dict:
+        return {**super().details(), "current_person_version": self.current_person_version}
 
 
 class IntakeKeyReused(RefusedWrite):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from agencies.models import User
 from core.text import FreeTextField
 
-from .models import Enquiry, EnquiryPerson, Outcome, Person, Rag, ReferrerType
+from .models import Enquiry, EnquiryPerson, LawfulBasis, Outcome, Person, Rag, ReferrerType
 from .selectors import triage_staff
 from .services import TRANSITIONS, PersonDetails
 from .worktime import SkippedWallTime, wall_time_in
@@ -253,6 +253,13 @@ class IntakeForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    lawful_basis = forms.ChoiceField(
+        label="Lawful basis for sharing without consent",
+        choices=LawfulBasis.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text="Without consent, the law the hub shares under. Not recorded with consent.",
+    )
     # A fresh one each time the blank form is shown, kept as rows are added: the same form
     # sent twice (a double click, a resend) logs its enquiries once.
     idempotency_key = FreeTextField(
@@ -273,6 +280,12 @@ class IntakeForm(forms.Form):
             self.add_error(
                 "consent_reason", "Record why the hub proceeds without consent to share."
             )
+        if (
+            data.get("consent") in (Enquiry.Consent.NO, Enquiry.Consent.NOT_SOUGHT)
+            and not data.get("lawful_basis")
+            and "lawful_basis" not in self.errors
+        ):
+            self.add_error("lawful_basis", "Choose the lawful basis for sharing without consent.")
         return data
 
 

@@ -7,18 +7,23 @@ This app knows nothing of information sharing; sharing knows enquiries. So:
 - `feedback_checks` refuse feedback to a referrer that would carry out what may not leave the
   hub (a quoted record);
 - `panels` add sections to the enquiry page (the agencies' information), each saying which
-  records it shows, for the access log.
+  records it shows, for the access log;
+- `chronology_sources` add entries to a person's chronology (information asked, answered,
+  released or refused), as the firewall shows them to the viewer;
+- `removal_checks` refuse to take a person off an enquiry while others hold work about them
+  there (an information request naming them, an agency's record about them).
 """
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.dispatch import Signal
 
 from agencies.models import User
 
-from .models import Enquiry
+from .models import Enquiry, Person
 
 # enquiries: the Enquiry objects whose stored deadlines have just changed.
 timing_changed = Signal()
@@ -57,3 +62,58 @@ def add_panel(panel: EnquiryPanel) -> None:
 
 def panels_for(user: User, enquiry: Enquiry) -> list[Panel]:
     return [panel(user, enquiry) for panel in panels]
+
+
+@dataclass(frozen=True)
+class ChronologyEntry:
+    """One thing that happened on one enquiry, for a person's chronology: `kind` is one of
+    `CHRONOLOGY_KINDS`; `text` is what the viewer may read of it (for an agency's record,
+    its content or its signpost, as the firewall shows it); `shown` is the record whose
+    content it shows, for the access log."""
+
+    at: datetime
+    kind: str
+    enquiry_id: int
+    title: str
+    text: str = ""
+    by: str = ""
+    shown: Any = None
+    order: int = 0
+
+
+# The kinds of entry a chronology may hold, in the words of its filter.
+CHRONOLOGY_KINDS = {
+    "received": "Received",
+    "rated": "Rated",
+    "escalated": "Escalated",
+    "asked": "Information asked",
+    "answered": "Information answered",
+    "information": "Agency information",
+    "released": "Released",
+    "refused": "Release refused",
+    "decided": "Decided",
+    "feedback": "Feedback",
+    "amended": "Amended",
+}
+
+# (viewer, the ids of the enquiries the viewer may see, the person) -> entries.
+ChronologySource = Callable[[User, Sequence[int], Person], list[ChronologyEntry]]
+chronology_sources: list[ChronologySource] = []
+
+# (enquiry, person) -> why the person may not be taken off the enquiry, or None.
+RemovalCheck = Callable[[Enquiry, Person], str | None]
+removal_checks: list[RemovalCheck] = []
+
+
+def add_chronology_source(source: ChronologySource) -> None:
+    if source not in chronology_sources:
+        chronology_sources.append(source)
+
+
+def refuse_removal_with(check: RemovalCheck) -> None:
+    if check not in removal_checks:
+        removal_checks.append(check)
+
+
+def removal_refusal(enquiry: Enquiry, person: Person) -> str | None:
+    return next((reason for check in removal_checks if (reason := check(enquiry, person))), None)

@@ -294,14 +294,89 @@ class Person(models.Model):
         help_text="Lower-case full name; trigram-indexed on PostgreSQL for the duplicate check.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_people",
+        help_text="The person this one was found to be; set by a merge, cleared by its undo.",
+    )
 
     class Meta:
         verbose_name_plural = "people"
         ordering = ["last_name", "first_name"]
-        indexes = [models.Index(fields=["last_name", "first_name"])]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"]),
+            models.Index(fields=["date_of_birth"], name="person_date_of_birth"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("person-detail", args=[self.pk])
+
+
+class PersonAlias(models.Model):
+    """Another name a person is known by, or a name they had before: found by people search
+    as their own name is."""
+
+    class Kind(models.TextChoices):
+        ALIAS = "alias", "Also known as"
+        PREVIOUS_NAME = "previous_name", "Previous name"
+        MERGED = "merged", "Name on a merged record"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ALIAS)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100)
+    search_name = models.GeneratedField(
+        expression=Lower(Concat("first_name", Value(" "), "last_name")),
+        output_field=models.CharField(max_length=201),
+        db_persist=True,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "person aliases"
+        ordering = ["kind", "last_name", "first_name", "id"]
+
+    def __str__(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+class PersonMerge(models.Model):
+    """Two register entries found to be one person: what moved to the survivor, so the merge
+    can be undone exactly (docs/domain.md section 4.7)."""
+
+    survivor = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="merges_kept")
+    merged = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="merges_into")
+    reason = models.TextField()
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    merged_at = models.DateTimeField()
+    moved = models.JSONField(
+        default=dict, help_text="The ids of the parts, subjects and aliases moved to the survivor."
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    undo_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(survivor=models.F("merged")), name="person_merge_two_people"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} into {self.survivor_id}"
 
 
 class FamilyEnquiry(models.Model):
@@ -327,6 +402,31 @@ class ReferenceCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last_number}"
+
+
+class LawfulBasis(models.TextChoices):
+    """What allows the hub to share information about the enquiry without consent
+    (docs/domain.md section 4.2): recorded beside the consent answer and its reason."""
+
+    CHILDREN_ACT_1989_S47 = (
+        "children_act_1989_s47",
+        "Children Act 1989, s.47: a child may be suffering significant harm",
+    )
+    CHILDREN_ACT_1989_S17 = "children_act_1989_s17", "Children Act 1989, s.17: a child in need"
+    CHILDREN_ACT_2004_S11 = (
+        "children_act_2004_s11",
+        "Children Act 2004, s.10 and s.11: co-operation and the duty to safeguard",
+    )
+    CARE_ACT_2014_S42 = "care_act_2014_s42", "Care Act 2014, s.42 and s.45: adult safeguarding"
+    CRIME_AND_DISORDER_S115 = (
+        "crime_and_disorder_s115",
+        "Crime and Disorder Act 1998, s.115: preventing crime",
+    )
+    PUBLIC_TASK_SAFEGUARDING = (
+        "public_task_safeguarding",
+        "UK GDPR Art. 6(1)(e) and 9(2)(g), DPA 2018 Sch. 1 para. 18: safeguarding",
+    )
+    VITAL_INTERESTS = "vital_interests", "UK GDPR Art. 6(1)(d): vital interests"
 
 
 class Enquiry(models.Model):
@@ -393,6 +493,12 @@ class Enquiry(models.Model):
     consent = models.CharField(max_length=16, choices=Consent.choices)
     consent_reason = models.TextField(
         blank=True, help_text="Why the hub proceeds without consent to share."
+    )
+    lawful_basis = models.CharField(
+        max_length=32,
+        choices=LawfulBasis.choices,
+        blank=True,
+        help_text="The law the hub shares under without consent; empty only on older records.",
     )
 
     state = models.CharField(max_length=20, choices=State.choices, default=State.RECEIVED)
@@ -521,15 +627,35 @@ class EnquiryEvent(models.Model):
         ESCALATED = "escalated", "Escalated for immediate protection"
         DECISION = "decision", "Decision recorded"
         FEEDBACK = "feedback", "Feedback sent to the referrer"
+        PERSON_CORRECTED = "person_corrected", "Person's details corrected"
+        PERSON_ADDED = "person_added", "Person added"
+        PERSON_REMOVED = "person_removed", "Person removed (added in error)"
+        CHILD_ADDED = "child_added", "Child added to the family enquiry"
+        REFERRAL_CORRECTED = "referral_corrected", "Referral corrected"
+        PEOPLE_MERGED = "people_merged", "People merged"
+        MERGE_UNDONE = "merge_undone", "Merge of people undone"
 
     enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
     at = models.DateTimeField()
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     from_value = models.CharField(max_length=200, blank=True)
     to_value = models.CharField(max_length=200, blank=True)
     rationale = models.TextField(blank=True)
     version = models.PositiveIntegerField(help_text="The enquiry's version this change made.")
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Whom an amendment was about, if anyone.",
+    )
+    changes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="An amendment's fields, each [label, before, after].",
+    )
 
     class Meta:
         # Versions order the changes even when a late entry back-dates `at`.

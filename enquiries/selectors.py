@@ -329,6 +329,51 @@ def _age_on(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
+def _years_before(today: date, years: int) -> date:
+    """The same day `years` years earlier (29 February gives the 28th)."""
+    year = today.year - years
+    return today.replace(year=year, day=min(today.day, calendar.monthrange(year, today.month)[1]))
+
+
+# An age and a date of birth agree if the age is within a year of the date's, two ages within
+# two years (both are guesses); more than five years apart, they are two people.
+AGE_FITS_DATE = 1
+AGE_FITS_AGE = 2
+AGE_CONFLICTS = 5
+
+
+def _birth(
+    person: Person, *, date_of_birth: date | None, approximate_age: int | None, today: date
+) -> tuple[bool, bool, str]:
+    """Whether what was typed about someone's birth agrees or conflicts with `person`'s, and
+    the reason to show when it agrees. A typed date of birth wins over a typed age."""
+    if date_of_birth and person.date_of_birth:
+        same = person.date_of_birth == date_of_birth
+        return same, not same, "Same date of birth"
+    if date_of_birth and person.approximate_age is not None:
+        apart = abs(_age_on(date_of_birth, today) - person.approximate_age)
+        return (
+            apart <= AGE_FITS_DATE,
+            apart > AGE_CONFLICTS,
+            f"Approximate age {person.approximate_age} fits",
+        )
+    if approximate_age is not None and person.date_of_birth:
+        apart = abs(_age_on(person.date_of_birth, today) - approximate_age)
+        return (
+            apart <= AGE_FITS_DATE,
+            apart > AGE_CONFLICTS,
+            f"Date of birth fits approximate age {approximate_age}",
+        )
+    if approximate_age is not None and person.approximate_age is not None:
+        apart = abs(person.approximate_age - approximate_age)
+        return (
+            apart <= AGE_FITS_AGE,
+            apart > AGE_CONFLICTS,
+            f"Approximate age {person.approximate_age} fits",
+        )
+    return False, False, ""
+
+
 def _match(
     person: Person,
     *,
@@ -337,6 +382,7 @@ def _match(
     date_of_birth: date | None,
     nhs_number: str,
     today: date,
+    approximate_age: int | None = None,
 ) -> PersonMatch | None:
     """The reasons `person` may be the one described, or None if they are too weak."""
     reasons = []
@@ -348,16 +394,11 @@ def _match(
         reasons.append("Same name")
     elif similarity >= SIMILAR_NAME:
         reasons.append(f"Similar name ({similarity:.0%} alike)")
-    birth_agrees = birth_conflicts = False
-    if date_of_birth and person.date_of_birth:
-        birth_agrees = person.date_of_birth == date_of_birth
-        birth_conflicts = not birth_agrees
-        if birth_agrees:
-            reasons.append("Same date of birth")
-    elif date_of_birth and person.approximate_age is not None:
-        birth_agrees = abs(_age_on(date_of_birth, today) - person.approximate_age) <= 1
-        if birth_agrees:
-            reasons.append(f"Approximate age {person.approximate_age} fits")
+    birth_agrees, birth_conflicts, reason = _birth(
+        person, date_of_birth=date_of_birth, approximate_age=approximate_age, today=today
+    )
+    if birth_agrees:
+        reasons.append(reason)
     alike = similarity >= VERY_SIMILAR_NAME or (similarity >= SIMILAR_NAME and birth_agrees)
     if same_nhs_number or (alike and not birth_conflicts):
         return PersonMatch(person, similarity, tuple(reasons))
@@ -377,16 +418,19 @@ def person_matches(
     last_name: str,
     date_of_birth: date | None = None,
     nhs_number: str = "",
+    approximate_age: int | None = None,
     today: date,
     limit: int = 5,
 ) -> list[PersonMatch]:
     """People in the register who may be the person about to be added, best first.
 
     A shared NHS number always counts; otherwise the name must be very alike, or alike with a
-    date of birth (or approximate age) that agrees, and a different date of birth rules a
-    person out. On PostgreSQL names are compared by trigrams on the indexed `search_name`, so
-    "Jon Smyth" finds "John Smith" among millions; SQLite, which has no trigrams, narrows by
-    initials, surname, NHS number or date of birth and applies the same trigram measure.
+    date of birth or approximate age that agrees, and a different date of birth, or an age
+    more than five years off, rules a person out. People merged into someone else are not
+    candidates: their survivor is. On PostgreSQL names are compared by trigrams on the indexed
+    `search_name`, so "Jon Smyth" finds "John Smith" among millions; SQLite, which has no
+    trigrams, narrows by initials, surname, NHS number or date of birth and applies the same
+    trigram measure.
     """
     full_name = " ".join(f"{first_name} {last_name}".lower().split())
     nhs_number = nhs_number.strip()
@@ -401,11 +445,26 @@ def person_matches(
                 | Q(date_of_birth__isnull=True)
                 | Q(similarity__gte=VERY_SIMILAR_NAME)
             )
+        elif approximate_age is not None:
+            # Born in the years the age fits (a day either side: `_match` decides exactly).
+            youngest = max(approximate_age - AGE_FITS_DATE, 0)
+            oldest = approximate_age + AGE_FITS_DATE + 1
+            by_name &= (
+                Q(
+                    date_of_birth__gte=_years_before(today, oldest),
+                    date_of_birth__lte=_years_before(today, youngest),
+                )
+                | Q(
+                    approximate_age__gte=approximate_age - AGE_FITS_AGE,
+                    approximate_age__lte=approximate_age + AGE_FITS_AGE,
+                )
+                | Q(similarity__gte=VERY_SIMILAR_NAME)
+            )
         else:
             by_name &= Q(similarity__gte=VERY_SIMILAR_NAME)
         candidates: QuerySet[Person] = (
             Person.objects.annotate(similarity=TrigramSimilarity("search_name", full_name))
-            .filter(by_name | by_identity)
+            .filter(by_name | by_identity, merged_into__isnull=True)
             .order_by("-similarity", "pk")[: limit * 10]
         )
     else:
@@ -415,7 +474,9 @@ def person_matches(
             by_name |= Q(first_name__istartswith=first[0], last_name__istartswith=last[0])
         if date_of_birth:
             by_name |= Q(date_of_birth=date_of_birth)
-        candidates = Person.objects.filter(by_name | by_identity).order_by("-pk")[: limit * 400]
+        candidates = Person.objects.filter(
+            by_name | by_identity, merged_into__isnull=True
+        ).order_by("-pk")[: limit * 400]
 
     matches = []
     for person in candidates:
@@ -428,6 +489,7 @@ def person_matches(
             similarity=similarity,
             date_of_birth=date_of_birth,
             nhs_number=nhs_number,
+            approximate_age=approximate_age,
             today=today,
         )
         if match:
@@ -568,10 +630,21 @@ def actions_for(user: User, enquiry: Enquiry) -> list[Action]:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One line of an enquiry's history, said in words."""
+    """One line of an enquiry's history, said in words; an amendment's `changes` are each
+    (what, before, after)."""
 
     event: EnquiryEvent
     title: str
+    changes: tuple[tuple[str, str, str], ...] = ()
+
+
+# Amendments after intake name whom they were about in the title.
+AMENDMENTS = (
+    EnquiryEvent.Kind.PERSON_CORRECTED,
+    EnquiryEvent.Kind.PERSON_ADDED,
+    EnquiryEvent.Kind.PERSON_REMOVED,
+    EnquiryEvent.Kind.CHILD_ADDED,
+)
 
 
 def timeline(enquiry: Enquiry) -> list[TimelineEntry]:
@@ -594,5 +667,8 @@ def timeline(enquiry: Enquiry) -> list[TimelineEntry]:
             new = names.get(event.to_value, event.to_value)
             old = names.get(event.from_value, event.from_value)
             title = f"{title}: {new}" + (f" (was {old})" if old else "")
-        entries.append(TimelineEntry(event, title))
+        elif event.kind in AMENDMENTS and (event.to_value or event.from_value):
+            title = f"{title}: {event.to_value or event.from_value}"
+        changes = tuple((what, before, after) for what, before, after in event.changes)
+        entries.append(TimelineEntry(event, title, changes))
     return entries[::-1]

@@ -28,6 +28,7 @@ from .models import (
     EnquiryPerson,
     FamilyEnquiry,
     IntakeKey,
+    LawfulBasis,
     Outcome,
     Person,
     Rag,
@@ -127,6 +128,15 @@ def _person(details: Person | PersonDetails) -> Person:
     return person
 
 
+def without_consent_lawful_basis_error(lawful_basis: str) -> str | None:
+    """What is wrong with the lawful basis given for sharing without consent, if anything."""
+    if not lawful_basis:
+        return "Choose the lawful basis for sharing without consent."
+    if lawful_basis not in LawfulBasis.values:
+        return "Choose one of the lawful bases listed."
+    return None
+
+
 def _named_twice(people: Sequence[Person | PersonDetails]) -> Person | None:
     """A register entry named twice in one intake (say, as a subject and as a parent)."""
     seen: set[int] = set()
@@ -151,6 +161,7 @@ def enquiry_intake(
     categories: Sequence[str],
     consent: str,
     consent_reason: str = "",
+    lawful_basis: str = "",
     referrer_organisation: str = "",
     referrer_contact: str = "",
     others: Sequence[tuple[Person | PersonDetails, str]] = (),
@@ -162,6 +173,9 @@ def enquiry_intake(
     Several children of one household make a family enquiry; each child's enquiry also names
     the others as siblings, and everyone in `others` (parents, alleged perpetrators...) is in
     every enquiry of the family.
+
+    Without consent, the hub must say which law it shares under (`lawful_basis`); with
+    consent it shares on that, and a lawful basis sent with it is not recorded.
 
     With an `idempotency_key`, the same intake sent again (a double click, a client retrying
     after a lost answer) returns the family the first one logged instead of logging it twice,
@@ -187,8 +201,13 @@ def enquiry_intake(
         errors["categories"] = f"Unknown categories of concern: {', '.join(unknown)}."
     if consent not in Enquiry.Consent.values:
         errors["consent"] = "Say whether consent to share was obtained."
-    elif consent != Enquiry.Consent.YES and not (consent_reason or "").strip():
-        errors["consent_reason"] = "Record why the hub proceeds without consent to share."
+    elif consent != Enquiry.Consent.YES:
+        if not (consent_reason or "").strip():
+            errors["consent_reason"] = "Record why the hub proceeds without consent to share."
+        if lawful_basis_error := without_consent_lawful_basis_error(lawful_basis):
+            errors["lawful_basis"] = lawful_basis_error
+    if consent == Enquiry.Consent.YES:
+        lawful_basis = ""
     if subject_type not in Enquiry.SubjectType.values:
         errors["subject_type"] = "Say whether the subject is a child or an adult at risk."
     if not referrer_type.is_active:
@@ -211,6 +230,7 @@ def enquiry_intake(
             categories=sorted(set(categories)),
             consent=consent,
             consent_reason=consent_reason,
+            lawful_basis=lawful_basis,
             referrer_organisation=referrer_organisation,
             referrer_contact=referrer_contact,
             others=list(others),
@@ -241,6 +261,7 @@ def enquiry_intake(
             concern=concern.strip(),
             consent=consent,
             consent_reason=consent_reason.strip(),
+            lawful_basis=lawful_basis,
             created_by=actor,
         )
         _set_timing(enquiry)

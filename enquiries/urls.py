@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import amendment_views, views
 
 urlpatterns = [
     path("new/", views.enquiry_intake, name="enquiry-intake"),
@@ -11,4 +11,21 @@ urlpatterns = [
     path("<str:reference>/escalate/", views.enquiry_escalate, name="enquiry-escalate"),
     path("<str:reference>/decide/", views.enquiry_decide, name="enquiry-decide"),
     path("<str:reference>/feedback/", views.enquiry_feedback, name="enquiry-feedback"),
+    path(
+        "<str:reference>/people/<int:person_id>/correct/",
+        amendment_views.person_correct,
+        name="enquiry-person-correct",
+    ),
+    path("<str:reference>/people/add/", amendment_views.person_add, name="enquiry-person-add"),
+    path(
+        "<str:reference>/people/<int:involvement_id>/remove/",
+        amendment_views.person_remove,
+        name="enquiry-person-remove",
+    ),
+    path("<str:reference>/children/add/", amendment_views.child_add, name="enquiry-child-add"),
+    path(
+        "<str:reference>/referral/correct/",
+        amendment_views.referral_correct,
+        name="enquiry-referral-correct",
+    ),
 ]

@@ -20,6 +20,7 @@ from audit.models import AccessLogEntry
 from core.forms import add_service_errors
 
 from . import hooks, services, visibility
+from .amendments import amendments_for
 from .clock import clock_in_force
 from .exceptions import IntakeKeyReused, StaleEdit
 from .forms import (
@@ -127,7 +128,13 @@ def _find_matches(rows, *, user, today) -> bool:
             continue
         typed = {
             name: row.cleaned_data[name]
-            for name in ("first_name", "last_name", "date_of_birth", "nhs_number")
+            for name in (
+                "first_name",
+                "last_name",
+                "date_of_birth",
+                "nhs_number",
+                "approximate_age",
+            )
         }
         row.matches = person_matches(**typed, today=today)
         checks.append((typed, [match.person.pk for match in row.matches]))
@@ -165,6 +172,7 @@ def enquiry_detail(request: SignedInRequest, reference: str) -> HttpResponse:
             "earlier_decisions": list(earlier_decisions_on_subject(enquiry, viewer=request.user)),
             "related": enquiries_about_the_same_people(enquiry, viewer=request.user),
             "actions": actions_for(request.user, enquiry),
+            "amendments": amendments_for(request.user, enquiry),
             "history": timeline(enquiry),
             "category_labels": [Enquiry.Concern(code).label for code in enquiry.categories],
             "siblings": [e for e in enquiry.family.enquiries.all() if e.pk != enquiry.pk],

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from agencies.models import Role
+from agencies.models import WORKING_ROLES, Role
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,7 @@ ROLE_HOMES = (
     RoleHome((Role.MANAGER,), "Manager dashboard", "manager-dashboard"),
     RoleHome((Role.RESEARCHER, Role.MANAGER), "Triage queue", "triage-queue"),
     RoleHome((Role.PRACTITIONER,), "Agency inbox", "agency-inbox"),
+    RoleHome(WORKING_ROLES, "People", "people-search"),
     RoleHome((Role.ANALYST, Role.MANAGER), "Reports", "reports-index"),
     RoleHome((Role.AUDITOR,), "Audit log", "audit-log"),
     RoleHome((Role.ADMINISTRATOR,), "Administration", "administration"),

@@ -401,6 +401,9 @@ SPECTACULAR_SETTINGS = {
         "InformationRequestStatusEnum": "sharing.models.InformationRequest.Status",
         "InformationRequestActionEnum": "sharing.api.serializers.REQUEST_ACTIONS",
         "InformationRecordActionEnum": "sharing.api.serializers.RECORD_ACTION_NAMES",
+        "EnquiryLawfulBasisEnum": "enquiries.models.LawfulBasis",
+        "AddablePartEnum": "enquiries.amendments.ADDABLE_ROLE_CHOICES",
+        "EnquiryPersonRoleEnum": "enquiries.models.EnquiryPerson.Role",
     },
 }
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from enquiries import people_views
 from reports import views as report_views
 from sharing import urls as sharing_urls
 
@@ -13,6 +14,9 @@ urlpatterns = [
     path("queue/", views.triage_queue, name="triage-queue"),
     path("enquiries/", include("enquiries.urls")),
     path("enquiries/", include(sharing_urls.enquiry_urlpatterns)),
+    path("people/", include("enquiries.people_urls")),
+    path("people/", include("enquiries.merge_urls")),
+    path("search/", people_views.find, name="find"),
     path("inbox/", views.agency_inbox, name="agency-inbox"),
     path("sharing/", include("sharing.urls")),
     path("notifications/", include("enquiries.notification_urls")),

@@ -1,15 +1,17 @@
 """What this app adds to `enquiries`, the layer below, through the hooks it offers
 (enquiries.visibility, enquiries.hooks): the firewall as the gate to every enquiry, the
-agencies' information on the enquiry page, the check that feedback quotes no record, and
+agencies' information on the enquiry page and in a person's chronology, the check that
+feedback quotes no record, the check that keeps a person with agency work on an enquiry, and
 information requests falling due with their enquiry. Registered at start-up (sharing.apps)."""
 
 from agencies.models import User
 from audit.access_log import log_access
 from audit.models import AccessLogEntry
 from enquiries import hooks, visibility
-from enquiries.models import Enquiry
+from enquiries.models import Enquiry, Person
 
-from . import access_log, firewall, selectors, services
+from . import access_log, chronology, firewall, selectors, services
+from .models import InformationRecord, InformationRequest
 
 
 def information_panel(user: User, enquiry: Enquiry) -> hooks.Panel:
@@ -42,6 +44,16 @@ def refuse_quoted_records(actor: User, enquiry: Enquiry, text: str, channel: str
     return quotation.message
 
 
+def work_about_the_person(enquiry: Enquiry, person: Person) -> str | None:
+    """A person named in an information request, or in an agency's record, on this enquiry
+    stays on it: their removal would orphan the agencies' work."""
+    if InformationRecord.objects.filter(enquiry=enquiry, person=person).exists():
+        return f"An agency has recorded information about {person} on this enquiry."
+    if InformationRequest.objects.filter(enquiry=enquiry, people=person).exists():
+        return f"An information request on this enquiry asks about {person}."
+    return None
+
+
 def requests_fall_due_with_their_enquiry(sender, enquiries: list[Enquiry], **kwargs) -> None:
     services.refresh_request_due_times(enquiries)
 
@@ -56,6 +68,8 @@ def register() -> None:
     )
     hooks.add_panel(information_panel)
     hooks.refuse_feedback_with(refuse_quoted_records)
+    hooks.refuse_removal_with(work_about_the_person)
+    hooks.add_chronology_source(chronology.agency_entries)
     hooks.timing_changed.connect(
         requests_fall_due_with_their_enquiry, dispatch_uid="requests-fall-due-with-enquiry"
     )

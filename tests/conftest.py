@@ -181,11 +181,10 @@ DATA_MIGRATIONS = [
 ]
 
 
-@pytest.fixture
-def migration_data(transactional_db) -> None:
-    """Transactional tests end with a flush that empties the data migrations' tables; this puts
-    their rows (role groups, the default hub clock) back by running the same migration code,
-    and gives the roles their permissions as `migrate` does (agencies.roles)."""
+def restore_migration_data() -> None:
+    """Put the data migrations' rows back (role groups, the default hub clock, the reference
+    lists) by running the same migration code, and give the roles their permissions as
+    `migrate` does (agencies.roles). Each step only adds what is missing."""
     from django.apps import apps
 
     from agencies.roles import sync_role_permissions
@@ -199,6 +198,32 @@ def migration_data(transactional_db) -> None:
     for config, models_module in models_modules.items():
         config.models_module = models_module
     sync_role_permissions()
+
+
+@pytest.fixture
+def migration_data(transactional_db) -> None:
+    """Transactional tests end with a flush that empties the data migrations' tables; this puts
+    their rows back before the test (an earlier one on this worker may have flushed them)."""
+    restore_migration_data()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """After a transactional test's flush, the data migrations' rows go back at once: the
+    tests xdist sends this worker next may be ordinary ones, which expect them (with more
+    tests than workers, they are no longer all sent before the transactional ones)."""
+    yield
+    names = set(getattr(item, "fixturenames", ()))
+    marker = item.get_closest_marker("django_db")
+    flushed = names & {"transactional_db", "live_server"} or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if nextitem is None or not flushed:
+        return
+    from pytest_django.plugin import blocking_manager_key
+
+    with item.config.stash[blocking_manager_key].unblock():
+        restore_migration_data()
 
 
 @pytest.fixture

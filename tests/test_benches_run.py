@@ -36,6 +36,8 @@ def bench_database_url(name: str, worker_id: str) -> str:
         ),
         # The enquiry page reads the same ten enquiries at both sizes.
         ("queue", ["--requests", "10", "--enquiries", "1200"], "enquiries: 1,200"),
+        # The same child's page, and the same searches, at both sizes.
+        ("people", ["--requests", "2", "--enquiries", "1100"], "enquiries: 1,100"),
     ],
 )
 def test_the_bench_signs_in_and_reads_its_pages(bench, arguments, says, worker_id):

@@ -11,8 +11,9 @@ from rest_framework import serializers
 from core.api import RefusesUnknownFields
 from core.text import FreeTextSerializerField
 
+from ..amendments import ADDABLE_ROLE_CHOICES
 from ..forms import nhs_number_is_valid
-from ..models import Enquiry, EnquiryEvent, EnquiryPerson, Person, Rag
+from ..models import Enquiry, EnquiryEvent, EnquiryPerson, LawfulBasis, Person, Rag
 from ..selectors import (
     enquiry_sla,
     outcomes,
@@ -38,9 +39,13 @@ class PersonSerializer(serializers.Serializer):
     last_name = serializers.CharField()
     date_of_birth = serializers.DateField(allow_null=True)
     approximate_age = serializers.IntegerField(allow_null=True)
+    version = serializers.IntegerField(
+        help_text="Send it back as `expected_person_version` when correcting their details."
+    )
 
 
 class InvolvementSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="This part's id: what `people/{id}/remove/` takes.")
     role = serializers.ChoiceField(choices=EnquiryPerson.Role.choices)
     person = PersonSerializer()
 
@@ -53,6 +58,13 @@ class EventSerializer(serializers.Serializer):
     to_value = serializers.CharField()
     rationale = serializers.CharField()
     version = serializers.IntegerField(help_text="The enquiry's version this change made.")
+    person = serializers.IntegerField(
+        source="person_id", allow_null=True, help_text="Whom an amendment was about, if anyone."
+    )
+    changes = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField(allow_blank=True)),
+        help_text="An amendment's changes, each [what, before, after] in words.",
+    )
 
 
 class SlaSerializer(serializers.Serializer):
@@ -113,6 +125,12 @@ class EnquirySerializer(EnquiryRowSerializer):
         choices=Enquiry.Consent.choices, allow_blank=True, help_text="Empty when imported."
     )
     consent_reason = serializers.CharField()
+    lawful_basis = serializers.ChoiceField(
+        choices=LawfulBasis.choices,
+        allow_blank=True,
+        help_text="The law the hub shares under without consent; empty with consent, and on "
+        "older records.",
+    )
     rating_rationale = serializers.CharField()
     decided_by = UserSerializer(allow_null=True)
     decision_rationale = serializers.CharField()
@@ -160,6 +178,13 @@ class PersonMatchQuerySerializer(serializers.Serializer):
     first_name = FreeTextSerializerField(max_length=100)
     last_name = FreeTextSerializerField(max_length=100)
     date_of_birth = serializers.DateField(required=False, allow_null=True)
+    approximate_age = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=120,
+        help_text="If the date of birth is not known; weighed against candidates' ages.",
+    )
     nhs_number = FreeTextSerializerField(required=False, allow_blank=True, max_length=12)
 
     def validate_nhs_number(self, value: str) -> str:
@@ -242,6 +267,7 @@ def _refuse_possible_duplicates(details: PersonDetails, *, checks: list | None) 
         "last_name": details.last_name,
         "date_of_birth": details.date_of_birth,
         "nhs_number": details.nhs_number,
+        "approximate_age": details.approximate_age,
     }
     matches = person_matches(**typed, today=timezone.localdate())
     if checks is not None:
@@ -312,6 +338,14 @@ class IntakeSerializer(RefusesUnknownFields, serializers.Serializer):
     )
     consent = serializers.ChoiceField(choices=Enquiry.Consent.choices)
     consent_reason = FreeTextSerializerField(required=False, allow_blank=True, default="")
+    lawful_basis = serializers.ChoiceField(
+        choices=LawfulBasis.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required without consent: the law the hub shares under. Not recorded with "
+        "consent.",
+    )
 
     def validate(self, attrs: dict) -> dict:
         """Someone from the register named twice would be in the enquiry twice."""
@@ -403,4 +437,98 @@ class FeedbackSerializer(VersionedSerializer):
     )
     sent_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="Leave out for now."
+    )
+
+
+# Amendments after intake (docs/domain.md section 4.8)
+
+
+class AmendmentSerializer(VersionedSerializer):
+    reason = FreeTextSerializerField(
+        allow_blank=True, help_text="Why: kept in the enquiry's history with what changed."
+    )
+
+
+class PersonCorrectSerializer(AmendmentSerializer):
+    """Only the details sent change; sending nothing different is refused."""
+
+    first_name = FreeTextSerializerField(max_length=100, required=False)
+    last_name = FreeTextSerializerField(max_length=100, required=False)
+    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    approximate_age = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=120
+    )
+    address = FreeTextSerializerField(required=False, allow_blank=True, max_length=500)
+    nhs_number = FreeTextSerializerField(required=False, allow_blank=True, max_length=12)
+    keep_old_name_as_previous = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "True if they were really known by the old name, which people search then still "
+            "finds; leave it out when correcting a mistake."
+        ),
+    )
+    expected_person_version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=(
+            "The person's `version` when you read it; if their details were corrected since "
+            "(from any enquiry), nothing is saved and the answer is 409."
+        ),
+    )
+
+    def validate_nhs_number(self, value: str) -> str:
+        return _nhs_number(value)
+
+
+class AddPersonSerializer(AmendmentSerializer):
+    person = PersonInputSerializer(
+        help_text="Someone in the register by `id`, or someone new (checked against the "
+        "register first: confirm with `confirmed_new`)."
+    )
+    role = serializers.ChoiceField(
+        choices=ADDABLE_ROLE_CHOICES,
+        help_text="Their part; a child of the family is added through `children/`.",
+    )
+
+
+class AddChildSerializer(AmendmentSerializer):
+    child = PersonInputSerializer(
+        help_text="Someone in the register by `id`, or someone new (checked against the "
+        "register first: confirm with `confirmed_new`)."
+    )
+
+
+class RemovePersonSerializer(AmendmentSerializer):
+    pass
+
+
+class ReferralCorrectSerializer(AmendmentSerializer):
+    """Only the fields sent change; the referral as corrected must pass intake's rules."""
+
+    referrer_name = FreeTextSerializerField(max_length=200, required=False, allow_blank=True)
+    referrer_organisation = FreeTextSerializerField(
+        max_length=200, required=False, allow_blank=True
+    )
+    referrer_type = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=referrer_types(),
+        required=False,
+        help_text="A code from /api/v1/referrer-types/.",
+        error_messages={"does_not_exist": "There is no referrer type with the code {value}."},
+    )
+    referrer_contact = FreeTextSerializerField(max_length=200, required=False, allow_blank=True)
+    categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=Enquiry.Concern.choices),
+        max_length=len(Enquiry.Concern),
+        required=False,
+    )
+    concern = FreeTextSerializerField(required=False, allow_blank=True)
+    consent = serializers.ChoiceField(choices=Enquiry.Consent.choices, required=False)
+    consent_reason = FreeTextSerializerField(required=False, allow_blank=True)
+    lawful_basis = serializers.ChoiceField(
+        choices=LawfulBasis.choices,
+        required=False,
+        allow_blank=True,
+        help_text="Required without consent; dropped with consent.",
     )

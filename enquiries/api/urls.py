@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import merge, people, views
 
 router = SimpleRouter()
 router.register("enquiries", views.EnquiryViewSet, basename="enquiry")
@@ -11,4 +11,12 @@ urlpatterns = [
     path("referrer-types/", views.ReferrerTypeList.as_view(), name="referrer-type-list"),
     path("outcomes/", views.OutcomeList.as_view(), name="outcome-list"),
     path("people/matches/", views.PersonMatchList.as_view(), name="person-match-list"),
+    *merge.urlpatterns,
+    path("people/", people.PeopleSearch.as_view(), name="person-list"),
+    path("people/<int:pk>/", people.PersonDetail.as_view(), name="person-detail"),
+    path(
+        "people/<int:pk>/chronology/",
+        people.PersonChronology.as_view(),
+        name="person-chronology",
+    ),
 ]

@@ -18,23 +18,24 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.models import Role
+from agencies.permissions import HoldsAHubRole
 from agencies.requests import SignedInApiRequest
 from audit import access_log
 from audit.models import AccessLogEntry
 from core.filters import ListFilters
 from core.text import clean_text
 
-from .. import services, visibility
+from .. import amendments, services, visibility
 from ..clock import clock_in_force
 from ..filters import EnquiryFilter
-from ..models import Enquiry, IntakeKey
+from ..models import Enquiry, EnquiryPerson, IntakeKey
 from ..selectors import (
     enquiry_for_page,
     enquiry_list,
@@ -44,6 +45,8 @@ from ..selectors import (
     referrer_types,
 )
 from .serializers import (
+    AddChildSerializer,
+    AddPersonSerializer,
     AssignSerializer,
     DecideSerializer,
     EnquiryRowSerializer,
@@ -53,10 +56,13 @@ from .serializers import (
     IntakeResultSerializer,
     IntakeSerializer,
     OutcomeSerializer,
+    PersonCorrectSerializer,
     PersonMatchQuerySerializer,
     PersonMatchSerializer,
     RateSerializer,
+    ReferralCorrectSerializer,
     ReferrerTypeSerializer,
+    RemovePersonSerializer,
     TransitionSerializer,
 )
 
@@ -93,6 +99,25 @@ VERSIONED_ERRORS = {
         )
     ),
 }
+
+
+AMENDMENT_ERRORS = {
+    **VERSIONED_ERRORS,
+    403: OpenApiResponse(description="Only researchers and managers amend enquiries."),
+    404: OpenApiResponse(
+        description="No enquiry has that reference (or you may not see it), or nobody with that "
+        "id is named in it."
+    ),
+}
+
+
+def _amendment_schema(request_serializer: type[serializers.Serializer], *, created=False):
+    ok = {201: EnquirySerializer} if created else {200: EnquirySerializer}
+    return extend_schema(request=request_serializer, responses={**ok, **AMENDMENT_ERRORS})
+
+
+# An enquiry the caller may not see is 404 before their role is asked about, as on its page.
+AMENDS = [IsAuthenticated, HoldsAHubRole]
 
 
 def _action_schema(request_serializer: type[serializers.Serializer], *, versioned: bool = True):
@@ -256,6 +281,112 @@ class EnquiryViewSet(viewsets.GenericViewSet):
             channel=AccessLogEntry.Channel.API,
         )
 
+    @_amendment_schema(AddPersonSerializer)
+    @action(detail=True, methods=["post"], url_path="people", permission_classes=AMENDS)
+    def add_person(self, request: SignedInApiRequest, reference: str) -> Response:
+        """Name someone in an open enquiry with their part, with a reason; everyone but the
+        children joins every open enquiry of the family. Someone new is checked against the
+        register first, as at intake."""
+        enquiry = self._may_amend(reference)
+        return self._amend(enquiry, amendments.enquiry_add_person, AddPersonSerializer)
+
+    @_amendment_schema(RemovePersonSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"people/(?P<involvement_id>[0-9]+)/remove",
+        permission_classes=AMENDS,
+    )
+    def remove_person(
+        self, request: SignedInApiRequest, reference: str, involvement_id: str
+    ) -> Response:
+        """Take off an open enquiry (and the family's other open enquiries) someone named in
+        error: `involvement_id` is the `id` of their entry in `people`. Never a child of the
+        family; refused on `non_field_errors` while an agency holds work about them there."""
+        enquiry = self._may_amend(reference)
+        involvement = _named(enquiry, involvement_id, by="pk")
+        return self._amend(
+            enquiry,
+            amendments.enquiry_remove_person,
+            RemovePersonSerializer,
+            involvement=involvement,
+        )
+
+    @_amendment_schema(PersonCorrectSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"people/(?P<person_id>[0-9]+)/correct",
+        permission_classes=AMENDS,
+    )
+    def correct_person(
+        self, request: SignedInApiRequest, reference: str, person_id: str
+    ) -> Response:
+        """Correct the details of someone named in the enquiry, in any state; only the details
+        sent change. The register holds one entry for them, so every enquiry naming them shows
+        it; this enquiry's history keeps the before and after."""
+        enquiry = self._may_amend(reference)
+        person = _named(enquiry, person_id, by="person_id").person
+        return self._amend(
+            enquiry, amendments.person_correct, PersonCorrectSerializer, person=person
+        )
+
+    @_amendment_schema(AddChildSerializer, created=True)
+    @action(detail=True, methods=["post"], url_path="children", permission_classes=AMENDS)
+    def add_child(self, request: SignedInApiRequest, reference: str) -> Response:
+        """A child of the household found after intake: 201 with their new enquiry in this
+        enquiry's family (the referral as received, unrated), siblings both ways. Needs an open
+        enquiry in the family."""
+        enquiry = self._may_amend(reference)
+        new = amendments.family_add_child(
+            enquiry=enquiry, actor=request.user, **self._valid_amendment(AddChildSerializer)
+        )
+        return Response(
+            self._enquiry_data(self._enquiry(new.reference)), status=status.HTTP_201_CREATED
+        )
+
+    @_amendment_schema(ReferralCorrectSerializer)
+    @action(detail=True, methods=["post"], url_path="referral", permission_classes=AMENDS)
+    def correct_referral(self, request: SignedInApiRequest, reference: str) -> Response:
+        """Correct the referral (referrer, contact, categories, concern, consent, lawful
+        basis), in any state; only the fields sent change, and the referral as corrected must
+        pass intake's rules."""
+        enquiry = self._may_amend(reference)
+        return self._amend(enquiry, amendments.referral_correct, ReferralCorrectSerializer)
+
+    def _may_amend(self, reference: str) -> Enquiry:
+        """The enquiry if the caller may see it (else 404), and may amend it (else 403)."""
+        enquiry = self._enquiry(reference)
+        if not self.request.user.has_role(*services.TRIAGE_ROLES):
+            raise PermissionDenied(TriageStaff.message)
+        return enquiry
+
+    def _valid_amendment(self, input_class: type[serializers.Serializer]) -> dict:
+        """The input, with each register check it made written to the access log."""
+        checks: list[tuple[dict, list[int]]] = []
+        try:
+            return self._valid(input_class, context={"register_checks": checks})
+        finally:
+            if checks:
+                access_log.log_register_checks(
+                    user=self.request.user, channel=AccessLogEntry.Channel.API, checks=checks
+                )
+
+    def _amend(
+        self,
+        enquiry: Enquiry,
+        service: Callable[..., Enquiry],
+        input_class: type[serializers.Serializer],
+        **arguments,
+    ) -> Response:
+        service(
+            enquiry=enquiry,
+            actor=self.request.user,
+            **arguments,
+            **self._valid_amendment(input_class),
+        )
+        return Response(self._enquiry_data(self._enquiry(enquiry.reference)))
+
     def _act(
         self,
         reference: str,
@@ -289,6 +420,15 @@ class EnquiryViewSet(viewsets.GenericViewSet):
 
     def _enquiry_data(self, enquiry: Enquiry) -> dict:
         return EnquirySerializer(enquiry, context=self._clock_context()).data
+
+
+def _named(enquiry: Enquiry, value: str, *, by: str) -> EnquiryPerson:
+    """The entry in the enquiry's people with that id (`by` "pk") or that person's (`by`
+    "person_id"), from those the enquiry was read with."""
+    for involvement in enquiry.involvements.all():
+        if str(getattr(involvement, by)) == value:
+            return involvement
+    raise NotFound("Nobody with that id is named in this enquiry.")
 
 
 class ReferrerTypeList(generics.ListAPIView):

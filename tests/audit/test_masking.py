@@ -67,6 +67,8 @@ FREE_TEXT = {
     "enquiries.Person.last_name": (READABLE, "as first_name"),
     "enquiries.Person.address": (READABLE, "as first_name"),
     "enquiries.Person.nhs_number": (READABLE, "as first_name"),
+    "enquiries.PersonAlias.first_name": (READABLE, "as Person.first_name: another name of theirs"),
+    "enquiries.PersonAlias.last_name": (READABLE, "as Person.first_name: another name of theirs"),
     "enquiries.Enquiry.reference": (READABLE, "a reference number"),
     "enquiries.Enquiry.referrer_name": (READABLE, INTAKE),
     "enquiries.Enquiry.referrer_organisation": (READABLE, INTAKE),

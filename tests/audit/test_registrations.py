@@ -15,6 +15,8 @@ NOT_IN_THE_CHANGE_LOG = {
     "and from where",
     "enquiries.EnquiryEvent": "the enquiry's history: written in the transaction of the change "
     "to the enquiry it describes, which the change log records with its actor; never edited",
+    "enquiries.PersonMerge": "the merge's own record of who merged, when and why, and who "
+    "undid it; the people, parts and enquiries it changes are logged on their own rows",
     "enquiries.FamilyEnquiry": "a reference for enquiries received together, made with them "
     "(their entries name it) and never changed",
     "enquiries.SlaEvent": "what the SLA scan (the system) found on the clock, once per enquiry "

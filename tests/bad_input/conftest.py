@@ -137,6 +137,7 @@ def intake_form(stage: Stage) -> dict:
         "concern": "Arrives hungry most days.",
         "consent": "no",
         "consent_reason": "Mother would move the children away.",
+        "lawful_basis": "children_act_1989_s47",
         "subjects-TOTAL_FORMS": "1",
         "subjects-INITIAL_FORMS": "0",
         "subjects-0-first_name": "Kit",
@@ -172,6 +173,7 @@ def intake_json(stage: Stage) -> dict:
         "categories": ["neglect"],
         "consent": "no",
         "consent_reason": "Mother would move the children away.",
+        "lawful_basis": "children_act_1989_s47",
     }
 
 
@@ -421,7 +423,134 @@ WRITES = [
     ),
 ]
 
-WRITE_FIELDS = [(write, field) for write in WRITES for field in write.fields]
+
+def _subject_url(name: str, *, api: bool = False):
+    def url(stage: Stage) -> str:
+        view = f"api:enquiry-{name}" if api else f"enquiry-{name}"
+        return reverse(view, args=[stage.enquiry.reference, stage.enquiry.subject_id])
+
+    return url
+
+
+def _person_correction(stage: Stage) -> dict:
+    subject = stage.enquiry.subject
+    return {
+        "first_name": subject.first_name,
+        "last_name": subject.last_name,
+        "address": "2 Mill Lane",
+        "nhs_number": "",
+        "expected_version": stage.enquiry.version,
+        "expected_person_version": subject.version,
+        "reason": "Address from the school.",
+    }
+
+
+def _referral_correction(*, api: bool):
+    def body(stage: Stage) -> dict:
+        enquiry = stage.enquiry
+        return {
+            "referrer_name": enquiry.referrer_name,
+            "referrer_organisation": enquiry.referrer_organisation,
+            "referrer_type": enquiry.referrer_type.code if api else enquiry.referrer_type_id,
+            "referrer_contact": "01234 567890",
+            "categories": enquiry.categories,
+            "concern": enquiry.concern,
+            "consent": enquiry.consent,
+            "consent_reason": enquiry.consent_reason,
+            "expected_version": enquiry.version,
+            "reason": "The school's number.",
+        }
+
+    return body
+
+
+def _new_person(*, child: bool, api: bool):
+    def body(stage: Stage) -> dict:
+        person = {"first_name": "Lee", "last_name": "Dunn", "address": "", "nhs_number": ""}
+        if api:
+            return {
+                "child" if child else "person": person | {"confirmed_new": True},
+                **({} if child else {"role": "household_member"}),
+                "expected_version": stage.enquiry.version,
+                "reason": "Found at the home visit.",
+            }
+        return person | {
+            **({} if child else {"role": "household_member"}),
+            "expected_version": stage.enquiry.version,
+            "reason": "Found at the home visit.",
+        }
+
+    return body
+
+
+AMENDMENT_WRITES = [
+    Write(
+        "correct person page",
+        "researcher",
+        False,
+        _subject_url("person-correct"),
+        _person_correction,
+        PERSON_FIELDS | {"reason": TEXT_LIMIT},
+    ),
+    Write(
+        "correct person API",
+        "researcher",
+        True,
+        _subject_url("correct-person", api=True),
+        _person_correction,
+        PERSON_FIELDS | {"reason": TEXT_LIMIT},
+    ),
+    Write(
+        "correct referral page",
+        "researcher",
+        False,
+        _enquiry_url("referral-correct"),
+        _referral_correction(api=False),
+        REFERRAL_FIELDS | {"reason": TEXT_LIMIT},
+    ),
+    Write(
+        "correct referral API",
+        "researcher",
+        True,
+        _enquiry_url("correct-referral", api=True),
+        _referral_correction(api=True),
+        REFERRAL_FIELDS | {"reason": TEXT_LIMIT},
+    ),
+    Write(
+        "add person page",
+        "researcher",
+        False,
+        _enquiry_url("person-add"),
+        _new_person(child=False, api=False),
+        PERSON_FIELDS | {"reason": TEXT_LIMIT},
+    ),
+    Write(
+        "add person API",
+        "researcher",
+        True,
+        _enquiry_url("add-person", api=True),
+        _new_person(child=False, api=True),
+        {f"person.{name}": limit for name, limit in PERSON_FIELDS.items()} | {"reason": TEXT_LIMIT},
+    ),
+    Write(
+        "add child page",
+        "researcher",
+        False,
+        _enquiry_url("child-add"),
+        _new_person(child=True, api=False),
+        PERSON_FIELDS | {"reason": TEXT_LIMIT},
+    ),
+    Write(
+        "add child API",
+        "researcher",
+        True,
+        _enquiry_url("add-child", api=True),
+        _new_person(child=True, api=True),
+        {f"child.{name}": limit for name, limit in PERSON_FIELDS.items()} | {"reason": TEXT_LIMIT},
+    ),
+]
+
+WRITE_FIELDS = [(write, field) for write in [*WRITES, *AMENDMENT_WRITES] for field in write.fields]
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,12 @@ import pytest
 from django import forms
 from rest_framework import serializers
 
+import enquiries.amendment_forms
+import enquiries.api.merge
 import enquiries.api.serializers
 import enquiries.filters
 import enquiries.forms
+import enquiries.merge_forms
 import reports.forms
 import sharing.api.serializers
 import sharing.filters
@@ -21,8 +24,15 @@ from core.api import RefusesUnknownFields
 from core.text import FreeTextField, FreeTextSerializerField
 
 # The sign-in form (agencies.forms) is Django's own, and its fields Django's.
-FORM_MODULES = [enquiries.forms, sharing.web_forms, sharing.forms, reports.forms]
-SERIALIZER_MODULES = [enquiries.api.serializers, sharing.api.serializers]
+FORM_MODULES = [
+    enquiries.forms,
+    enquiries.amendment_forms,
+    enquiries.merge_forms,
+    sharing.web_forms,
+    sharing.forms,
+    reports.forms,
+]
+SERIALIZER_MODULES = [enquiries.api.serializers, enquiries.api.merge, sharing.api.serializers]
 # Each list's filters, read from the query string by its page, its CSV and the API.
 FILTER_MODULES = [enquiries.filters, sharing.filters]
 

@@ -61,6 +61,7 @@ def fill_every_field_with_html(stage) -> dict[str, object]:
         categories=["neglect"],
         consent=Enquiry.Consent.NO,
         consent_reason=hostile("consent reason"),
+        lawful_basis="children_act_1989_s47",
     )
     first = enquiry_services.enquiry_rate(
         enquiry=first,

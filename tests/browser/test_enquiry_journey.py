@@ -39,6 +39,7 @@ def test_a_family_enquiry_from_intake_to_feedback(page: Page, live_server, scree
     page.get_by_label("Why the hub proceeds without consent").fill(
         "Asking the mother first could lead her to keep the children off school."
     )
+    page.get_by_label("Children Act 1989, s.47: a child may be suffering significant harm").check()
     fill_person(page, "subjects-0", "Amy", "Smith", "2018-05-01")
     fill_person(page, "subjects-1", "Ben", "Smith", "2021-09-14")
     page.locator("#id_others-0-role").select_option(label="Parent or carer")

@@ -56,6 +56,7 @@ def log(actor, *names, minutes_ago=5, last_name="Smith", others=()):
         categories=["domestic_abuse"],
         consent=Enquiry.Consent.NOT_SOUGHT,
         consent_reason="Police notification.",
+        lawful_basis="children_act_2004_s11",
         others=others,
     )
 
@@ -308,6 +309,7 @@ def intake_body(**overrides) -> dict:
         "categories": ["neglect", "physical_abuse"],
         "consent": "no",
         "consent_reason": "Asking the parents could put the children at greater risk.",
+        "lawful_basis": "children_act_1989_s47",
     }
     body.update(overrides)
     return body

@@ -34,6 +34,7 @@ def _log(actor, name: str) -> Enquiry:
         categories=["domestic_abuse"],
         consent=Enquiry.Consent.NOT_SOUGHT,
         consent_reason="Police notification.",
+        lawful_basis="children_act_2004_s11",
     )
     return enquiry
 

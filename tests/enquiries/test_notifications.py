@@ -31,6 +31,7 @@ def log(actor, *names) -> list[Enquiry]:
         categories=["neglect"],
         consent=Enquiry.Consent.NO,
         consent_reason="Asking could put the child at greater risk.",
+        lawful_basis="children_act_1989_s47",
         now=RECEIVED,
     )
 

@@ -16,16 +16,6 @@ from enquiries.services import PersonDetails
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def researcher(make_user):
-    return make_user(Role.RESEARCHER, first_name="Rosa", last_name="Reid")
-
-
-@pytest.fixture
-def manager(make_user):
-    return make_user(Role.MANAGER, first_name="Mo", last_name="Khan")
-
-
 def log(actor, *names, received_at=None, last_name="Smith", **people):
     return services.enquiry_intake(
         actor=actor,
@@ -39,6 +29,7 @@ def log(actor, *names, received_at=None, last_name="Smith", **people):
         categories=["domestic_abuse"],
         consent=Enquiry.Consent.NOT_SOUGHT,
         consent_reason="Police notification.",
+        lawful_basis="children_act_2004_s11",
         others=people.get("others", ()),
     )
 
@@ -67,6 +58,7 @@ def intake_data(**overrides):
         "concern": "Both children arrive hungry.\nThe younger one is often not collected.",
         "consent": "no",
         "consent_reason": "Mother would move the children away.",
+        "lawful_basis": "children_act_1989_s47",
         "subjects-TOTAL_FORMS": "2",
         "subjects-INITIAL_FORMS": "0",
         "subjects-0-first_name": "Amy",

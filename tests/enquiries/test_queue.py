@@ -41,6 +41,7 @@ def log(actor, *names, received_at=None, last_name="Smith"):
         categories=["domestic_abuse"],
         consent=Enquiry.Consent.NOT_SOUGHT,
         consent_reason="Police notification.",
+        lawful_basis="children_act_2004_s11",
     )
 
 

@@ -46,6 +46,7 @@ def intake(actor, *, children=("Amy",), received_at="2026-03-27T16:00", **overri
         "categories": ["neglect", "physical_abuse"],
         "consent": Enquiry.Consent.NO,
         "consent_reason": "Asking the parents could put the children at greater risk.",
+        "lawful_basis": "children_act_1989_s47",
         "now": NOW,
     }
     fields.update(overrides)

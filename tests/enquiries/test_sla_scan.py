@@ -58,6 +58,7 @@ def log_red(actor, *names, assignee=None, received_at=RECEIVED) -> list[Enquiry]
         categories=["domestic_abuse"],
         consent=Enquiry.Consent.NOT_SOUGHT,
         consent_reason="Police notification.",
+        lawful_basis="children_act_2004_s11",
         now=received_at,
     )
     rated = []

@@ -12,7 +12,8 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from agencies.models import Role
 from core.api import Pagination
 from enquiries.clock import clock_in_force
-from enquiries.models import Enquiry
+from enquiries.merging import people_merge
+from enquiries.models import Enquiry, Person, PersonMerge
 from tests.factories import api_key_for
 
 from .walk import routes
@@ -100,6 +101,13 @@ def test_every_api_list_is_paged_by_the_capped_pagination_or_is_a_short_fixed_li
         "api:person-match-list",
         "api:schema",
         "api:docs",
+        # People search pages itself, 25 without a count (a common surname's thousands are
+        # not counted to show 25), and one person is not a list.
+        "api:person-list",
+        "api:person-detail",
+        # Writes answering with the one merge they made or undid.
+        "api:person-merge",
+        "api:person-merge-undo",
     }
 
 
@@ -185,6 +193,14 @@ def write_endpoints(hub) -> dict[str, tuple]:
         "api:enquiry-escalate": (hub.researcher, reference),
         "api:enquiry-decide": (hub.manager, reference),
         "api:enquiry-feedback": (hub.researcher, reference),
+        "api:enquiry-add-person": (hub.researcher, reference),
+        "api:enquiry-remove-person": (
+            hub.researcher,
+            [*reference, hub.enquiry.involvements.get(person=hub.enquiry.subject).pk],
+        ),
+        "api:enquiry-correct-person": (hub.researcher, [*reference, hub.enquiry.subject_id]),
+        "api:enquiry-add-child": (hub.researcher, reference),
+        "api:enquiry-correct-referral": (hub.researcher, reference),
         "api:information-request-list": (hub.researcher, []),
         "api:information-request-records": (hub.police_officer, [hub.police_request.pk]),
         "api:information-request-answer": (hub.police_officer, [hub.police_request.pk]),
@@ -192,7 +208,15 @@ def write_endpoints(hub) -> dict[str, tuple]:
         "api:information-record-release-request": (hub.researcher, [record.pk]),
         "api:information-record-release": (hub.police_officer, [record.pk]),
         "api:information-record-refuse": (hub.police_officer, [record.pk]),
+        "api:person-merge": (hub.manager, [hub.enquiry.subject_id]),
+        "api:person-merge-undo": (hub.manager, [a_merge(hub).pk]),
     }
+
+
+def a_merge(hub) -> PersonMerge:
+    kept = Person.objects.create(first_name="Kept", last_name="Record")
+    twin = Person.objects.create(first_name="Twin", last_name="Record")
+    return people_merge(survivor=kept, merged=twin, actor=hub.manager, reason="One person.")
 
 
 def takes_a_body(view) -> bool:
