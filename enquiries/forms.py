@@ -10,7 +10,7 @@ from agencies.models import User
 from core.text import FreeTextField
 
 from .models import Enquiry, EnquiryPerson, LawfulBasis, Outcome, Person, Rag, ReferrerType
-from .selectors import triage_staff
+from .selectors import person_register, triage_staff
 from .services import TRANSITIONS, PersonDetails
 from .worktime import SkippedWallTime, wall_time_in
 
@@ -123,7 +123,7 @@ class PersonForm(forms.Form):
         if choice in ("", self.NEW):
             return choice
         try:
-            return Person.objects.get(pk=int(choice))
+            return person_register().get(pk=int(choice))
         except (ValueError, Person.DoesNotExist):
             raise forms.ValidationError(
                 "Choose one of the people listed, or 'someone new'."

@@ -452,7 +452,7 @@ EVENT_ENTRIES: dict[str, tuple[str, str]] = {
     EnquiryEvent.Kind.RATING: ("rated", "Rated {rating}"),
     EnquiryEvent.Kind.ESCALATED: ("escalated", "Escalated for immediate protection"),
     EnquiryEvent.Kind.DECISION: ("decided", "Decided: {outcome}"),
-    EnquiryEvent.Kind.FEEDBACK: ("feedback", "Feedback to the referrer"),
+    EnquiryEvent.Kind.FEEDBACK: ("feedback", "Feedback to the referrer ({rationale})"),
 }
 HOUSEKEEPING = {EnquiryEvent.Kind.STATE, EnquiryEvent.Kind.ASSIGNEE}
 
@@ -461,7 +461,8 @@ def _event_entries(
     events: Sequence[EnquiryEvent], enquiries: dict[int, Enquiry], outcomes: dict[str, str]
 ) -> list[ChronologyEntry]:
     """The hub's part of a chronology. An enquiry is received when the referrer called, not
-    when it was logged, and what they said is the entry's text."""
+    when it was logged, and what they said is the entry's text; feedback says how it was
+    given and what was said."""
     ratings = dict(Rag.choices)
     entries = []
     for event in events:
@@ -469,6 +470,7 @@ def _event_entries(
             continue
         kind, title = EVENT_ENTRIES.get(event.kind, ("amended", event.get_kind_display()))
         received = event.kind == EnquiryEvent.Kind.RECEIVED
+        feedback = event.kind == EnquiryEvent.Kind.FEEDBACK
         enquiry = enquiries[event.enquiry_id]
         entries.append(
             ChronologyEntry(
@@ -478,8 +480,15 @@ def _event_entries(
                 title=title.format(
                     rating=ratings.get(event.to_value, event.to_value),
                     outcome=outcomes.get(event.to_value, event.to_value),
+                    rationale=event.rationale,
                 ),
-                text=enquiry.concern if received else event.rationale,
+                text=(
+                    enquiry.concern
+                    if received
+                    else enquiry.feedback_text
+                    if feedback
+                    else event.rationale
+                ),
                 by=_actor(event),
             )
         )

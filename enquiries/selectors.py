@@ -290,8 +290,9 @@ def outcomes() -> QuerySet[Outcome]:
 
 
 def person_register() -> QuerySet[Person]:
-    """Everyone in the hub's person register, to name an existing person at intake."""
-    return Person.objects.all()
+    """Everyone in the hub's person register, to name an existing person at intake or after:
+    a record merged into another is named by its survivor (docs/domain.md section 4.7)."""
+    return Person.objects.filter(merged_into__isnull=True)
 
 
 # pg_trgm's default threshold: names sharing fewer trigrams are not worth a look.

@@ -429,3 +429,35 @@ def test_the_change_log_has_each_part_moved_and_removed(two_amys, manager):
         str(smyth.pk),
         str(smith.pk),
     ]
+
+
+def test_a_merged_record_cannot_be_named_again(two_amys, manager, researcher):
+    """The register offers the survivor, not the record merged into them: naming the old
+    record by its id at intake is refused, field by field."""
+    from rest_framework.test import APIClient
+
+    from enquiries.selectors import person_register
+
+    merged = two_amys["smyth"]
+    people_merge(survivor=two_amys["smith"], merged=merged, actor=manager, reason="The same Amy.")
+    api = APIClient()
+    api.force_authenticate(researcher)
+
+    response = api.post(
+        "/api/v1/enquiries/",
+        {
+            "received_at": "2026-03-02T10:00:00+00:00",
+            "referrer_name": "Ms Head",
+            "referrer_type": "school",
+            "subject_type": "child",
+            "subjects": [{"id": merged.pk}],
+            "concern": "Bruising.",
+            "categories": ["physical_abuse"],
+            "consent": "yes",
+        },
+        format="json",
+    )
+
+    assert not person_register().filter(pk=merged.pk).exists()
+    assert response.status_code == 400
+    assert "subjects" in response.json()

@@ -447,3 +447,35 @@ def test_the_api_person_and_chronology(client, researcher, family_history):
         ).count()
         == 2
     )
+
+
+def test_feedback_in_the_chronology_says_how_and_what(researcher, manager):
+    enquiry = decide(log(researcher, child("Fay", "Back"))[0], manager)
+    services.enquiry_record_feedback(
+        enquiry=enquiry,
+        actor=researcher,
+        method="Telephone",
+        text="No further action; the school will keep an eye.",
+        expected_version=enquiry.version,
+    )
+    entries = people.person_page(enquiry.subject, viewer=researcher).chronology.entries
+    feedback = [entry for entry in entries if entry.kind == "feedback"]
+    assert [(entry.title, entry.text) for entry in feedback] == [
+        ("Feedback to the referrer (Telephone)", "No further action; the school will keep an eye.")
+    ]
+
+
+@pytest.mark.parametrize("enquiries", [2, 8])
+def test_the_api_lists_cost_the_same_however_much_they_hold(
+    client, researcher, enquiries, django_assert_max_num_queries
+):
+    subject = log(researcher, child("Api", "Constant"))[0].subject
+    for _ in range(enquiries - 1):
+        log(researcher, subject, others=[(child("Pa", "Constant"), EnquiryPerson.Role.OTHER)])
+    client.force_login(researcher)
+    with django_assert_max_num_queries(14):
+        found = client.get("/api/v1/people/", {"q": "Constant"})
+    with django_assert_max_num_queries(16):
+        chronology = client.get(f"/api/v1/people/{subject.pk}/chronology/")
+    assert len(found.json()["results"]) == enquiries
+    assert chronology.json()["count"] == enquiries
