@@ -47,30 +47,26 @@ def log_people_search(
 def log_person_page(
     *, user: User, channel: str, person: Person, shown: Sequence, action: str = Log.VIEW_PERSON
 ) -> None:
-    """A look at (or export of) a person's page: one entry for the person, and one for each
-    sensitive record whose content its chronology shows, in one insert."""
+    """A look at (or, with `action` EXPORT, a download of) a person's page: one entry for the
+    person, and one for each sensitive record whose content its chronology shows, in one
+    insert."""
     reason = access_log.acting_as(user, f"Looking at the person page of {person}")
+    content = [record for record in shown if record.is_sensitive and record.content_visible]
     if action == Log.VIEW_PERSON:
-        seen = access_log.content_view_entries(
-            user=user, records=shown, channel=channel, reasons=reason
+        about_records = access_log.content_view_entries(
+            user=user, records=content, channel=channel, reasons=reason
+        )
+    elif content:
+        about_records = access_log.access_entries(
+            user=user, action=action, channel=channel, records=content, reason=reason
         )
     else:
-        seen = (
-            access_log.access_entries(
-                user=user,
-                action=action,
-                channel=channel,
-                records=[r for r in shown if r.is_sensitive and r.content_visible],
-                reason=reason,
-            )
-            if any(r.is_sensitive and r.content_visible for r in shown)
-            else []
-        )
+        about_records = []
     access_log.write_access_log(
         access_log.access_entries(
             user=user, action=action, channel=channel, person_id=person.pk, reason=reason
         ),
-        seen,
+        about_records,
     )
 
 

@@ -125,3 +125,14 @@ def test_roles_without_case_work_get_nothing(client, hub, viewer):
     assert client.get(f"/api/v1/people/{person}/").status_code == 403
     assert client.get(f"/api/v1/people/{person}/chronology/").status_code == 403
     assert client.get(reverse("person-detail", args=[person])).status_code == 403
+
+
+def test_a_download_logs_each_sensitive_record_it_carries_as_an_export(client, hub):
+    released = hub.record("released", marker="exported")
+    hidden = hub.record("sensitive", marker="not-exported")
+    client.force_login(hub.researcher)
+    response = client.get(reverse("person-chronology-csv", args=[hub.enquiry.subject_id]))
+    b"".join(response.streaming_content)
+    exports = AccessLogEntry.objects.filter(user=hub.researcher, action="export")
+    assert set(exports.values_list("record_id", flat=True)) == {None, released.pk}
+    assert not exports.filter(record=hidden).exists()
