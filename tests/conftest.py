@@ -184,7 +184,9 @@ DATA_MIGRATIONS = [
 def restore_migration_data() -> None:
     """Put the data migrations' rows back (role groups, the default hub clock, the reference
     lists) by running the same migration code, and give the roles their permissions as
-    `migrate` does (agencies.roles). Each step only adds what is missing."""
+    `migrate` does (agencies.roles). Each step only adds what is missing. As at `migrate`, the
+    change log does not record them: a test after this one reads only its own changes."""
+    from auditlog.context import disable_auditlog
     from django.apps import apps
 
     from agencies.roles import sync_role_permissions
@@ -193,11 +195,12 @@ def restore_migration_data() -> None:
     # permissions early): on the project's own apps that must not outlive the call, or
     # `migrate` would send post_migrate to none of them.
     models_modules = {config: config.models_module for config in apps.get_app_configs()}
-    for module, function in DATA_MIGRATIONS:
-        getattr(importlib.import_module(module), function)(apps, None)
-    for config, models_module in models_modules.items():
-        config.models_module = models_module
-    sync_role_permissions()
+    with disable_auditlog():
+        for module, function in DATA_MIGRATIONS:
+            getattr(importlib.import_module(module), function)(apps, None)
+        for config, models_module in models_modules.items():
+            config.models_module = models_module
+        sync_role_permissions()
 
 
 @pytest.fixture
