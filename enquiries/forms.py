@@ -360,9 +360,11 @@ class DecideForm(VersionedForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # Only the outcomes that fit the subject (docs/domain.md section 6): a child is not
+        # referred to adult social care.
         cast(forms.ModelChoiceField, self.fields["outcome"]).queryset = Outcome.objects.filter(
             is_active=True
-        )
+        ).fitting(self.enquiry.subject_type)
 
 
 class FeedbackForm(VersionedForm):

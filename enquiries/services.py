@@ -507,6 +507,11 @@ def enquiry_decide(
         raise ValidationError({"outcome": "That outcome is no longer in use."})
     enquiry = _lock_for_edit(enquiry, expected_version)
     _require_open(enquiry)
+    if not Outcome.objects.fitting(enquiry.subject_type).filter(pk=outcome.pk).exists():
+        subject = "a child" if enquiry.subject_type == Enquiry.SubjectType.CHILD else "an adult"
+        raise ValidationError(
+            {"outcome": f"{outcome} is not an outcome for an enquiry about {subject}."}
+        )
     now = now or timezone.now()
     decided_at = (decided_at or now).replace(second=0, microsecond=0)
     if decided_at < enquiry.received_at:

@@ -178,6 +178,7 @@ DATA_MIGRATIONS = [
     ("agencies.migrations.0002_role_groups", "create_role_groups"),
     ("enquiries.migrations.0002_default_hub_clock", "create_default_clock"),
     ("enquiries.migrations.0004_referrer_types_and_outcomes", "create_reference_lists"),
+    ("enquiries.migrations.0011_outcome_fits", "set_fits_of_default_outcomes"),
 ]
 
 

@@ -13,7 +13,7 @@ from core.text import FreeTextSerializerField
 
 from ..amendments import ADDABLE_ROLE_CHOICES
 from ..forms import nhs_number_is_valid
-from ..models import Enquiry, EnquiryEvent, EnquiryPerson, LawfulBasis, Person, Rag
+from ..models import Enquiry, EnquiryEvent, EnquiryPerson, LawfulBasis, Outcome, Person, Rag
 from ..selectors import (
     enquiry_sla,
     outcomes,
@@ -163,6 +163,10 @@ class ReferrerTypeSerializer(serializers.Serializer):
 
 class OutcomeSerializer(ReferrerTypeSerializer):
     leads_to_referral = serializers.BooleanField()
+    fits = serializers.ChoiceField(
+        choices=Outcome.Fits.choices,
+        help_text="Whether a decision on a child, an adult at risk or either may record it.",
+    )
 
 
 class PersonMatchSerializer(serializers.Serializer):

@@ -659,8 +659,16 @@ def test_work_goes_only_to_researchers_and_managers(api, researcher, make_user):
             {"decided_at": "2999-01-01T09:00:00Z"},
             {"decided_at": ["A decision cannot be recorded in the future."]},
         ),
+        (
+            {"outcome": "adult_social_care"},
+            {
+                "outcome": [
+                    "Referral to adult social care is not an outcome for an enquiry about a child."
+                ]
+            },
+        ),
     ],
-    ids=["no_rationale", "unknown_outcome", "before_receipt", "in_future"],
+    ids=["no_rationale", "unknown_outcome", "before_receipt", "in_future", "adults_only"],
 )
 def test_bad_decisions_name_the_field_and_change_nothing(
     manager_api, researcher, overrides, errors
@@ -768,7 +776,11 @@ def test_the_reference_lists_give_codes_for_intake_and_decisions(api):
         "name": "Strategy discussion / child protection enquiry",
         "is_active": True,
         "leads_to_referral": True,
+        "fits": "child",
     } in outcomes
+    assert {outcome["code"]: outcome["fits"] for outcome in outcomes}["adult_social_care"] == (
+        "adult"
+    )
 
 
 def test_people_who_may_already_be_in_the_register_are_found(api):

@@ -587,3 +587,12 @@ def test_a_time_the_clocks_skipped_is_refused_with_the_time_they_showed(client, 
         "02:30?" in response.text
     )
     assert not Enquiry.objects.exists()
+
+
+def test_the_decision_form_offers_only_outcomes_that_fit_the_subject(client, researcher, manager):
+    enquiry = log(researcher, "Cal")[0]
+    client.force_login(manager)
+    page = client.get(reverse("enquiry-decide", args=[enquiry.reference]))
+    offered = {outcome.code for outcome in page.context["form"].fields["outcome"].queryset}
+    assert "adult_social_care" not in offered
+    assert {"csc_assessment", "early_help", "nfa"} <= offered

@@ -1,10 +1,12 @@
 """Enquiry services: intake, rating, moves, escalation, decision and feedback, on the clock."""
 
-from datetime import datetime
+import functools
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from agencies.models import Role
 from enquiries import services
@@ -421,3 +423,49 @@ def test_the_stored_thresholds_follow_the_domains_rule_to_the_minute(researcher)
     assert rated.at_risk_from == at("2026-03-27T16:00")  # 180 of 240 minutes: 75%
     # Nothing passes between Friday 17:00 and Monday 09:00, so it is not late until 09:01.
     assert rated.breached_from == at("2026-03-30T09:01")
+
+
+@pytest.mark.parametrize(
+    ("subject_type", "code", "fits"),
+    [
+        ("child", "adult_social_care", False),
+        ("adult", "csc_assessment", False),
+        ("adult", "early_help", False),
+        ("child", "csc_assessment", True),
+        ("adult", "adult_social_care", True),
+        ("adult", "nfa", True),
+    ],
+)
+def test_a_decision_records_only_an_outcome_that_fits_the_subject(
+    researcher, manager, subject_type, code, fits
+):
+    enquiry = services.enquiry_intake(
+        actor=researcher,
+        received_at=timezone.now() - timedelta(minutes=30),
+        referrer_name="PC Jones",
+        referrer_type=ReferrerType.objects.get(code="police"),
+        subjects=[PersonDetails(first_name="Sam", last_name="Fits")],
+        subject_type=subject_type,
+        concern="Concern.",
+        categories=["neglect"],
+        consent=Enquiry.Consent.YES,
+    )[0]
+    decide = functools.partial(
+        services.enquiry_decide,
+        enquiry=enquiry,
+        actor=manager,
+        outcome=Outcome.objects.get(code=code),
+        rationale="Reasons.",
+        expected_version=enquiry.version,
+    )
+    if fits:
+        assert decide().outcome.code == code
+        return
+    with pytest.raises(ValidationError) as refused:
+        decide()
+    subject = "a child" if subject_type == "child" else "an adult"
+    assert refused.value.message_dict["outcome"] == [
+        f"{Outcome.objects.get(code=code)} is not an outcome for an enquiry about {subject}."
+    ]
+    enquiry.refresh_from_db()
+    assert enquiry.state == Enquiry.State.RECEIVED and enquiry.decided_at is None
