@@ -57,6 +57,7 @@ from sharing.models import (
 )
 from sharing.services import (
     DEFAULT_QUESTION,
+    information_answered_message,
     information_request_message,
     release_answer_message,
     release_request_message,
@@ -231,6 +232,7 @@ ENQUIRY_FIELDS = (
     "allowance_minutes",
     "decided_at",
     "subject_id",
+    "assignee_id",
     "subject_type",
     "subject__first_name",
     "subject__last_name",
@@ -490,6 +492,18 @@ class _Builder:
             )
             if request["status"] in InformationRequest.OPEN_STATUSES:
                 self._chase(request, enquiry, agency)
+            else:
+                self._notify(
+                    [enquiry["assignee_id"] or requested_by],
+                    enquiry,
+                    kind=Notification.Kind.INFORMATION_ANSWERED,
+                    message=information_answered_message(
+                        reference=enquiry["reference"],
+                        agency=agency.name,
+                        nothing_held=request["status"] == Status.NOTHING_HELD,
+                    ),
+                    at=request["answered_at"],
+                )
 
         if answerer is None:  # no practitioner: nothing answered, so nothing recorded
             return

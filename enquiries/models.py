@@ -710,6 +710,7 @@ class Notification(models.Model):
         CHASER = "chaser", "Information request overdue"
         RELEASE_REQUEST = "release_request", "Release requested"
         RELEASE_ANSWER = "release_answer", "Release answered"
+        INFORMATION_ANSWERED = "information_answered", "Information answered"
         LOG_BROKEN = "log_broken", "Access log broken"
 
     # Covered by both indexes below, which start with the recipient.

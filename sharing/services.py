@@ -176,6 +176,11 @@ def information_request_message(*, reference: str, agency: str, due_at: datetime
     )
 
 
+def information_answered_message(*, reference: str, agency: str, nothing_held: bool) -> str:
+    answer = "holds nothing about the people asked about." if nothing_held else "has answered."
+    return f"{reference}: {agency} {answer}"
+
+
 def release_request_message(*, reference: str, requester: str, agency: str, person: str) -> str:
     return f"{reference}: {requester} asks {agency} to release its information about {person}."
 
@@ -374,7 +379,26 @@ def _close_request(
     request.save(
         update_fields=["status", "answered_at", "answered_by", "response_minutes", "version"]
     )
+    _tell_the_researcher(request, now=now)
     return request
+
+
+def _tell_the_researcher(request: InformationRequest, *, now: datetime) -> None:
+    """Whoever works on the enquiry learns that an agency has answered: its assignee, or, while
+    nobody is assigned, whoever asked."""
+    enquiry = Enquiry.objects.only("reference", "assignee_id").get(pk=request.enquiry_id)
+    recipient_id = enquiry.assignee_id or request.requested_by_id
+    _notify(
+        recipients=User.objects.filter(pk=recipient_id, is_active=True),
+        enquiry_id=request.enquiry_id,
+        kind=Notification.Kind.INFORMATION_ANSWERED,
+        message=information_answered_message(
+            reference=enquiry.reference,
+            agency=request.agency.name,
+            nothing_held=request.status == Status.NOTHING_HELD,
+        ),
+        now=now,
+    )
 
 
 @logs_refusals("send the answer")

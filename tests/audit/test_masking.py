@@ -180,7 +180,7 @@ def test_released_information_quoted_in_a_decision_stays_out_of_the_log(client, 
         enquiry = enquiry_services.enquiry_decide(
             enquiry=enquiry,
             actor=hub.manager,
-            outcome=Outcome.objects.filter(leads_to_referral=True).first(),
+            outcome=Outcome.objects.get(code="csc_assessment"),
             rationale="SECRET-DECISION: given the police intelligence.",
             expected_version=enquiry.version,
         )
