@@ -24,6 +24,7 @@ from .models import (
     EnquiryPerson,
     HubClock,
     IntakeKey,
+    Notification,
     Outcome,
     Person,
     Rag,
@@ -149,6 +150,8 @@ class QueueRow:
     deadline: str
     time_left: str
     sla: Sla
+    # An agency has answered and the reader has not yet read that notification.
+    new_information: bool = False
 
 
 def time_left(sla: Sla) -> str:
@@ -199,7 +202,12 @@ QUEUE_PAGE_SIZE = 50
 
 
 def queue_page(
-    queue: QuerySet[Enquiry], *, searched: bool, now: datetime, number: str | int | None
+    queue: QuerySet[Enquiry],
+    *,
+    searched: bool,
+    now: datetime,
+    number: str | int | None,
+    reader: User | None = None,
 ) -> tuple[Page, list[QueueRow]]:
     """A page of the triage queue (`open_enquiries`, narrowed by its filters) and its rows,
     in the same three queries whatever the page and filters: the count (or the search's ids),
@@ -211,10 +219,14 @@ def queue_page(
         enquiries = list(queue.values_list("pk", flat=True))
     page = Paginator(enquiries, QUEUE_PAGE_SIZE).get_page(number)
     # A page of what it was given: a slice of the queue, or of the ids.
-    return page, queue_rows(cast(QuerySet[Enquiry] | list[int], page.object_list), now=now)
+    return page, queue_rows(
+        cast(QuerySet[Enquiry] | list[int], page.object_list), now=now, reader=reader
+    )
 
 
-def queue_rows(page: QuerySet[Enquiry] | list[int], *, now: datetime) -> list[QueueRow]:
+def queue_rows(
+    page: QuerySet[Enquiry] | list[int], *, now: datetime, reader: User | None = None
+) -> list[QueueRow]:
     """A page of `enquiry_queue` as its table shows it: one query, then arithmetic and
     formatting only.
 
@@ -226,7 +238,22 @@ def queue_rows(page: QuerySet[Enquiry] | list[int], *, now: datetime) -> list[Qu
     """
     # A queryset is a subquery here, which the stubs do not allow for.
     rows_wanted = Enquiry.objects.filter(pk__in=page)  # type: ignore[misc]
-    enquiries = rows_wanted.order_by(*QUEUE_ORDER).values(*QUEUE_COLUMNS)
+    columns: tuple[str, ...] = QUEUE_COLUMNS
+    if reader is not None:
+        # "New information" for `reader`: an agency's answer they have not read yet, in the
+        # same query as the rest of the row.
+        rows_wanted = rows_wanted.annotate(
+            new_information=Exists(
+                Notification.objects.filter(
+                    recipient=reader,
+                    enquiry=OuterRef("pk"),
+                    kind=Notification.Kind.INFORMATION_ANSWERED,
+                    read_at__isnull=True,
+                )
+            )
+        )
+        columns = (*columns, "new_information")
+    enquiries = rows_wanted.order_by(*QUEUE_ORDER).values(*columns)
     clock = clock_in_force()
     zone = timezone.get_current_timezone()
     # Links differ only by the reference, which needs no quoting: one reverse() a page.
@@ -260,6 +287,7 @@ def queue_rows(page: QuerySet[Enquiry] | list[int], *, now: datetime) -> list[Qu
                 deadline=day_and_time(enquiry["deadline"], zone),
                 time_left=time_left(sla),
                 sla=sla,
+                new_information=bool(enquiry.get("new_information")),
             )
         )
     return rows

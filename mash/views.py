@@ -41,7 +41,11 @@ def triage_queue(request: SignedInRequest) -> HttpResponse:
     now = timezone.now()
     asked = QueueFilter(request.GET or None, open_enquiries(), request=request, now=now)
     page, rows = queue_page(
-        asked.qs, searched=bool(asked.words), now=now, number=request.GET.get("page")
+        asked.qs,
+        searched=bool(asked.words),
+        now=now,
+        number=request.GET.get("page"),
+        reader=request.user,
     )
     if asked.words:
         # A search by reference or name, with the filters it ran under; a plain queue is not

@@ -235,6 +235,8 @@ def test_each_row_says_what_the_models_and_the_date_filter_would(researcher, mak
                 "deadline": date_filter(timezone.localtime(enquiry.deadline), "D j M H:i"),
                 "time_left": time_left(sla),
                 "sla": sla,
+                # No agency has answered: nothing new for anyone.
+                "new_information": False,
             }
         )
     assert [vars(row) for row in rows] == expected

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from enquiries import services as enquiry_services
 from enquiries.models import Notification
@@ -63,3 +64,22 @@ def test_the_notification_is_tagged_as_what_it_is(client, hub):
 
     assert "Information answered</strong>" in page
     assert "At risk</strong>" not in page
+
+
+def test_the_queue_marks_new_information_until_the_notification_is_read(client, hub):
+    services.record_nothing_held(request=hub.police_request, actor=hub.police_officer)
+    row = f'href="{hub.enquiry.get_absolute_url()}"'
+
+    client.force_login(hub.researcher)
+    marked = client.get(reverse("triage-queue")).content.decode()
+    client.force_login(hub.manager)
+    for_someone_else = client.get(reverse("triage-queue")).content.decode()
+    Notification.objects.filter(recipient=hub.researcher, kind=ANSWERED).update(
+        read_at=timezone.now()
+    )
+    client.force_login(hub.researcher)
+    read = client.get(reverse("triage-queue")).content.decode()
+
+    assert row in marked and 'data-testid="new-information"' in marked
+    assert row in for_someone_else and 'data-testid="new-information"' not in for_someone_else
+    assert 'data-testid="new-information"' not in read
