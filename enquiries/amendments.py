@@ -8,7 +8,7 @@ touch a family lock all its enquiries at once, in one order, so two of them wait
 other rather than deadlock.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -37,6 +37,7 @@ from .services import (
     _allocate_references,
     _lock_for_edit,
     _person,
+    _record,
     _require_open,
     _require_role,
     _require_text,
@@ -103,32 +104,6 @@ def _unknown_fields(fields: Iterable[str], known: Iterable[str]) -> None:
     unknown = sorted(set(fields) - set(known))
     if unknown:
         raise TypeError(f"Not an amendable field: {', '.join(unknown)}")
-
-
-def _record(
-    enquiry: Enquiry,
-    *,
-    kind: str,
-    actor: User,
-    at: datetime,
-    reason: str,
-    changes: Sequence[Change],
-    person: Person | None = None,
-    from_value: str = "",
-    to_value: str = "",
-) -> None:
-    EnquiryEvent.objects.create(
-        enquiry=enquiry,
-        version=enquiry.version,
-        kind=kind,
-        actor=actor,
-        at=at,
-        rationale=reason,
-        person=person,
-        changes=[list(change) for change in changes],
-        from_value=from_value[:200],
-        to_value=to_value[:200],
-    )
 
 
 def _lock_family(enquiry: Enquiry, expected_version: int) -> tuple[Enquiry, list[Enquiry]]:
@@ -255,7 +230,7 @@ def person_correct(
         kind=Kind.PERSON_CORRECTED,
         actor=actor,
         at=now,
-        reason=reason,
+        rationale=reason,
         changes=changes,
         person=person,
         to_value=str(person),
@@ -327,7 +302,7 @@ def enquiry_add_person(
             kind=Kind.PERSON_ADDED,
             actor=actor,
             at=now,
-            reason=reason.strip(),
+            rationale=reason.strip(),
             changes=[[part, "", str(person)]],
             person=person,
             to_value=f"{person} ({part.lower()})",
@@ -406,7 +381,7 @@ def enquiry_remove_person(
             kind=Kind.PERSON_REMOVED,
             actor=actor,
             at=now,
-            reason=reason,
+            rationale=reason,
             changes=[[part, str(person), ""]],
             person=person,
             from_value=f"{person} ({part.lower()})",
@@ -498,7 +473,7 @@ def family_add_child(
         kind=Kind.CHILD_ADDED,
         actor=actor,
         at=now,
-        reason=reason,
+        rationale=reason,
         changes=[[Role.SUBJECT.label, "", str(child)]],
         person=child,
         to_value=added,
@@ -511,7 +486,7 @@ def family_add_child(
             kind=Kind.CHILD_ADDED,
             actor=actor,
             at=now,
-            reason=reason,
+            rationale=reason,
             changes=[[Role.SIBLING.label, "", str(child)]],
             person=child,
             to_value=added,
@@ -602,7 +577,7 @@ def referral_correct(
         kind=Kind.REFERRAL_CORRECTED,
         actor=actor,
         at=now or timezone.now(),
-        reason=reason,
+        rationale=reason,
         changes=changes,
     )
     return _save(enquiry, changed)

@@ -23,7 +23,7 @@ from django.utils import timezone
 from agencies.models import User
 
 from . import hooks
-from .hooks import CHRONOLOGY_KINDS, ChronologyEntry
+from .hooks import ChronologyEntry
 from .models import (
     Enquiry,
     EnquiryEvent,
@@ -33,7 +33,7 @@ from .models import (
     PersonAlias,
     Rag,
 )
-from .selectors import trigram_similarity
+from .selectors import trigram_similarity, years_before
 from .visibility import only_visible, sees_every_enquiry
 
 PAGE_SIZE = 25
@@ -121,16 +121,9 @@ def read_search(text: str) -> PeopleQuery:
 
 def _age_range(age: int, today: date) -> tuple[date, date]:
     """The dates of birth of someone `age` years old today: (earliest, latest)."""
-    latest = _years_before(today, age)
-    earliest = _years_before(today, age + 1) + timedelta(days=1)
+    latest = years_before(today, age)
+    earliest = years_before(today, age + 1) + timedelta(days=1)
     return earliest, latest
-
-
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
 
 
 def _on_a_visible_enquiry(viewer: User) -> Q | None:
@@ -439,11 +432,6 @@ class Chronology:
         ]
 
 
-def _actor(event: EnquiryEvent) -> str:
-    actor = event.actor
-    return actor.get_full_name() or actor.username
-
-
 # What of an enquiry's own history a chronology tells, as (kind, title); a title with
 # "{rating}" or "{outcome}" names the event's new value. Stage moves and assignments are the
 # hub's housekeeping, not what happened to the person.
@@ -489,7 +477,7 @@ def _event_entries(
                     if feedback
                     else event.rationale
                 ),
-                by=_actor(event),
+                by=str(event.actor),
             )
         )
     return entries
@@ -525,10 +513,6 @@ def chronology(
     ]
     kept.sort(key=lambda entry: (entry.at, entry.enquiry_id, entry.order))
     return Chronology(kept, references)
-
-
-def chronology_kind_choices() -> list[tuple[str, str]]:
-    return list(CHRONOLOGY_KINDS.items())
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """People pages: the people search, the header's search box, the person page with its
 chronology, and the chronology as CSV. Every search and every look is in the access log."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from agencies.decorators import role_required
-from agencies.models import WORKING_ROLES, Role, User
+from agencies.models import WORKING_ROLES, Role
 from agencies.requests import SignedInRequest
 from audit import access_log
 from audit.models import AccessLogEntry
@@ -21,53 +21,11 @@ from . import people, visibility
 from .hooks import CHRONOLOGY_KINDS
 from .merging import merges_of
 from .models import Person
+from .people_access import log_people_search, log_person_page
 from .people_forms import ChronologyForm, PeopleSearchForm
 
 Log = AccessLogEntry.Action
 Channel = AccessLogEntry.Channel
-
-
-def log_people_search(
-    *, user: User, channel: str, query: people.PeopleQuery, found: Sequence[people.FoundPerson]
-) -> None:
-    """A search of the register: one entry for each person it showed, or one naming nobody,
-    with what was typed."""
-    access_log.write_access_log(
-        access_log.access_entries(
-            user=user,
-            action=Log.SEARCH,
-            channel=channel,
-            person_ids=[result.person.pk for result in found],
-            reason=access_log.acting_as(user, "Searching for people"),
-            terms=access_log.search_terms(**query.terms()),
-        )
-    )
-
-
-def log_person_page(
-    *, user: User, channel: str, person: Person, shown: Sequence, action: str = Log.VIEW_PERSON
-) -> None:
-    """A look at (or, with `action` EXPORT, a download of) a person's page: one entry for the
-    person, and one for each sensitive record whose content its chronology shows, in one
-    insert."""
-    reason = access_log.acting_as(user, f"Looking at the person page of {person}")
-    content = [record for record in shown if record.is_sensitive and record.content_visible]
-    if action == Log.VIEW_PERSON:
-        about_records = access_log.content_view_entries(
-            user=user, records=content, channel=channel, reasons=reason
-        )
-    elif content:
-        about_records = access_log.access_entries(
-            user=user, action=action, channel=channel, records=content, reason=reason
-        )
-    else:
-        about_records = []
-    access_log.write_access_log(
-        access_log.access_entries(
-            user=user, action=action, channel=channel, person_id=person.pk, reason=reason
-        ),
-        about_records,
-    )
 
 
 @role_required(*WORKING_ROLES)
@@ -80,7 +38,10 @@ def people_search(request: SignedInRequest) -> HttpResponse:
             form.query, viewer=request.user, today=timezone.localdate(), page=form.page_number
         )
         log_people_search(
-            user=request.user, channel=Channel.SEARCH, query=form.query, found=results.found
+            user=request.user,
+            channel=Channel.SEARCH,
+            terms=access_log.search_terms(**form.query.terms()),
+            found=results.found,
         )
     return render(
         request,
@@ -116,15 +77,12 @@ def find(request: SignedInRequest) -> HttpResponse:
     if text and not people.REFERENCE.match(text) and form.is_valid() and form.query:
         results = people.search_people(form.query, viewer=request.user, today=timezone.localdate())
     if text:
-        access_log.write_access_log(
-            access_log.access_entries(
-                user=request.user,
-                action=Log.SEARCH,
-                channel=Channel.SEARCH,
-                person_ids=[found.person.pk for found in results.found] if results else [],
-                reason=access_log.acting_as(request.user, "Searching for an enquiry or a person"),
-                terms=access_log.search_terms(q=text),
-            )
+        log_people_search(
+            user=request.user,
+            channel=Channel.SEARCH,
+            terms=access_log.search_terms(q=text),
+            found=results.found if results else [],
+            doing="Searching for an enquiry or a person",
         )
     return render(
         request,

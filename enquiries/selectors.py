@@ -358,7 +358,7 @@ def _age_on(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def _years_before(today: date, years: int) -> date:
+def years_before(today: date, years: int) -> date:
     """The same day `years` years earlier (29 February gives the 28th)."""
     year = today.year - years
     return today.replace(year=year, day=min(today.day, calendar.monthrange(year, today.month)[1]))
@@ -480,8 +480,8 @@ def person_matches(
             oldest = approximate_age + AGE_FITS_DATE + 1
             by_name &= (
                 Q(
-                    date_of_birth__gte=_years_before(today, oldest),
-                    date_of_birth__lte=_years_before(today, youngest),
+                    date_of_birth__gte=years_before(today, oldest),
+                    date_of_birth__lte=years_before(today, youngest),
                 )
                 | Q(
                     approximate_age__gte=approximate_age - AGE_FITS_AGE,

@@ -106,16 +106,22 @@ def _record(
     from_value: str = "",
     to_value: str = "",
     rationale: str = "",
+    person: Person | None = None,
+    changes: Sequence[Sequence[str]] = (),
 ) -> None:
+    """A line in the enquiry's history at its current version; an amendment says whom it was
+    about and what it changed ([label, before, after] each)."""
     EnquiryEvent.objects.create(
         enquiry=enquiry,
         version=enquiry.version,
         kind=kind,
         actor=actor,
         at=at,
-        from_value=from_value,
-        to_value=to_value,
+        from_value=from_value[:200],
+        to_value=to_value[:200],
         rationale=rationale,
+        person=person,
+        changes=[list(change) for change in changes],
     )
 
 

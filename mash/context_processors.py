@@ -4,7 +4,6 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from agencies import two_factor
-from agencies.models import WORKING_ROLES
 from enquiries.notifications import unread_notification_count
 
 from .navigation import homes_for
@@ -23,8 +22,8 @@ def shell(request: HttpRequest) -> dict:
     return {
         "hub_name": settings.HUB_NAME,
         "navigation": navigation,
-        # The header's search box, for whoever may find enquiries and people.
-        "may_search": any(set(home.roles) & set(WORKING_ROLES) for home in homes),
+        # The header's search box, for whoever has the people search among their pages.
+        "may_search": any(home.url_name == "people-search" for home in homes),
         "notifications_current": current == "notifications",
         "account_current": current in {"account", "password-change"},
         # Counted only if a template shows it, and then once per request.

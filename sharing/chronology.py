@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from agencies.models import User
 from enquiries.hooks import ChronologyEntry
 from enquiries.models import Person
+from enquiries.selectors import user_name
 
 from . import firewall
 from .models import InformationRequest, ReleaseDecision
@@ -15,16 +16,9 @@ from .models import InformationRequest, ReleaseDecision
 NAME_PARTS = ("first_name", "last_name", "username")
 
 
-def _name(user: User | None) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.username
-
-
 def _name_of(row: dict, who: str) -> str:
-    """A user's name as `_name` gives it, from a row's `who__first_name`, ... columns."""
-    full = f"{row[f'{who}__first_name'] or ''} {row[f'{who}__last_name'] or ''}".strip()
-    return full or row[f"{who}__username"] or ""
+    """A user's name as `str(user)` gives it, from a row's `who__first_name`, ... columns."""
+    return user_name(*(row[f"{who}__{part}"] or "" for part in NAME_PARTS))
 
 
 def _listed(names: list[str]) -> str:
@@ -118,7 +112,7 @@ def agency_entries(viewer: User, enquiry_ids: Sequence[int], person: Person) -> 
                 # Why, only to whoever may read the record: a refusal's reason may say what
                 # it guards.
                 text=decision.reason if decision.record_id in readable else "",
-                by=_name(decision.decided_by),
+                by=str(decision.decided_by),
                 order=4,
             )
         )

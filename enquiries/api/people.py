@@ -14,14 +14,15 @@ from rest_framework.views import APIView
 
 from agencies.models import WORKING_ROLES
 from agencies.requests import SignedInApiRequest
+from audit.access_log import search_terms
 from audit.models import AccessLogEntry
 from core.api import Pagination, RefusesUnknownFields
 
 from .. import people
 from ..hooks import CHRONOLOGY_KINDS
 from ..models import EnquiryPerson, Person, PersonAlias, Rag
+from ..people_access import log_people_search, log_person_page
 from ..people_forms import ChronologyForm, PeopleSearchForm
-from ..people_views import log_people_search, log_person_page
 from .serializers import PersonSerializer
 
 Channel = AccessLogEntry.Channel
@@ -172,7 +173,10 @@ class PeopleSearch(APIView):
             form.query, viewer=request.user, today=timezone.localdate(), page=form.page_number
         )
         log_people_search(
-            user=request.user, channel=Channel.API, query=form.query, found=results.found
+            user=request.user,
+            channel=Channel.API,
+            terms=search_terms(**form.query.terms()),
+            found=results.found,
         )
         return Response(
             PeopleResultsSerializer(
