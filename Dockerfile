@@ -12,6 +12,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     STATIC_ROOT=/app/var/static
 WORKDIR /app
+# WeasyPrint draws the picture's PDF with Pango, HarfBuzz's subsetter and a font that is there
+# (tools/preflight.py installs the same for `make test`).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 mash
 COPY pyproject.toml README.md ./
 COPY core ./core

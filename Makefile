@@ -40,7 +40,8 @@ demo: setup
 	$(DEMO_ENV) $(BIN)/python -m demo.serve $(BIN)/python manage.py runserver 127.0.0.1:$(DEMO_PORT)
 
 # The machine is checked first, in seconds, with the system's Python (tools/preflight.py):
-# PostgreSQL, Redis, npm and Chromium, which it installs from Debian's packages as root.
+# PostgreSQL, Redis, npm, Chromium and the PDF libraries (WeasyPrint's), the last two
+# installed from Debian's packages as root.
 test:
 	@$(TEST_ENV) $(PYTHON) tools/preflight.py
 	@$(MAKE) --no-print-directory setup

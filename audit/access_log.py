@@ -14,7 +14,7 @@ which the notifications tell every auditor.
 """
 
 import ipaddress
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Protocol
 
@@ -164,11 +164,35 @@ def _content_seen(records: Sequence[Seen]) -> list[Seen]:
     return [record for record in records if record.is_sensitive and record.content_visible]
 
 
+# Who hears of every list of records whose content is about to be shown, sensitive or not:
+# what a first read means belongs to the app that owns the records (sharing.reads).
+ContentShown = Callable[[User, Sequence[Seen]], None]
+_content_shown: list[ContentShown] = []
+
+
+def on_content_shown(listener: ContentShown) -> None:
+    """Register `listener(user, records)`, once, at start-up."""
+    if listener not in _content_shown:
+        _content_shown.append(listener)
+
+
+def content_shown(*, user: User, records: Sequence[Seen]) -> None:
+    """Records whose content (where `content_visible`) this person is about to see. Every
+    page, download and API answer that shows records passes here, through
+    `content_view_entries` or, for a download of a person's page, directly."""
+    shown = [record for record in records if record.content_visible]
+    if shown:
+        for listener in _content_shown:
+            listener(user, shown)
+
+
 def content_view_entries(
     *, user: User, records: Sequence[Seen], channel: str, reasons: str | Mapping[int, str]
 ) -> list[AccessLogEntry]:
     """A VIEW entry for each sensitive record whose content this person is about to see,
-    with `reasons`: one for all, or by enquiry id."""
+    with `reasons`: one for all, or by enquiry id. Whoever listens (`on_content_shown`)
+    hears of every record shown, sensitive or not."""
+    content_shown(user=user, records=records)
     return [
         entry
         for record in _content_seen(records)

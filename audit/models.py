@@ -84,6 +84,8 @@ class AccessLogEntry(ChainedLogModel):
         RELEASE_REQUEST = "release_request", "Requested release"
         RELEASE = "release", "Released"
         REFUSE = "refuse", "Refused release"
+        CORRECT_RECORD = "correct_record", "Corrected a record"
+        WITHDRAW_RECORD = "withdraw_record", "Withdrew a record"
         EXPORT = "export", "Exported"
         READ_LOG = "read_log", "Read the logs"
         DENIED = "denied", "Attempt refused"

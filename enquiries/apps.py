@@ -16,6 +16,7 @@ class EnquiriesConfig(AppConfig):
             Enquiry,
             EnquiryPerson,
             HubClock,
+            OnwardReferral,
             OpeningHours,
             Outcome,
             Person,
@@ -45,6 +46,13 @@ class EnquiriesConfig(AppConfig):
         ):
             auditlog.register(model)
         auditlog.register(Person, exclude_fields=["version"])
+        # The picture is kept whole on the referral itself; the change log says that one was
+        # sent, not what it held. Notes and reasons may quote agency information.
+        auditlog.register(
+            OnwardReferral,
+            exclude_fields=["version", "picture"],
+            mask_fields=["note", "returned_reason"],
+        )
         log_broken.connect(
             notifications.auditors_told_of_a_break, dispatch_uid="auditors-told-of-a-break"
         )

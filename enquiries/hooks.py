@@ -11,7 +11,9 @@ This app knows nothing of information sharing; sharing knows enquiries. So:
 - `chronology_sources` add entries to a person's chronology (information asked, answered,
   released or refused), as the firewall shows them to the viewer;
 - `removal_checks` refuse to take a person off an enquiry while others hold work about them
-  there (an information request naming them, an agency's record about them).
+  there (an information request naming them, an agency's record about them);
+- `picture_renderers` compile the picture of an enquiry as a PDF for a reader, with each
+  agency's information as the firewall shows it to them, to send with an onward referral.
 """
 
 from collections.abc import Callable, Sequence
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.dispatch import Signal
 
 from agencies.models import User
@@ -117,3 +120,21 @@ def refuse_removal_with(check: RemovalCheck) -> None:
 
 def removal_refusal(enquiry: Enquiry, person: Person) -> str | None:
     return next((reason for check in removal_checks if (reason := check(enquiry, person))), None)
+
+
+# (reader, enquiry) -> the picture as a PDF, compiled now for that reader.
+PictureRenderer = Callable[[User, Enquiry], bytes]
+picture_renderers: list[PictureRenderer] = []
+
+
+def render_picture_with(renderer: PictureRenderer) -> None:
+    if renderer not in picture_renderers:
+        picture_renderers.append(renderer)
+
+
+def picture_pdf(reader: User, enquiry: Enquiry) -> bytes:
+    """The picture as the reader may see it: only sharing can compile it, and a referral sent
+    without it would hand on less than the hub knows, so its absence is an error."""
+    if not picture_renderers:
+        raise ImproperlyConfigured("Nothing compiles the picture: is `sharing` installed?")
+    return picture_renderers[-1](reader, enquiry)

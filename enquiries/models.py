@@ -634,6 +634,8 @@ class EnquiryEvent(models.Model):
         REFERRAL_CORRECTED = "referral_corrected", "Referral corrected"
         PEOPLE_MERGED = "people_merged", "People merged"
         MERGE_UNDONE = "merge_undone", "Merge of people undone"
+        REFERRED_ON = "referred_on", "Referred on"
+        REFERRAL_ANSWERED = "referral_answered", "Receiving team answered the referral"
 
     enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -711,6 +713,11 @@ class Notification(models.Model):
         RELEASE_REQUEST = "release_request", "Release requested"
         RELEASE_ANSWER = "release_answer", "Release answered"
         INFORMATION_ANSWERED = "information_answered", "Information answered"
+        ESCALATED = "escalated", "Escalated"
+        REQUEST_WITHDRAWN = "request_withdrawn", "Information request withdrawn"
+        RECORD_CORRECTED = "record_corrected", "Record corrected"
+        RECORD_WITHDRAWN = "record_withdrawn", "Record withdrawn"
+        REFERRAL_RETURNED = "referral_returned", "Referral returned"
         LOG_BROKEN = "log_broken", "Access log broken"
 
     # Covered by both indexes below, which start with the recipient.
@@ -765,6 +772,85 @@ class Notification(models.Model):
     @property
     def is_unread(self) -> bool:
         return self.read_at is None
+
+
+class OnwardReferral(models.Model):
+    """The hub handing an enquiry on after its decision (docs/domain.md section 6.2): to whom,
+    when and how, with the picture as it was sent, and what the receiving team answered."""
+
+    class Destination(models.TextChoices):
+        CSC_ASSESSMENT = "csc_assessment", "Children's social care: assessment"
+        CSC_STRATEGY = "csc_strategy", "Children's social care: strategy discussion (s.47)"
+        EARLY_HELP = "early_help", "Early help"
+        POLICE = "police", "Police"
+        ADULT_SOCIAL_CARE = "adult_social_care", "Adult social care"
+        MARAC = "marac", "MARAC"
+        OTHER_LOCAL_AUTHORITY = "other_local_authority", "Another local authority"
+        HEALTH = "health", "Health"
+        OTHER = "other", "Other"
+
+    class Method(models.TextChoices):
+        SECURE_EMAIL = "secure_email", "Secure email"
+        CASE_SYSTEM = "case_system", "Their case management system"
+        PHONE = "phone", "Phone, confirmed in writing"
+        IN_PERSON = "in_person", "In person, confirmed in writing"
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent, awaiting acknowledgement"
+        ACCEPTED = "accepted", "Accepted"
+        RETURNED = "returned", "Returned"
+
+    enquiry = models.ForeignKey(Enquiry, on_delete=models.PROTECT, related_name="referrals")
+    destination = models.CharField(max_length=24, choices=Destination.choices)
+    team = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The receiving team or authority by name, such as 'Leeds City Council'.",
+    )
+    method = models.CharField(max_length=16, choices=Method.choices)
+    sent_at = models.DateTimeField()
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    picture = models.BinaryField(
+        editable=False, help_text="The picture as a PDF, compiled when the referral was sent."
+    )
+    picture_compiled_at = models.DateTimeField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.SENT)
+    answered_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the receiving team accepted or returned it."
+    )
+    answer_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    answered_by_name = models.CharField(
+        max_length=200, blank=True, help_text="Who in the receiving team answered."
+    )
+    returned_reason = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        indexes = [models.Index(fields=["sent_at"], name="onward_referral_sent")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="returned") | ~models.Q(returned_reason=""),
+                name="onward_referral_returned_with_reason",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="sent", answered_at__isnull=True)
+                | (~models.Q(status="sent") & models.Q(answered_at__isnull=False)),
+                name="onward_referral_answer_has_a_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enquiry} to {self.get_destination_display()}"
 
 
 class IntakeKey(models.Model):

@@ -46,14 +46,17 @@ def log_person_page(
     content = [record for record in shown if record.is_sensitive and record.content_visible]
     if action == Log.VIEW_PERSON:
         about_records = access_log.content_view_entries(
-            user=user, records=content, channel=channel, reasons=reason
-        )
-    elif content:
-        about_records = access_log.access_entries(
-            user=user, action=action, channel=channel, records=content, reason=reason
+            user=user, records=shown, channel=channel, reasons=reason
         )
     else:
-        about_records = []
+        access_log.content_shown(user=user, records=shown)
+        about_records = (
+            access_log.access_entries(
+                user=user, action=action, channel=channel, records=content, reason=reason
+            )
+            if content
+            else []
+        )
     access_log.write_access_log(
         access_log.access_entries(
             user=user, action=action, channel=channel, person_id=person.pk, reason=reason

@@ -30,6 +30,7 @@ from .models import (
     Rag,
     ReferrerType,
 )
+from .referrals import referral_refusal
 from .services import TRANSITIONS
 from .sla import Sla, SlaStatus
 from .visibility import only_visible
@@ -654,6 +655,8 @@ def actions_for(user: User, enquiry: Enquiry) -> list[Action]:
             actions.append(Action("escalate", "Escalate now", "enquiry-escalate", warning=True))
     elif enquiry.state == Enquiry.State.DECIDED:
         actions.append(Action("feedback", "Record feedback to the referrer", "enquiry-feedback"))
+    if user.has_role(Role.MANAGER) and referral_refusal(enquiry) is None:
+        actions.append(Action("refer", "Record an onward referral", "enquiry-refer"))
     return actions
 
 
@@ -696,6 +699,11 @@ def timeline(enquiry: Enquiry) -> list[TimelineEntry]:
             new = names.get(event.to_value, event.to_value)
             old = names.get(event.from_value, event.from_value)
             title = f"{title}: {new}" + (f" (was {old})" if old else "")
+        elif event.kind == Kind.REFERRED_ON:
+            title = f"Referred on to {event.to_value}"
+        elif event.kind == Kind.REFERRAL_ANSWERED:
+            answer = "accepted" if event.to_value == "accepted" else "returned"
+            title = f"{event.from_value} {answer} the referral"
         elif event.kind in AMENDMENTS and (event.to_value or event.from_value):
             title = f"{title}: {event.to_value or event.from_value}"
         changes = tuple((what, before, after) for what, before, after in event.changes)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import amendment_views, views
+from . import amendment_views, referral_views, views
 
 urlpatterns = [
     path("new/", views.enquiry_intake, name="enquiry-intake"),
@@ -11,6 +11,17 @@ urlpatterns = [
     path("<str:reference>/escalate/", views.enquiry_escalate, name="enquiry-escalate"),
     path("<str:reference>/decide/", views.enquiry_decide, name="enquiry-decide"),
     path("<str:reference>/feedback/", views.enquiry_feedback, name="enquiry-feedback"),
+    path("<str:reference>/refer/", referral_views.enquiry_refer, name="enquiry-refer"),
+    path(
+        "<str:reference>/referrals/<int:pk>/answer/",
+        referral_views.referral_answer,
+        name="enquiry-referral-answer",
+    ),
+    path(
+        "<str:reference>/referrals/<int:pk>/picture.pdf",
+        referral_views.referral_picture,
+        name="enquiry-referral-picture",
+    ),
     path(
         "<str:reference>/people/<int:person_id>/correct/",
         amendment_views.person_correct,

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from agencies.decorators import role_required
-from agencies.models import WORKING_ROLES, Role
+from agencies.models import HUB_ROLES, WORKING_ROLES, Role
 from agencies.requests import SignedInRequest
 from audit import access_log
 from audit.models import AccessLogEntry
@@ -37,6 +37,7 @@ from .forms import (
     new_intake_key,
 )
 from .models import Enquiry
+from .referrals import referrals_of
 from .selectors import (
     actions_for,
     earlier_decisions_on_subject,
@@ -179,6 +180,12 @@ def enquiry_detail(request: SignedInRequest, reference: str) -> HttpResponse:
             "panels": panels,
             **{key: value for panel in panels for key, value in panel.context.items()},
             "sees_every_enquiry": visibility.sees_every_enquiry(request.user),
+            # Only decided enquiries are referred on: an open one costs no query.
+            "referrals": (
+                list(referrals_of(enquiry))
+                if not enquiry.is_open and request.user.has_role(*HUB_ROLES)
+                else []
+            ),
             "now": timezone.now(),
         },
     )

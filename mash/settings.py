@@ -455,5 +455,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # django-axes tells of every sign-in at INFO; the account log keeps them already.
-    "loggers": {"axes": {"level": "WARNING"}},
+    # WeasyPrint tells each step of drawing a PDF at INFO (sharing.picture); warnings still show.
+    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}},
 }

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from agencies.models import User
 from enquiries.clock import ClockInForce, clock_in_force
-from enquiries.models import Enquiry, Outcome, Rag
+from enquiries.models import Enquiry, OnwardReferral, Outcome, Rag
 from enquiries.selectors import RE_REFERRAL_MONTHS
 from enquiries.worktime import working_days_between
 from sharing import firewall
@@ -94,7 +94,14 @@ TIMELINESS_COLUMNS = (
     Column("enquiries", "Enquiries decided"),
     Column("on_time", "Decided on time"),
     Column("on_time_percent", "% on time", "percent"),
+    Column("referred_on", "Referred on"),
+    Column("referral_accepted", "Referral accepted"),
 )
+
+
+def _referred(**status) -> Q:
+    """An enquiry with an onward referral (in that status, if given)."""
+    return Q(Exists(OnwardReferral.objects.filter(enquiry_id=OuterRef("pk"), **status)))
 
 
 def timeliness(period: Period, *, clock: ClockInForce | None = None, **_) -> Report:
@@ -105,7 +112,12 @@ def timeliness(period: Period, *, clock: ClockInForce | None = None, **_) -> Rep
         row["rating"]: row
         for row in Enquiry.objects.filter(_decided_in(period))
         .values("rating")
-        .annotate(enquiries=Count("pk"), on_time=Count("pk", filter=Q(decided_on_time=True)))
+        .annotate(
+            enquiries=Count("pk"),
+            on_time=Count("pk", filter=Q(decided_on_time=True)),
+            referred_on=Count("pk", filter=_referred()),
+            referral_accepted=Count("pk", filter=_referred(status=OnwardReferral.Status.ACCEPTED)),
+        )
         .order_by()
     }
     rows = [
@@ -114,9 +126,12 @@ def timeliness(period: Period, *, clock: ClockInForce | None = None, **_) -> Rep
         )
         for rating in RAG_ORDER
     ]
-    overall = {name: sum(row[name] for row in rows) for name in ("enquiries", "on_time")}
+    overall = {name: sum(row[name] for row in rows) for name in TIMELINESS_COUNTS}
     rows.append(_timeliness_row(OVERALL, None, overall))
     return Report("timeliness", "Timeliness", period, TIMELINESS_COLUMNS, rows)
+
+
+TIMELINESS_COUNTS = ("enquiries", "on_time", "referred_on", "referral_accepted")
 
 
 def _timeliness_row(label: str, allocated: int | None, found: Mapping[str, Any]) -> dict:
@@ -127,6 +142,8 @@ def _timeliness_row(label: str, allocated: int | None, found: Mapping[str, Any])
         "enquiries": enquiries,
         "on_time": on_time,
         "on_time_percent": percent(on_time, enquiries),
+        "referred_on": found.get("referred_on", 0),
+        "referral_accepted": found.get("referral_accepted", 0),
     }
 
 
@@ -158,12 +175,23 @@ def volumes(period: Period, **_) -> Report:
         .filter(~Exists(still_open))
         .aggregate(completed=Count("family_id", distinct=True))
     )
+    # Referrals count by when they were sent and when they were answered, in one pass.
+    sent_in = Q(sent_at__gte=period.start_at, sent_at__lt=end)
+    answered_in = Q(answered_at__gte=period.start_at, answered_at__lt=end)
+    sent = OnwardReferral.objects.filter(sent_in | answered_in).aggregate(
+        sent=Count("pk", filter=sent_in),
+        accepted=Count("pk", filter=answered_in & Q(status=OnwardReferral.Status.ACCEPTED)),
+        returned=Count("pk", filter=answered_in & Q(status=OnwardReferral.Status.RETURNED)),
+    )
     rows = [
         {"measure": "New enquiries", "enquiries": figures["new"]},
         {"measure": "Enquiries completed", "enquiries": figures["completed"]},
         {"measure": "Family enquiries completed", "enquiries": families["completed"]},
         {"measure": "Enquiries leading to referral", "enquiries": figures["leading_to_referral"]},
         {"measure": "Enquiries open at end of period", "enquiries": figures["open_at_end"]},
+        {"measure": "Onward referrals sent", "enquiries": sent["sent"]},
+        {"measure": "Onward referrals accepted", "enquiries": sent["accepted"]},
+        {"measure": "Onward referrals returned", "enquiries": sent["returned"]},
     ]
     return Report("volumes", "Volumes", period, VOLUMES_COLUMNS, rows)
 

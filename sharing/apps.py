@@ -9,12 +9,15 @@ class SharingConfig(AppConfig):
         from auditlog.registry import auditlog
         from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
-        from . import enquiry_hooks
+        from audit.access_log import on_content_shown
+
+        from . import enquiry_hooks, reads
         from .firewall import CONTENT_FIELDS
         from .models import (
             InformationRecord,
             InformationRequest,
             RecordGroupObjectPermission,
+            RecordRevision,
             RecordUserObjectPermission,
             ReleaseDecision,
             ReleaseRequest,
@@ -22,6 +25,7 @@ class SharingConfig(AppConfig):
         )
 
         enquiry_hooks.register()
+        on_content_shown(reads.note_first_reads)
         auditlog.register(InformationRequest, exclude_fields=["version"], m2m_fields={"people"})
         # The change log is read by auditors, who may not read agency information: a record's
         # content is masked (core.request_context.withhold): the log says it changed, not to what.
@@ -30,6 +34,8 @@ class SharingConfig(AppConfig):
             InformationRecord, exclude_fields=["version"], mask_fields=list(CONTENT_FIELDS)
         )
         auditlog.register(ReleaseRequest)
+        # What a corrected record said before is as sensitive as the record itself.
+        auditlog.register(RecordRevision, mask_fields=["previous"])
         # Release conditions become the record's conditions, which are its content.
         auditlog.register(ReleaseDecision, mask_fields=["conditions"])
         auditlog.register(SharingPolicy)

@@ -25,6 +25,15 @@ def _listed(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+def _information_title(record: firewall.ShownRecord) -> str:
+    if record.content_visible:
+        withdrawn = " (withdrawn)" if record.is_withdrawn else ""
+        return f"{record.agency_name}: {record.summary}{withdrawn}"
+    if record.is_withdrawn:
+        return f"{record.agency_name}: withdrawn information"
+    return f"{record.agency_name}: sensitive information"
+
+
 def agency_entries(viewer: User, enquiry_ids: Sequence[int], person: Person) -> list:
     if firewall.enquiry_rule(viewer) is not None:
         # The caller narrowed them already; the firewall's own word costs one query.
@@ -84,11 +93,8 @@ def agency_entries(viewer: User, enquiry_ids: Sequence[int], person: Person) -> 
                 at=record.recorded_at,
                 kind="information",
                 enquiry_id=record.enquiry_id,
-                title=(
-                    f"{record.agency_name}: {record.summary}"
-                    if record.content_visible
-                    else f"{record.agency_name}: sensitive information"
-                ),
+                title=_information_title(record),
+                # A withdrawn record's withdrawal stands in for it (firewall.ShownRecord).
                 text=record.detail if record.content_visible else record.signpost,
                 shown=record,
                 order=3,

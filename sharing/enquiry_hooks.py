@@ -1,8 +1,9 @@
 """What this app adds to `enquiries`, the layer below, through the hooks it offers
 (enquiries.visibility, enquiries.hooks): the firewall as the gate to every enquiry, the
 agencies' information on the enquiry page and in a person's chronology, the check that
-feedback quotes no record, the check that keeps a person with agency work on an enquiry, and
-information requests falling due with their enquiry. Registered at start-up (sharing.apps)."""
+feedback quotes no record, the check that keeps a person with agency work on an enquiry,
+information requests falling due with their enquiry, and the picture sent with an onward
+referral. Registered at start-up (sharing.apps)."""
 
 from agencies.models import User
 from audit.access_log import log_access
@@ -10,7 +11,7 @@ from audit.models import AccessLogEntry
 from enquiries import hooks, visibility
 from enquiries.models import Enquiry, Person
 
-from . import access_log, chronology, firewall, selectors, services
+from . import access_log, chronology, firewall, picture, selectors, services
 from .models import InformationRecord, InformationRequest
 
 
@@ -70,6 +71,7 @@ def register() -> None:
     hooks.refuse_feedback_with(refuse_quoted_records)
     hooks.refuse_removal_with(work_about_the_person)
     hooks.add_chronology_source(chronology.agency_entries)
+    hooks.render_picture_with(picture.picture_for_referral)
     hooks.timing_changed.connect(
         requests_fall_due_with_their_enquiry, dispatch_uid="requests-fall-due-with-enquiry"
     )

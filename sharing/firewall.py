@@ -8,6 +8,9 @@ reports) gets them from here, and every action on them is checked here (docs/dom
 - Whoever works on an enquiry sees that each of its records exists. They see its content if it
   is non-sensitive, if it belongs to their own agency, or if the owning agency released it.
   Otherwise they see a signpost, never the content.
+- A record its agency withdrew is read by that agency's people only; everyone else sees that
+  it was withdrawn, when and why (sharing.revisions). Only the agency's practitioners correct
+  or withdraw a record, and only they read what a corrected record said before.
 - A release is a django-guardian grant of `view_content` on that record to the hub's working
   roles. A record belongs to one enquiry, so the release reaches that enquiry only.
 - Records a person may not see at all do not exist for them: `NotVisible` is a 404, so an
@@ -39,6 +42,7 @@ from django.db.models import (
     When,
 )
 from django.http import Http404
+from django.utils import timezone
 
 from agencies.models import HUB_ROLES, WORKING_ROLES, Role, User
 from enquiries.models import Enquiry
@@ -48,6 +52,7 @@ from .models import (
     InformationRecord,
     InformationRequest,
     RecordGroupObjectPermission,
+    RecordRevision,
     RecordUserObjectPermission,
     ReleaseStatus,
     Sensitivity,
@@ -77,6 +82,8 @@ class Action(StrEnum):
     REQUEST_RELEASE = "request release"
     RELEASE = "release"
     REFUSE = "refuse"
+    CORRECT = "correct"
+    WITHDRAW = "withdraw"
 
 
 def works_on_enquiries(user: User) -> bool:
@@ -150,8 +157,12 @@ def _granted(user: User) -> Q:
 
 
 def content_rule(user: User) -> Q:
-    """Which visible records this person may read: firewall rules 1, 2 and 4."""
-    return Q(sensitivity=Sensitivity.NON_SENSITIVE) | Q(agency_id=user.agency_id) | _granted(user)
+    """Which visible records this person may read: firewall rules 1, 2 and 4. A withdrawn
+    record is read by its own agency only, released or not."""
+    shared = Q(withdrawn_at__isnull=True) & (
+        Q(sensitivity=Sensitivity.NON_SENSITIVE) | _granted(user)
+    )
+    return Q(agency_id=user.agency_id) | shared
 
 
 def visible_records(user: User, *, enquiry: Enquiry | None = None) -> "QuerySet[VisibleRecord]":
@@ -201,10 +212,28 @@ class ShownRecord:
     detail: str
     source_system: str
     conditions: str
+    version: int = 1
+    # When someone outside the owning agency first read it (sharing.reads), if anyone has.
+    first_read_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    withdrawal_reason: str = ""
 
     @property
     def is_sensitive(self) -> bool:
         return self.sensitivity == Sensitivity.SENSITIVE
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    @property
+    def withdrawal_notice(self) -> str:
+        """What everyone who sees the enquiry is told of a withdrawn record, in place of it."""
+        if self.withdrawn_at is None:
+            return ""
+        day = timezone.localtime(self.withdrawn_at)
+        said = f"Withdrawn by {self.agency_name} on {day.day} {day:%B %Y}"
+        return f"{said}: {self.withdrawal_reason}" if self.withdrawal_reason else f"{said}."
 
     @property
     def is_signpost(self) -> bool:
@@ -220,6 +249,10 @@ class ShownRecord:
 
     @property
     def signpost(self) -> str:
+        """What stands in for content this person may not read: the withdrawal, for a
+        withdrawn record; otherwise who holds what and how to ask for it."""
+        if self.is_withdrawn:
+            return self.withdrawal_notice
         recorded = f"{self.information_date.day} {self.information_date:%B %Y}"
         return (
             f"{self.agency_name} holds sensitive information about {self.person_name}, "
@@ -255,6 +288,10 @@ def shown_records(records: QuerySet[InformationRecord]) -> list[ShownRecord]:
         "sensitivity",
         "release_status",
         "content_visible",
+        "version",
+        "first_read_at",
+        "withdrawn_at",
+        "withdrawal_reason",
         *hidden,
     )
     return [
@@ -273,6 +310,10 @@ def shown_records(records: QuerySet[InformationRecord]) -> list[ShownRecord]:
             release_status=row["release_status"],
             content_visible=bool(row["content_visible"]),
             **{name: row[f"shown_{name}"] for name in CONTENT_FIELDS},
+            version=row["version"],
+            first_read_at=row["first_read_at"],
+            withdrawn_at=row["withdrawn_at"],
+            withdrawal_reason=row["withdrawal_reason"],
         )
         for row in rows
     ]
@@ -300,7 +341,15 @@ def refusal(user: User, action: Action, record: ShownRecord) -> str | None:
     if action == Action.SEE:
         return None
     if action == Action.READ_CONTENT:
-        return None if record.content_visible else "The owning agency has not released this."
+        if record.content_visible:
+            return None
+        if record.is_withdrawn:
+            return f"{record.agency_name} has withdrawn this."
+        return "The owning agency has not released this."
+    if action in (Action.CORRECT, Action.WITHDRAW):
+        return revision_refusal(user, action, record)
+    if record.is_withdrawn:
+        return f"{record.agency_name} has withdrawn this record: there is nothing to {action}."
     if not record.is_sensitive:
         return "This record is not sensitive: everyone working on the enquiry can read it."
     status = record.release_status
@@ -319,6 +368,60 @@ def refusal(user: User, action: Action, record: ShownRecord) -> str | None:
     if action == Action.REFUSE and status != ReleaseStatus.REQUESTED:
         return "Nobody has asked for this record to be released: there is nothing to refuse."
     return None
+
+
+def revision_refusal(user: User, action: Action, record: ShownRecord) -> str | None:
+    """Only a practitioner of the owning agency corrects or withdraws its record, until it is
+    withdrawn (sharing.revisions)."""
+    if not _is_owner_practitioner(user, record):
+        return f"Only a practitioner of {record.agency_name} can {action} this record."
+    if record.is_withdrawn:
+        return "This record has been withdrawn: it can no longer be changed."
+    return None
+
+
+@dataclass(frozen=True)
+class ShownRevision:
+    """A correction or withdrawal as one person may see it: that it happened, when, by whom
+    and why. `previous` (what the record said before) is as sensitive as the record, so the
+    database returns it to the owning agency's practitioners only; to others it is None."""
+
+    kind: str
+    revised_at: datetime
+    revised_by: str
+    reason: str
+    after_read: bool
+    version: int
+    previous: dict | None
+
+    @property
+    def kind_label(self) -> str:
+        return RecordRevision.Kind(self.kind).label
+
+
+def may_read_previous(user: User, record: ShownRecord) -> bool:
+    return _is_owner_practitioner(user, record)
+
+
+def revisions_for(user: User, record: ShownRecord) -> list[ShownRevision]:
+    """The corrections and withdrawal of a record this person sees (`record_for`), oldest
+    first, in one query."""
+    reads_previous = may_read_previous(user, record)
+    revisions = RecordRevision.objects.filter(record_id=record.pk).select_related("revised_by")
+    if not reads_previous:
+        revisions = revisions.defer("previous")
+    return [
+        ShownRevision(
+            kind=revision.kind,
+            revised_at=revision.revised_at,
+            revised_by=str(revision.revised_by),
+            reason=revision.reason,
+            after_read=revision.after_read,
+            version=revision.version,
+            previous=revision.previous if reads_previous else None,
+        )
+        for revision in revisions.order_by("revised_at", "id")
+    ]
 
 
 def can(user: User, action: Action, record: ShownRecord) -> bool:

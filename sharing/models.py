@@ -31,6 +31,15 @@ class SharingPolicy(models.Model):
         help_text="After an overdue request is chased, wait this many minutes before chasing "
         "it again.",
     )
+    lead_agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The agency that runs the hub: its information is the hub's own, so it is "
+        "never sent an information request.",
+    )
 
     class Meta:
         verbose_name = "sharing policy"
@@ -52,6 +61,7 @@ class InformationRequest(models.Model):
         IN_PROGRESS = "in_progress", "In progress"
         ANSWERED = "answered", "Answered"
         NOTHING_HELD = "nothing_held", "Nothing held"
+        WITHDRAWN = "withdrawn", "Withdrawn"
 
     OPEN_STATUSES = (Status.REQUESTED, Status.IN_PROGRESS)
 
@@ -84,6 +94,15 @@ class InformationRequest(models.Model):
     )
     last_chased_at = models.DateTimeField(null=True, blank=True)
     chase_count = models.PositiveIntegerField(default=0)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    withdrawal_reason = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -192,6 +211,25 @@ class InformationRecord(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    added_after_withdrawal = models.BooleanField(
+        default=False,
+        help_text="Added after the hub withdrew the request: kept and logged, reopens nothing.",
+    )
+    first_read_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When someone outside the owning agency first saw its content. After that a "
+        "correction or withdrawal needs a reason, and the hub is told.",
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    withdrawal_reason = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -213,6 +251,42 @@ class InformationRecord(models.Model):
     @property
     def is_sensitive(self) -> bool:
         return self.sensitivity == Sensitivity.SENSITIVE
+
+
+class RecordRevision(models.Model):
+    """A practitioner's correction or withdrawal of their agency's record, with what it said
+    before: as sensitive as the record itself, so only the owning agency reads `previous`."""
+
+    class Kind(models.TextChoices):
+        CORRECTED = "corrected", "Corrected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    record = models.ForeignKey(
+        InformationRecord, on_delete=models.PROTECT, related_name="revisions"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    revised_at = models.DateTimeField()
+    revised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    after_read = models.BooleanField(
+        help_text="Made after someone outside the agency had read it: the hub was told."
+    )
+    previous = models.JSONField(help_text="The record's fields as they were before.")
+    version = models.PositiveIntegerField(help_text="The record's version this revision made.")
+
+    class Meta:
+        ordering = ["revised_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(after_read=False) | ~models.Q(reason=""),
+                name="record_revision_after_read_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.record}"
 
 
 class RecordUserObjectPermission(UserObjectPermissionBase):

@@ -383,13 +383,17 @@ def _close_request(
     return request
 
 
+def working_on_it(enquiry: Enquiry, request: InformationRequest):
+    """Whoever works on the enquiry for the hub, to be told what an agency did about it: its
+    assignee, or, while nobody is assigned, whoever asked the agency (if still active)."""
+    return User.objects.filter(pk=enquiry.assignee_id or request.requested_by_id, is_active=True)
+
+
 def _tell_the_researcher(request: InformationRequest, *, now: datetime) -> None:
-    """Whoever works on the enquiry learns that an agency has answered: its assignee, or, while
-    nobody is assigned, whoever asked."""
+    """Whoever works on the enquiry learns that an agency has answered."""
     enquiry = Enquiry.objects.only("reference", "assignee_id").get(pk=request.enquiry_id)
-    recipient_id = enquiry.assignee_id or request.requested_by_id
     _notify(
-        recipients=User.objects.filter(pk=recipient_id, is_active=True),
+        recipients=working_on_it(enquiry, request),
         enquiry_id=request.enquiry_id,
         kind=Notification.Kind.INFORMATION_ANSWERED,
         message=information_answered_message(

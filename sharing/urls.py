@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import picture_views, revision_views, views
 
 urlpatterns = [
     path("requests/<int:pk>/", views.request_detail, name="sharing-request"),
@@ -19,6 +19,12 @@ urlpatterns = [
     ),
     path("records/<int:pk>/release/", views.record_release, name="sharing-record-release"),
     path("records/<int:pk>/refuse/", views.record_refuse, name="sharing-record-refuse"),
+    path("records/<int:pk>/correct/", revision_views.record_correct, name="sharing-record-correct"),
+    path(
+        "records/<int:pk>/withdraw/",
+        revision_views.record_withdraw,
+        name="sharing-record-withdraw",
+    ),
     path("search/", views.record_search, name="sharing-search"),
 ]
 
@@ -34,4 +40,6 @@ enquiry_urlpatterns = [
         views.enquiry_information_export,
         name="enquiry-information-export",
     ),
+    # An enquiry's picture, or a family's (MASH-F-...); `?format=pdf` for the PDF.
+    path("<str:reference>/picture/", picture_views.enquiry_picture, name="enquiry-picture"),
 ]

@@ -158,7 +158,41 @@ def _close_request(request: SignedInRequest, pk: int, *, service, done: str) -> 
 @require_POST
 @role_required(Role.PRACTITIONER)
 def request_send_answer(request: SignedInRequest, pk: int) -> HttpResponse:
+    """“Send the answer” first shows what is being sent, each record with its sensitivity;
+    only the post that confirms it (`confirmed`) answers the request. Anything the service
+    would refuse is refused at once, as before."""
+    if "confirmed" not in request.POST:
+        info_request = firewall.request_for(request.user, pk)
+        if firewall.answer_refusal(request.user, info_request) is None:
+            records = selectors.records_for_request(request.user, info_request)
+            if records:
+                return _confirm_answer_page(request, info_request, records)
     return _close_request(request, pk, service=services.send_answer, done="Answer sent.")
+
+
+def _confirm_answer_page(request, info_request, records) -> HttpResponse:
+    user = request.user
+    enquiry = info_request.enquiry
+    access_log.log_person_view(
+        user=user,
+        channel=Channel.PAGE,
+        reason=access_log.justification(user, enquiry, requests=[info_request]),
+        enquiry=enquiry,
+        shown=[r.shown for r in records],
+    )
+    form = AnswerForm(request.POST)
+    version = form.cleaned_data["expected_version"] if form.is_valid() else info_request.version
+    return render(
+        request,
+        "sharing/request_confirm_answer.html",
+        {
+            "info_request": info_request,
+            "enquiry": enquiry,
+            "records": [r.shown for r in records],
+            "sensitive": sum(1 for r in records if r.shown.is_sensitive),
+            "answer_form": AnswerForm(initial={"expected_version": version}),
+        },
+    )
 
 
 @require_POST
@@ -197,6 +231,11 @@ def _record_page(request, pk, *, forms: dict[str, Form] | None = None, status=20
             "decisions": ReleaseDecision.objects.filter(record_id=shown.pk).select_related(
                 "decided_by"
             ),
+            # Its corrections and withdrawal; what it said before, to its agency's
+            # practitioners only (sharing.revisions).
+            "revisions": firewall.revisions_for(user, shown),
+            "may_correct": firewall.can(user, firewall.Action.CORRECT, shown),
+            "may_withdraw": firewall.can(user, firewall.Action.WITHDRAW, shown),
             "request_form": forms.get("request release", ReleaseRequestForm())
             if "request release" in actions
             else None,

@@ -133,3 +133,17 @@ def test_the_image_holds_every_layer_of_the_project():
     copied = set(re.findall(r"^COPY (\w+) \./\1$", (ROOT / "Dockerfile").read_text(), re.M))
 
     assert set(layers) <= copied
+
+
+def test_the_image_has_what_weasyprint_draws_the_picture_with():
+    """The PDF libraries `make test` installs (tools/preflight.py) are the image's too, in the
+    runtime stage, leaving no package lists behind."""
+    from tools.preflight import PDF_PACKAGES
+
+    runtime = (ROOT / "Dockerfile").read_text().split("FROM python:")[1]
+    install = re.search(r"RUN apt-get update(.*?)(?<!\\)\n", runtime, re.S)
+
+    assert install is not None
+    assert "--no-install-recommends" in install.group(1)
+    assert "rm -rf /var/lib/apt/lists/*" in install.group(1)
+    assert set(PDF_PACKAGES) <= set(install.group(1).split())

@@ -3,7 +3,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tools.preflight import chromium_plan, install_chromium, problems, toolchain_problems
+from tools.preflight import (
+    chromium_plan,
+    install_chromium,
+    install_pdf_libraries,
+    pdf_libraries_plan,
+    problems,
+    toolchain_problems,
+)
 
 PREFLIGHT = Path(__file__).resolve().parents[1] / "tools" / "preflight.py"
 
@@ -117,3 +124,80 @@ def test_as_a_command_it_needs_no_virtualenv_and_exits_non_zero_with_one_line_pe
     assert "mash: Redis is not reachable" in result.stderr
     assert all(line.startswith("mash: ") for line in result.stderr.splitlines())
     assert result.stdout == ""
+
+
+ALL_THERE = {
+    "pango-1.0": "libpango-1.0.so.0",
+    "pangoft2-1.0": "libpangoft2-1.0.so.0",
+    "harfbuzz-subset": "libharfbuzz-subset.so.0",
+}
+DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def test_the_pdf_libraries_found_are_left_alone():
+    plan = pdf_libraries_plan(
+        find_library=ALL_THERE.get, exists={DEJAVU}.__contains__, is_root=True, has_apt=True
+    )
+
+    assert (plan.missing, plan.install, plan.problem) == ((), False, None)
+
+
+def test_the_missing_pdf_libraries_are_named_and_installed_by_root_with_apt():
+    without_subsetter = {**ALL_THERE, "harfbuzz-subset": None}.get
+
+    plan = pdf_libraries_plan(
+        find_library=without_subsetter, exists=lambda path: False, is_root=True, has_apt=True
+    )
+
+    assert plan.missing == ("libharfbuzz-subset0", "fonts-dejavu-core")
+    assert (plan.install, plan.problem) == (True, None)
+
+
+def test_the_missing_pdf_libraries_stop_anyone_else_with_the_command():
+    for is_root, has_apt in [(False, True), (True, False)]:
+        plan = pdf_libraries_plan(
+            find_library=lambda name: None,
+            exists=lambda path: True,
+            is_root=is_root,
+            has_apt=has_apt,
+        )
+
+        assert not plan.install
+        assert plan.problem == (
+            "The libraries the picture's PDF is drawn with are missing: install them with "
+            "`sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0`, "
+            "then run `make test` again."
+        )
+
+
+def test_the_pdf_libraries_are_installed_without_recommends_and_a_failure_says_why():
+    steps = []
+
+    def run(step, **options):
+        steps.append(step)
+        failed = step[1] == "install"
+        return subprocess.CompletedProcess(step, 100 if failed else 0, "", "E: No space left\n")
+
+    said = install_pdf_libraries(("libharfbuzz-subset0", "fonts-dejavu-core"), run)
+
+    assert steps == [
+        ["apt-get", "update", "-qq"],
+        [
+            "apt-get",
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            "libharfbuzz-subset0",
+            "fonts-dejavu-core",
+        ],
+    ]
+    assert said == (
+        "`apt-get install -y -qq --no-install-recommends libharfbuzz-subset0 fonts-dejavu-core` "
+        "failed (E: No space left); install the PDF libraries with `apt-get install "
+        "--no-install-recommends libharfbuzz-subset0 fonts-dejavu-core` and run `make test` again."
+    )
+    ok = install_pdf_libraries(
+        ("libpango-1.0-0",), lambda step, **o: subprocess.CompletedProcess(step, 0)
+    )
+    assert ok == ""

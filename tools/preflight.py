@@ -3,13 +3,16 @@
 Run as `python3 tools/preflight.py` with any Python: it uses the standard library only, so it
 runs before the virtualenv exists. It checks Python, venv, npm, PostgreSQL and Redis (read
 from DATABASE_URL and REDIS_URL like the settings do) and Chromium for the browser tests.
-Chromium it installs from Debian's packages where it can (as root, with apt-get), saying so
-first; anything else missing stops it at once with one line per problem saying what to run,
-rather than a stack trace minutes later from deep inside the first test that needs it.
+Chromium, and the libraries WeasyPrint draws the picture's PDF with (Pango, HarfBuzz's
+subsetter and the DejaVu fonts, as the Dockerfile installs them), it installs from Debian's
+packages where it can (as root, with apt-get), saying so first; anything else missing stops it
+at once with one line per problem saying what to run, rather than a stack trace minutes later
+from deep inside the first test that needs it.
 """
 
 from __future__ import annotations
 
+import ctypes.util
 import importlib.util
 import os
 import shutil
@@ -29,6 +32,15 @@ HOW_TO_START = {
 }
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 INSTALL_CHROMIUM = ["apt-get", "install", "-y", "-qq", "chromium"]
+# What WeasyPrint needs from the system to draw the picture's PDF (sharing.picture), as
+# Debian packages, each with how to tell it is there: a library `ctypes` finds, or a file. The
+# Dockerfile installs the same packages.
+PDF_PACKAGES: dict[str, tuple[str, str]] = {
+    "libpango-1.0-0": ("library", "pango-1.0"),
+    "libpangoft2-1.0-0": ("library", "pangoft2-1.0"),
+    "libharfbuzz-subset0": ("library", "harfbuzz-subset"),
+    "fonts-dejavu-core": ("file", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+}
 
 
 def _reachable(host: str, port: int, timeout: float = 2.0) -> bool:
@@ -106,18 +118,69 @@ def chromium_plan(
     )
 
 
-def install_chromium(run: Callable[..., subprocess.CompletedProcess] = subprocess.run) -> str:
-    """Installs Debian's chromium; returns a problem line if that failed, else ''."""
+def _apt_install(
+    command: list[str], what: str, run: Callable[..., subprocess.CompletedProcess]
+) -> str:
+    """Runs `apt-get update`, then `command`; returns a problem line if either failed, else ''."""
     quiet = {"env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, "check": False}
-    for step in (["apt-get", "update", "-qq"], INSTALL_CHROMIUM):
+    for step in (["apt-get", "update", "-qq"], command):
         done = run(step, capture_output=True, text=True, **quiet)
         if done.returncode != 0:
             said = (done.stderr or done.stdout).strip().splitlines()
+            by_hand = " ".join(part for part in command if part not in ("-y", "-qq"))
             return (
                 f"`{' '.join(step)}` failed ({said[-1] if said else f'exit {done.returncode}'}); "
-                "install Chromium with `apt-get install chromium` and run `make test` again."
+                f"install {what} with `{by_hand}` and run `make test` again."
             )
     return ""
+
+
+def install_chromium(run: Callable[..., subprocess.CompletedProcess] = subprocess.run) -> str:
+    """Installs Debian's chromium; returns a problem line if that failed, else ''."""
+    return _apt_install(INSTALL_CHROMIUM, "Chromium", run)
+
+
+@dataclass(frozen=True)
+class PdfLibrariesPlan:
+    """What to do about the libraries WeasyPrint draws PDFs with."""
+
+    missing: tuple[str, ...]  # the Debian packages not there
+    install: bool  # some are missing, and this user can install them
+    problem: str | None  # some are missing, and only someone else can install them
+
+
+def pdf_libraries_plan(
+    *,
+    find_library: Callable[[str], str | None],
+    exists: Callable[[str], bool],
+    is_root: bool,
+    has_apt: bool,
+) -> PdfLibrariesPlan:
+    missing = tuple(
+        package
+        for package, (kind, name) in PDF_PACKAGES.items()
+        if not (find_library(name) if kind == "library" else exists(name))
+    )
+    if not missing:
+        return PdfLibrariesPlan(missing=(), install=False, problem=None)
+    if is_root and has_apt:
+        return PdfLibrariesPlan(missing=missing, install=True, problem=None)
+    return PdfLibrariesPlan(
+        missing=missing,
+        install=False,
+        problem=(
+            "The libraries the picture's PDF is drawn with are missing: install them with "
+            f"`sudo apt-get install {' '.join(missing)}`, then run `make test` again."
+        ),
+    )
+
+
+def install_pdf_libraries(
+    missing: tuple[str, ...], run: Callable[..., subprocess.CompletedProcess] = subprocess.run
+) -> str:
+    """Installs the missing packages; returns a problem line if that failed, else ''."""
+    command = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing]
+    return _apt_install(command, "the PDF libraries", run)
 
 
 def _version(path: str) -> str:
@@ -144,6 +207,14 @@ def main() -> int:
     )
     if chromium.problem:
         found.append(chromium.problem)
+    pdf_libraries = pdf_libraries_plan(
+        find_library=ctypes.util.find_library,
+        exists=os.path.exists,
+        is_root=hasattr(os, "geteuid") and os.geteuid() == 0,
+        has_apt=shutil.which("apt-get") is not None,
+    )
+    if pdf_libraries.problem:
+        found.append(pdf_libraries.problem)
     if found:
         for problem in found:
             print(f"mash: {problem}", file=sys.stderr)
@@ -161,6 +232,13 @@ def main() -> int:
             print("mash: apt-get installed chromium but it is not on PATH.", file=sys.stderr)
             return 1
         print(f"mash: installed {_version(installed)}")
+    if pdf_libraries.install:
+        missing = " ".join(pdf_libraries.missing)
+        print(f"mash: installing Debian's {missing} for the picture's PDF")
+        sys.stdout.flush()
+        if failed := install_pdf_libraries(pdf_libraries.missing):
+            print(f"mash: {failed}", file=sys.stderr)
+            return 1
     return 0
 
 

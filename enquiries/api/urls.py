@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import merge, people, views
+from . import merge, people, referrals, views
 
 router = SimpleRouter()
 router.register("enquiries", views.EnquiryViewSet, basename="enquiry")
@@ -12,6 +12,7 @@ urlpatterns = [
     path("outcomes/", views.OutcomeList.as_view(), name="outcome-list"),
     path("people/matches/", views.PersonMatchList.as_view(), name="person-match-list"),
     *merge.urlpatterns,
+    *referrals.urlpatterns,
     path("people/", people.PeopleSearch.as_view(), name="person-list"),
     path("people/<int:pk>/", people.PersonDetail.as_view(), name="person-detail"),
     path(

@@ -20,6 +20,8 @@ RECORD_ACTIONS = {
     "request_release": Action.REQUEST_RELEASE,
     "release": Action.RELEASE,
     "refuse": Action.REFUSE,
+    "correct": Action.CORRECT,
+    "withdraw": Action.WITHDRAW,
 }
 RECORD_ACTION_NAMES = tuple(RECORD_ACTIONS)
 REQUEST_ACTIONS = ("add_record", "answer", "nothing_held")
@@ -86,6 +88,14 @@ class RecordContentSerializer(serializers.Serializer):
     )
 
 
+class RecordWithdrawalOutputSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(source="withdrawn_at")
+    reason = serializers.CharField(source="withdrawal_reason")
+    notice = serializers.CharField(
+        source="withdrawal_notice", help_text="“Withdrawn by ... on ...: reason”."
+    )
+
+
 class InformationRecordSerializer(serializers.Serializer):
     """A record as the firewall shows it to the user (in the context as `user`): its content,
     or, where the owning agency has not released it, a signpost and `content` null."""
@@ -101,7 +111,17 @@ class InformationRecordSerializer(serializers.Serializer):
     release_status = serializers.ChoiceField(choices=ReleaseStatus.choices)
     content = serializers.SerializerMethodField()
     signpost = serializers.SerializerMethodField()
+    withdrawn = serializers.SerializerMethodField()
+    version = serializers.IntegerField(
+        help_text="Send it back as `expected_version` when you correct or withdraw it."
+    )
     actions = serializers.SerializerMethodField()
+
+    @extend_schema_field(RecordWithdrawalOutputSerializer(allow_null=True))
+    def get_withdrawn(self, record: ShownRecord) -> dict | None:
+        if not record.is_withdrawn:
+            return None
+        return RecordWithdrawalOutputSerializer(record).data
 
     @extend_schema_field(RecordContentSerializer(allow_null=True))
     def get_content(self, record: ShownRecord) -> dict | None:
@@ -111,7 +131,7 @@ class InformationRecordSerializer(serializers.Serializer):
         serializers.CharField(
             allow_null=True,
             help_text="Who holds what and how to ask for it, when the content is not yours "
-            "to read.",
+            "to read; for a withdrawn record, who withdrew it, when and why.",
         )
     )
     def get_signpost(self, record: ShownRecord) -> str | None:
@@ -294,3 +314,34 @@ class ReleaseSerializer(RefusesUnknownFields, serializers.Serializer):
 
 class RefuseSerializer(RefusesUnknownFields, serializers.Serializer):
     reason = _reason("Why your agency will not release this.")
+
+
+class RecordCorrectionSerializer(RecordInputSerializer):
+    """The whole record as it should be. `reason` is required once someone outside your
+    agency has read the record; then the hub is told your reason (never the content)."""
+
+    conditions = FreeTextSerializerField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Conditions on its use, shown with the content.",
+    )
+    reason = _reason(
+        "Why you are correcting it: required once someone outside your agency has read it."
+    )
+    expected_version = serializers.IntegerField(
+        min_value=1,
+        help_text="The record's `version` when you read it. If it has changed since, nothing "
+        "is saved and the answer is 409.",
+    )
+
+
+class RecordWithdrawalSerializer(RefusesUnknownFields, serializers.Serializer):
+    reason = _reason(
+        "Why you are withdrawing it: required once someone outside your agency has read it."
+    )
+    expected_version = serializers.IntegerField(
+        min_value=1,
+        help_text="The record's `version` when you read it. If it has changed since, nothing "
+        "is saved and the answer is 409.",
+    )

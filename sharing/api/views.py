@@ -19,14 +19,16 @@ from audit.models import AccessLogEntry
 from core.filters import ListFilters
 from enquiries.models import Person
 
-from .. import access_log, firewall, services
+from .. import access_log, firewall, revisions, services
 from ..filters import RecordFilter, RequestFilter
 from ..models import InformationRecord, InformationRequest
 from .serializers import (
     AnswerSerializer,
     InformationRecordSerializer,
     InformationRequestSerializer,
+    RecordCorrectionSerializer,
     RecordInputSerializer,
+    RecordWithdrawalSerializer,
     RefuseSerializer,
     ReleaseRequestSerializer,
     ReleaseSerializer,
@@ -266,6 +268,8 @@ class InformationRecordViewSet(SharingViewSet):
         "release_request": "request release",
         "release": "release",
         "refuse": "refuse",
+        "correct": "correct a record",
+        "withdraw": "withdraw a record",
     }
     names_records = True
 
@@ -324,6 +328,38 @@ class InformationRecordViewSet(SharingViewSet):
         """A practitioner of the owning agency refuses a request for release, saying why.
         Others keep seeing the signpost."""
         return self._decide(pk, services.refuse_release, RefuseSerializer)
+
+    @extend_schema(
+        request=RecordCorrectionSerializer,
+        responses={200: InformationRecordSerializer, **RECORD_ERRORS, **STALE},
+    )
+    @action(detail=True, methods=["post"])
+    def correct(self, request: SignedInApiRequest, pk: str) -> Response:
+        """A practitioner of the owning agency corrects its record, giving the whole record
+        as it should be. Once someone outside the agency has read it, a `reason` is required
+        and the hub is told it (docs/domain.md section 5.5)."""
+        return self._revise(pk, revisions.correct_record, RecordCorrectionSerializer)
+
+    @extend_schema(
+        request=RecordWithdrawalSerializer,
+        responses={200: InformationRecordSerializer, **RECORD_ERRORS, **STALE},
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: SignedInApiRequest, pk: str) -> Response:
+        """A practitioner of the owning agency withdraws its record: from then on only the
+        agency reads it, and others see who withdrew it, when and why. Once someone outside
+        the agency has read it, a `reason` is required and the hub is told it."""
+        return self._revise(pk, revisions.withdraw_record, RecordWithdrawalSerializer)
+
+    def _revise(
+        self,
+        pk: str,
+        service: Callable[..., object],
+        input_class: type[serializers.Serializer],
+    ) -> Response:
+        self._shown(pk)
+        service(record_pk=pk, actor=self.request.user, channel=API, **self._valid(input_class))
+        return self._record_response(firewall.record_for(self.request.user, pk))
 
     def _shown(self, pk: str) -> firewall.ShownRecord:
         """The record as the user may see it: 404, logged, before anything else is checked,

@@ -90,9 +90,28 @@ FREE_TEXT = {
         "what left the hub for the referrer (docs/domain.md 6: never agency information the "
         "referrer may not see); a disclosure is exactly what auditors must be able to check",
     ),
+    "enquiries.OnwardReferral.team": (READABLE, "the name of the team the hub referred to"),
+    "enquiries.OnwardReferral.answered_by_name": (
+        READABLE,
+        "who in the receiving team answered: a colleague's name, no case content",
+    ),
+    "enquiries.OnwardReferral.note": (
+        MASKED,
+        "the manager's note on the referral may quote what the picture holds, released agency "
+        "information included",
+    ),
+    "enquiries.OnwardReferral.returned_reason": (
+        MASKED,
+        "the receiving team's reason may turn on agency information in the picture",
+    ),
     "sharing.InformationRequest.question": (
         READABLE,
         "written by the hub to the agency, before the agency answers",
+    ),
+    "sharing.InformationRequest.withdrawal_reason": (
+        READABLE,
+        "written by the hub to the agency when it stops asking: the decision's date and outcome "
+        "or a researcher's reason, before any answer it could quote",
     ),
     "sharing.InformationRecord.summary": (MASKED, "agency information (firewall content)"),
     "sharing.InformationRecord.detail": (MASKED, "agency information (firewall content)"),
@@ -106,6 +125,16 @@ FREE_TEXT = {
         READABLE,
         "the owning agency's answer, which the requester is told (docs/domain.md 5, rule 3), and "
         "the justification auditors check; the access log carries it too",
+    ),
+    "sharing.InformationRecord.withdrawal_reason": (
+        READABLE,
+        "the owning agency's reason for withdrawing, which the hub is told in place of the "
+        "record (docs/domain.md 5.5); the access log carries it too",
+    ),
+    "sharing.RecordRevision.reason": (
+        READABLE,
+        "the owning agency's reason for a correction or withdrawal, which the hub is told "
+        "(docs/domain.md 5.5); what the record said before (`previous`) is masked",
     ),
     "sharing.ReleaseDecision.conditions": (
         MASKED,

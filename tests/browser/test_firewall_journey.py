@@ -94,6 +94,9 @@ def test_a_sensitive_record_from_answer_to_release_and_audit(page: Page, live_se
     expect(page.get_by_text("Record added.")).to_be_visible()
     expect(page.get_by_test_id("request-status")).to_have_text("In progress")
     page.get_by_role("button", name="Send the answer").click()
+    # the check before it goes: what is sent, each with its sensitivity
+    expect(page.get_by_test_id("confirm-count")).to_contain_text("You are about to send 1 record")
+    page.get_by_role("button", name="Send the answer").click()
     expect(page.get_by_text("Answer sent.")).to_be_visible()
     expect(page.get_by_test_id("answered")).to_contain_text(enquiry.reference)
     sign_out(page)

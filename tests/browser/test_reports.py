@@ -39,7 +39,9 @@ def test_a_manager_reads_the_dashboard_and_the_timeliness_report(
         page.get_by_test_id("report-csv").click()
     assert download.value.suggested_filename.startswith("timeliness_")
     first_line = open(download.value.path(), encoding="utf-8-sig").readline().strip()
-    assert first_line == "rag,allocated_minutes,enquiries,on_time,on_time_percent"
+    assert first_line == (
+        "rag,allocated_minutes,enquiries,on_time,on_time_percent,referred_on,referral_accepted"
+    )
 
     page.get_by_role("link", name="All reports").click()
     page.get_by_role("link", name="Comparison of two periods").click()

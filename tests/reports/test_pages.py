@@ -141,6 +141,8 @@ def test_csv_download_has_the_columns_as_the_command_and_is_logged(client, manag
         "enquiries",
         "on_time",
         "on_time_percent",
+        "referred_on",
+        "referral_accepted",
     ]
     assert rows[0] == {
         "rag": "Red",
@@ -148,6 +150,8 @@ def test_csv_download_has_the_columns_as_the_command_and_is_logged(client, manag
         "enquiries": "2",
         "on_time": "1",
         "on_time_percent": "50.0",
+        "referred_on": "0",
+        "referral_accepted": "0",
     }
     assert rows[2]["on_time_percent"] == ""
     entry = AccessLogEntry.objects.get(action=AccessLogEntry.Action.EXPORT)
@@ -171,9 +175,17 @@ def test_excel_download_keeps_figures_as_numbers(client, manager, march):
     assert cells[0][0] == "Timeliness"
     assert cells[1][0] == "1 March 2026 to 31 March 2026"
     header = cells.index(
-        ["RAG", "Working minutes allocated", "Enquiries decided", "Decided on time", "% on time"]
+        [
+            "RAG",
+            "Working minutes allocated",
+            "Enquiries decided",
+            "Decided on time",
+            "% on time",
+            "Referred on",
+            "Referral accepted",
+        ]
     )
-    assert cells[header + 1] == ["Red", 240, 2, 1, 0.5]
+    assert cells[header + 1] == ["Red", 240, 2, 1, 0.5, 0, 0]
     assert cells[header + 5][0] == "Overall"
 
 

@@ -47,6 +47,8 @@ def test_timeliness_counts_decisions_on_time_to_the_minute(make_enquiry):
         "enquiries": 2,
         "on_time": 1,
         "on_time_percent": 50.0,
+        "referred_on": 0,
+        "referral_accepted": 0,
     }
     assert (rows["Amber"]["allocated_minutes"], rows["Amber"]["on_time_percent"]) == (480, 100.0)
     assert (rows["Green"]["allocated_minutes"], rows["Green"]["enquiries"]) == (1440, 1)
@@ -57,6 +59,8 @@ def test_timeliness_counts_decisions_on_time_to_the_minute(make_enquiry):
         "enquiries": 6,
         "on_time": 5,
         "on_time_percent": 83.3,
+        "referred_on": 0,
+        "referral_accepted": 0,
     }
 
 
@@ -89,6 +93,9 @@ def test_volumes_follow_the_definitions_of_each_measure(make_enquiry):
         "Family enquiries completed": 2,
         "Enquiries leading to referral": 2,
         "Enquiries open at end of period": 3,
+        "Onward referrals sent": 0,
+        "Onward referrals accepted": 0,
+        "Onward referrals returned": 0,
     }
 
 

@@ -108,6 +108,10 @@ def test_every_api_list_is_paged_by_the_capped_pagination_or_is_a_short_fixed_li
         # Writes answering with the one merge they made or undid.
         "api:person-merge",
         "api:person-merge-undo",
+        # An enquiry's onward referrals are a handful; one answer; one PDF.
+        "api:enquiry-referral-list",
+        "api:enquiry-referral-answer-api",
+        "api:enquiry-referral-picture-api",
     }
 
 
@@ -208,8 +212,13 @@ def write_endpoints(hub) -> dict[str, tuple]:
         "api:information-record-release-request": (hub.researcher, [record.pk]),
         "api:information-record-release": (hub.police_officer, [record.pk]),
         "api:information-record-refuse": (hub.police_officer, [record.pk]),
+        "api:information-record-correct": (hub.police_officer, [record.pk]),
+        "api:information-record-withdraw": (hub.police_officer, [record.pk]),
         "api:person-merge": (hub.manager, [hub.enquiry.subject_id]),
         "api:person-merge-undo": (hub.manager, [a_merge(hub).pk]),
+        "api:enquiry-referral-list": (hub.manager, reference),
+        # The body is read before the referral is looked up: any id shows the refusal.
+        "api:enquiry-referral-answer-api": (hub.manager, [*reference, 1]),
     }
 
 

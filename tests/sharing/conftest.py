@@ -13,12 +13,15 @@ from agencies.models import Agency, Role, User
 from enquiries import services as enquiry_services
 from enquiries.models import Enquiry, ReferrerType
 from enquiries.services import PersonDetails
-from sharing import services
+from sharing import revisions, services
 from sharing.models import InformationRecord, InformationRequest, LawfulBasis, Sensitivity
 from tests.database import made_once_for_many_tests
 from tests.factories import PASSWORD, AgencyFactory, UserFactory
 
 STATES = ("non_sensitive", "sensitive", "release_requested", "released", "refused")
+# Records their agency took back after the hub had read them (sharing.revisions): a released
+# record withdrawn, and a non-sensitive one corrected to sensitive.
+REVISED_STATES = ("withdrawn", "corrected_to_sensitive")
 
 
 @dataclass
@@ -42,8 +45,11 @@ class Hub:
         return dataclasses.replace(self, **fresh_copies(self))
 
     def record(self, state: str, *, marker: str, agency: str = "police") -> InformationRecord:
-        """A record of `agency` in one of STATES, its summary and detail carrying `marker`."""
+        """A record of `agency` in one of STATES or REVISED_STATES, its summary and detail
+        carrying `marker`."""
         owner = self.police_officer if agency == "police" else self.health_visitor
+        if state in REVISED_STATES:
+            return self._revised(state, marker=marker, agency=agency, owner=owner)
         request = self.police_request if agency == "police" else self.health_request
         record = services.add_information_record(
             request=request,
@@ -73,6 +79,35 @@ class Hub:
             )
         if state == "refused":
             services.refuse_release(record_pk=record.pk, actor=owner, reason="Live investigation.")
+        record.refresh_from_db()
+        return record
+
+    def _revised(self, state: str, *, marker: str, agency: str, owner: User) -> InformationRecord:
+        withdrawn = state == "withdrawn"
+        record = self.record(
+            "released" if withdrawn else "non_sensitive", marker=marker, agency=agency
+        )
+        # the hub read it (sharing.reads), so its agency must say why, and the hub is told
+        InformationRecord.objects.filter(pk=record.pk).update(first_read_at=timezone.now())
+        if withdrawn:
+            revisions.withdraw_record(
+                record_pk=record.pk,
+                actor=owner,
+                reason="Sent in error: it is about another family.",
+                expected_version=record.version,
+            )
+        else:
+            revisions.correct_record(
+                record_pk=record.pk,
+                actor=owner,
+                summary=record.summary,
+                detail=record.detail,
+                source_system=record.source_system,
+                information_date=record.information_date,
+                sensitivity=Sensitivity.SENSITIVE,
+                reason="It names a witness: it should have been marked sensitive.",
+                expected_version=record.version,
+            )
         record.refresh_from_db()
         return record
 

@@ -18,7 +18,7 @@ from enquiries.models import Enquiry, Outcome
 from sharing.models import LawfulBasis, ReleaseStatus
 from tests.factories import PASSWORD
 
-from .conftest import STATES
+from .conftest import REVISED_STATES, STATES
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ WORKING = {
 # Where each role reads the record's content (rules 1, 2 and 4 of docs/domain.md section 5).
 READS = {
     "researcher": {"non_sensitive", "released"},
-    "practitioner of the owning agency": set(STATES),
+    "practitioner of the owning agency": {*STATES, *REVISED_STATES},
     "practitioner of another agency": {"non_sensitive", "released"},
     "manager": {"non_sensitive", "released"},
     "analyst": set(),
@@ -255,6 +255,28 @@ def check_feedback(client, hub, role, state, marker):
         assert response.status_code == 403
         assert marker not in body(response)
         assert enquiry.state == Enquiry.State.DECIDED
+
+
+@pytest.mark.parametrize("action", [*READ_ACTIONS, "feedback text"])
+@pytest.mark.parametrize("state", REVISED_STATES)
+def test_a_record_taken_back_is_read_by_its_agency_alone(client, hub, state, action):
+    """A record withdrawn, or corrected to sensitive, after the hub read it: from then on only
+    its agency reads it, on every path, and feedback may repeat it like any other text."""
+    marker = f"QX{state[:4].upper()}Z7731"
+    record = hub.record(state, marker=marker)
+    failures = []
+    for role in ROLES:
+        try:
+            with transaction.atomic():
+                check_cell(client, hub, record, role, state, action, marker)
+                raise Undo
+        except Undo:
+            pass
+        except AssertionError as error:
+            failures.append(f"{role} / {state} / {action}: {str(error).splitlines()[0][:200]}")
+        record.refresh_from_db()
+        hub.enquiry.refresh_from_db()
+    assert not failures, "\n".join(failures)
 
 
 def test_the_matrix_covers_every_cell():

@@ -71,14 +71,19 @@ def test_a_practitioner_answers_with_a_record_then_sends_the_answer(client, hub)
         },
     )
     page = client.get(request_url)
-    answered = client.post(
+    checked = client.post(
         reverse("sharing-request-answer", args=[hub.police_request.pk]),
         {"expected_version": 2},
+    )
+    answered = client.post(
+        reverse("sharing-request-answer", args=[hub.police_request.pk]),
+        {"expected_version": 2, "confirmed": "yes"},
     )
 
     assert hub.enquiry.reference in inbox.content.decode()
     assert added.status_code == 302
     assert "father arrested" in page.content.decode()
+    assert checked.status_code == 200  # the check before sending (test_revisions.py)
     assert answered.status_code == 302
     hub.police_request.refresh_from_db()
     assert hub.police_request.status == InformationRequest.Status.ANSWERED

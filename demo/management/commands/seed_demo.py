@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from demo.enquiries import seed_demo_enquiries
 from demo.hub import seed_demo_hub
+from demo.referrals import seed_demo_referrals
 from demo.sharing import seed_demo_sharing
 from enquiries.models import Enquiry, Notification
 from enquiries.sla_scan import record_sla_events
@@ -46,6 +47,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo information sharing: {shared.requests} requests and {shared.records} "
                 f"records on {shared.enquiries} enquiries in {time.monotonic() - started:.1f} s."
+            )
+            started = time.monotonic()
+            referred = seed_demo_referrals()
+            self.stdout.write(
+                f"Demo onward referrals: {referred}, each with its picture, in "
+                f"{time.monotonic() - started:.1f} s."
             )
             # What the per-minute scan would have recorded by now, so the notifications
             # page has something in it without a Celery worker.
