@@ -35,7 +35,9 @@ def test_decide_check_the_picture_refer_on_and_record_the_answer(
         page.get_by_role("link", name="Check the picture (opens in a new tab)").click()
     picture = opened.value
     expect(picture.get_by_test_id("picture-heading")).to_have_text("The picture")
-    expect(picture.get_by_test_id("conditions")).to_contain_text("Not to be shared with the family.")
+    expect(picture.get_by_test_id("conditions")).to_contain_text(
+        "Not to be shared with the family."
+    )
     picture.close()
 
     page.get_by_role("button", name="Record the referral").click()
