@@ -18,7 +18,7 @@ DESTINATION = {
 }
 
 
-def seed_demo_referrals(*, count: int = 6, now: datetime | None = None) -> int:
+def seed_demo_referrals(*, count: int = 4, now: datetime | None = None) -> int:
     """Refer on up to `count` of the latest decided enquiries that lead to referral and have
     none yet; each picture takes a moment to compile, so the demo keeps to a handful."""
     now = now or timezone.now()

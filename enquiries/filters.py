@@ -52,6 +52,8 @@ class EnquiryFilter(FilterSet):
     breached = YesNoFilter(
         label="Breached", help_text="Open and past the deadline, or decided late."
     )
+    escalated = YesNoFilter(label="Escalated", help_text="Escalated for immediate protection.")
+    unassigned = YesNoFilter(label="Unassigned", help_text="Nobody has it yet.")
     q = FreeTextFilter(
         label="Reference or name", max_length=100, help_text="A reference or a name."
     )
@@ -70,6 +72,8 @@ class EnquiryFilter(FilterSet):
             mine=bool(asked.get("mine")),
             at_risk=bool(asked.get("at_risk")),
             breached=bool(asked.get("breached")),
+            escalated=bool(asked.get("escalated")),
+            unassigned=bool(asked.get("unassigned")),
             search=self.words,
         )
 

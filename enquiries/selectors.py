@@ -60,6 +60,8 @@ class QueueFilters:
     mine: bool = False
     at_risk: bool = False
     breached: bool = False
+    escalated: bool = False
+    unassigned: bool = False
     search: str = ""
 
 
@@ -100,6 +102,10 @@ def narrowed(
         queryset = queryset.filter(assignee_id=filters.assignee_id)
     if filters.mine:
         queryset = queryset.filter(assignee=user)
+    if filters.unassigned:
+        queryset = queryset.filter(assignee__isnull=True)
+    if filters.escalated:
+        queryset = queryset.filter(escalated_at__isnull=False)
     if filters.breached:
         queryset = queryset.filter(
             Q(state__in=Enquiry.OPEN_STATES, breached_from__lte=now) | Q(decided_on_time=False)

@@ -21,6 +21,11 @@ urlpatterns = [
     path("sharing/", include("sharing.urls")),
     path("notifications/", include("enquiries.notification_urls")),
     path("dashboard/", report_views.dashboard, name="manager-dashboard"),
+    path(
+        "dashboard/agencies/<int:agency_id>/",
+        report_views.agency_waiting,
+        name="dashboard-agency-waiting",
+    ),
     path("reports/", include("reports.urls")),
     path("audit/", views.audit_log, name="audit-log"),
     path("audit/export.csv", views.audit_export, name="audit-export"),

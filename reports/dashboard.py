@@ -1,16 +1,18 @@
-"""The manager's dashboard: the backlog now, and this month's timeliness beside last month's."""
+"""The manager's dashboard: what needs a manager now (`running`), the backlog, and this month's
+timeliness beside last month's."""
 
 from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from agencies.models import User
 from enquiries.clock import clock_in_force
 
-from . import selectors
+from . import running, selectors
 from .periods import Period, last_full_month, month_so_far
 
 
-def manager_dashboard_figures(*, now: datetime) -> dict:
+def manager_dashboard_figures(*, now: datetime, user: User | None = None) -> dict:
     today = timezone.localdate(now)
     clock = clock_in_force()
     backlog = selectors.backlog(Period(today, today + timedelta(days=1)), now=now, clock=clock)
@@ -27,8 +29,16 @@ def manager_dashboard_figures(*, now: datetime) -> dict:
         }
         for now_row, then_row in zip(current.rows, previous.rows, strict=True)
     ]
+    weekly = running.weekly_on_time(now=now)
     return {
         "now": now,
+        "open_totals": running.open_totals(now=now),
+        "escalations": running.open_escalations(),
+        "work": running.work_per_person(now=now),
+        "agencies": running.agencies_waiting(user=user, now=now),
+        "today": running.todays_flow(now=now),
+        "weeks": weekly["rows"],
+        "chart": weekly["chart"],
         "total": backlog.rows[-1],
         "backlog": backlog,
         "timeliness": timeliness,

@@ -3,18 +3,18 @@
 
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.http import urlencode
 
 from agencies.decorators import role_required
-from agencies.models import Role
+from agencies.models import Agency, Role
 from agencies.requests import SignedInRequest
 from audit.access_log import acting_as, log_access
 from audit.models import AccessLogEntry
 from core.downloads import csv_download
 
-from . import exports
+from . import exports, running
 from .dashboard import manager_dashboard_figures
 from .forms import ReportPeriodForm
 from .periods import last_full_month
@@ -113,4 +113,14 @@ def report_download(request: SignedInRequest, name: str, extension: str) -> Http
 
 @role_required(Role.MANAGER)
 def dashboard(request: SignedInRequest) -> HttpResponse:
-    return render(request, "reports/dashboard.html", manager_dashboard_figures(now=timezone.now()))
+    figures = manager_dashboard_figures(now=timezone.now(), user=request.user)
+    return render(request, "reports/dashboard.html", figures)
+
+
+@role_required(Role.MANAGER)
+def agency_waiting(request: SignedInRequest, agency_id: int) -> HttpResponse:
+    """What one agency owes the hub: its overdue requests and the releases it has not yet
+    decided, oldest first; the dashboard's figures for that agency, as lists."""
+    agency = get_object_or_404(Agency, pk=agency_id)
+    lists = running.agency_waiting_lists(user=request.user, agency_id=agency.pk, now=timezone.now())
+    return render(request, "reports/agency_waiting.html", {"agency": agency, **lists})

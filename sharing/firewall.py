@@ -452,6 +452,14 @@ def visible_requests(user: User) -> QuerySet[InformationRequest]:
     return InformationRequest.objects.filter(enquiry__in=visible_enquiries(user))
 
 
+def countable_records(user: User | None) -> QuerySet[InformationRecord]:
+    """Records the manager's dashboard may count (how many releases wait on each agency), for
+    managers and analysts: counted in the database, never read."""
+    if user is None or user.has_role(Role.MANAGER, Role.ANALYST):
+        return InformationRecord.objects.all()
+    return InformationRecord.objects.none()
+
+
 def countable_requests(user: User | None) -> QuerySet[InformationRequest]:
     """Requests a report may count, for managers and analysts (and the command line, where
     `user` is None). Reports aggregate them to counts and times per agency; the question,

@@ -1,0 +1,234 @@
+"""What a manager needs to run the hub now (issue 20, the dashboard): escalations, unassigned
+work, who holds what, which agencies are late or have releases waiting, today's arrivals
+against decisions, and twelve weeks of on-time decisions by RAG.
+
+Every figure is an aggregate in the database, a fixed number of queries whatever the size of
+the hub; each links to the list behind it. Agency information is only ever counted here: the
+requests and records come through the firewall's counting querysets.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Min, Q
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from agencies.models import User
+from enquiries.models import Enquiry, Rag
+from sharing import firewall
+from sharing.models import InformationRequest, ReleaseStatus
+
+from .selectors import RAG_ORDER, percent
+
+WEEKS = 12
+ESCALATIONS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class PersonsWork:
+    user_id: int
+    name: str
+    open: int
+    at_risk: int
+    breached: int
+
+
+@dataclass(frozen=True)
+class AgencyWaiting:
+    agency_id: int
+    name: str
+    overdue_requests: int
+    oldest_due: datetime | None
+    releases_waiting: int
+    oldest_release_asked: datetime | None
+
+
+def _open() -> "Q":
+    return Q(state__in=Enquiry.OPEN_STATES)
+
+
+def open_totals(*, now: datetime) -> dict:
+    """Open, escalated and unassigned enquiries, in one query."""
+    return Enquiry.objects.filter(_open()).aggregate(
+        escalated=Count("pk", filter=Q(escalated_at__isnull=False)),
+        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+    )
+
+
+def open_escalations(*, limit: int = ESCALATIONS_SHOWN) -> list[Enquiry]:
+    """The latest escalations still open, newest first, with who holds each."""
+    return list(
+        Enquiry.objects.filter(_open(), escalated_at__isnull=False)
+        .select_related("assignee", "subject")
+        .only(
+            "reference",
+            "escalated_at",
+            "rating",
+            "deadline",
+            "assignee__first_name",
+            "assignee__last_name",
+            "assignee__username",
+            "subject__first_name",
+            "subject__last_name",
+        )
+        .order_by("-escalated_at", "-id")[:limit]
+    )
+
+
+def work_per_person(*, now: datetime) -> list[PersonsWork]:
+    """Each assignee's open enquiries, at risk and breached at `now`, most pressed first."""
+    rows = (
+        Enquiry.objects.filter(_open(), assignee__isnull=False)
+        .values("assignee_id", "assignee__first_name", "assignee__last_name", "assignee__username")
+        .annotate(
+            open=Count("pk"),
+            at_risk=Count("pk", filter=Q(at_risk_from__lte=now, breached_from__gt=now)),
+            breached=Count("pk", filter=Q(breached_from__lte=now)),
+        )
+        .order_by("-breached", "-at_risk", "-open", "assignee__first_name", "assignee_id")
+    )
+    return [
+        PersonsWork(
+            user_id=row["assignee_id"],
+            name=f"{row['assignee__first_name']} {row['assignee__last_name']}".strip()
+            or row["assignee__username"],
+            open=row["open"],
+            at_risk=row["at_risk"],
+            breached=row["breached"],
+        )
+        for row in rows
+    ]
+
+
+def agencies_waiting(*, user: User | None, now: datetime) -> list[AgencyWaiting]:
+    """Per agency: open requests past their due time, and sensitive records whose release
+    someone asked for and the agency has not yet decided. Two grouped queries."""
+    overdue: dict[int, dict] = {
+        row["agency_id"]: dict(row)
+        for row in firewall.countable_requests(user)
+        .filter(status__in=InformationRequest.OPEN_STATUSES, due_at__lte=now)
+        .values("agency_id", "agency__name")
+        .annotate(count=Count("pk"), oldest=Min("due_at"))
+        .order_by()
+    }
+    waiting: dict[int, dict] = {
+        row["agency_id"]: dict(row)
+        for row in firewall.countable_records(user)
+        .filter(release_status=ReleaseStatus.REQUESTED)
+        .values("agency_id", "agency__name")
+        .annotate(count=Count("pk", distinct=True), oldest=Min("release_requests__requested_at"))
+        .order_by()
+    }
+    agencies = []
+    for agency_id in overdue.keys() | waiting.keys():
+        late: dict = overdue.get(agency_id, {})
+        asked: dict = waiting.get(agency_id, {})
+        agencies.append(
+            AgencyWaiting(
+                agency_id=agency_id,
+                name=(late or asked)["agency__name"],
+                overdue_requests=late.get("count", 0),
+                oldest_due=late.get("oldest"),
+                releases_waiting=asked.get("count", 0),
+                oldest_release_asked=asked.get("oldest"),
+            )
+        )
+    return sorted(agencies, key=lambda a: (-a.overdue_requests, -a.releases_waiting, a.name))
+
+
+def todays_flow(*, now: datetime) -> dict:
+    """Enquiries received today (hub time) against decisions made today, in one query."""
+    today = timezone.localdate(now)
+    start = datetime.combine(today, datetime.min.time(), tzinfo=timezone.get_current_timezone())
+    end = start + timedelta(days=1)
+    arrived = Q(received_at__gte=start, received_at__lt=end)
+    decided = Q(decided_at__gte=start, decided_at__lt=end)
+    figures = Enquiry.objects.filter(arrived | decided).aggregate(
+        arrived=Count("pk", filter=arrived), decided=Count("pk", filter=decided)
+    )
+    return {"day": today, **figures}
+
+
+def weekly_on_time(*, now: datetime, weeks: int = WEEKS) -> dict:
+    """On-time decisions by RAG for each of the last `weeks` weeks (Monday to Sunday, hub
+    time; the current week so far last), in one grouped query: the chart's figures and the
+    table that says the same in words."""
+    zone = timezone.get_current_timezone()
+    this_monday = timezone.localdate(now) - timedelta(days=timezone.localdate(now).weekday())
+    mondays = [this_monday - timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
+    start = datetime.combine(mondays[0], datetime.min.time(), tzinfo=zone)
+    counts: dict[tuple[date, str], dict[str, int]] = {}
+    for row in (
+        Enquiry.objects.filter(decided_at__gte=start, decided_at__lte=now)
+        .annotate(week=TruncWeek("decided_at", tzinfo=zone))
+        .values("week", "rating")
+        .annotate(decided=Count("pk"), on_time=Count("pk", filter=Q(decided_on_time=True)))
+        .order_by()
+    ):
+        week = row["week"]
+        day = week.date() if isinstance(week, datetime) else week
+        counts[(day, row["rating"])] = {"decided": row["decided"], "on_time": row["on_time"]}
+    rows: list[dict[str, Any]] = []
+    for monday in mondays:
+        cells: dict[str, float | None] = {}
+        for rating in RAG_ORDER:
+            found = counts.get((monday, rating), {})
+            cells[rating] = percent(found.get("on_time", 0), found.get("decided", 0))
+        decided = sum(counts.get((monday, r), {}).get("decided", 0) for r in RAG_ORDER)
+        on_time = sum(counts.get((monday, r), {}).get("on_time", 0) for r in RAG_ORDER)
+        rows.append({"week": monday, "by_rag": cells, "decided": decided, "on_time": on_time})
+    return {
+        "rows": rows,
+        "chart": {
+            "kind": "line",
+            "percent": True,
+            "labels": [f"{monday.day} {monday:%b}" for monday in mondays],
+            "datasets": [
+                {
+                    "label": Rag(rating).label,
+                    "data": [row["by_rag"][rating] for row in rows],
+                    "colour": RAG_COLOURS[rating],
+                }
+                for rating in RAG_ORDER
+            ],
+        },
+    }
+
+
+# The GOV.UK colours of the RAG tags, so the chart reads as the queue does.
+RAG_COLOURS = {
+    Rag.RED: "#d4351c",
+    Rag.AMBER: "#f47738",
+    Rag.GREEN: "#00703c",
+    Rag.NONE: "#505a5f",
+}
+
+
+def agency_waiting_lists(*, user: User, agency_id: int, now: datetime, limit: int = 100) -> dict:
+    """The overdue requests and the release requests waiting on one agency, oldest first,
+    `limit` of each: references, times and who asked, never the records' content."""
+    requests = list(
+        firewall.visible_requests(user)
+        .filter(agency_id=agency_id, status__in=InformationRequest.OPEN_STATUSES, due_at__lte=now)
+        .select_related("enquiry", "requested_by")
+        .only(
+            "due_at",
+            "requested_at",
+            "chase_count",
+            "enquiry__reference",
+            "requested_by__first_name",
+            "requested_by__last_name",
+            "requested_by__username",
+        )
+        .order_by("due_at", "id")[:limit]
+    )
+    releases = list(
+        firewall.visible_records(user)
+        .filter(agency_id=agency_id, release_status=ReleaseStatus.REQUESTED)
+        .annotate(asked_at=Min("release_requests__requested_at"))
+        .values("pk", "enquiry__reference", "asked_at")
+        .order_by("asked_at", "pk")[:limit]
+    )
+    return {"requests": requests, "releases": releases, "limit": limit}
