@@ -68,6 +68,9 @@ ADMINISTRATOR = frozenset(
         "sharing.view_sharingpolicy",
         "sharing.view_informationrequest",
         "sharing.view_chaser",
+        # How much of each week's no-further-action decisions is sampled, and who reviews.
+        "reports.change_nfasampling",
+        "reports.view_nfasampling",
     }
 )
 

@@ -718,6 +718,7 @@ class Notification(models.Model):
         RECORD_CORRECTED = "record_corrected", "Record corrected"
         RECORD_WITHDRAWN = "record_withdrawn", "Record withdrawn"
         REFERRAL_RETURNED = "referral_returned", "Referral returned"
+        NFA_REVIEWED = "nfa_reviewed", "NFA decision reviewed"
         LOG_BROKEN = "log_broken", "Access log broken"
 
     # Covered by both indexes below, which start with the recipient.

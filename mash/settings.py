@@ -342,6 +342,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=17),
         "options": {"expires": 3000},
     },
+    # Monday mornings: last week's sample of no-further-action decisions for quality review.
+    "draw-nfa-sample": {
+        "task": "reports.tasks.draw_nfa_sample",
+        "schedule": crontab(minute=30, hour=6, day_of_week="mon"),
+        "options": {"expires": 3600},
+    },
 }
 
 REST_FRAMEWORK = {

@@ -27,6 +27,7 @@ urlpatterns = [
         name="dashboard-agency-waiting",
     ),
     path("reports/", include("reports.urls")),
+    path("quality/", include("reports.quality_urls")),
     path("audit/", views.audit_log, name="audit-log"),
     path("audit/export.csv", views.audit_export, name="audit-export"),
     path("administration/", views.administration, name="administration"),

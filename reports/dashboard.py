@@ -9,6 +9,7 @@ from agencies.models import User
 from enquiries.clock import clock_in_force
 
 from . import running, selectors
+from .models import NfaReview
 from .periods import Period, last_full_month, month_so_far
 
 
@@ -39,6 +40,7 @@ def manager_dashboard_figures(*, now: datetime, user: User | None = None) -> dic
         "today": running.todays_flow(now=now),
         "weeks": weekly["rows"],
         "chart": weekly["chart"],
+        "reviews_waiting": NfaReview.objects.filter(reviewed_at__isnull=True).count(),
         "total": backlog.rows[-1],
         "backlog": backlog,
         "timeliness": timeliness,

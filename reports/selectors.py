@@ -27,6 +27,7 @@ from enquiries.worktime import working_days_between
 from sharing import firewall
 
 from .aggregates import MonthsEarlier, Percentile
+from .models import NfaReview
 from .periods import Period, last_full_month, local_midnight, long_date
 
 RAG_ORDER = (Rag.RED, Rag.AMBER, Rag.GREEN, Rag.NONE)
@@ -574,6 +575,72 @@ def _whole(value: float | None) -> int | None:
     return None if value is None else round(value)
 
 
+# NFA quality ----------------------------------------------------------------------------------
+
+NFA_QUALITY_COLUMNS = (
+    Column("breakdown", "Breakdown", "label"),
+    Column("group", "Group", "label"),
+    Column("reviewed", "Decisions reviewed"),
+    Column("agreed", "Reviewer agreed"),
+    Column("agreed_percent", "% agreed", "percent"),
+)
+
+
+def _quality_row(breakdown: str, group: str, found: Mapping[str, int]) -> dict:
+    reviewed, agreed = found.get("reviewed", 0), found.get("agreed", 0)
+    return {
+        "breakdown": breakdown,
+        "group": group,
+        "reviewed": reviewed,
+        "agreed": agreed,
+        "agreed_percent": percent(agreed, reviewed),
+    }
+
+
+def nfa_quality(period: Period, **_) -> Report:
+    """How often a quality reviewer agreed with a no-further-action decision made in the
+    period (docs/domain.md 7.1): overall, by RAG, by who referred and by the month of the
+    decision. One query counts each (RAG, referrer type, month) cell, as the NFA report."""
+    cells = (
+        NfaReview.objects.filter(
+            reviewed_at__isnull=False,
+            enquiry__decided_at__gte=period.start_at,
+            enquiry__decided_at__lt=period.end_at,
+        )
+        .annotate(month=TruncMonth("enquiry__decided_at", tzinfo=period.zone))
+        .values("enquiry__rating", "enquiry__referrer_type__name", "month")
+        .annotate(
+            reviewed=Count("pk"), agreed=Count("pk", filter=Q(verdict=NfaReview.Verdict.AGREE))
+        )
+        .order_by()
+    )
+    overall: Counter[str] = Counter()
+    by_rag: dict[str, Counter[str]] = {}
+    by_referrer: dict[str, Counter[str]] = {}
+    by_month: dict[date, Counter[str]] = {}
+    for cell in cells:
+        month = timezone.localtime(cell["month"], period.zone).date()
+        for totals in (
+            overall,
+            by_rag.setdefault(cell["enquiry__rating"], Counter()),
+            by_referrer.setdefault(cell["enquiry__referrer_type__name"], Counter()),
+            by_month.setdefault(month, Counter()),
+        ):
+            totals["reviewed"] += cell["reviewed"]
+            totals["agreed"] += cell["agreed"]
+    rows = [_quality_row(OVERALL, "All reviews", overall)]
+    rows += [
+        _quality_row("RAG", _rag_label(rating), by_rag.get(rating, Counter()))
+        for rating in RAG_ORDER
+    ]
+    rows += [_quality_row("Referrer", name, found) for name, found in sorted(by_referrer.items())]
+    rows += [
+        _quality_row("Month", f"{month:%B %Y}", by_month.get(month, Counter()))
+        for month in months_of(period)
+    ]
+    return Report("nfa-quality", "NFA quality reviews", period, NFA_QUALITY_COLUMNS, rows)
+
+
 # The catalogue ------------------------------------------------------------------------------
 
 
@@ -618,6 +685,14 @@ CATALOGUE = (
         "The share of decisions that were no further action, by RAG, referrer and month.",
         nfa,
         Chart("line", "group", ("nfa_percent",), rows="Month", percent=True),
+    ),
+    ReportKind(
+        "nfa-quality",
+        "NFA quality reviews",
+        "How often a reviewer agreed with a sampled no-further-action decision, by RAG, "
+        "referrer and month of the decision.",
+        nfa_quality,
+        Chart("line", "group", ("agreed_percent",), rows="Month", percent=True),
     ),
     ReportKind(
         "comparison",

@@ -104,6 +104,12 @@ FREE_TEXT = {
         MASKED,
         "the receiving team's reason may turn on agency information in the picture",
     ),
+    "reports.NfaReview.what_should_have_happened": (
+        MASKED,
+        "a quality reviewer's view of a decision made on the full picture, released agency "
+        "information included",
+    ),
+    "reports.NfaReview.learning": (MASKED, "as what_should_have_happened"),
     "sharing.InformationRequest.question": (
         READABLE,
         "written by the hub to the agency, before the agency answers",

@@ -241,7 +241,7 @@ def test_the_dashboard_shows_the_backlog_and_this_months_timeliness(
     breached = Enquiry.objects.filter(breached_from__lte=timezone.now()).count()
 
     # The backlog and timeliness, and what needs a manager now (tests/reports/test_running.py).
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         html = client.get(reverse("manager-dashboard")).content.decode()
 
     assert re.search(r'data-testid="open-count">2<', html)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from demo.enquiries import seed_demo_enquiries
 from demo.hub import seed_demo_hub
+from demo.quality import seed_demo_quality
 from demo.referrals import seed_demo_referrals
 from demo.sharing import seed_demo_sharing
 from enquiries.models import Enquiry, Notification
@@ -52,6 +53,12 @@ class Command(BaseCommand):
             referred = seed_demo_referrals()
             self.stdout.write(
                 f"Demo onward referrals: {referred}, each with its picture, in "
+                f"{time.monotonic() - started:.1f} s."
+            )
+            started = time.monotonic()
+            sampled = seed_demo_quality()
+            self.stdout.write(
+                f"Demo NFA quality reviews: {sampled} decisions drawn in "
                 f"{time.monotonic() - started:.1f} s."
             )
             # What the per-minute scan would have recorded by now, so the notifications

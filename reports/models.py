@@ -1,0 +1,101 @@
+"""Quality assurance of no-further-action decisions (issue 20, item 3; docs/domain.md 7.1).
+
+Each week a share of the previous week's NFA decisions is drawn, reproducibly, into a review
+queue; a reviewer who did not make the decision says whether they agree, what should have
+happened and what the hub can learn. The QA report counts agreement; the reviews themselves
+are for the hub's managers and reviewers only.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.db import models
+
+from enquiries.models import Enquiry, Outcome
+
+
+class NfaSampling(models.Model):
+    """The hub's sampling setting: one row, edited by an administrator."""
+
+    share_percent = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MaxValueValidator(100)],
+        help_text="The share of each week's no-further-action decisions drawn for review.",
+    )
+    reviewers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        help_text="Who may review (researchers or managers); with nobody chosen, every manager.",
+    )
+
+    class Meta:
+        verbose_name = "NFA quality sampling"
+        verbose_name_plural = "NFA quality sampling"
+
+    def __str__(self) -> str:
+        return f"Sample {self.share_percent}% of no-further-action decisions each week"
+
+    @classmethod
+    def current(cls) -> "NfaSampling":
+        return cls.objects.get_or_create(pk=1)[0]
+
+
+class NfaReview(models.Model):
+    """One NFA decision drawn for review, and the review when it is done."""
+
+    class Verdict(models.TextChoices):
+        AGREE = "agree", "Agree with the decision"
+        DISAGREE = "disagree", "Disagree with the decision"
+
+    enquiry = models.OneToOneField(Enquiry, on_delete=models.PROTECT, related_name="nfa_review")
+    week_start = models.DateField(
+        help_text="The Monday of the week whose decisions it was drawn from."
+    )
+    drawn_at = models.DateTimeField()
+    verdict = models.CharField(max_length=8, choices=Verdict.choices, blank=True)
+    should_have_been = models.ForeignKey(
+        Outcome,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The outcome the reviewer would have chosen, if they disagree.",
+    )
+    what_should_have_happened = models.TextField(blank=True)
+    learning = models.TextField(blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["week_start", "id"]
+        indexes = [
+            models.Index(
+                fields=["week_start", "id"],
+                condition=models.Q(reviewed_at__isnull=True),
+                name="nfa_review_waiting",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(verdict="", reviewed_at__isnull=True, reviewer__isnull=True)
+                | (
+                    ~models.Q(verdict="")
+                    & models.Q(reviewed_at__isnull=False, reviewer__isnull=False)
+                ),
+                name="nfa_review_done_whole",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(verdict="disagree") | ~models.Q(what_should_have_happened=""),
+                name="nfa_review_disagreement_says_what",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"NFA review of {self.enquiry}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.reviewed_at is not None
