@@ -575,6 +575,71 @@ def _whole(value: float | None) -> int | None:
     return None if value is None else round(value)
 
 
+# By category and subject --------------------------------------------------------------------
+
+BREAKDOWN_COLUMNS = (
+    Column("breakdown", "Breakdown", "label"),
+    Column("group", "Group", "label"),
+    Column("received", "New enquiries"),
+    Column("decided", "Enquiries decided"),
+    Column("on_time", "Decided on time"),
+    Column("on_time_percent", "% on time", "percent"),
+    Column("nfa", "No further action"),
+    Column("nfa_percent", "% NFA", "percent"),
+)
+
+
+def _has_category(code: str) -> Q:
+    """An enquiry recorded with this category of concern: a match on the JSON list's text,
+    which reads the same on PostgreSQL and SQLite (codes are whole quoted words)."""
+    return Q(categories__icontains=f'"{code}"')
+
+
+def breakdown(period: Period, **_) -> Report:
+    """Volumes, timeliness and NFA by category of concern and by child or adult at risk
+    (issue 20, item 5). An enquiry with several categories counts under each. One aggregate
+    query: a filtered count per (group, measure), whatever the number of enquiries."""
+    nfa_outcome = Outcome.objects.filter(code=NFA).values("pk")
+    received, decided = _received_in(period), _decided_in(period)
+    measures = {
+        "received": received,
+        "decided": decided,
+        "on_time": decided & Q(decided_on_time=True),
+        "nfa": decided & Q(outcome_id__in=nfa_outcome),
+    }
+    groups: list[tuple[str, str, Q]] = [
+        ("Subject", label, Q(subject_type=value)) for value, label in Enquiry.SubjectType.choices
+    ] + [("Category", label, _has_category(value)) for value, label in Enquiry.Concern.choices]
+    figures = Enquiry.objects.filter(received | decided).aggregate(
+        **{
+            f"g{index}_{name}": Count("pk", filter=where & measure)
+            for index, (_, _, where) in enumerate(groups)
+            for name, measure in measures.items()
+        }
+    )
+    rows = []
+    for index, (kind, label, _) in enumerate(groups):
+        found = {name: figures[f"g{index}_{name}"] for name in measures}
+        rows.append(
+            {
+                "breakdown": kind,
+                "group": label,
+                **found,
+                "on_time_percent": percent(found["on_time"], found["decided"]),
+                "nfa_percent": percent(found["nfa"], found["decided"]),
+            }
+        )
+    notes = ("An enquiry with more than one category of concern is counted under each.",)
+    return Report(
+        "breakdown",
+        "By category and subject",
+        period,
+        BREAKDOWN_COLUMNS,
+        rows,
+        notes=notes,
+    )
+
+
 # NFA quality ----------------------------------------------------------------------------------
 
 NFA_QUALITY_COLUMNS = (
@@ -685,6 +750,13 @@ CATALOGUE = (
         "The share of decisions that were no further action, by RAG, referrer and month.",
         nfa,
         Chart("line", "group", ("nfa_percent",), rows="Month", percent=True),
+    ),
+    ReportKind(
+        "breakdown",
+        "By category and subject",
+        "New enquiries, timeliness and NFA by category of concern and by child or adult at risk.",
+        breakdown,
+        Chart("bar", "group", ("received", "decided"), rows="Category"),
     ),
     ReportKind(
         "nfa-quality",

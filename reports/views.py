@@ -33,10 +33,21 @@ def _kind(name: str) -> ReportKind:
 
 @role_required(*REPORT_ROLES)
 def index(request: SignedInRequest) -> HttpResponse:
+    """The analysts' home: the catalogue, and last month by category and subject at a glance."""
+    month = last_full_month()
+    kind = REPORTS["breakdown"]
+    glance = build_report("breakdown", month, user=request.user, now=timezone.now())
     return render(
         request,
         "reports/index.html",
-        {"catalogue": CATALOGUE, "default_period": last_full_month().label()},
+        {
+            "catalogue": CATALOGUE,
+            "default_period": month.label(),
+            "report": glance,
+            "described": period_description(glance),
+            "table": _table(glance),
+            "chart": exports.chart_data(glance, kind.chart),
+        },
     )
 
 
