@@ -618,12 +618,12 @@ def breakdown(period: Period, **_) -> Report:
         }
     )
     rows = []
-    for index, (kind, label, _) in enumerate(groups):
+    for index, (breakdown_name, group_name, _where) in enumerate(groups):
         found = {name: figures[f"g{index}_{name}"] for name in measures}
         rows.append(
             {
-                "breakdown": kind,
-                "group": label,
+                "breakdown": breakdown_name,
+                "group": group_name,
                 **found,
                 "on_time_percent": percent(found["on_time"], found["decided"]),
                 "nfa_percent": percent(found["nfa"], found["decided"]),
