@@ -1,4 +1,4 @@
-"""Time the triage queue and the enquiry page against a trivial signed-in page, at two sizes.
+"""Time the triage queue, the enquiry page and the manager dashboard against a trivial page.
 
 Run from the repository root: ``python bench/queue.py [--enquiries 1000000]``. It drops and
 recreates its own PostgreSQL database (``BENCH_DATABASE_URL``, default ``mash_bench``; the name
@@ -63,6 +63,7 @@ def pages(requests: int) -> list[Page]:
             "researcher",
             [reverse("enquiry-detail", args=[reference]) for reference in sample],
         ),
+        Page("manager dashboard", "", "manager", [reverse("manager-dashboard")]),
     ]
 
 
@@ -72,7 +73,7 @@ def measure(size: int, requests: int, warm_up: int) -> dict[str, Timing]:
     elapsed = seed(size)
     open_count = Enquiry.objects.filter(state__in=Enquiry.OPEN_STATES).count()
     print(f"\nenquiries: {size:,} ({open_count:,} open), seeded on PostgreSQL in {elapsed:.1f} s")
-    signed_in = signed_in_clients(("police", "researcher"))
+    signed_in = signed_in_clients(("police", "researcher", "manager"))
     return time_pages(pages(requests), signed_in, requests, warm_up)
 
 
