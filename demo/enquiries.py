@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from agencies.models import Role, User
 from core.bulk import insert_rows, refresh_statistics, reserve_ids
+from enquiries import mail
 from enquiries.clock import ClockInForce, clock_in_force
 from enquiries.importing import event_row
 from enquiries.models import (
@@ -32,12 +33,16 @@ from enquiries.models import (
     EnquiryEvent,
     EnquiryPerson,
     FamilyEnquiry,
+    Notification,
     Outcome,
+    OutgoingEmail,
     Person,
     Rag,
     ReferenceCounter,
     ReferrerType,
 )
+from enquiries.services import escalated_message
+from enquiries.tasks import EMAIL_RETRY_WAITS
 from enquiries.worktime import (
     add_working_minutes,
     subtract_working_minutes,
@@ -111,6 +116,8 @@ class _Cast:
     referrer_types: list[int]
     # By subject type: the outcomes that fit it (id, name, code), and their cumulative weights.
     outcomes: dict[str, tuple[list[tuple[int, str, str]], list[int]]]
+    # The managers' names, for what escalating tells people.
+    names: dict[int, str]
 
     @classmethod
     def load(cls) -> "_Cast":
@@ -133,13 +140,15 @@ class _Cast:
                 )
             weights = (OUTCOME_WEIGHTS.get(code, OTHER_OUTCOME_WEIGHT) for _, _, code in fitting)
             outcomes[subject_type] = (fitting, list(accumulate(weights)))
+        managers = active(Role.MANAGER)
         cast = cls(
             researchers=active(Role.RESEARCHER),
-            managers=active(Role.MANAGER),
+            managers=managers,
             referrer_types=list(
                 ReferrerType.objects.filter(is_active=True).values_list("id", flat=True)
             ),
             outcomes=outcomes,
+            names={user.pk: str(user) for user in User.objects.filter(pk__in=managers)},
         )
         if not cast.researchers or not cast.managers:
             raise ValueError("demo enquiries need a researcher and a manager: run seed_demo first")
@@ -267,8 +276,71 @@ def seed_demo_enquiries(*, target: int, seed: int = 2026, now: datetime | None =
                 for event in history
             ),
         )
+        insert_rows(Notification, _escalation_notices(built, cast=cast))
+        insert_rows(OutgoingEmail, _feedback_emails(enquiries, now=now))
     refresh_statistics(FamilyEnquiry, Person, Enquiry, EnquiryPerson, EnquiryEvent)
     return len(slots)
+
+
+REFERRER_MAILBOX = "referrals@demo-referrer.example.org"
+
+
+def _feedback_emails(enquiries: list[Row], *, now: datetime) -> list[Row]:
+    """The feedback the hub emailed, as `feedback_email_queue` and the sending task leave it:
+    sent a minute after it was recorded, except one in fifty that the referrer's server
+    refused after every try (the hub then tells the referrer another way)."""
+    emails = []
+    for enquiry in enquiries:
+        if enquiry["feedback_method"] != mail.EMAIL_METHOD:
+            continue
+        queued_at, refused = enquiry["feedback_at"], enquiry["id"] % 50 == 0
+        tried_at = min(now, queued_at + timedelta(minutes=1))
+        emails.append(
+            {
+                "kind": OutgoingEmail.Kind.FEEDBACK,
+                "to_address": REFERRER_MAILBOX,
+                "enquiry_id": enquiry["id"],
+                "subject": mail.feedback_subject(enquiry["reference"]),
+                "body": mail.feedback_body(
+                    text=enquiry["feedback_text"], reference=enquiry["reference"]
+                ),
+                "status": OutgoingEmail.Status.FAILED if refused else OutgoingEmail.Status.SENT,
+                "attempts": 1 + refused * len(EMAIL_RETRY_WAITS),
+                "last_error": "550 5.1.1 No such mailbox here" if refused else "",
+                "queued_at": queued_at,
+                "last_attempt_at": tried_at,
+                "sent_at": None if refused else tried_at,
+                "created_by_id": enquiry["created_by_id"],
+            }
+        )
+    return emails
+
+
+def _escalation_notices(built: list[tuple[Row, list[Row]]], *, cast: "_Cast") -> list[Row]:
+    """Who was told of each escalation, as `enquiry_escalate` tells them: the managers and the
+    assignee, but not whoever escalated."""
+    notices = []
+    for enquiry, history in built:
+        if enquiry["escalated_at"] is None:
+            continue
+        escalator = next(e["actor_id"] for e in history if e["kind"] == EnquiryEvent.Kind.ESCALATED)
+        told = set(cast.managers) | ({enquiry["assignee_id"]} - {None})
+        message = escalated_message(
+            reference=enquiry["reference"],
+            by=cast.names[escalator],
+            deadline=enquiry["deadline"],
+        )
+        notices += [
+            {
+                "recipient_id": recipient,
+                "enquiry_id": enquiry["id"],
+                "kind": Notification.Kind.ESCALATED,
+                "message": message,
+                "created_at": enquiry["escalated_at"],
+            }
+            for recipient in sorted(told - {escalator})
+        ]
+    return notices
 
 
 def _who(rng: random.Random, room: int) -> tuple[str, int]:
@@ -443,6 +515,7 @@ def _demo_enquiry(
         "family_id": slot.family["id"],
         "received_at": when,
         "referrer_name": "Demo referrer",
+        "referrer_contact": "",
         "referrer_type_id": rng.choice(cast.referrer_types),
         "subject_id": slot.subject["id"],
         "subject_type": slot.subject_type,
@@ -504,10 +577,12 @@ def _demo_enquiry(
         )
         if rng.random() < 0.8:
             feedback_at = min(now, decided_at + timedelta(hours=rng.randint(1, 48)))
+            method = rng.choice(["Telephone", mail.EMAIL_METHOD, "Letter"])
             enquiry |= {
                 "state": Enquiry.State.CLOSED,
                 "feedback_at": feedback_at,
-                "feedback_method": rng.choice(["Telephone", "Email", "Letter"]),
+                "feedback_method": method,
+                "referrer_contact": REFERRER_MAILBOX if method == mail.EMAIL_METHOD else "",
                 "feedback_text": f"Outcome: {outcome_name}.",
                 "feedback_minutes": working_minutes_between(
                     clock.calendar, decided_at, feedback_at

@@ -1,5 +1,5 @@
-"""The demo hub: the agencies a county MASH has (docs/domain.md section 3) and one login per
-role."""
+"""The demo hub: the agencies a county MASH has (docs/domain.md section 3), the one that runs
+the hub (never asked for information), and one login per role."""
 
 from dataclasses import dataclass
 
@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from agencies.models import Agency, Role, User
+from sharing.models import SharingPolicy
 
 from .samples import sample
 
@@ -15,10 +16,17 @@ Participation = Agency.Participation
 
 _HUB = sample("hub")
 
-DEMO_AGENCIES: list[tuple[str, str, str]] = [
-    (agency["name"], Kind(agency["kind"]), Participation(agency["participation"]))
+DEMO_AGENCIES: list[tuple[str, str, str, bool]] = [
+    (
+        agency["name"],
+        Kind(agency["kind"]),
+        Participation(agency["participation"]),
+        agency.get("asked_by_default", True),
+    )
     for agency in _HUB["agencies"]
 ]
+# The agency that runs the hub: its information is the hub's own, so it is never asked.
+LEAD_AGENCY: str = _HUB["lead_agency"]
 
 
 @dataclass(frozen=True)
@@ -61,12 +69,24 @@ def seed_demo_hub() -> SeedResult:
     """Create or refresh the demo hub. Safe to run again: it matches on names, never duplicates."""
     agencies: dict[str, Agency] = {}
     agencies_created = 0
-    for name, kind, participation in DEMO_AGENCIES:
+    for name, kind, participation, asked_by_default in DEMO_AGENCIES:
         agency, created = Agency.objects.get_or_create(
-            name=name, defaults={"kind": kind, "participation": participation}
+            name=name,
+            defaults={
+                "kind": kind,
+                "participation": participation,
+                "asked_by_default": asked_by_default,
+            },
         )
+        if agency.asked_by_default != asked_by_default:
+            agency.asked_by_default = asked_by_default
+            agency.save(update_fields=["asked_by_default", "updated_at"])
         agencies[name] = agency
         agencies_created += created
+    policy = SharingPolicy.current()
+    if policy.lead_agency_id != agencies[LEAD_AGENCY].pk:
+        policy.lead_agency = agencies[LEAD_AGENCY]
+        policy.save(update_fields=["lead_agency"])
 
     groups = {group.name: group for group in Group.objects.filter(name__in=Role.values)}
     users_created = 0

@@ -9,7 +9,9 @@ quarter of the records are sensitive, and some of those are waiting for a releas
 released with conditions or refused. On the open enquiries, practitioners and researchers have
 the notifications the services would have sent them. The newest enquiry being researched is a
 showcase: the demo police officer has a sensitive record waiting for their decision and the
-demo researcher sees another agency's signpost.
+demo researcher sees another agency's signpost. A few decided enquiries had a request still
+unanswered at the decision, withdrawn by it with a notice to the agency; and on the open
+enquiries one record is corrected, and one withdrawn, by its agency after the hub read it.
 
 Rows are built as plain values with the pure clock and written through `core.bulk`, like the
 demo enquiries, so this adds about a second to `seed_demo`. Enquiries that already have
@@ -49,12 +51,14 @@ from sharing.models import (
     InformationRequest,
     LawfulBasis,
     RecordGroupObjectPermission,
+    RecordRevision,
     ReleaseDecision,
     ReleaseRequest,
     ReleaseStatus,
     Sensitivity,
     SharingPolicy,
 )
+from sharing.revisions import REVISED_FIELDS, record_corrected_message, record_withdrawn_message
 from sharing.services import (
     DEFAULT_QUESTION,
     information_answered_message,
@@ -63,6 +67,7 @@ from sharing.services import (
     release_request_message,
     usual_agencies,
 )
+from sharing.withdrawals import decision_reason, request_withdrawn_message
 
 from .samples import sample
 
@@ -70,6 +75,13 @@ OPEN_ENQUIRIES = 1000
 ASKING_STATES = (Enquiry.State.RESEARCHING, Enquiry.State.AWAITING_DECISION)
 DECIDED_SAMPLE = 1500
 MAX_CHASERS = 3
+# The share of a decided enquiry's requests still unanswered at the decision, so withdrawn by
+# it (sharing.withdrawals), and how long ago a withdrawal's notice is still unread.
+WITHDRAWN_AT_DECISION = 0.06
+UNREAD_FOR = timedelta(days=7)
+# A correction and a withdrawal of a record after the hub read it (sharing.revisions).
+CORRECTION_REASON = "The date was mistyped: this is the date the incident was recorded."
+WITHDRAWAL_REASON = "Sent in error: it is about another family with the same surname."
 
 Kind = Agency.Kind
 Status = InformationRequest.Status
@@ -166,6 +178,7 @@ class _Rows:
     grants: list[Row] = field(default_factory=list)
     log: list[Row] = field(default_factory=list)
     notifications: list[Row] = field(default_factory=list)
+    revisions: list[Row] = field(default_factory=list)
 
 
 @transaction.atomic
@@ -213,6 +226,7 @@ def seed_demo_sharing(*, seed: int = 2026, now: datetime | None = None) -> Shari
         )
     for enquiry in decided_enquiries:
         builder.enquiry(enquiry)
+    builder.revise_after_read()
     rows = builder.rows
     _write(rows)
     return SharingSeedResult(
@@ -237,6 +251,8 @@ ENQUIRY_FIELDS = (
     "subject__first_name",
     "subject__last_name",
     "categories",
+    "decided_by_id",
+    "outcome__name",
 )
 
 
@@ -381,6 +397,7 @@ class _Builder:
     view_content: int
     working_groups: list[int]
     rows: _Rows = field(default_factory=_Rows)
+    _enquiries: dict[int, Row] = field(default_factory=dict)
 
     def due_at(self, enquiry: Row) -> datetime:
         """As `services.request_due_at` computes it: a share of the allowance on the
@@ -394,6 +411,7 @@ class _Builder:
     def enquiry(
         self, enquiry: Row, *, plans: dict[int, str] | None = None, researcher: int | None = None
     ) -> None:
+        self._enquiries[enquiry["id"]] = enquiry
         received = enquiry["received_at"]
         # Work stops at the decision; before it, at the demo's now.
         limit = enquiry["decided_at"] or self.now
@@ -453,6 +471,9 @@ class _Builder:
             "response_minutes": None,
             "last_chased_at": None,
             "chase_count": 0,
+            "withdrawn_at": None,
+            "withdrawn_by_id": None,
+            "withdrawal_reason": "",
             "version": 1,
         }
         # Some agencies are late: the hub's chasers are for them.
@@ -460,6 +481,10 @@ class _Builder:
         records = 0
         if answerer is None or plan == "open":
             pass
+        elif decided and rng.random() < WITHDRAWN_AT_DECISION:
+            # Still unanswered when the manager decided: withdrawn by the decision.
+            records = rng.choice([0, 1])
+            self._withdrawn_at_decision(request, enquiry, agency, records=records)
         elif plan is not None:
             request |= {"status": Status.IN_PROGRESS, "version": 2}
         elif answered_at <= limit and (settled or rng.random() < (0.6 if overdue else 0.85)):
@@ -508,6 +533,8 @@ class _Builder:
         if answerer is None:  # no practitioner: nothing answered, so nothing recorded
             return
         recorded_until = request["answered_at"] or limit
+        if request["status"] == Status.WITHDRAWN:
+            recorded_until = requested_at + (limit - requested_at) / 2
         record = partial(self._record, enquiry, agency, request, answerer, limit=limit)
         for n in range(records):
             record(recorded_at=requested_at + (recorded_until - requested_at) * (0.5 + n / 8))
@@ -525,6 +552,110 @@ class _Builder:
                 showcase_sensitive=True,
                 release=ReleaseStatus.NOT_REQUESTED,
             )
+
+    def _withdrawn_at_decision(
+        self, request: Row, enquiry: Row, agency: _Agency, *, records: int
+    ) -> None:
+        """As `withdrawals.withdraw_on_decision` leaves it: withdrawn when decided, by the
+        manager who decided, with the day and the outcome, and the agency told."""
+        decided_at = enquiry["decided_at"]
+        reason = decision_reason(decided_at=decided_at, outcome=enquiry["outcome__name"])
+        request |= {
+            "status": Status.WITHDRAWN,
+            "withdrawn_at": decided_at,
+            "withdrawn_by_id": enquiry["decided_by_id"],
+            "withdrawal_reason": reason,
+            # requested, then in progress with a record, then withdrawn
+            "version": 3 if records else 2,
+        }
+        self._notify(
+            self.practitioners.get(agency.id, []),
+            enquiry,
+            kind=Notification.Kind.REQUEST_WITHDRAWN,
+            message=request_withdrawn_message(
+                reference=enquiry["reference"], agency=agency.name, reason=reason
+            ),
+            at=decided_at,
+            read_at=None if decided_at > self.now - UNREAD_FOR else decided_at,
+        )
+
+    def revise_after_read(self) -> None:
+        """One record corrected and one withdrawn by its agency after the hub read it, on
+        open enquiries, as `sharing.revisions` writes them: the revision with what the record
+        said before, its version moved on, the access log, and whoever works on the enquiry
+        told."""
+        candidates = [
+            record
+            for record in self.rows.records
+            if record["sensitivity"] == Sensitivity.NON_SENSITIVE
+            and record["request"]["status"] == Status.ANSWERED
+            and self._enquiries[record["enquiry_id"]]["decided_at"] is None
+            and record["recorded_at"] + timedelta(minutes=90) <= self.now
+        ]
+        for record, withdrawn in zip(candidates[:2], (False, True), strict=False):
+            self._revise(record, withdrawn=withdrawn)
+
+    def _revise(self, record: Row, *, withdrawn: bool) -> None:
+        enquiry = self._enquiries[record["enquiry_id"]]
+        agency = next(agency for agency in self.agencies if agency.id == record["agency_id"])
+        read_at = record["recorded_at"] + timedelta(minutes=30)
+        revised_at = _minute(read_at + (self.now - read_at) / 2)
+        previous = {name: record[name] for name in REVISED_FIELDS}
+        previous["information_date"] = record["information_date"].isoformat()
+        reason = WITHDRAWAL_REASON if withdrawn else CORRECTION_REASON
+        record["first_read_at"] = read_at
+        record["version"] += 1
+        if withdrawn:
+            record |= {
+                "withdrawn_at": revised_at,
+                "withdrawn_by_id": record["recorded_by_id"],
+                "withdrawal_reason": reason,
+            }
+        else:
+            record["information_date"] -= timedelta(days=1)
+        self.rows.revisions.append(
+            {
+                "record": record,
+                "kind": RecordRevision.Kind.WITHDRAWN
+                if withdrawn
+                else RecordRevision.Kind.CORRECTED,
+                "revised_at": revised_at,
+                "revised_by_id": record["recorded_by_id"],
+                "reason": reason,
+                "after_read": True,
+                "previous": previous,
+                "version": record["version"],
+            }
+        )
+        self.rows.log.append(
+            _logged(
+                record,
+                user=record["recorded_by_id"],
+                agency=record["agency_id"],
+                role=Role.PRACTITIONER,
+                action=(
+                    AccessLogEntry.Action.WITHDRAW_RECORD
+                    if withdrawn
+                    else AccessLogEntry.Action.CORRECT_RECORD
+                ),
+                at=revised_at,
+                reason=reason,
+            )
+        )
+        message = (record_withdrawn_message if withdrawn else record_corrected_message)(
+            reference=enquiry["reference"], agency=agency.name, reason=reason
+        )
+        self._notify(
+            [enquiry["assignee_id"] or record["request"]["requested_by_id"]],
+            enquiry,
+            kind=(
+                Notification.Kind.RECORD_WITHDRAWN
+                if withdrawn
+                else Notification.Kind.RECORD_CORRECTED
+            ),
+            message=message,
+            at=revised_at,
+        )
 
     def _chase(self, request: Row, enquiry: Row, agency: _Agency) -> None:
         """Chasers as the task would have sent them (the first few only), each telling the
@@ -611,6 +742,11 @@ class _Builder:
             "conditions": "",
             "recorded_at": _minute(recorded_at),
             "recorded_by_id": author,
+            "added_after_withdrawal": False,
+            "first_read_at": None,
+            "withdrawn_at": None,
+            "withdrawn_by_id": None,
+            "withdrawal_reason": "",
             "version": 1,
         }
         self.rows.records.append(record)
@@ -832,6 +968,7 @@ def _write(rows: _Rows) -> None:
         (ReleaseRequest, rows.release_requests, ("record",)),
         (ReleaseDecision, rows.decisions, ("record", "release_request")),
         (RecordGroupObjectPermission, rows.grants, ("content_object",)),
+        (RecordRevision, rows.revisions, ("record",)),
         (AccessLogEntry, log, ()),
         (Notification, rows.notifications, ()),
     ]

@@ -3,12 +3,14 @@ from datetime import date, datetime
 from typing import cast
 
 from django import forms
+from django.core.validators import EmailValidator
 from django.forms.fields import BaseTemporalField
 from django.utils import timezone
 
 from agencies.models import User
 from core.text import FreeTextField
 
+from . import mail
 from .models import Enquiry, EnquiryPerson, LawfulBasis, Outcome, Person, Rag, ReferrerType
 from .selectors import person_register, triage_staff
 from .services import TRANSITIONS, PersonDetails
@@ -368,11 +370,27 @@ class DecideForm(VersionedForm):
 
 
 class FeedbackForm(VersionedForm):
-    METHODS = ["Telephone", "Email", "Secure email", "Letter", "In person"]
+    METHODS = [
+        ("Telephone", "Telephone"),
+        (mail.EMAIL_METHOD, "Email, sent by the hub now"),
+        ("Secure email", "Secure email"),
+        ("Letter", "Letter"),
+        ("In person", "In person"),
+    ]
 
     method = forms.ChoiceField(
-        label="How the referrer was told",
-        choices=[("", "Choose")] + [(method, method) for method in METHODS],
+        label="How the referrer was told", choices=[("", "Choose"), *METHODS]
+    )
+    email_to = FreeTextField(
+        label="The referrer's email address",
+        required=False,
+        max_length=254,
+        validators=[EmailValidator(message=mail.ADDRESS_INVALID)],
+        widget=forms.EmailInput,
+        help_text=(
+            "For email only: the hub sends what they were told to this address as you save, "
+            "with the enquiry's reference and nothing else."
+        ),
     )
     sent_at = HubTimeField(
         label="When",
@@ -388,3 +406,17 @@ class FeedbackForm(VersionedForm):
         ),
         error_messages={"required": "Record what the referrer was told."},
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email_to"].initial = mail.referrer_email(self.enquiry.referrer_contact)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("method") != mail.EMAIL_METHOD:
+            # The address is prefilled; only feedback by email goes to it.
+            self.errors.pop("email_to", None)
+            data["email_to"] = ""
+        elif not data.get("email_to") and "email_to" not in self.errors:
+            self.add_error("email_to", mail.ADDRESS_REQUIRED)
+        return data

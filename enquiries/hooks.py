@@ -13,7 +13,10 @@ This app knows nothing of information sharing; sharing knows enquiries. So:
 - `removal_checks` refuse to take a person off an enquiry while others hold work about them
   there (an information request naming them, an agency's record about them);
 - `picture_renderers` compile the picture of an enquiry as a PDF for a reader, with each
-  agency's information as the firewall shows it to them, to send with an onward referral.
+  agency's information as the firewall shows it to them, to send with an onward referral;
+- `decision_followers` run inside a decision's transaction, for what the decision ends
+  (information requests still open are withdrawn), and `decision_notes` say on the decide
+  page what they will do.
 """
 
 from collections.abc import Callable, Sequence
@@ -138,3 +141,26 @@ def picture_pdf(reader: User, enquiry: Enquiry) -> bytes:
     if not picture_renderers:
         raise ImproperlyConfigured("Nothing compiles the picture: is `sharing` installed?")
     return picture_renderers[-1](reader, enquiry)
+
+
+# (enquiry, actor, now), run inside the decision's transaction once the enquiry is decided.
+DecisionFollower = Callable[[Enquiry, User, datetime], object]
+decision_followers: list[DecisionFollower] = []
+
+# (user, enquiry) -> lines for the decide page: what deciding will also do.
+DecisionNotes = Callable[[User, Enquiry], list[str]]
+decision_note_sources: list[DecisionNotes] = []
+
+
+def follow_decisions_with(follower: DecisionFollower) -> None:
+    if follower not in decision_followers:
+        decision_followers.append(follower)
+
+
+def add_decision_notes(source: DecisionNotes) -> None:
+    if source not in decision_note_sources:
+        decision_note_sources.append(source)
+
+
+def decision_notes(user: User, enquiry: Enquiry) -> list[str]:
+    return [line for source in decision_note_sources for line in source(user, enquiry)]

@@ -775,6 +775,93 @@ class Notification(models.Model):
         return self.read_at is None
 
 
+# What comes by email as well to someone who has not chosen: what must not wait for them to
+# look at the hub (docs/domain.md section 9).
+DEFAULT_EMAIL_KINDS = (
+    Notification.Kind.ESCALATED,
+    Notification.Kind.BREACHED,
+    Notification.Kind.RELEASE_REQUEST,
+    Notification.Kind.RELEASE_ANSWER,
+)
+
+
+class EmailPreference(models.Model):
+    """Which kinds of a person's notifications also come by email; without a row, the
+    defaults (`DEFAULT_EMAIL_KINDS`)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="email_preference",
+    )
+    kinds = models.JSONField(default=list, help_text="Notification kinds also sent by email.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {', '.join(self.kinds) or 'no email'}"
+
+
+class OutgoingEmail(models.Model):
+    """An email the hub sends (docs/domain.md sections 6.1 and 9): feedback to a referrer, or
+    a notification someone chose to have by email. Queued in the transaction that made it,
+    sent after the commit by a worker; the exact text sent and whether it went are kept."""
+
+    class Kind(models.TextChoices):
+        FEEDBACK = "feedback", "Feedback to the referrer"
+        NOTIFICATION = "notification", "Notification"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    to_address = models.EmailField()
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The person in the hub it went to; empty for a referrer.",
+    )
+    enquiry = models.ForeignKey(
+        Enquiry, on_delete=models.PROTECT, null=True, blank=True, related_name="emails"
+    )
+    notification = models.ForeignKey(
+        Notification, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField(help_text="Exactly the text sent.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    queued_at = models.DateTimeField()
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who sent it; empty for what the hub sends by itself (the SLA scan).",
+    )
+
+    class Meta:
+        ordering = ["queued_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False),
+                name="outgoing_email_sent_has_a_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} to {self.to_address} ({self.get_status_display()})"
+
+
 class OnwardReferral(models.Model):
     """The hub handing an enquiry on after its decision (docs/domain.md section 6.2): to whom,
     when and how, with the picture as it was sent, and what the receiving team answered."""

@@ -1,6 +1,8 @@
 """The signed-in person's notifications page and marking them read. Anyone with a role has
 one; someone whose roles were all taken away no longer reads about enquiries."""
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +12,10 @@ from django.views.decorators.http import require_POST
 from agencies.decorators import role_required
 from agencies.models import Role
 from agencies.requests import SignedInRequest
+from core.forms import add_service_errors
 
+from .mail import chosen_kinds, email_preference_of, email_preference_save
+from .notification_forms import EmailChoiceForm
 from .notifications import (
     notification_mark_read,
     notifications_mark_all_read,
@@ -51,3 +56,21 @@ def notification_read(request: SignedInRequest, pk: int) -> HttpResponse:
 def notifications_read_all(request: SignedInRequest) -> HttpResponse:
     notifications_mark_all_read(user=request.user)
     return _back(request)
+
+
+@role_required(*Role.values)
+def notification_emails(request: SignedInRequest) -> HttpResponse:
+    """Choose which kinds of one's notifications also come by email."""
+    chosen = sorted(chosen_kinds(email_preference_of(request.user)))
+    form = EmailChoiceForm(
+        request.POST if request.method == "POST" else None, initial={"kinds": chosen}
+    )
+    if form.is_valid():
+        try:
+            email_preference_save(user=request.user, kinds=form.cleaned_data["kinds"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Your choice of notifications by email is saved.")
+            return redirect("notification-emails")
+    return render(request, "enquiries/notification_emails.html", {"form": form})

@@ -15,6 +15,7 @@ from agencies.models import Role, User
 from audit.access_log import broken_log_message
 from core.append_only import BrokenLink
 
+from .mail import email_notifications
 from .models import Notification
 from .visibility import only_visible
 
@@ -78,6 +79,7 @@ def notify_auditors(link: BrokenLink) -> int:
         )
         for auditor in auditors.distinct()
     )
+    email_notifications(told)
     return len(told)
 
 

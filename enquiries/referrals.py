@@ -22,6 +22,7 @@ from audit.models import AccessLogEntry
 
 from . import hooks
 from .exceptions import StaleEdit
+from .mail import email_notifications
 from .models import Enquiry, EnquiryEvent, Notification, OnwardReferral
 from .services import _lock_for_edit, _record, _require_role, _save
 
@@ -217,7 +218,7 @@ def record_referral_answer(
     )
     _save(enquiry, [])
     if not accepted:
-        Notification.objects.create(
+        returned = Notification.objects.create(
             recipient_id=current.sent_by_id,
             enquiry=enquiry,
             kind=Notification.Kind.REFERRAL_RETURNED,
@@ -227,6 +228,7 @@ def record_referral_answer(
             ),
             created_at=now,
         )
+        email_notifications([returned], now=now, references={enquiry.pk: enquiry.reference})
     return current
 
 

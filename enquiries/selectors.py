@@ -16,6 +16,7 @@ from django.utils import timezone
 from agencies.models import Role, User
 
 from .clock import ClockInForce, clock_in_force
+from .mail import feedback_email_annotations
 from .models import (
     HUB_CLOCK_ID,
     ClosureDay,
@@ -541,6 +542,7 @@ def enquiry_for_page(*, reference: str, viewer: User) -> Enquiry:
     family = only_visible(Enquiry.objects.select_related("subject"), viewer)
     return (
         only_visible(Enquiry.objects.all(), viewer)
+        .annotate(**feedback_email_annotations())
         .select_related(
             "family",
             "subject",

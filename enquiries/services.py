@@ -19,7 +19,7 @@ from django.utils import timezone
 from agencies.models import Role, User
 from audit.models import AccessLogEntry
 
-from . import hooks
+from . import hooks, mail
 from .clock import clock_in_force
 from .exceptions import IntakeKeyReused, StaleEdit
 from .models import (
@@ -29,6 +29,7 @@ from .models import (
     FamilyEnquiry,
     IntakeKey,
     LawfulBasis,
+    Notification,
     Outcome,
     Person,
     Rag,
@@ -173,6 +174,7 @@ def enquiry_intake(
     others: Sequence[tuple[Person | PersonDetails, str]] = (),
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    referred_by_agency: bool = False,
 ) -> list[Enquiry]:
     """Log a concern at the front door: one enquiry per subject, together in one family.
 
@@ -186,8 +188,13 @@ def enquiry_intake(
     With an `idempotency_key`, the same intake sent again (a double click, a client retrying
     after a lost answer) returns the family the first one logged instead of logging it twice,
     even while the first is still being saved; the key with different details is refused.
+
+    `referred_by_agency`: an agency's practitioner refers work its own firewall rule let them
+    do (a police force's domestic-abuse triage, sharing.domestic_abuse), not the front door's
+    researchers and managers.
     """
-    _require_role(actor, *TRIAGE_ROLES)
+    if not referred_by_agency:
+        _require_role(actor, *TRIAGE_ROLES)
     now = now or timezone.now()
     errors: dict[str, str] = {}
     if timezone.is_naive(received_at):
@@ -461,6 +468,36 @@ def enquiry_assign(
     return _save(enquiry, ["assignee"])
 
 
+def escalated_message(*, reference: str, by: str, deadline: datetime) -> str:
+    due = f"{timezone.localtime(deadline):%a %d %b %H:%M}"
+    return f"{reference} escalated by {by}: Red, the decision due by {due}."
+
+
+def _notify_escalation(enquiry: Enquiry, *, actor: User, now: datetime) -> None:
+    """Tell every active manager and the assignee, but not whoever escalated; by email too
+    for those who chose it (by default, everyone)."""
+    managers = User.objects.filter(is_active=True, groups__name=Role.MANAGER)
+    told = set(managers.values_list("pk", flat=True).distinct())
+    assignee = enquiry.assignee
+    if assignee is not None and assignee.is_active:
+        told.add(assignee.pk)
+    told.discard(actor.pk)
+    message = escalated_message(
+        reference=enquiry.reference, by=str(actor), deadline=enquiry.deadline
+    )
+    notifications = Notification.objects.bulk_create(
+        Notification(
+            recipient_id=recipient,
+            enquiry=enquiry,
+            kind=Notification.Kind.ESCALATED,
+            message=message,
+            created_at=now,
+        )
+        for recipient in sorted(told)
+    )
+    mail.email_notifications(notifications, now=now)
+
+
 @transaction.atomic
 def enquiry_escalate(
     *, enquiry: Enquiry, actor: User, reason: str, now: datetime | None = None
@@ -492,6 +529,7 @@ def enquiry_escalate(
         )
     _save(enquiry, ["rating", "rating_rationale", "escalated_at", *timing_fields])
     hooks.timing_changed.send(sender=Enquiry, enquiries=[enquiry])
+    _notify_escalation(enquiry, actor=actor, now=now)
     return enquiry
 
 
@@ -506,7 +544,9 @@ def enquiry_decide(
     decided_at: datetime | None = None,
     now: datetime | None = None,
 ) -> Enquiry:
-    """A manager's decision stops the clock; on-time is settled and stored for the reports."""
+    """A manager's decision stops the clock; on-time is settled and stored for the reports.
+    What the decision ends follows in the same transaction (`hooks.decision_followers`: the
+    information requests still open are withdrawn, and each agency told)."""
     _require_role(actor, Role.MANAGER)
     rationale = _require_text("rationale", rationale, "Give the reason for this decision.")
     if not outcome.is_active:
@@ -541,7 +581,7 @@ def enquiry_decide(
         to_value=outcome.code,
         rationale=rationale,
     )
-    return _save(
+    _save(
         enquiry,
         [
             "state",
@@ -553,6 +593,9 @@ def enquiry_decide(
             "decided_on_time",
         ],
     )
+    for follower in hooks.decision_followers:
+        follower(enquiry, actor, now)
+    return enquiry
 
 
 def enquiry_record_feedback(
@@ -565,16 +608,32 @@ def enquiry_record_feedback(
     sent_at: datetime | None = None,
     now: datetime | None = None,
     channel: str = AccessLogEntry.Channel.PAGE,
+    email_to: str = "",
 ) -> Enquiry:
     """Feedback to the referrer on the outcome and next steps closes the enquiry.
 
     It leaves the hub, so it may not quote a record its writer can read (sharing's check, run
     through `hooks.feedback_checks`). A quote is refused before the transaction starts, so the
     access log keeps the attempt (`channel`: page or API); the rest is checked and written in
-    `_close_with_feedback`'s transaction."""
+    `_close_with_feedback`'s transaction.
+
+    With `email_to` the hub sends it, by email to that address, now: the text as written and
+    a fixed footer (`mail.feedback_body`), queued in the same transaction and sent after it
+    commits. A quote refused sends nothing."""
     _require_role(actor, *TRIAGE_ROLES)
     method = _require_text("method", method, "Say how the referrer was told (phone, email...).")
     text = _require_text("text", text, "Record what the referrer was told.")
+    email_to = (email_to or "").strip()
+    if email_to:
+        if method.casefold() != mail.EMAIL_METHOD.casefold():
+            raise ValidationError(
+                {"method": "Feedback sent to an email address goes by email: choose Email."}
+            )
+        if address_error := mail.email_address_error(email_to):
+            raise ValidationError({"email_to": address_error})
+        minute = (now or timezone.now()).replace(second=0, microsecond=0)
+        if sent_at is not None and sent_at < minute:
+            raise ValidationError({"sent_at": "An email goes now: leave the time out."})
     if not hooks.feedback_checks:
         # Unchecked feedback could carry a record out of the hub: refuse rather than send.
         raise ImproperlyConfigured(
@@ -592,6 +651,7 @@ def enquiry_record_feedback(
         expected_version=expected_version,
         sent_at=sent_at,
         now=now,
+        email_to=email_to,
     )
 
 
@@ -605,6 +665,7 @@ def _close_with_feedback(
     expected_version: int,
     sent_at: datetime | None,
     now: datetime | None,
+    email_to: str = "",
 ) -> Enquiry:
     enquiry = _lock_for_edit(enquiry, expected_version)
     if enquiry.state != State.DECIDED:
@@ -630,6 +691,10 @@ def _close_with_feedback(
         to_value=State.CLOSED,
         rationale=method,
     )
+    if email_to:
+        mail.feedback_email_queue(
+            enquiry=enquiry, to_address=email_to, text=text, actor=actor, now=now
+        )
     return _save(
         enquiry, ["state", "feedback_at", "feedback_method", "feedback_text", "feedback_minutes"]
     )

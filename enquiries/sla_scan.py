@@ -25,6 +25,7 @@ from django.utils import dateformat, timezone
 from agencies.models import Role, User
 from core.bulk import column, concrete_field
 
+from .mail import email_notifications
 from .models import Enquiry, Notification, Rag, SlaEvent
 
 Kind = SlaEvent.Kind
@@ -184,6 +185,9 @@ def record_sla_events(*, now: datetime | None = None) -> ScanResult:
             for recipient in sorted(recipients)
         ]
     Notification.objects.bulk_create(notifications, batch_size=BATCH_SIZE)
+    email_notifications(
+        notifications, now=now, references={pk: row["reference"] for pk, row in due.items()}
+    )
 
     kinds = [kind for _, _, kind in inserted]
     return ScanResult(

@@ -2,7 +2,8 @@ from dataclasses import asdict
 
 from celery import shared_task
 
-from .models import Heartbeat
+from .mail import email_deliver
+from .models import Heartbeat, OutgoingEmail
 from .services import enquiry_recompute_timings
 from .sla_scan import record_sla_events
 
@@ -22,3 +23,28 @@ def scan_sla() -> dict[str, int]:
     result = record_sla_events()
     Heartbeat.record(scan_sla.name)
     return asdict(result)
+
+
+# Waits before each retry of an email that could not be sent: about four hours in all.
+EMAIL_RETRY_WAITS = (60, 300, 900, 3600, 3 * 3600)
+
+
+# If the queue cannot take it, the saving process sends it itself: nothing else would.
+@shared_task(
+    bind=True,
+    acks_late=True,
+    max_retries=len(EMAIL_RETRY_WAITS),
+    run_here_if_queue_down=True,
+)
+def send_email(self, email_id: int) -> object:
+    """Send one queued email (enquiries.mail); one already sent is not sent again. A failure
+    is retried after each of `EMAIL_RETRY_WAITS`, and after the last one it stays failed."""
+    retries = self.request.retries
+    status = email_deliver(email_id=email_id, final=retries >= len(EMAIL_RETRY_WAITS))
+    if status == OutgoingEmail.Status.QUEUED:
+        if self.request.is_eager:
+            # Run here (tests, or a queue that was down): Celery retries what is returned at
+            # once, where a raised retry would be an error to the caller.
+            return self.retry(countdown=EMAIL_RETRY_WAITS[retries], throw=False)
+        raise self.retry(countdown=EMAIL_RETRY_WAITS[retries])
+    return status

@@ -19,7 +19,7 @@ from audit import access_log
 from audit.models import AccessLogEntry
 from core.forms import add_service_errors
 
-from . import hooks, services, visibility
+from . import hooks, mail, services, visibility
 from .amendments import amendments_for
 from .clock import clock_in_force
 from .exceptions import IntakeKeyReused, StaleEdit
@@ -186,6 +186,8 @@ def enquiry_detail(request: SignedInRequest, reference: str) -> HttpResponse:
                 if not enquiry.is_open and request.user.has_role(*HUB_ROLES)
                 else []
             ),
+            # Read with the enquiry (`enquiry_for_page`): no query of its own.
+            "feedback_emails": mail.feedback_emails(enquiry),
             "now": timezone.now(),
         },
     )
@@ -199,10 +201,12 @@ def _enquiry_action(
     service: Callable[..., Enquiry],
     title: str,
     done: str,
+    notes: Callable[..., list[str]] | None = None,
 ) -> HttpResponse:
     """Show an action's form; on a valid post, hand it to the service. A stale version
     re-shows the form with the user's input, what changed, and the version now current, so
-    saving again is a deliberate choice and never a silent overwrite."""
+    saving again is a deliberate choice and never a silent overwrite. `notes(user, enquiry)`
+    says what else the action will do."""
     enquiry = get_object_or_404(Enquiry.objects.select_related("subject"), reference=reference)
     form = form_class(request.POST or None, enquiry=enquiry, user=request.user)
     stale = None
@@ -223,7 +227,13 @@ def _enquiry_action(
     return render(
         request,
         "enquiries/action.html",
-        {"enquiry": enquiry, "form": form, "title": title, "stale": stale},
+        {
+            "enquiry": enquiry,
+            "form": form,
+            "title": title,
+            "stale": stale,
+            "notes": notes(request.user, enquiry) if notes else [],
+        },
     )
 
 
@@ -289,6 +299,7 @@ def enquiry_decide(request: SignedInRequest, reference: str) -> HttpResponse:
         service=services.enquiry_decide,
         title="Record the decision",
         done="Decision recorded; the clock has stopped.",
+        notes=hooks.decision_notes,
     )
 
 

@@ -68,6 +68,23 @@ try:
     TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=True)
     SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
     SESSION_MAX_HOURS = env.float("SESSION_MAX_HOURS", default=10)
+    # Email (feedback to referrers, notifications people chose; enquiries.mail): an SMTP relay
+    # in production; the demo prints each message in the worker's output instead. The tests
+    # get Django's in-memory outbox (pytest-django), or a real local SMTP server.
+    EMAIL_BACKEND = env.str(
+        "EMAIL_BACKEND",
+        default=f"django.core.mail.backends.{'console' if DEBUG else 'smtp'}.EmailBackend",
+    )
+    EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+    EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+    # An SMTP server that does not answer fails the attempt after this long; it is retried.
+    EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+    DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="mash@localhost")
+    # Where people sign in, for the links in emails: the address they use, behind any proxy.
+    SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 except (ValueError, ImproperlyConfigured) as error:
     _fail(str(error))
 
@@ -410,6 +427,8 @@ SPECTACULAR_SETTINGS = {
         "EnquiryLawfulBasisEnum": "enquiries.models.LawfulBasis",
         "AddablePartEnum": "enquiries.amendments.ADDABLE_ROLE_CHOICES",
         "EnquiryPersonRoleEnum": "enquiries.models.EnquiryPerson.Role",
+        "OutgoingEmailStatusEnum": "enquiries.models.OutgoingEmail.Status",
+        "NotificationPartEnum": "sharing.models.DomesticAbuseNotification.Part",
     },
 }
 

@@ -68,7 +68,7 @@ def triage_queue(request: SignedInRequest) -> HttpResponse:
 @role_required(Role.PRACTITIONER)
 def agency_inbox(request: SignedInRequest) -> HttpResponse:
     """The practitioner's home: their agency's open requests soonest due first, its records
-    awaiting a release decision, and what it answered lately."""
+    awaiting a release decision, and what it answered, and the hub withdrew, lately."""
     page = Paginator(sharing_selectors.open_inbox(request.user), 50).get_page(
         request.GET.get("page")
     )
@@ -84,6 +84,7 @@ def agency_inbox(request: SignedInRequest) -> HttpResponse:
             "now": timezone.now(),
             "awaiting_release": awaiting_release,
             "answered": sharing_selectors.recently_answered(request.user),
+            "withdrawn": sharing_selectors.recently_withdrawn(request.user),
             "colleagues": selectors.agency_colleagues(user=request.user),
         },
     )

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from agencies.models import Role, User
 from enquiries.exceptions import StaleEdit
+from enquiries.mail import email_notifications
 from enquiries.models import Enquiry, Notification, Outcome
 
 from .models import NfaReview, NfaSampling
@@ -165,7 +166,7 @@ def record_review(
         current.save()
         decider = current.enquiry.decided_by_id
         if verdict == Verdict.DISAGREE and decider is not None:
-            Notification.objects.create(
+            told = Notification.objects.create(
                 recipient_id=decider,
                 enquiry=current.enquiry,
                 kind=Notification.Kind.NFA_REVIEWED,
@@ -175,6 +176,7 @@ def record_review(
                 ),
                 created_at=now,
             )
+            email_notifications([told], now=now)
     return current
 
 

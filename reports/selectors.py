@@ -25,6 +25,7 @@ from enquiries.models import Enquiry, OnwardReferral, Outcome, Rag
 from enquiries.selectors import RE_REFERRAL_MONTHS
 from enquiries.worktime import working_days_between
 from sharing import firewall
+from sharing.models import DomesticAbuseNotification, InformationRequest
 
 from .aggregates import MonthsEarlier, Percentile
 from .models import NfaReview
@@ -538,7 +539,8 @@ def agency_response(
 ) -> Report:
     """How quickly each agency answered the hub's information requests sent in the period, in
     working minutes from request to answer. A request not yet due and not yet answered is
-    left out of the on-time share: it can still be on time."""
+    left out of the on-time share: it can still be on time. So is a request the hub withdrew
+    unanswered: it was never answered, and no longer could be on time or late."""
     now = now or timezone.now()
     requests = firewall.countable_requests(user).filter(
         requested_at__gte=period.start_at, requested_at__lt=period.end_at
@@ -552,7 +554,11 @@ def agency_response(
             median_minutes=Percentile("response_minutes", 0.5, filter=answered),
             p90_minutes=Percentile("response_minutes", 0.9, filter=answered),
             answered_by_due=Count("pk", filter=Q(answered_at__lte=F("due_at"))),
-            settled=Count("pk", filter=answered | Q(due_at__lte=now)),
+            settled=Count(
+                "pk",
+                filter=answered
+                | (Q(due_at__lte=now) & ~Q(status=InformationRequest.Status.WITHDRAWN)),
+            ),
         )
         .order_by("agency__name")
     )
@@ -706,6 +712,72 @@ def nfa_quality(period: Period, **_) -> Report:
     return Report("nfa-quality", "NFA quality reviews", period, NFA_QUALITY_COLUMNS, rows)
 
 
+# Domestic-abuse notifications ---------------------------------------------------------------
+
+DOMESTIC_ABUSE_COLUMNS = (
+    Column("risk_level", "Risk level (DASH)", "label"),
+    Column("received", "Notifications received"),
+    Column("referred", "Referred to the hub"),
+    Column("nfa", "No further action"),
+    Column("not_triaged", "Not yet triaged"),
+    Column("referred_percent", "% referred", "percent"),
+    Column("median_minutes", "Median working minutes to triage", "minutes"),
+)
+
+
+def domestic_abuse(period: Period, *, user: User | None = None, **_) -> Report:
+    """Police forces' domestic-abuse notifications received in the period (docs/domain.md
+    5.7), by the risk their triage gave and by outcome as it stands, with the median working
+    minutes from receipt to triage. One aggregate query of filtered counts: never a person."""
+    Status = DomesticAbuseNotification.Status
+    groups: list[tuple[str, Q]] = [
+        (label, Q(risk_level=value)) for value, label in DomesticAbuseNotification.RiskLevel.choices
+    ]
+    groups += [("Not yet triaged", Q(status=Status.NEW)), (OVERALL, Q())]
+    measures = {
+        "received": Q(),
+        "referred": Q(status=Status.REFERRED),
+        "nfa": Q(status=Status.NO_FURTHER_ACTION),
+        "not_triaged": Q(status=Status.NEW),
+    }
+    figures = (
+        firewall.countable_notifications(user)
+        .filter(received_at__gte=period.start_at, received_at__lt=period.end_at)
+        .aggregate(
+            **{
+                f"g{index}_{name}": Count("pk", filter=where & measure)
+                for index, (_, where) in enumerate(groups)
+                for name, measure in measures.items()
+            },
+            **{
+                f"g{index}_median": Percentile(
+                    "triage_minutes", 0.5, filter=where & Q(triage_minutes__isnull=False)
+                )
+                for index, (_, where) in enumerate(groups)
+            },
+        )
+    )
+    rows = []
+    for index, (label, _where) in enumerate(groups):
+        found = {name: figures[f"g{index}_{name}"] for name in measures}
+        rows.append(
+            {
+                "risk_level": label,
+                **found,
+                "referred_percent": percent(found["referred"], found["received"]),
+                "median_minutes": _whole(figures[f"g{index}_median"]),
+            }
+        )
+    return Report(
+        "domestic-abuse",
+        "Domestic-abuse notifications",
+        period,
+        DOMESTIC_ABUSE_COLUMNS,
+        rows,
+        notes=("Outcomes as they stand now, for the notifications received in the period.",),
+    )
+
+
 # The catalogue ------------------------------------------------------------------------------
 
 
@@ -804,6 +876,14 @@ CATALOGUE = (
         "answered by the due time, by agency.",
         agency_response,
         Chart("bar", "agency", ("median_minutes", "p90_minutes")),
+    ),
+    ReportKind(
+        "domestic-abuse",
+        "Domestic-abuse notifications",
+        "Police notifications received in the period by DASH risk level and outcome (referred, "
+        "no further action, not yet triaged), and the median working minutes to triage.",
+        domestic_abuse,
+        Chart("bar", "risk_level", ("referred", "nfa", "not_triaged")),
     ),
 )
 REPORTS = {kind.name: kind for kind in CATALOGUE}

@@ -22,7 +22,7 @@ if admin.site.is_registered(LogEntry):
 
 @admin.register(SharingPolicy)
 class SharingPolicyAdmin(admin.ModelAdmin):
-    fields = ["request_due_percent", "chase_interval_minutes"]
+    fields = ["request_due_percent", "chase_interval_minutes", "lead_agency"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -51,6 +51,8 @@ class InformationRequestAdmin(ReadOnlyAdmin):
         "response_minutes",
         "last_chased_at",
         "chase_count",
+        "withdrawn_at",
+        "withdrawn_by",
     ]
     list_display = [
         "enquiry",

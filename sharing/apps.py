@@ -14,6 +14,7 @@ class SharingConfig(AppConfig):
         from . import enquiry_hooks, reads
         from .firewall import CONTENT_FIELDS
         from .models import (
+            DomesticAbuseNotification,
             InformationRecord,
             InformationRequest,
             RecordGroupObjectPermission,
@@ -39,6 +40,14 @@ class SharingConfig(AppConfig):
         # Release conditions become the record's conditions, which are its content.
         auditlog.register(ReleaseDecision, mask_fields=["conditions"])
         auditlog.register(SharingPolicy)
+        # A force's notifications are police information until referred, and after: who is
+        # named, where, what happened and why it was closed are masked; status, risk and who
+        # triaged stay readable.
+        auditlog.register(
+            DomesticAbuseNotification,
+            exclude_fields=["version"],
+            mask_fields=["people", "summary", "address", "rationale"],
+        )
         # Grants and removals of a right on one record (a release is a grant to the hub's
         # working roles), and on anything else through guardian's generic tables.
         for model in (

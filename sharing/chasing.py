@@ -23,6 +23,7 @@ from django.utils import dateformat, timezone
 
 from agencies.models import Role, User
 from core.bulk import column, concrete_field
+from enquiries.mail import email_notifications
 from enquiries.models import Enquiry, Notification
 
 from .models import Chaser, InformationRequest, SharingPolicy
@@ -82,6 +83,7 @@ def _chase(now: datetime) -> int:
         for user_id in practitioners[row["agency_id"]]
     ]
     Notification.objects.bulk_create(notifications, batch_size=BATCH_SIZE)
+    email_notifications(notifications, now=now)
     return len(chased)
 
 

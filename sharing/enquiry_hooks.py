@@ -2,8 +2,8 @@
 (enquiries.visibility, enquiries.hooks): the firewall as the gate to every enquiry, the
 agencies' information on the enquiry page and in a person's chronology, the check that
 feedback quotes no record, the check that keeps a person with agency work on an enquiry,
-information requests falling due with their enquiry, and the picture sent with an onward
-referral. Registered at start-up (sharing.apps)."""
+information requests falling due with their enquiry, the picture sent with an onward
+referral, and the requests a decision withdraws. Registered at start-up (sharing.apps)."""
 
 from agencies.models import User
 from audit.access_log import log_access
@@ -11,7 +11,7 @@ from audit.models import AccessLogEntry
 from enquiries import hooks, visibility
 from enquiries.models import Enquiry, Person
 
-from . import access_log, chronology, firewall, picture, selectors, services
+from . import access_log, chronology, firewall, picture, selectors, services, withdrawals
 from .models import InformationRecord, InformationRequest
 
 
@@ -72,6 +72,8 @@ def register() -> None:
     hooks.refuse_removal_with(work_about_the_person)
     hooks.add_chronology_source(chronology.agency_entries)
     hooks.render_picture_with(picture.picture_for_referral)
+    hooks.follow_decisions_with(withdrawals.withdraw_on_decision)
+    hooks.add_decision_notes(withdrawals.decision_notes)
     hooks.timing_changed.connect(
         requests_fall_due_with_their_enquiry, dispatch_uid="requests-fall-due-with-enquiry"
     )

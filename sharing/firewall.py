@@ -44,11 +44,12 @@ from django.db.models import (
 from django.http import Http404
 from django.utils import timezone
 
-from agencies.models import HUB_ROLES, WORKING_ROLES, Role, User
+from agencies.models import HUB_ROLES, WORKING_ROLES, Agency, Role, User
 from enquiries.models import Enquiry
 
 from . import quotes
 from .models import (
+    DomesticAbuseNotification,
     InformationRecord,
     InformationRequest,
     RecordGroupObjectPermission,
@@ -217,6 +218,8 @@ class ShownRecord:
     first_read_at: datetime | None = None
     withdrawn_at: datetime | None = None
     withdrawal_reason: str = ""
+    # Given after the hub withdrew its request (sharing.withdrawals): kept, reopening nothing.
+    added_after_withdrawal: bool = False
 
     @property
     def is_sensitive(self) -> bool:
@@ -292,6 +295,7 @@ def shown_records(records: QuerySet[InformationRecord]) -> list[ShownRecord]:
         "first_read_at",
         "withdrawn_at",
         "withdrawal_reason",
+        "added_after_withdrawal",
         *hidden,
     )
     return [
@@ -314,6 +318,7 @@ def shown_records(records: QuerySet[InformationRecord]) -> list[ShownRecord]:
             first_read_at=row["first_read_at"],
             withdrawn_at=row["withdrawn_at"],
             withdrawal_reason=row["withdrawal_reason"],
+            added_after_withdrawal=row["added_after_withdrawal"],
         )
         for row in rows
     ]
@@ -479,9 +484,44 @@ def request_for(user: User, pk) -> InformationRequest:
 def answer_refusal(user: User, request: InformationRequest) -> str | None:
     if not (user.has_role(Role.PRACTITIONER) and request.agency_id == user.agency_id):
         return f"Only a practitioner of {request.agency} can answer this request."
+    if request.status == InformationRequest.Status.WITHDRAWN:
+        return (
+            "The hub withdrew this request: it needs no answer. You can still add a record, "
+            "and the hub is told."
+        )
     if not request.is_open:
         return "This request has been answered already."
     return None
+
+
+def add_record_refusal(user: User, request: InformationRequest) -> str | None:
+    """The asked agency's practitioners add records while the request waits for its answer,
+    and after the hub withdrew it: such a record is kept and marked, and reopens nothing
+    (sharing.withdrawals)."""
+    if request.status == InformationRequest.Status.WITHDRAWN:
+        if user.has_role(Role.PRACTITIONER) and request.agency_id == user.agency_id:
+            return None
+    return answer_refusal(user, request)
+
+
+def withdraw_refusal(user: User, request: InformationRequest) -> str | None:
+    """Researchers and managers withdraw a request the hub sent (sharing.withdrawals); the
+    agency's practitioners answer it, and nobody else touches it. Whether the request still
+    waits for an answer is the service's business: this is who may."""
+    if not user.has_role(*HUB_ROLES):
+        return ONLY_THE_HUB_WITHDRAWS
+    return None
+
+
+ONLY_THE_HUB_WITHDRAWS = "Only researchers and managers withdraw information requests."
+
+
+def may_read_withdrawal_reason(user: User, request: InformationRequest) -> bool:
+    """Why the hub withdrew a request is for the hub and the agency it told; another agency's
+    practitioners, who see on the enquiry that it was asked, learn no more than that."""
+    return user.has_role(*HUB_ROLES) or (
+        user.has_role(Role.PRACTITIONER) and request.agency_id == user.agency_id
+    )
 
 
 def send_refusal(user: User, enquiry: Enquiry) -> str | None:
@@ -536,3 +576,56 @@ def quoted_record(user: User, enquiry: Enquiry, text: str) -> Quotation | None:
             if repeated:
                 return Quotation(record=record, words=repeated)
     return None
+
+
+# Domestic-abuse notifications (docs/domain.md 5.7): a police force's own information until
+# one of its practitioners refers a notification into the hub, and the notification itself
+# stays the force's after that; the hub works on the enquiry the referral made.
+
+
+def _police_practitioner(user: User) -> bool:
+    return user.has_role(Role.PRACTITIONER) and user.agency.kind == Agency.Kind.POLICE
+
+
+def domestic_abuse_notifications(user: User) -> QuerySet[DomesticAbuseNotification]:
+    """The notifications this person may see: their own force's, for a police practitioner;
+    none for anyone else (the hub, analysts, auditors, other agencies, other forces)."""
+    if not user.has_role(Role.PRACTITIONER):
+        return DomesticAbuseNotification.objects.none()
+    return DomesticAbuseNotification.objects.filter(
+        agency_id=user.agency_id, agency__kind=Agency.Kind.POLICE
+    )
+
+
+def notification_for(user: User, pk) -> DomesticAbuseNotification:
+    """One notification this person may see, or `NotVisible`: missing and not theirs alike."""
+    try:
+        return (
+            domestic_abuse_notifications(user)
+            .select_related("agency", "triaged_by", "enquiry")
+            .get(pk=int(pk))
+        )
+    except (DomesticAbuseNotification.DoesNotExist, TypeError, ValueError):
+        raise NotVisible("No such domestic-abuse notification.") from None
+
+
+def triage_refusal(user: User, notification: DomesticAbuseNotification) -> str | None:
+    """Practitioners of the force that sent it triage it (once: the service's business)."""
+    if not (user.has_role(Role.PRACTITIONER) and notification.agency_id == user.agency_id):
+        return f"Only a practitioner of {notification.agency} can triage this notification."
+    return None
+
+
+def receive_notifications_refusal(user: User) -> str | None:
+    """A police force's practitioners load its notifications, and nobody else."""
+    if not _police_practitioner(user):
+        return "Only police practitioners receive domestic-abuse notifications."
+    return None
+
+
+def countable_notifications(user: User | None) -> QuerySet[DomesticAbuseNotification]:
+    """Notifications a report may count, for managers and analysts (and the command line):
+    counted by risk and outcome in the database, never read."""
+    if user is None or user.has_role(Role.MANAGER, Role.ANALYST):
+        return DomesticAbuseNotification.objects.all()
+    return DomesticAbuseNotification.objects.none()

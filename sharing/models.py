@@ -125,6 +125,12 @@ class InformationRequest(models.Model):
                 condition=models.Q(answered_at__isnull=False),
                 name="information_request_answered",
             ),
+            # The agency inbox's "withdrawn by the hub lately".
+            models.Index(
+                fields=["agency", "-withdrawn_at", "-id"],
+                condition=models.Q(withdrawn_at__isnull=False),
+                name="information_request_withdrawn",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -363,3 +369,129 @@ class ReleaseDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()}: {self.record}"
+
+
+class DomesticAbuseNotification(models.Model):
+    """A police force's notification of a domestic-abuse incident, triaged by the force's own
+    practitioners before anything reaches the hub (seed 004 sections 16-17; docs/domain.md 5.7).
+
+    Police information behind the firewall: only the force's practitioners see it
+    (`sharing.firewall.domestic_abuse_notifications`). Referring it makes a hub enquiry with
+    its people and concern (`sharing.domestic_abuse.triage`); the notification stays police-only.
+    `people` is a list of {"part", "first_name", "last_name", "date_of_birth"} (ISO date or
+    null), parts from `Part`."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        REFERRED = "referred", "Referred to the hub"
+        NO_FURTHER_ACTION = "nfa", "No further action"
+
+    class RiskLevel(models.TextChoices):
+        """As the DASH risk checklist grades it."""
+
+        STANDARD = "standard", "Standard"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+
+    class Part(models.TextChoices):
+        VICTIM = "victim", "Victim"
+        ALLEGED_PERPETRATOR = "alleged_perpetrator", "Alleged perpetrator"
+        CHILD = "child", "Child in the household"
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="domestic_abuse_notifications"
+    )
+    police_reference = models.CharField(max_length=50)
+    incident_at = models.DateTimeField()
+    received_at = models.DateTimeField(help_text="When the notification reached mash.")
+    address = models.CharField(max_length=300, blank=True)
+    people = models.JSONField(default=list)
+    summary = models.TextField(help_text="What happened, as the police recorded it.")
+    consent = models.CharField(
+        max_length=16,
+        choices=Enquiry.Consent.choices,
+        default=Enquiry.Consent.NOT_SOUGHT,
+        help_text="Whether the victim agreed to the information being shared, as police "
+        "recorded it.",
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    risk_level = models.CharField(max_length=16, choices=RiskLevel.choices, blank=True)
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    triaged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    triage_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Working minutes from receipt to triage, for the report.",
+    )
+    rationale = models.TextField(blank=True)
+    enquiry = models.ForeignKey(
+        Enquiry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="domestic_abuse_notifications",
+        help_text="The hub enquiry it was referred as (its first, for a family).",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "police_reference"],
+                name="domestic_abuse_notification_reference_once",
+                violation_error_message="This force has already sent a notification with this "
+                "reference.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="new")
+                | (~models.Q(risk_level="") & models.Q(triaged_at__isnull=False)),
+                name="domestic_abuse_notification_triaged_with_risk",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="nfa") | ~models.Q(rationale=""),
+                name="domestic_abuse_notification_nfa_has_rationale",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="referred", enquiry__isnull=False)
+                | (~models.Q(status="referred") & models.Q(enquiry__isnull=True)),
+                name="domestic_abuse_notification_referred_has_enquiry",
+            ),
+        ]
+        indexes = [
+            # The police queue: new first, oldest first.
+            models.Index(
+                fields=["agency", "status", "received_at", "id"],
+                name="da_notification_queue",
+            ),
+            # The report: received in a period.
+            models.Index(fields=["received_at"], name="da_notification_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency} domestic-abuse notification {self.police_reference}"
+
+    def named(self, part: str) -> list[dict]:
+        return [person for person in self.people if person.get("part") == part]
+
+    @property
+    def victim_name(self) -> str:
+        victims = self.named(self.Part.VICTIM)
+        return _full_name(victims[0]) if victims else ""
+
+    @property
+    def children_count(self) -> int:
+        return len(self.named(self.Part.CHILD))
+
+
+def _full_name(person: dict) -> str:
+    return f"{person.get('first_name', '')} {person.get('last_name', '')}".strip()

@@ -10,7 +10,7 @@ from enquiries.models import Enquiry
 
 from . import firewall
 from .firewall import Action, ShownRecord
-from .models import InformationRequest
+from .models import InformationRequest, SharingPolicy
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class AgencyAnswer:
 
     request: InformationRequest
     records: list[RecordOnPage] = field(default_factory=list)
+    # Why the hub withdrew it, for the hub and the agency asked; blank for anyone else.
+    withdrawal_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class EnquirySharing:
     answers: list[AgencyAnswer]
     may_send: bool
     agencies_to_ask: int
+    # Whether this person may withdraw the open requests (sharing.withdrawals).
+    may_withdraw: bool = False
 
     @property
     def records(self) -> list[RecordOnPage]:
@@ -67,12 +71,37 @@ def enquiry_sharing(user: User, enquiry: Enquiry) -> EnquirySharing:
     may_send = firewall.send_refusal(user, enquiry) is None
     asked = {request.agency_id for request in requests}
     return EnquirySharing(
-        answers=[AgencyAnswer(request, by_request.get(request.pk, [])) for request in requests],
+        answers=[
+            AgencyAnswer(
+                request,
+                by_request.get(request.pk, []),
+                withdrawal_reason=(
+                    request.withdrawal_reason
+                    if firewall.may_read_withdrawal_reason(user, request)
+                    else ""
+                ),
+            )
+            for request in requests
+        ],
         may_send=may_send,
         agencies_to_ask=(
-            Agency.objects.filter(is_active=True).exclude(pk__in=asked).count() if may_send else 0
+            Agency.objects.filter(is_active=True)
+            .exclude(pk__in=asked)
+            .exclude(pk__in=_lead_agency())
+            .count()
+            if may_send
+            else 0
+        ),
+        may_withdraw=any(
+            request.is_open and firewall.withdraw_refusal(user, request) is None
+            for request in requests
         ),
     )
+
+
+def _lead_agency() -> QuerySet:
+    """The agency that runs the hub, never asked, as a subquery (no query of its own)."""
+    return SharingPolicy.objects.filter(lead_agency__isnull=False).values("lead_agency_id")
 
 
 def inbox(user: User) -> QuerySet[InformationRequest]:
@@ -87,6 +116,16 @@ def inbox(user: User) -> QuerySet[InformationRequest]:
 
 def open_inbox(user: User) -> QuerySet[InformationRequest]:
     return inbox(user).filter(status__in=InformationRequest.OPEN_STATUSES).order_by("due_at", "id")
+
+
+def recently_withdrawn(user: User, *, limit: int = 20) -> list[InformationRequest]:
+    """The requests the hub withdrew lately, newest first, from `information_request_withdrawn`."""
+    return list(
+        firewall.agency_requests(user)
+        .filter(withdrawn_at__isnull=False)
+        .select_related("enquiry")
+        .order_by("-withdrawn_at", "-id")[:limit]
+    )
 
 
 def recently_answered(user: User, *, limit: int = 20) -> list[InformationRequest]:

@@ -26,6 +26,7 @@ from audit.models import AccessLogEntry
 from core.exceptions import StaleEdit
 from core.text import TEXT_LIMIT, clean_text
 from enquiries.clock import clock_in_force
+from enquiries.mail import email_notifications
 from enquiries.models import Enquiry, Notification, Person
 from enquiries.worktime import add_working_minutes, working_minutes_between
 
@@ -157,7 +158,7 @@ def _int(value) -> int | None:
 def _notify(
     *, recipients: Iterable[User], enquiry_id: int, kind: str, message: str, now: datetime
 ) -> None:
-    Notification.objects.bulk_create(
+    notifications = Notification.objects.bulk_create(
         Notification(
             recipient=recipient,
             enquiry_id=enquiry_id,
@@ -167,6 +168,8 @@ def _notify(
         )
         for recipient in recipients
     )
+    # By email too, to whoever chose the kind: the kind and reference, never the message.
+    email_notifications(notifications, now=now)
 
 
 def information_request_message(*, reference: str, agency: str, due_at: datetime) -> str:
@@ -176,8 +179,12 @@ def information_request_message(*, reference: str, agency: str, due_at: datetime
     )
 
 
-def information_answered_message(*, reference: str, agency: str, nothing_held: bool) -> str:
+def information_answered_message(
+    *, reference: str, agency: str, nothing_held: bool, after_withdrawal: bool = False
+) -> str:
     answer = "holds nothing about the people asked about." if nothing_held else "has answered."
+    if after_withdrawal:
+        answer = "added information after the hub withdrew its request."
     return f"{reference}: {agency} {answer}"
 
 
@@ -228,7 +235,11 @@ def refresh_request_due_times(enquiries: Iterable[Enquiry]) -> int:
 
 
 def usual_agencies():
-    return Agency.objects.filter(is_active=True, asked_by_default=True)
+    """The agencies asked by default: active, asked by default, and never the agency that runs
+    the hub, whose information is the hub's own."""
+    agencies = Agency.objects.filter(is_active=True, asked_by_default=True)
+    lead = SharingPolicy.current().lead_agency_id
+    return agencies.exclude(pk=lead) if lead is not None else agencies
 
 
 @logs_refusals("send information requests")
@@ -256,6 +267,12 @@ def send_information_requests(
     inactive = [agency.name for agency in agencies if not agency.is_active]
     if inactive:
         raise ValidationError({"agencies": f"No longer active: {', '.join(inactive)}."})
+    lead = SharingPolicy.current().lead_agency_id
+    running = [agency.name for agency in agencies if agency.pk == lead]
+    if running:
+        raise ValidationError(
+            {"agencies": f"{running[0]} runs the hub: its information is already the hub's."}
+        )
     asked = set(
         InformationRequest.objects.filter(enquiry=enquiry).values_list("agency_id", flat=True)
     )
@@ -292,12 +309,18 @@ def send_information_requests(
     return requests
 
 
-def _lock_request(request: InformationRequest, actor: User, expected_version) -> InformationRequest:
+def _lock_request(
+    request: InformationRequest, actor: User, expected_version, *, adding: bool = False
+) -> InformationRequest:
     locked = (
         InformationRequest.objects.select_for_update().select_related("agency").get(pk=request.pk)
     )
-    reason = firewall.answer_refusal(actor, locked)
+    refusal = firewall.add_record_refusal if adding else firewall.answer_refusal
+    reason = refusal(actor, locked)
     if reason:
+        if locked.status == Status.WITHDRAWN and firewall.add_record_refusal(actor, locked) is None:
+            # The agency may see it and add to it; the answer is what is refused.
+            raise ValidationError(reason)
         raise PermissionDenied(reason)
     if expected_version is not None and int(expected_version) != locked.version:
         raise StaleEdit(
@@ -321,7 +344,7 @@ def add_information_record(
     sensitivity: str,
     now: datetime | None = None,
 ) -> InformationRecord:
-    request = _lock_request(request, actor, None)
+    request = _lock_request(request, actor, None, adding=True)
     errors = {}
     if not request.enquiry.involvements.filter(person=person).exists():
         errors["person"] = "Choose someone named in this enquiry."
@@ -359,8 +382,12 @@ def add_information_record(
         sensitivity=sensitivity,
         recorded_at=now,
         recorded_by=actor,
+        added_after_withdrawal=request.status == Status.WITHDRAWN,
     )
-    if request.status == Status.REQUESTED:
+    if record.added_after_withdrawal:
+        # Kept and logged, reopening nothing; whoever works on the enquiry hears of it.
+        _tell_the_researcher(request, now=now)
+    elif request.status == Status.REQUESTED:
         request.status = Status.IN_PROGRESS
         request.version += 1
         request.save(update_fields=["status", "version"])
@@ -390,7 +417,8 @@ def working_on_it(enquiry: Enquiry, request: InformationRequest):
 
 
 def _tell_the_researcher(request: InformationRequest, *, now: datetime) -> None:
-    """Whoever works on the enquiry learns that an agency has answered."""
+    """Whoever works on the enquiry learns that an agency has answered, or added to a request
+    the hub had withdrawn."""
     enquiry = Enquiry.objects.only("reference", "assignee_id").get(pk=request.enquiry_id)
     _notify(
         recipients=working_on_it(enquiry, request),
@@ -400,6 +428,7 @@ def _tell_the_researcher(request: InformationRequest, *, now: datetime) -> None:
             reference=enquiry.reference,
             agency=request.agency.name,
             nothing_held=request.status == Status.NOTHING_HELD,
+            after_withdrawal=request.status == Status.WITHDRAWN,
         ),
         now=now,
     )

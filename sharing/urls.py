@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import picture_views, revision_views, views
+from . import domestic_abuse_views, picture_views, request_views, revision_views, views
 
 urlpatterns = [
     path("requests/<int:pk>/", views.request_detail, name="sharing-request"),
@@ -10,6 +10,11 @@ urlpatterns = [
         "requests/<int:pk>/nothing-held/",
         views.request_nothing_held,
         name="sharing-request-nothing-held",
+    ),
+    path(
+        "requests/<int:pk>/withdraw/",
+        request_views.request_withdraw,
+        name="sharing-request-withdraw",
     ),
     path("records/<int:pk>/", views.record_detail, name="sharing-record"),
     path(
@@ -26,6 +31,10 @@ urlpatterns = [
         name="sharing-record-withdraw",
     ),
     path("search/", views.record_search, name="sharing-search"),
+    # The police's triage of domestic-abuse notifications (docs/domain.md 5.7).
+    path("domestic-abuse/", domestic_abuse_views.queue, name="da-queue"),
+    path("domestic-abuse/upload/", domestic_abuse_views.upload, name="da-upload"),
+    path("domestic-abuse/<int:pk>/", domestic_abuse_views.detail, name="da-notification"),
 ]
 
 # Under /enquiries/ beside the enquiry's own pages (mash.urls).

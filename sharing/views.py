@@ -52,22 +52,30 @@ def _enquiry_or_404(user, reference: str) -> Enquiry:
 
 @role_required(*firewall.HUB_ROLES)
 def send_requests(request: SignedInRequest, reference: str) -> HttpResponse:
-    """Ask agencies what they hold. `usual` in the post sends the usual set in one click."""
+    """Ask agencies what they hold, in two steps that work without JavaScript: the form, the
+    usual agencies ticked; its post shows what is about to be sent, with the choices carried
+    in hidden fields; only the post that confirms it (`confirmed`) sends. "Change" (`change`)
+    goes back to the form as it was filled in."""
     enquiry = _enquiry_or_404(request.user, reference)
-    if request.method == "POST" and "usual" in request.POST:
-        try:
-            sent = services.send_information_requests(
-                enquiry=enquiry,
-                actor=request.user,
-                agencies=list(services.usual_agencies()),
+    posted = request.method == "POST"
+    form = SendRequestsForm(request.POST if posted else None, enquiry=enquiry)
+    if posted and form.is_valid():
+        if "change" in request.POST:
+            # The form again, ticked as it was filled in.
+            chosen = form.cleaned_data
+            initial = {
+                "agencies": [agency.pk for agency in chosen["agencies"]],
+                "question": chosen["question"],
+                "people": [person.pk for person in chosen["people"]],
+            }
+            form = SendRequestsForm(initial=initial, enquiry=enquiry)
+            return render(request, "sharing/send_requests.html", {"enquiry": enquiry, "form": form})
+        if "confirmed" not in request.POST:
+            return render(
+                request,
+                "sharing/send_requests_confirm.html",
+                {"enquiry": enquiry, "form": form, "choices": form.carried()},
             )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, f"Asked {', '.join(str(r.agency) for r in sent)}.")
-        return redirect(enquiry)
-    form = SendRequestsForm(request.POST or None, enquiry=enquiry)
-    if request.method == "POST" and form.is_valid():
         try:
             sent = services.send_information_requests(
                 enquiry=enquiry, actor=request.user, **form.cleaned_data
@@ -92,6 +100,8 @@ def request_detail(request: SignedInRequest, pk: int) -> HttpResponse:
 def _request_page(request, info_request, *, record_form=None, answer_error=None, status=200):
     user = request.user
     may_answer = firewall.answer_refusal(user, info_request) is None
+    # After the hub withdrew it, the agency may still add what it found (sharing.withdrawals).
+    may_add = firewall.add_record_refusal(user, info_request) is None
     records = selectors.records_for_request(user, info_request)
     enquiry = info_request.enquiry
     mine = info_request.agency_id == user.agency_id
@@ -111,8 +121,12 @@ def _request_page(request, info_request, *, record_form=None, answer_error=None,
             "people": info_request.people.all(),
             "records": records,
             "may_answer": may_answer,
+            "may_add": may_add,
+            "withdrawal_reason": info_request.withdrawal_reason
+            if firewall.may_read_withdrawal_reason(user, info_request)
+            else "",
             "record_form": record_form
-            or (InformationRecordForm(request=info_request) if may_answer else None),
+            or (InformationRecordForm(request=info_request) if may_add else None),
             "answer_form": AnswerForm(initial={"expected_version": info_request.version}),
             "answer_error": answer_error,
         },
@@ -127,13 +141,18 @@ def request_add_record(request: SignedInRequest, pk: int) -> HttpResponse:
     form = InformationRecordForm(request.POST, request=info_request)
     if form.is_valid():
         try:
-            services.add_information_record(
+            record = services.add_information_record(
                 request=info_request, actor=request.user, **form.cleaned_data
             )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Record added. Add another, or send the answer.")
+            messages.success(
+                request,
+                "Record added. The hub is told; the request stays withdrawn."
+                if record.added_after_withdrawal
+                else "Record added. Add another, or send the answer.",
+            )
             return redirect("sharing-request", pk=info_request.pk)
     return _request_page(request, info_request, record_form=form, status=400)
 

@@ -10,7 +10,7 @@ from agencies.models import Agency
 from core.text import FreeTextField
 from enquiries.models import Enquiry, Person
 
-from .models import InformationRequest, LawfulBasis, Sensitivity
+from .models import InformationRequest, LawfulBasis, Sensitivity, SharingPolicy
 from .services import DEFAULT_QUESTION
 
 
@@ -19,7 +19,8 @@ class SendRequestsForm(forms.Form):
         queryset=Agency.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one agency to ask."},
-        help_text="Agencies already asked about this enquiry are not listed.",
+        help_text="The usual agencies are ticked. Agencies already asked about this enquiry "
+        "are not listed, nor the agency that runs the hub.",
     )
     question = FreeTextField(
         widget=forms.Textarea(attrs={"rows": 4}), initial=DEFAULT_QUESTION, max_length=4000
@@ -33,12 +34,26 @@ class SendRequestsForm(forms.Form):
     def __init__(self, *args, enquiry: Enquiry, **kwargs):
         super().__init__(*args, **kwargs)
         asked = InformationRequest.objects.filter(enquiry=enquiry).values("agency_id")
-        agencies = Agency.objects.filter(is_active=True).exclude(pk__in=asked)
+        agencies = Agency.objects.filter(is_active=True).exclude(pk__in=asked).order_by("name")
+        lead = SharingPolicy.current().lead_agency_id
+        if lead is not None:
+            # Its information is the hub's own: it is never asked (services).
+            agencies = agencies.exclude(pk=lead)
         people = Person.objects.filter(involvements__enquiry=enquiry).distinct()
         cast(forms.ModelMultipleChoiceField, self.fields["agencies"]).queryset = agencies
         cast(forms.ModelMultipleChoiceField, self.fields["people"]).queryset = people
         self.fields["agencies"].initial = [a.pk for a in agencies if a.asked_by_default]
         self.fields["people"].initial = [p.pk for p in people]
+
+    def carried(self) -> list[tuple[str, object]]:
+        """The valid choices as (name, value) pairs, for the confirmation page's hidden
+        fields: its "Send" and "Change" post them back."""
+        data = self.cleaned_data
+        return [
+            *(("agencies", agency.pk) for agency in data["agencies"]),
+            ("question", data["question"]),
+            *(("people", person.pk) for person in data["people"]),
+        ]
 
 
 class InformationRecordForm(forms.Form):
@@ -142,4 +157,16 @@ class RefuseForm(forms.Form):
 class AnswerForm(forms.Form):
     """Send the answer or say nothing is held, at the version the practitioner read."""
 
+    expected_version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class WithdrawRequestForm(forms.Form):
+    """Withdraw an information request, at the version the researcher read."""
+
+    reason = FreeTextField(
+        label="Why the hub no longer needs it",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why the hub no longer needs this information."},
+        help_text="The agency is told this reason.",
+    )
     expected_version = forms.IntegerField(widget=forms.HiddenInput)

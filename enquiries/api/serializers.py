@@ -4,6 +4,7 @@ the services decide. Output serializers read what the selectors fetched, with no
 from datetime import date
 from typing import Any
 
+from django.core.validators import EmailValidator
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -13,7 +14,17 @@ from core.text import FreeTextSerializerField
 
 from ..amendments import ADDABLE_ROLE_CHOICES
 from ..forms import nhs_number_is_valid
-from ..models import Enquiry, EnquiryEvent, EnquiryPerson, LawfulBasis, Outcome, Person, Rag
+from ..mail import ADDRESS_INVALID, feedback_emails
+from ..models import (
+    Enquiry,
+    EnquiryEvent,
+    EnquiryPerson,
+    LawfulBasis,
+    Outcome,
+    OutgoingEmail,
+    Person,
+    Rag,
+)
 from ..selectors import (
     enquiry_sla,
     outcomes,
@@ -114,6 +125,21 @@ class EnquiryRowSerializer(serializers.Serializer):
         return SlaSerializer(sla).data
 
 
+class FeedbackEmailSerializer(serializers.Serializer):
+    """Feedback the hub sent by email, and whether it went."""
+
+    to_address = serializers.EmailField()
+    status = serializers.ChoiceField(
+        choices=OutgoingEmail.Status.choices,
+        help_text="queued (waiting, or retrying after a failure), sent, or failed (given up).",
+    )
+    attempts = serializers.IntegerField()
+    last_error = serializers.CharField(help_text="Why the last attempt failed, if it did.")
+    queued_at = serializers.DateTimeField()
+    last_attempt_at = serializers.DateTimeField(allow_null=True)
+    sent_at = serializers.DateTimeField(allow_null=True)
+
+
 class EnquirySerializer(EnquiryRowSerializer):
     """One enquiry in full: people, history, its family and the decision."""
 
@@ -137,11 +163,17 @@ class EnquirySerializer(EnquiryRowSerializer):
     feedback_at = serializers.DateTimeField(allow_null=True)
     feedback_method = serializers.CharField()
     feedback_text = serializers.CharField()
+    feedback_emails = serializers.SerializerMethodField()
     created_by = UserSerializer()
     created_at = serializers.DateTimeField()
     sibling_references = serializers.SerializerMethodField()
     people = InvolvementSerializer(source="involvements.all", many=True)
     history = EventSerializer(source="events.all", many=True)
+
+    @extend_schema_field(FeedbackEmailSerializer(many=True))
+    def get_feedback_emails(self, enquiry: Enquiry) -> list[dict]:
+        # Read with the enquiry (`enquiry_for_page`): no query of its own.
+        return [FeedbackEmailSerializer(email).data for email in feedback_emails(enquiry)]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_sibling_references(self, enquiry: Enquiry) -> list[str]:
@@ -441,6 +473,17 @@ class FeedbackSerializer(VersionedSerializer):
     )
     sent_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="Leave out for now."
+    )
+    email_to = FreeTextSerializerField(
+        required=False,
+        allow_blank=True,
+        max_length=254,
+        validators=[EmailValidator(message=ADDRESS_INVALID)],
+        help_text=(
+            "The hub sends the text by email to this address as the feedback is recorded, "
+            "with a footer giving the hub and the reference (`method` must then be `Email`); "
+            "see `feedback_emails` for whether it went."
+        ),
     )
 
 

@@ -24,7 +24,7 @@ RECORD_ACTIONS = {
     "withdraw": Action.WITHDRAW,
 }
 RECORD_ACTION_NAMES = tuple(RECORD_ACTIONS)
-REQUEST_ACTIONS = ("add_record", "answer", "nothing_held")
+REQUEST_ACTIONS = ("add_record", "answer", "nothing_held", "withdraw")
 
 # Output
 
@@ -54,17 +54,33 @@ class InformationRequestSerializer(serializers.Serializer):
     )
     chase_count = serializers.IntegerField()
     last_chased_at = serializers.DateTimeField(allow_null=True)
+    withdrawn_at = serializers.DateTimeField(allow_null=True)
+    withdrawn_by = UserSerializer(allow_null=True)
+    withdrawal_reason = serializers.SerializerMethodField(
+        help_text="Why the hub withdrew it, for the hub and the agency asked; empty unless "
+        "withdrawn, and for anyone else."
+    )
     version = serializers.IntegerField(
         help_text="Send it back as `expected_version` when you answer."
     )
     actions = serializers.SerializerMethodField()
 
+    @extend_schema_field(serializers.CharField())
+    def get_withdrawal_reason(self, request: InformationRequest) -> str:
+        if not firewall.may_read_withdrawal_reason(self.context["user"], request):
+            return ""
+        return request.withdrawal_reason
+
     @extend_schema_field(
         serializers.ListField(child=serializers.ChoiceField(choices=REQUEST_ACTIONS))
     )
     def get_actions(self, request: InformationRequest) -> list[str]:
-        if firewall.answer_refusal(self.context["user"], request) is not None:
-            return []
+        user = self.context["user"]
+        if request.is_open and firewall.withdraw_refusal(user, request) is None:
+            return ["withdraw"]
+        if firewall.answer_refusal(user, request) is not None:
+            # After the hub withdrew it, the agency may still add a record.
+            return ["add_record"] if firewall.add_record_refusal(user, request) is None else []
         has_records = request.has_records  # type: ignore[attr-defined]  # the view annotates it
         return ["add_record", "answer" if has_records else "nothing_held"]
 
@@ -112,6 +128,9 @@ class InformationRecordSerializer(serializers.Serializer):
     content = serializers.SerializerMethodField()
     signpost = serializers.SerializerMethodField()
     withdrawn = serializers.SerializerMethodField()
+    added_after_withdrawal = serializers.BooleanField(
+        help_text="Added after the hub withdrew its request: kept, reopening nothing."
+    )
     version = serializers.IntegerField(
         help_text="Send it back as `expected_version` when you correct or withdraw it."
     )
@@ -343,5 +362,14 @@ class RecordWithdrawalSerializer(RefusesUnknownFields, serializers.Serializer):
     expected_version = serializers.IntegerField(
         min_value=1,
         help_text="The record's `version` when you read it. If it has changed since, nothing "
+        "is saved and the answer is 409.",
+    )
+
+
+class RequestWithdrawalSerializer(RefusesUnknownFields, serializers.Serializer):
+    reason = _reason("Why the hub no longer needs the answer: the agency is told it.")
+    expected_version = serializers.IntegerField(
+        min_value=1,
+        help_text="The request's `version` when you read it. If it has changed since, nothing "
         "is saved and the answer is 409.",
     )

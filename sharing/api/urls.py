@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import domestic_abuse, views
 
 router = SimpleRouter()
 router.register(
@@ -8,6 +8,12 @@ router.register(
 )
 router.register(
     "information-records", views.InformationRecordViewSet, basename="information-record"
+)
+
+router.register(
+    "domestic-abuse-notifications",
+    domestic_abuse.DomesticAbuseNotificationViewSet,
+    basename="domestic-abuse-notification",
 )
 
 urlpatterns = router.urls

@@ -8,6 +8,7 @@ content returned to anyone goes into the access log.
 
 from collections.abc import Callable
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
@@ -19,7 +20,7 @@ from audit.models import AccessLogEntry
 from core.filters import ListFilters
 from enquiries.models import Person
 
-from .. import access_log, firewall, revisions, services
+from .. import access_log, firewall, revisions, services, withdrawals
 from ..filters import RecordFilter, RequestFilter
 from ..models import InformationRecord, InformationRequest
 from .serializers import (
@@ -32,6 +33,7 @@ from .serializers import (
     RefuseSerializer,
     ReleaseRequestSerializer,
     ReleaseSerializer,
+    RequestWithdrawalSerializer,
     SendRequestsSerializer,
 )
 
@@ -102,7 +104,7 @@ class SharingViewSet(viewsets.GenericViewSet):
 def _with_details(requests: QuerySet[InformationRequest]) -> QuerySet[InformationRequest]:
     """Everything a request's representation reads, in two queries for any number."""
     return (
-        requests.select_related("enquiry", "agency", "requested_by", "answered_by")
+        requests.select_related("enquiry", "agency", "requested_by", "answered_by", "withdrawn_by")
         .prefetch_related(Prefetch("people", queryset=Person.objects.order_by("last_name", "id")))
         .annotate(has_records=Exists(InformationRecord.objects.filter(request_id=OuterRef("pk"))))
     )
@@ -150,6 +152,7 @@ class InformationRequestViewSet(SharingViewSet):
         "records": "add a record",
         "answer": "send the answer",
         "nothing_held": "answer nothing held",
+        "withdraw": "withdraw an information request",
     }
 
     def list(self, request: SignedInApiRequest) -> Response:
@@ -216,6 +219,27 @@ class InformationRequestViewSet(SharingViewSet):
     def nothing_held(self, request: SignedInApiRequest, pk: str) -> Response:
         """The agency holds nothing about the people concerned."""
         return self._answer(pk, services.record_nothing_held)
+
+    @extend_schema(
+        request=RequestWithdrawalSerializer,
+        responses={200: InformationRequestSerializer, **REQUEST_ERRORS, **STALE},
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: SignedInApiRequest, pk: str) -> Response:
+        """Researchers and managers withdraw a request still waiting for its answer, saying
+        why; the agency's practitioners are told. Deciding the enquiry withdraws every open
+        request itself."""
+        with self._refusals_logged():
+            if not firewall.works_on_enquiries(request.user):
+                raise PermissionDenied(firewall.ONLY_THE_HUB_WITHDRAWS)
+        info_request = self._request(pk)
+        withdrawals.withdraw_request(
+            request=info_request,
+            actor=request.user,
+            channel=API,
+            **self._valid(RequestWithdrawalSerializer),
+        )
+        return Response(self._request_data(info_request))
 
     def _answer(self, pk: str, service: Callable[..., InformationRequest]) -> Response:
         info_request = self._request(pk)

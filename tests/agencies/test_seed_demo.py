@@ -9,9 +9,15 @@ from django.utils import timezone
 
 from agencies.models import Agency, Role, User
 from demo.hub import DEMO_AGENCIES, DEMO_USERS
-from enquiries.models import Enquiry, EnquiryEvent, Notification, Rag, SlaEvent
+from enquiries.models import Enquiry, EnquiryEvent, Notification, OutgoingEmail, Rag, SlaEvent
 from sharing import selectors
-from sharing.models import InformationRecord, InformationRequest, ReleaseRequest, ReleaseStatus
+from sharing.models import (
+    InformationRecord,
+    InformationRequest,
+    ReleaseRequest,
+    ReleaseStatus,
+    SharingPolicy,
+)
 from sharing.services import usual_agencies
 
 Kind = Notification.Kind
@@ -29,11 +35,25 @@ def test_it_creates_the_agencies_of_a_county_mash():
     seed()
 
     names = set(Agency.objects.values_list("name", flat=True))
-    assert names == {name for name, _, _ in DEMO_AGENCIES}
+    assert names == {name for name, *_ in DEMO_AGENCIES}
     kinds = set(Agency.objects.values_list("kind", flat=True))
     assert {"childrens_social_care", "police", "health", "education", "probation"} <= kinds
     participations = set(Agency.objects.values_list("participation", flat=True))
     assert participations == {"co_located", "part_time", "virtual"}
+
+
+def test_childrens_social_care_runs_the_hub_and_occasional_partners_are_not_asked_by_default():
+    seed()
+    # an administrator's change is put back by the next seed
+    Agency.objects.filter(name="Fire and Rescue").update(asked_by_default=True)
+    seed()
+
+    assert SharingPolicy.current().lead_agency.name == "Children's Social Care"
+    occasional = set(Agency.objects.filter(asked_by_default=False).values_list("name", flat=True))
+    assert occasional == {"Fire and Rescue", "Ambulance Service"}
+    usual = set(usual_agencies().values_list("name", flat=True))
+    assert usual.isdisjoint({"Children's Social Care", "Fire and Rescue", "Ambulance Service"})
+    assert {"Police", "Community Health", "Education"} <= usual
 
 
 def test_it_creates_a_login_for_every_role_across_several_agencies():
@@ -154,7 +174,8 @@ def test_the_demo_is_a_live_hub_at_any_hour():
     assert set(waiting.values_list("agency_id", flat=True)) == set(
         usual_agencies().values_list("id", flat=True)
     )
-    for username in ("police", "health", "education", "manager"):
+    # (the manager's agency, children's social care, runs the hub: it is never asked)
+    for username in ("police", "health", "education"):
         user = User.objects.get(username=username)
         inbox = selectors.open_inbox(user)
         assert inbox.filter(enquiry__state__in=Enquiry.OPEN_STATES, chase_count__gt=0).exists()
@@ -168,6 +189,18 @@ def test_the_demo_is_a_live_hub_at_any_hour():
     )
     assert releases.filter(agency__kind=Agency.Kind.POLICE).exists()
     assert releases.values("agency").distinct().count() >= 3
+
+    # feedback emailed where the referrer was told by email: sent, but for a few refused
+    emailed = {e.pk: e for e in enquiries.filter(feedback_method="Email")}
+    feedback = OutgoingEmail.objects.filter(kind=OutgoingEmail.Kind.FEEDBACK)
+    assert sorted(feedback.values_list("enquiry_id", flat=True)) == sorted(emailed)
+    for email in feedback:
+        enquiry = emailed[email.enquiry_id]
+        assert email.to_address == enquiry.referrer_contact
+        assert email.queued_at == enquiry.feedback_at
+        assert email.body.startswith(enquiry.feedback_text)
+        assert email.status in {OutgoingEmail.Status.SENT, OutgoingEmail.Status.FAILED}
+    assert feedback.filter(status=OutgoingEmail.Status.SENT).count() > 0.9 * len(emailed)
 
     # everyone told as the services tell them; the demo's access log holds, so no auditor
     # is told it was tampered with
@@ -190,7 +223,9 @@ def test_the_demo_is_a_live_hub_at_any_hour():
         f"{in_state['received']} received, {in_state['screening']} screening" in output
     )
     assert f"{len(at_risk)} at risk, {len(breached)} breached, {len(escalated)} escalated" in output
-    assert f"Adults at risk: {len(adults)} of 500 enquiries." in output
+    # the 500 asked for, and the enquiries of the police's demo referral into the hub
+    assert f"Adults at risk: {len(adults)} of {len(enquiries)} enquiries." in output
+    assert 500 < len(enquiries) <= 505
     assert f"{told[Kind.CHASER]} information request overdue;" in output
 
 

@@ -146,6 +146,19 @@ FREE_TEXT = {
         MASKED,
         "become the record's conditions, which are shown only with its content",
     ),
+    "sharing.DomesticAbuseNotification.police_reference": (
+        READABLE,
+        "the force's own reference number: says nothing of the people or what happened",
+    ),
+    "sharing.DomesticAbuseNotification.address": (
+        MASKED,
+        "police information behind the firewall: only the force's practitioners read it",
+    ),
+    "sharing.DomesticAbuseNotification.summary": (MASKED, "as address: what police recorded"),
+    "sharing.DomesticAbuseNotification.rationale": (
+        MASKED,
+        "the force's reasons for its triage, which may quote the notification",
+    ),
 }
 
 

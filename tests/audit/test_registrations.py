@@ -29,6 +29,10 @@ NOT_IN_THE_CHANGE_LOG = {
     "enquiries.IntakeKey": "the guard against a form sent twice: a key and a hash of what was "
     "sent, pointing at the family it logged",
     "enquiries.Heartbeat": "when a scheduled task last finished, for /healthz",
+    "enquiries.OutgoingEmail": "the outbox is its own record: who sent what to whom and when, "
+    "and whether it went; only the worker changes a row, to say how sending went",
+    "enquiries.EmailPreference": "a person's own choice of which notifications come by email: "
+    "no case content, and nobody's access changes with it",
     "agencies.ApiToken": "its making and revoking are in the account log, with who and from "
     "where; nothing else about it changes, and its digest belongs in no log",
     "agencies.SetUpCode": "issued only by an approved password reset or the first-administrators "

@@ -346,7 +346,8 @@ WRITES = [
         "researcher",
         False,
         _enquiry_url("send-requests"),
-        _send_requests,
+        # the confirming post: the first one only shows what would be sent
+        lambda stage: _send_requests(stage) | {"confirmed": "1"},
         {"question": 4000},
     ),
     Write(

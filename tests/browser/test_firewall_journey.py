@@ -1,7 +1,7 @@
-"""Information behind the firewall in a real browser: a researcher asks the usual agencies; the
-police answer with a sensitive record; the researcher sees only its signpost and asks for it;
-the police release it with a condition; the researcher reads it with the condition; the
-auditor finds every step in the access log."""
+"""Information behind the firewall in a real browser: a researcher asks the usual agencies
+(ticked, then confirmed); the police answer with a sensitive record; the researcher sees only
+its signpost and asks for it; the police release it with a condition; the researcher reads it
+with the condition; the auditor finds every step in the access log."""
 
 import re
 from datetime import timedelta
@@ -64,10 +64,14 @@ def test_a_sensitive_record_from_answer_to_release_and_audit(page: Page, live_se
         ],
     )
 
-    # The researcher asks the usual agencies in one click.
+    # The researcher asks the usual agencies: the form comes ticked, then a confirmation.
     sign_in(page, live_server.url, "researcher", "researcher-demo-2026")
     page.goto(f"{live_server.url}{enquiry.get_absolute_url()}")
-    page.get_by_role("button", name="Ask the usual agencies").click()
+    page.get_by_role("link", name="Ask agencies").click()
+    expect(page.get_by_label("Police", exact=True)).to_be_checked()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_test_id("confirm-requests")).to_contain_text("You are about to ask")
+    page.get_by_role("button", name=re.compile(r"^Send \d+ requests?$")).click()
     expect(page.get_by_text(re.compile(r"^Asked "))).to_contain_text("Police")
     requests = page.get_by_test_id("information-requests")
     expect(requests.locator("tr", has_text="Police")).to_contain_text("Requested")

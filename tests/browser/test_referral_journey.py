@@ -1,8 +1,9 @@
 """The hand-on in a real browser (issue 19): a manager decides on an enquiry the agencies have
 answered, checks the picture, refers it on to children's social care, records that the
-receiving team accepted it, and sends the referrer feedback."""
+receiving team accepted it, and emails the referrer feedback."""
 
 import pytest
+from django.core import mail
 from playwright.sync_api import Page, expect
 
 from demo.hub import seed_demo_hub
@@ -68,10 +69,18 @@ def test_decide_check_the_picture_refer_on_and_record_the_answer(
     screenshot(page, "onward-referral")
 
     page.get_by_role("button", name="Record feedback to the referrer").click()
-    page.get_by_label("How the referrer was told").select_option("Telephone")
+    page.get_by_label("How the referrer was told").select_option("Email")
+    page.get_by_label("The referrer's email address").fill("duty@oak-primary.example.org")
     page.get_by_label("What they were told").fill(
         "Referred to children's social care for an assessment; they will be in touch."
     )
     page.locator("form[data-testid=action-form] button[type=submit]").click()
     expect(page.get_by_test_id("enquiry-status")).to_contain_text("Closed")
+    expect(page.get_by_test_id("feedback-email")).to_contain_text(
+        "duty@oak-primary.example.org: Sent"
+    )
     assert Enquiry.objects.get(pk=enquiry.pk).state == Enquiry.State.CLOSED
+    (sent,) = mail.outbox
+    assert sent.to == ["duty@oak-primary.example.org"]
+    assert sent.body.startswith("Referred to children's social care for an assessment;")
+    assert f"Our reference: {enquiry.reference}." in sent.body

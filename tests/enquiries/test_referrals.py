@@ -10,9 +10,16 @@ from rest_framework.test import APIClient
 
 from agencies.models import Role
 from audit.models import AccessLogEntry
-from enquiries import hooks, referrals
+from enquiries import hooks, mail, referrals
 from enquiries.exceptions import StaleEdit
-from enquiries.models import Enquiry, EnquiryEvent, Notification, OnwardReferral, Outcome
+from enquiries.models import (
+    Enquiry,
+    EnquiryEvent,
+    Notification,
+    OnwardReferral,
+    Outcome,
+    OutgoingEmail,
+)
 from reports import selectors as reports
 from reports.periods import Period
 
@@ -211,6 +218,21 @@ def test_a_returned_referral_needs_a_reason_and_tells_whoever_sent_it(decided, m
         f"{decided.reference}: Children's social care: assessment returned the referral: "
         "Not our area."
     )
+
+
+def test_a_returned_referral_is_emailed_to_whoever_chose_it(decided, manager, researcher):
+    mail.email_preference_save(user=manager, kinds=[Notification.Kind.REFERRAL_RETURNED])
+
+    answer(refer(decided, manager), researcher, accepted=False, returned_reason="Not our area.")
+
+    email = OutgoingEmail.objects.get()
+    assert (email.to_address, email.kind, email.enquiry_id) == (
+        manager.email,
+        OutgoingEmail.Kind.NOTIFICATION,
+        decided.pk,
+    )
+    assert email.subject.endswith(f"Referral returned: {decided.reference}")
+    assert "Not our area" not in email.body
 
 
 def test_an_answer_comes_after_the_referral(decided, manager, researcher):

@@ -209,6 +209,7 @@ def write_endpoints(hub) -> dict[str, tuple]:
         "api:information-request-records": (hub.police_officer, [hub.police_request.pk]),
         "api:information-request-answer": (hub.police_officer, [hub.police_request.pk]),
         "api:information-request-nothing-held": (hub.police_officer, [hub.police_request.pk]),
+        "api:information-request-withdraw": (hub.researcher, [hub.health_request.pk]),
         "api:information-record-release-request": (hub.researcher, [record.pk]),
         "api:information-record-release": (hub.police_officer, [record.pk]),
         "api:information-record-refuse": (hub.police_officer, [record.pk]),
@@ -219,7 +220,23 @@ def write_endpoints(hub) -> dict[str, tuple]:
         "api:enquiry-referral-list": (hub.manager, reference),
         # The body is read before the referral is looked up: any id shows the refusal.
         "api:enquiry-referral-answer-api": (hub.manager, [*reference, 1]),
+        "api:domestic-abuse-notification-list": (hub.police_officer, []),
+        "api:domestic-abuse-notification-triage": (hub.police_officer, [a_notification(hub).pk]),
     }
+
+
+def a_notification(hub):
+    from sharing.models import DomesticAbuseNotification
+
+    return DomesticAbuseNotification.objects.create(
+        agency=hub.police,
+        police_reference="TVP-UNKNOWN-FIELD",
+        incident_at=timezone.now(),
+        received_at=timezone.now(),
+        people=[{"part": "victim", "first_name": "A", "last_name": "B", "date_of_birth": None}],
+        summary="Shouting.",
+        created_by=hub.police_officer,
+    )
 
 
 def a_merge(hub) -> PersonMerge:

@@ -65,6 +65,18 @@ def test_an_administrator_changes_the_policy_and_the_change_is_recorded(admin_cl
     assert entry.changes_dict["chase_interval_minutes"] == ["60", "120"]
 
 
+def test_an_administrator_names_the_agency_that_runs_the_hub(admin_client, hub):
+    response = admin_client.post(
+        POLICY_URL,
+        {"request_due_percent": "75", "chase_interval_minutes": "60", "lead_agency": hub.csc.pk},
+    )
+
+    assert response.status_code == 302
+    assert SharingPolicy.current().lead_agency == hub.csc
+    entry = LogEntry.objects.get_for_object(SharingPolicy.current()).latest("timestamp")
+    assert entry.changes_dict["lead_agency"] == ["None", str(hub.csc.pk)]
+
+
 def test_the_policy_is_never_added_to_or_deleted(admin_client):
     SharingPolicy.current()
 

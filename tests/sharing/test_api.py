@@ -104,7 +104,7 @@ def test_it_lists_the_requests_on_enquiries_the_user_works_on(hub, stranger):
     assert row["enquiry"] == hub.enquiry.reference
     assert row["agency"] == {"id": hub.police.pk, "name": "Thames Valley Police"}
     assert [p["first_name"] for p in row["people"]] == ["Amy"]
-    assert (row["status"], row["version"], row["actions"]) == ("requested", 1, [])
+    assert (row["status"], row["version"], row["actions"]) == ("requested", 1, ["withdraw"])
     assert row["requested_by"]["id"] == hub.researcher.pk
     assert row["answered_by"] is None
     assert results(client_for(stranger).get(url("information-request-list"))) == []

@@ -22,18 +22,21 @@ from enquiries.clock import clock_in_force
 from enquiries.models import Enquiry, Notification
 from enquiries.worktime import working_minutes_between
 from sharing import firewall, selectors, services
+from sharing import revisions as revisions_service
 from sharing.chasing import chaser_message
 from sharing.models import (
     Chaser,
     InformationRecord,
     InformationRequest,
     RecordGroupObjectPermission,
+    RecordRevision,
     ReleaseDecision,
     ReleaseRequest,
     ReleaseStatus,
     Sensitivity,
     SharingPolicy,
 )
+from sharing.withdrawals import decision_reason, request_withdrawn_message
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +50,7 @@ SHARING_MODELS = (
     ReleaseRequest,
     ReleaseDecision,
     RecordGroupObjectPermission,
+    RecordRevision,
     AccessLogEntry,
 )
 
@@ -193,8 +197,58 @@ def test_practitioners_and_researchers_are_told_as_the_services_tell_them(demo):
             expected[Kind.RELEASE_ANSWER, record.enquiry_id, requester, answer] += 1
     releases = (Kind.RELEASE_REQUEST, Kind.RELEASE_ANSWER)
     assert {key: count for key, count in told.items() if key[0] in releases} == expected
-    # The decided enquiries' news would long since have been read: the demo leaves it out.
-    assert not Notification.objects.filter(enquiry__decided_at__isnull=False).exists()
+    # The decided enquiries' news would long since have been read: the demo leaves it out,
+    # bar the notice that the decision withdrew a request, once to each of its practitioners.
+    withdrawn = InformationRequest.objects.filter(status=Status.WITHDRAWN).select_related(
+        "enquiry", "agency"
+    )
+    assert withdrawn
+    expected = Counter()
+    for request in withdrawn:
+        assert request.withdrawn_at == request.enquiry.decided_at
+        assert request.withdrawn_by_id == request.enquiry.decided_by_id
+        message = request_withdrawn_message(
+            reference=request.enquiry.reference,
+            agency=request.agency.name,
+            reason=decision_reason(
+                decided_at=request.enquiry.decided_at, outcome=str(request.enquiry.outcome)
+            ),
+        )
+        for practitioner in practitioners[request.agency_id]:
+            expected[Kind.REQUEST_WITHDRAWN, request.enquiry_id, practitioner, message] += 1
+    assert {key: n for key, n in told.items() if key[0] == Kind.REQUEST_WITHDRAWN} == expected
+    assert (
+        not Notification.objects.filter(enquiry__decided_at__isnull=False)
+        .exclude(kind=Kind.REQUEST_WITHDRAWN)
+        .exists()
+    )
+
+
+def test_a_record_is_corrected_and_one_withdrawn_after_the_hub_read_them(demo):
+    revisions = RecordRevision.objects.select_related("record__enquiry", "record__agency")
+
+    assert sorted(revisions.values_list("kind", flat=True)) == ["corrected", "withdrawn"]
+    for revision in revisions:
+        record = revision.record
+        assert revision.after_read and revision.reason
+        assert record.first_read_at < revision.revised_at
+        assert revision.version == record.version
+        assert revision.revised_by_id == record.recorded_by_id
+        withdrawn = revision.kind == RecordRevision.Kind.WITHDRAWN
+        assert (record.withdrawn_at is not None) == withdrawn
+        message = (
+            revisions_service.record_withdrawn_message
+            if withdrawn
+            else revisions_service.record_corrected_message
+        )(reference=record.enquiry.reference, agency=record.agency.name, reason=revision.reason)
+        assert (
+            Notification.objects.filter(
+                kind=Kind.RECORD_WITHDRAWN if withdrawn else Kind.RECORD_CORRECTED,
+                enquiry_id=record.enquiry_id,
+                message=message,
+            ).count()
+            == 1
+        )
 
 
 def test_agencies_without_a_practitioner_get_a_demo_colleague_who_cannot_sign_in(demo):
@@ -320,6 +374,7 @@ def sharing_facts() -> dict:
             refused=Count("decisions", filter=_decided("refused"), distinct=True),
             grants=Count("recordgroupobjectpermission", distinct=True),
             logged=Count("access_log_entries", distinct=True),
+            revised=Count("revisions", distinct=True),
         )
     )
     expected = {
@@ -331,7 +386,14 @@ def sharing_facts() -> dict:
     release_mismatches = [
         record.pk
         for record in records
-        if (record.asked, record.released, record.refused, record.grants, record.logged)
+        # a correction or withdrawal is in the access log too (sharing.revisions)
+        if (
+            record.asked,
+            record.released,
+            record.refused,
+            record.grants,
+            record.logged - record.revised,
+        )
         != expected[record.release_status]
         or record.recorded_at < record.request.requested_at
         or bool(record.conditions)

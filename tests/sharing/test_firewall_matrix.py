@@ -233,6 +233,7 @@ def check_feedback(client, hub, role, state, marker):
         url,
         {
             "method": "Email",
+            "email_to": "school@example.org",
             "sent_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
             "text": "Outcome: no further action. Police told us: "
             f"Detail {marker}: intelligence held about the household.",
@@ -301,6 +302,7 @@ def test_feedback_without_agency_information_closes_the_enquiry(client, hub):
         reverse("enquiry-feedback", args=[enquiry.reference]),
         {
             "method": "Email",
+            "email_to": "school@example.org",
             "sent_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
             "text": "No further action by the hub; the school will keep watching.",
             "expected_version": enquiry.version,

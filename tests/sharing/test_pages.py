@@ -3,34 +3,81 @@
 from datetime import date
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from agencies.models import Role
 from audit.models import AccessLogEntry
 from enquiries.clock import clock_in_force
-from sharing.models import InformationRecord, InformationRequest, ReleaseStatus
+from sharing import services
+from sharing.models import InformationRecord, InformationRequest, ReleaseStatus, SharingPolicy
 from tests.factories import PASSWORD, AgencyFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_usual_agencies_are_asked_in_one_click(client, hub):
+def test_asking_agencies_is_a_form_then_a_confirmation_and_only_the_confirmation_sends(
+    client, hub, django_assert_max_num_queries
+):
     housing = AgencyFactory(name="Housing", asked_by_default=True)
-    AgencyFactory(name="Fire", asked_by_default=False)
+    fire = AgencyFactory(name="Fire and Rescue", asked_by_default=False)
+    policy = SharingPolicy.current()
+    policy.lead_agency = hub.csc
+    policy.save()
     client.force_login(hub.researcher)
+    url = reverse("enquiry-send-requests", args=[hub.enquiry.reference])
 
-    response = client.post(
-        reverse("enquiry-send-requests", args=[hub.enquiry.reference]), {"usual": "1"}
+    # the form: the usual agencies ticked, the occasional one not, the hub's own not listed
+    # (sign-in 5, the enquiry, the policy, the agencies, the people, the session's touch)
+    with django_assert_max_num_queries(13):
+        form = client.get(url).content.decode()
+    assert f'value="{housing.pk}" checked' in form
+    assert f'value="{fire.pk}"' in form and f'value="{fire.pk}" checked' not in form
+    assert f'name="agencies" type="checkbox" value="{hub.csc.pk}"' not in form
+    assert f'name="agencies" type="checkbox" value="{housing.pk}"' in form
+    # the first post shows what is about to be sent, and sends nothing
+    chosen = {
+        "agencies": [housing.pk, fire.pk],
+        "question": "Anything?",
+        "people": [hub.enquiry.subject.pk],
+    }
+    confirm = client.post(url, chosen)
+    shown = confirm.content.decode()
+    assert confirm.status_code == 200
+    assert "You are about to ask 2 agencies" in shown
+    assert "Send 2 requests" in shown and ">Change<" in shown
+    assert f'<input type="hidden" name="agencies" value="{fire.pk}">' in shown
+    assert not InformationRequest.objects.filter(agency__in=[housing, fire]).exists()
+    # "Change" goes back to the form as filled in, sending nothing
+    changed = client.post(url, {**chosen, "change": "1"}).content.decode()
+    assert f'value="{fire.pk}" checked' in changed
+    assert not InformationRequest.objects.filter(agency__in=[housing, fire]).exists()
+    # only the confirmation sends
+    sent = client.post(url, {**chosen, "confirmed": "1"})
+
+    assert sent.status_code == 302
+    asked = InformationRequest.objects.filter(enquiry=hub.enquiry).values_list(
+        "agency__name", flat=True
     )
+    assert set(asked) == {"Thames Valley Police", "Oxford Health", "Housing", "Fire and Rescue"}
+    assert housing.information_requests.get().question == "Anything?"
 
-    assert response.status_code == 302
-    asked = set(
-        InformationRequest.objects.filter(enquiry=hub.enquiry).values_list(
-            "agency__name", flat=True
+
+def test_the_agency_that_runs_the_hub_is_refused_on_the_field(client, hub):
+    policy = SharingPolicy.current()
+    policy.lead_agency = hub.csc
+    policy.save()
+
+    with pytest.raises(ValidationError) as refused:
+        services.send_information_requests(
+            enquiry=hub.enquiry, actor=hub.researcher, agencies=[hub.csc]
         )
-    )
-    assert asked == {"Thames Valley Police", "Oxford Health", "Children's Social Care", "Housing"}
-    assert housing.information_requests.get().people.get() == hub.enquiry.subject
+
+    assert refused.value.message_dict == {
+        "agencies": ["Children's Social Care runs the hub: its information is already the hub's."]
+    }
+    assert hub.csc not in services.usual_agencies()
+    assert hub.police in services.usual_agencies()
 
 
 def test_choosing_agencies_needs_at_least_one(client, hub):
@@ -49,7 +96,8 @@ def test_choosing_agencies_needs_at_least_one(client, hub):
 def test_practitioners_cannot_send_requests(client, hub):
     client.force_login(hub.police_officer)
     response = client.post(
-        reverse("enquiry-send-requests", args=[hub.enquiry.reference]), {"usual": "1"}
+        reverse("enquiry-send-requests", args=[hub.enquiry.reference]),
+        {"agencies": [hub.csc.pk], "people": [hub.enquiry.subject.pk], "confirmed": "1"},
     )
     assert response.status_code == 403
 
@@ -234,8 +282,8 @@ def test_the_inbox_runs_a_fixed_number_of_queries(
     # session, user, groups, open requests (count and page), records awaiting a release
     # decision, when the agency was asked about their enquiries (the justification), the
     # access log write for reading them (lock, last hash, insert), requests answered lately,
-    # colleagues and their groups, unread notifications
-    with django_assert_max_num_queries(14):
+    # requests withdrawn lately, colleagues and their groups, unread notifications
+    with django_assert_max_num_queries(15):
         response = client.get(reverse("agency-inbox"))
     assert response.status_code == 200
 

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from demo.domestic_abuse import seed_demo_domestic_abuse
 from demo.enquiries import seed_demo_enquiries
 from demo.hub import seed_demo_hub
 from demo.quality import seed_demo_quality
@@ -60,6 +61,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo NFA quality reviews: {sampled} decisions drawn in "
                 f"{time.monotonic() - started:.1f} s."
+            )
+            started = time.monotonic()
+            notified = seed_demo_domestic_abuse()
+            self.stdout.write(
+                f"Demo domestic-abuse notifications: {notified} loaded for the police to "
+                f"triage in {time.monotonic() - started:.1f} s."
             )
             # What the per-minute scan would have recorded by now, so the notifications
             # page has something in it without a Celery worker.

@@ -1,0 +1,20 @@
+from django import forms
+
+from .models import Notification
+
+
+class EmailChoiceForm(forms.Form):
+    """Which kinds of one's notifications also come by email."""
+
+    kinds = forms.MultipleChoiceField(
+        label="Also email me when",
+        choices=Notification.Kind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=(
+            "The email says what happened and on which enquiry, with a link to sign in: "
+            "never a name or anything an agency recorded. Every notification stays on the "
+            "notifications page too."
+        ),
+        error_messages={"invalid_choice": "Choose from the kinds of notification listed."},
+    )
