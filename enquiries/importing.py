@@ -16,14 +16,14 @@ import csv
 import io
 import re
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
-from typing import IO, NamedTuple, cast
+from typing import IO, Any, NamedTuple, cast
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -355,35 +355,41 @@ def _opened(source: Source) -> Iterator[IO[str]]:
         text.detach()  # the caller's file stays open
 
 
-def _rows(file: IO[str], problems: list[Problem]) -> Iterator[tuple[int, tuple[str, ...]]]:
-    """Each row's first physical line and its values, stripped, in `COLUMNS` order. A bad
-    header stops everything; a row of the wrong width or unreadable CSV is a problem."""
-    reader = csv.reader(file)
+def read_header(reader: Any, columns: Sequence[str], *, bad: type[BadFile] = BadFile) -> list[str]:
+    """A CSV file's header, stripped, naming each of `columns` once and nothing else; else
+    `bad` is raised with every reason, on line 1. Shared by every import that reads a file."""
     try:
         header = next(reader, None)
     except csv.Error as error:
-        raise BadFile([Problem(1, "", f"not readable as CSV ({error})")]) from None
+        raise bad([Problem(1, "", f"not readable as CSV ({error})")]) from None
     if header is None:
-        raise BadFile([Problem(0, "", "the file is empty")])
+        raise bad([Problem(0, "", "the file is empty")])
     header = [name.lstrip("\ufeff").strip() for name in header]
     if _NOT_UTF8.search("".join(header)):
-        raise BadFile([Problem(1, "", NOT_UTF8_REASON)])
-    missing = [name for name in COLUMNS if name not in header]
-    unknown = [repr(name) for name in header if name not in COLUMNS]
-    twice = sorted({name for name in header if name in COLUMNS and header.count(name) > 1})
+        raise bad([Problem(1, "", NOT_UTF8_REASON)])
+    missing = [name for name in columns if name not in header]
+    unknown = [repr(name) for name in header if name not in columns]
+    twice = sorted({name for name in header if name in columns and header.count(name) > 1})
     reasons = []
     if missing:
         reasons.append(f"missing column{_s(len(missing))} {', '.join(missing)}")
     if unknown:
         reasons.append(
             f"unknown column{_s(len(unknown))} {', '.join(unknown)}; "
-            f"the columns are {', '.join(COLUMNS)}"
+            f"the columns are {', '.join(columns)}"
         )
     if twice:
         reasons.append(f"column{_s(len(twice))} named twice: {', '.join(twice)}")
     if reasons:
-        raise BadFile([Problem(1, "", reason) for reason in reasons])
+        raise bad([Problem(1, "", reason) for reason in reasons])
+    return header
 
+
+def _rows(file: IO[str], problems: list[Problem]) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """Each row's first physical line and its values, stripped, in `COLUMNS` order. A bad
+    header stops everything; a row of the wrong width or unreadable CSV is a problem."""
+    reader = csv.reader(file)
+    header = read_header(reader, COLUMNS)
     pick = itemgetter(*(header.index(name) for name in COLUMNS))
     width = len(header)
     end = reader.line_num

@@ -27,7 +27,7 @@ from audit.models import AccessLogEntry
 from core.exceptions import StaleEdit
 from core.text import TEXT_LIMIT, clean_text, control_character
 from enquiries.clock import clock_in_force
-from enquiries.importing import BadFile, Problem
+from enquiries.importing import BadFile, Problem, read_header
 from enquiries.models import Enquiry, EnquiryPerson, LawfulBasis, Rag, ReferrerType
 from enquiries.services import PersonDetails, enquiry_intake, without_consent_lawful_basis_error
 from enquiries.worktime import working_minutes_between
@@ -213,27 +213,7 @@ def _rows(file: IO[str]) -> Iterator[tuple[int, dict[str, str]]]:
     """Each row's first line and its values by column, stripped. A bad header, an unreadable
     file, or too many rows stop everything; a row of the wrong width is a problem."""
     reader = csv.reader(file)
-    try:
-        header = next(reader, None)
-    except csv.Error as error:
-        raise BadNotificationFile([Problem(1, "", f"not readable as CSV ({error})")]) from None
-    if header is None:
-        raise BadNotificationFile([Problem(0, "", "the file is empty")])
-    header = [name.lstrip("\ufeff").strip() for name in header]
-    missing = [name for name in COLUMNS if name not in header]
-    unknown = [repr(name) for name in header if name not in COLUMNS]
-    twice = sorted({name for name in header if name in COLUMNS and header.count(name) > 1})
-    reasons = []
-    if missing:
-        reasons.append(f"missing columns {', '.join(missing)}")
-    if unknown:
-        reasons.append(
-            f"unknown columns {', '.join(unknown)}; the columns are {', '.join(COLUMNS)}"
-        )
-    if twice:
-        reasons.append(f"columns named twice: {', '.join(twice)}")
-    if reasons:
-        raise BadNotificationFile([Problem(1, "", reason) for reason in reasons])
+    header = read_header(reader, COLUMNS, bad=BadNotificationFile)
     width, end, count = len(header), reader.line_num, 0
     while True:
         try:

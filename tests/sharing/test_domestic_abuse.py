@@ -141,7 +141,7 @@ def test_a_bad_header_stops_at_the_header(hub):
     assert [str(p) for p in raised.value.problems] == [
         "line 1: missing columns address, summary, consent, part, first_name, last_name, "
         "date_of_birth",
-        "line 1: unknown columns 'colour'; the columns are police_reference, incident_at, "
+        "line 1: unknown column 'colour'; the columns are police_reference, incident_at, "
         "address, summary, consent, part, first_name, last_name, date_of_birth",
     ]
     assert not Notification.objects.exists()
