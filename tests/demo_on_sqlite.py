@@ -23,9 +23,8 @@ def enquiries() -> dict:
     from django.core.management import call_command
 
     from demo.enquiries import seed_demo_enquiries
-    from tests.enquiries.test_demo import demo_facts
-
     from enquiries.models import Enquiry
+    from tests.enquiries.test_demo import demo_facts
 
     call_command("seed_demo", "--enquiries", "300", stdout=io.StringIO())
     # The police's demo referral into the hub adds its own enquiries to the 300.
