@@ -30,6 +30,7 @@ COPY mash ./mash
 COPY demo ./demo
 RUN pip install -e .
 COPY manage.py ./
+COPY deploy/gunicorn.conf.py ./deploy/
 COPY templates ./templates
 COPY static ./static
 COPY --from=frontend /app/build ./build
@@ -38,4 +39,6 @@ RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
     && mkdir -p /app/var && chown -R mash:mash /app/var
 USER mash
 EXPOSE 8000
-CMD ["gunicorn", "mash.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Threads, request time bounded, workers from GUNICORN_WORKERS; meant to sit behind the nginx of
+# deploy/nginx/ (docker-compose.yml's proxy), which waits on slow clients in its place.
+CMD ["gunicorn", "--config", "deploy/gunicorn.conf.py", "mash.wsgi"]

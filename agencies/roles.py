@@ -55,6 +55,13 @@ ADMINISTRATOR = frozenset(
         "enquiries.change_ragallowance",
         "enquiries.delete_ragallowance",
         "enquiries.view_ragallowance",
+        # How an unacknowledged escalation is repeated, and to which managers in turn.
+        "enquiries.change_escalationpolicy",
+        "enquiries.view_escalationpolicy",
+        "enquiries.add_escalationcontact",
+        "enquiries.change_escalationcontact",
+        "enquiries.delete_escalationcontact",
+        "enquiries.view_escalationcontact",
         # The hub's lists: retired, never deleted, so past decisions keep their words.
         "enquiries.add_outcome",
         "enquiries.change_outcome",

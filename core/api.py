@@ -15,16 +15,46 @@ from .exceptions import RefusedWrite
 
 
 class Pagination(PageNumberPagination):
-    """Pages of 50; a client may ask for up to 200 (`page_size`), never more."""
+    """Pages of 50; a client may ask for up to 200 (`page_size`), never more: a larger number
+    is capped, anything but a whole number of at least 1 refused (400), as the schema says.
+    A `page` that is not one of the list's is 404, as REST framework has it."""
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_page_size(self, request) -> int:
+        asked = request.query_params.get(self.page_size_query_param)
+        if asked is None:
+            return self.page_size
+        if not (asked.isascii() and asked.isdigit() and int(asked) >= 1):
+            raise serializers.ValidationError(
+                {self.page_size_query_param: ["Give a whole number of at least 1."]}
+            )
+        return min(int(asked), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = (
+                    f"How many to a page: {self.page_size} unless asked, at most "
+                    f"{self.max_page_size} (more is taken as {self.max_page_size})."
+                )
+        return parameters
+
 
 class RefusesUnknownFields:
     """For every input serializer: a field the API does not know is refused by name, not
-    silently dropped, so a misspelt `rationle` cannot save an enquiry without its reason."""
+    silently dropped, so a misspelt `rationle` cannot save an enquiry without its reason.
+
+    `required_by_service` names the fields a service refuses when missing or blank although
+    the serializer lets them through, so that the service says everything missing at once, in
+    its own words, and logs the refusal where it logs them: the schema declares them required
+    and not empty all the same (core.schema)."""
+
+    required_by_service: tuple[str, ...] = ()
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):

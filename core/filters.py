@@ -15,11 +15,13 @@ from typing import Any, cast
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db.models import QuerySet
 from django.forms import BoundField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 
+from .schema import text_pattern
 from .text import FreeTextField
 
 # The search's words, where a list has a search: logged with the filters it ran under.
@@ -221,4 +223,21 @@ class ListFiltersSchema(DjangoFilterExtension):
                     schema["minimum"] = field.min_value
             if getattr(field, "max_length", None):
                 schema["maxLength"] = field.max_length
+            if pattern := _pattern(field):
+                schema["pattern"] = pattern
         return parameters
+
+
+def _pattern(field: forms.Field) -> str | None:
+    """What a text filter may hold: its own pattern, or free text's (core.schema)."""
+    for validator in field.validators:
+        if isinstance(validator, RegexValidator):
+            # As ECMAScript, which the schema's patterns are, writes its anchors.
+            regex = validator.regex
+            source = regex if isinstance(regex, str) else regex.pattern
+            source = source.replace(r"\A", "^").replace(r"\Z", "$")
+            # An empty filter is no filter (django-filter skips it), whatever the pattern.
+            return source if field.required else f"^$|{source}"
+    if isinstance(field, FreeTextField):
+        return text_pattern(free=True, not_blank=False)
+    return None

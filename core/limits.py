@@ -107,6 +107,14 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.bad_request(request, exception)
 
 
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 handler (`handler404`): a path that names nothing is the site's page, or
+    under /api/ the API's JSON, as every other API answer is."""
+    if is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
 class JSONParser(parsers.JSONParser):
     """DRF's, except that JSON nested deeper than Python's recursion limit (no real request
     comes near: ours are three levels deep) is a 400 rather than a RecursionError's 500."""

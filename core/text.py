@@ -107,7 +107,12 @@ class FreeTextSerializerField(serializers.CharField):
         self.max_length = max_length
         self.validators = _validators(self.validators, max_length)
 
+    default_error_messages = {"invalid": "Give text, in quotes."}
+
     def to_internal_value(self, data) -> str:
+        # DRF's CharField takes 0 for "0"; text is only ever a string, as the schema says.
+        if not isinstance(data, str):
+            self.fail("invalid")
         return normalise(super().to_internal_value(data))
 
 

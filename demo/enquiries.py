@@ -5,7 +5,8 @@ Sunday as at 10:30 on a Wednesday, some arrived since the hub last opened, some 
 and some have breached, in each open state, so the queue, the dashboard and the SLA scan have
 work whatever the hour. The older enquiries were decided, mostly on time, and most of them
 closed, spread over six months for the reports. About one enquiry in ten is about an adult at
-risk; there are families, repeat subjects and a few escalations.
+risk; there are families, repeat subjects and a few escalations, some acknowledged by a
+manager and some still waiting, repeated to the managers in turn.
 
 Rows are built as plain values with the pure clock and written through `core.bulk`, so
 100,000 enquiries take seconds, not the hours one service call per enquiry would (nor the
@@ -27,11 +28,14 @@ from agencies.models import Role, User
 from core.bulk import insert_rows, refresh_statistics, reserve_ids
 from enquiries import mail
 from enquiries.clock import ClockInForce, clock_in_force
+from enquiries.escalations import next_recipient, repeat_order, repeated_message
 from enquiries.importing import event_row
 from enquiries.models import (
     Enquiry,
     EnquiryEvent,
     EnquiryPerson,
+    EscalationPolicy,
+    EscalationRepeat,
     FamilyEnquiry,
     Notification,
     Outcome,
@@ -92,6 +96,12 @@ OUTCOME_WEIGHTS = {
 }
 OTHER_OUTCOME_WEIGHT = 4
 ONE_MINUTE = timedelta(minutes=1)
+# An escalation still waiting for a manager was escalated this long ago, so by now it has been
+# repeated (three times, every 15 minutes by default); one acknowledged was acknowledged this
+# long after its first repeat.
+WAITING_FOR = timedelta(minutes=50)
+ACKNOWLEDGED_AFTER_REPEAT = timedelta(minutes=5)
+ACKNOWLEDGEMENT_NOTE = "Spoken to the police duty inspector; a strategy discussion is being set up."
 
 
 Row = dict[str, Any]
@@ -116,8 +126,11 @@ class _Cast:
     referrer_types: list[int]
     # By subject type: the outcomes that fit it (id, name, code), and their cumulative weights.
     outcomes: dict[str, tuple[list[tuple[int, str, str]], list[int]]]
-    # The managers' names, for what escalating tells people.
+    # The researchers' and managers' names, for what escalating tells people.
     names: dict[int, str]
+    # Whom an escalation nobody acknowledges is repeated to, in turn, and how often.
+    repeat_order: list[int]
+    repeat_after: timedelta
 
     @classmethod
     def load(cls) -> "_Cast":
@@ -140,15 +153,20 @@ class _Cast:
                 )
             weights = (OUTCOME_WEIGHTS.get(code, OTHER_OUTCOME_WEIGHT) for _, _, code in fitting)
             outcomes[subject_type] = (fitting, list(accumulate(weights)))
-        managers = active(Role.MANAGER)
+        managers, researchers = active(Role.MANAGER), active(Role.RESEARCHER)
+        policy = EscalationPolicy.current()
         cast = cls(
-            researchers=active(Role.RESEARCHER),
+            researchers=researchers,
             managers=managers,
             referrer_types=list(
                 ReferrerType.objects.filter(is_active=True).values_list("id", flat=True)
             ),
             outcomes=outcomes,
-            names={user.pk: str(user) for user in User.objects.filter(pk__in=managers)},
+            names={
+                user.pk: str(user) for user in User.objects.filter(pk__in=managers + researchers)
+            },
+            repeat_order=repeat_order(policy),
+            repeat_after=timedelta(minutes=policy.repeat_minutes),
         )
         if not cast.researchers or not cast.managers:
             raise ValueError("demo enquiries need a researcher and a manager: run seed_demo first")
@@ -167,6 +185,7 @@ class _Course:
     rating: str
     state: str | None = None
     escalated_from: str | None = None
+    acknowledged: bool = False
     decided_at: datetime | None = None
     decided_minutes: int | None = None
 
@@ -276,7 +295,8 @@ def seed_demo_enquiries(*, target: int, seed: int = 2026, now: datetime | None =
                 for event in history
             ),
         )
-        insert_rows(Notification, _escalation_notices(built, cast=cast))
+        insert_rows(Notification, _escalation_notices(built, cast=cast, now=now))
+        insert_rows(EscalationRepeat, _escalation_repeats(built, cast=cast, now=now))
         insert_rows(OutgoingEmail, _feedback_emails(enquiries, now=now))
     refresh_statistics(FamilyEnquiry, Person, Enquiry, EnquiryPerson, EnquiryEvent)
     return len(slots)
@@ -316,29 +336,85 @@ def _feedback_emails(enquiries: list[Row], *, now: datetime) -> list[Row]:
     return emails
 
 
-def _escalation_notices(built: list[tuple[Row, list[Row]]], *, cast: "_Cast") -> list[Row]:
+def _escalator(history: list[Row]) -> int:
+    return next(e["actor_id"] for e in history if e["kind"] == EnquiryEvent.Kind.ESCALATED)
+
+
+def _repeats(enquiry: Row, escalator: int, *, cast: _Cast, now: datetime) -> list[Row]:
+    """The repeats the per-minute job (enquiries.escalations) would have sent of an
+    escalation by `now`, or until a manager acknowledged it: (round, recipient, sent at)."""
+    order = [manager for manager in cast.repeat_order if manager != escalator]
+    acknowledged_at = enquiry["escalation_acknowledged_at"]
+    sent: list[Row] = []
+    moment = enquiry["escalated_at"] + cast.repeat_after
+    while moment <= now and (acknowledged_at is None or moment < acknowledged_at):
+        chosen = next_recipient(order, [(row["round"], row["recipient_id"]) for row in sent])
+        if chosen is None:
+            break
+        sent.append({"round": chosen[0], "recipient_id": chosen[1], "sent_at": moment})
+        moment += cast.repeat_after
+    return sent
+
+
+def _escalation_repeats(
+    built: list[tuple[Row, list[Row]]], *, cast: _Cast, now: datetime
+) -> list[Row]:
+    return [
+        {"enquiry_id": enquiry["id"], "escalated_at": enquiry["escalated_at"], **repeat}
+        for enquiry, history in built
+        if enquiry["escalated_at"] is not None
+        for repeat in _repeats(enquiry, _escalator(history), cast=cast, now=now)
+    ]
+
+
+def _escalation_notices(
+    built: list[tuple[Row, list[Row]]], *, cast: _Cast, now: datetime
+) -> list[Row]:
     """Who was told of each escalation, as `enquiry_escalate` tells them: the managers and the
-    assignee, but not whoever escalated."""
+    assignee, but not whoever escalated; then each repeat to the next manager while nobody
+    acknowledged it. The acknowledging manager's own news of it is read."""
     notices = []
     for enquiry, history in built:
         if enquiry["escalated_at"] is None:
             continue
-        escalator = next(e["actor_id"] for e in history if e["kind"] == EnquiryEvent.Kind.ESCALATED)
+        escalator = _escalator(history)
         told = set(cast.managers) | ({enquiry["assignee_id"]} - {None})
         message = escalated_message(
             reference=enquiry["reference"],
             by=cast.names[escalator],
             deadline=enquiry["deadline"],
         )
+        news = [
+            (recipient, Notification.Kind.ESCALATED, message, enquiry["escalated_at"])
+            for recipient in sorted(told - {escalator})
+        ]
+        news += [
+            (
+                repeat["recipient_id"],
+                Notification.Kind.ESCALATION_REPEATED,
+                repeated_message(
+                    reference=enquiry["reference"],
+                    escalated_at=enquiry["escalated_at"],
+                    deadline=enquiry["deadline"],
+                    now=repeat["sent_at"],
+                ),
+                repeat["sent_at"],
+            )
+            for repeat in _repeats(enquiry, escalator, cast=cast, now=now)
+        ]
+        acknowledged_by = enquiry["escalation_acknowledged_by_id"]
         notices += [
             {
                 "recipient_id": recipient,
                 "enquiry_id": enquiry["id"],
-                "kind": Notification.Kind.ESCALATED,
-                "message": message,
-                "created_at": enquiry["escalated_at"],
+                "kind": kind,
+                "message": text,
+                "created_at": created_at,
+                "read_at": enquiry["escalation_acknowledged_at"]
+                if recipient == acknowledged_by
+                else None,
             }
-            for recipient in sorted(told - {escalator})
+            for recipient, kind, text, created_at in news
         ]
     return notices
 
@@ -369,14 +445,21 @@ def _open_families(
 
     # Flagged for immediate protection after screening: Red from then on (as enquiry_escalate).
     screened_alone = [
-        family
-        for family in families
+        index
+        for index, family in enumerate(families)
         if len(family.courses) == 1 and family.courses[0].state != Enquiry.State.RECEIVED
     ]
-    for family in rng.sample(screened_alone, min(max(escalations, 0), len(screened_alone))):
-        (course,) = family.courses
+    chosen = rng.sample(screened_alone, min(max(escalations, 0), len(screened_alone)))
+    for turn, index in enumerate(chosen):
+        (course,) = families[index].courses
         course.escalated_from = course.rating if course.rating != Rag.RED else Rag.AMBER
         course.rating = Rag.RED
+        # Every other one a manager has acknowledged; the rest still wait, repeated to the
+        # managers in turn. One waiting is at least at risk, so it arrived long enough ago to
+        # have been escalated `WAITING_FOR` before now.
+        course.acknowledged = turn % 2 == 1
+        if not course.acknowledged and standings[index] == FRESH:
+            standings[index] = AT_RISK
 
     for family, standing in zip(families, standings, strict=True):
         family.received_at = _received_to_stand(rng, clock, family.courses[0].rating, standing, now)
@@ -529,6 +612,8 @@ def _demo_enquiry(
         "at_risk_from": timing.at_risk_from,
         "breached_from": timing.breached_from,
         "escalated_at": None,
+        "escalation_acknowledged_at": None,
+        "escalation_acknowledged_by_id": None,
         "created_by_id": researcher,
         "assignee_id": researcher if rng.random() < 0.7 else None,
         "state": course.state or Enquiry.State.DECIDED,
@@ -548,13 +633,32 @@ def _demo_enquiry(
     if screened_as != Rag.NONE:
         history.append(event_row(EnquiryEvent.Kind.RATING, when, researcher, Rag.NONE, screened_as))
     if course.escalated_from:
+        # A researcher escalates; a manager acknowledges, or the repeats go on (_repeats).
         at = (when + (now - when) * rng.uniform(0.2, 0.9)).replace(second=0, microsecond=0)
+        if not course.acknowledged:
+            at = max(when, now - WAITING_FOR)
         reason = rng.choice(ESCALATION_REASONS)
         enquiry |= {"escalated_at": at, "rating_rationale": reason}
         history += [
-            event_row(EnquiryEvent.Kind.ESCALATED, at, manager, rationale=reason),
-            event_row(EnquiryEvent.Kind.RATING, at, manager, course.escalated_from, rating, reason),
+            event_row(EnquiryEvent.Kind.ESCALATED, at, researcher, rationale=reason),
+            event_row(
+                EnquiryEvent.Kind.RATING, at, researcher, course.escalated_from, rating, reason
+            ),
         ]
+        if course.acknowledged:
+            acknowledged_at = min(now, at + cast.repeat_after + ACKNOWLEDGED_AFTER_REPEAT)
+            enquiry |= {
+                "escalation_acknowledged_at": acknowledged_at,
+                "escalation_acknowledged_by_id": manager,
+            }
+            history.append(
+                event_row(
+                    EnquiryEvent.Kind.ESCALATION_ACKNOWLEDGED,
+                    acknowledged_at,
+                    manager,
+                    rationale=ACKNOWLEDGEMENT_NOTE,
+                )
+            )
     if course.decided_at is not None and course.decided_minutes is not None:
         decided_at = course.decided_at
         outcome_id, outcome_name, outcome_code = cast.outcome(rng, slot.subject_type)

@@ -4,12 +4,15 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
+from agencies.models import Role, User
 from core.admin import ReadOnlyAdmin
 
 from . import worktime
 from .models import (
     HUB_CLOCK_ID,
     ClosureDay,
+    EscalationContact,
+    EscalationPolicy,
     HubClock,
     Notification,
     OpeningHours,
@@ -87,6 +90,42 @@ class HubClockAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context=None):
         # One hub, one clock: the list would only ever hold this row.
         return HttpResponseRedirect(reverse("admin:enquiries_hubclock_change", args=[HUB_CLOCK_ID]))
+
+
+class EscalationContactInline(admin.TabularInline):
+    """The order an unacknowledged escalation is repeated in: managers only."""
+
+    model = EscalationContact
+    fields = ["position", "manager"]
+    extra = 1
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "manager":
+            kwargs["queryset"] = (
+                User.objects.filter(is_active=True, groups__name=Role.MANAGER)
+                .distinct()
+                .order_by("first_name", "last_name")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    fields = ["repeat_minutes"]
+    inlines = [EscalationContactInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        # One hub, one policy: the list would only ever hold this row.
+        policy = EscalationPolicy.current()
+        return HttpResponseRedirect(
+            reverse("admin:enquiries_escalationpolicy_change", args=[policy.pk])
+        )
 
 
 @admin.register(ReferrerType)

@@ -15,6 +15,8 @@ class EnquiriesConfig(AppConfig):
             ClosureDay,
             Enquiry,
             EnquiryPerson,
+            EscalationContact,
+            EscalationPolicy,
             HubClock,
             OnwardReferral,
             OpeningHours,
@@ -43,6 +45,8 @@ class EnquiriesConfig(AppConfig):
             Outcome,
             EnquiryPerson,
             PersonAlias,
+            EscalationPolicy,
+            EscalationContact,
         ):
             auditlog.register(model)
         auditlog.register(Person, exclude_fields=["version"])

@@ -19,7 +19,13 @@ from core.filters import (
 )
 
 from .models import Enquiry, Rag
-from .selectors import QueueFilters, narrowed, triage_staff_choices
+from .selectors import (
+    ACKNOWLEDGED_NO,
+    ACKNOWLEDGED_YES,
+    QueueFilters,
+    narrowed,
+    triage_staff_choices,
+)
 
 OPEN_STATE_CHOICES = [(s.value, s.label) for s in Enquiry.State if s in Enquiry.OPEN_STATES]
 
@@ -53,6 +59,16 @@ class EnquiryFilter(FilterSet):
         label="Breached", help_text="Open and past the deadline, or decided late."
     )
     escalated = YesNoFilter(label="Escalated", help_text="Escalated for immediate protection.")
+    acknowledged = SelectFilter(
+        label="Escalation",
+        choices=[
+            (ACKNOWLEDGED_YES, "Acknowledged by a manager"),
+            (ACKNOWLEDGED_NO, "Not yet acknowledged"),
+        ],
+        empty_label="Any",
+        help_text="Escalations a manager has acknowledged (yes) or nobody has yet (no).",
+        error_messages=NOT_A_CHOICE,
+    )
     unassigned = YesNoFilter(label="Unassigned", help_text="Nobody has it yet.")
     q = FreeTextFilter(
         label="Reference or name", max_length=100, help_text="A reference or a name."
@@ -73,6 +89,7 @@ class EnquiryFilter(FilterSet):
             at_risk=bool(asked.get("at_risk")),
             breached=bool(asked.get("breached")),
             escalated=bool(asked.get("escalated")),
+            acknowledged=asked.get("acknowledged") or "",
             unassigned=bool(asked.get("unassigned")),
             search=self.words,
         )

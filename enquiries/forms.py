@@ -8,6 +8,7 @@ from django.forms.fields import BaseTemporalField
 from django.utils import timezone
 
 from agencies.models import User
+from core.dates import not_before_earliest
 from core.text import FreeTextField
 
 from . import mail
@@ -38,6 +39,7 @@ class HubTimeField(forms.DateTimeField):
     """
 
     widget = MinuteInput
+    default_validators = [not_before_earliest]
     default_error_messages = {
         "skipped": "There was no {time} on {day}: the clocks went forward an hour. Did you mean "
         "{suggestion}?",
@@ -90,7 +92,10 @@ class PersonForm(forms.Form):
     first_name = FreeTextField(label="First name", max_length=100)
     last_name = FreeTextField(label="Last name", max_length=100)
     date_of_birth = forms.DateField(
-        label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="Date of birth",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[not_before_earliest],
     )
     approximate_age = forms.IntegerField(
         label="Approximate age",
@@ -338,6 +343,19 @@ class EscalateForm(VersionedForm):
         label="Why the child or adult needs protection now",
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "Say why the child or adult needs protection now."},
+    )
+
+
+class AcknowledgeEscalationForm(VersionedForm):
+    """A manager taking an escalation on. Like the escalation it needs no version, so the
+    button on a notification, which has none, acknowledges too."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+    note = FreeTextField(
+        label="Note for the history (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What you are doing about it, such as whom you have called.",
     )
 
 

@@ -3,6 +3,7 @@ with a reason. Only the shape of what was typed; `enquiries.merging` decides."""
 
 from django import forms
 
+from core.dates import not_before_earliest
 from core.text import FreeTextField
 
 
@@ -15,6 +16,7 @@ class FindOtherForm(forms.Form):
         label="Date of birth",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[not_before_earliest],
     )
     approximate_age = forms.IntegerField(
         label="Approximate age",

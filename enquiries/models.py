@@ -509,6 +509,19 @@ class Enquiry(models.Model):
     at_risk_from = models.DateTimeField()
     breached_from = models.DateTimeField()
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # A manager taking the escalation on stops its repeats (enquiries.escalations); escalating
+    # again clears both, so each escalation is acknowledged afresh.
+    escalation_acknowledged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a manager acknowledged the escalation."
+    )
+    escalation_acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # nothing looks enquiries up by who acknowledged them
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -569,6 +582,18 @@ class Enquiry(models.Model):
                 | models.Q(~models.Q(state__in=["decided", "closed"]), decided_at__isnull=True),
                 name="enquiry_decided_state_has_decision_time",
             ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    escalation_acknowledged_at__isnull=True,
+                    escalation_acknowledged_by__isnull=True,
+                )
+                | models.Q(
+                    escalation_acknowledged_at__isnull=False,
+                    escalation_acknowledged_by__isnull=False,
+                    escalated_at__isnull=False,
+                ),
+                name="enquiry_escalation_acknowledged_whole",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -625,6 +650,7 @@ class EnquiryEvent(models.Model):
         RATING = "rating", "RAG rating changed"
         ASSIGNEE = "assignee", "Assigned"
         ESCALATED = "escalated", "Escalated for immediate protection"
+        ESCALATION_ACKNOWLEDGED = "escalation_acknowledged", "Escalation acknowledged"
         DECISION = "decision", "Decision recorded"
         FEEDBACK = "feedback", "Feedback sent to the referrer"
         PERSON_CORRECTED = "person_corrected", "Person's details corrected"
@@ -638,7 +664,7 @@ class EnquiryEvent(models.Model):
         REFERRAL_ANSWERED = "referral_answered", "Receiving team answered the referral"
 
     enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
     at = models.DateTimeField()
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     from_value = models.CharField(max_length=200, blank=True)
@@ -701,6 +727,86 @@ class SlaEvent(models.Model):
         return f"{self.enquiry}: {self.get_kind_display()}"
 
 
+class EscalationPolicy(models.Model):
+    """How an escalation no manager has acknowledged is sent again (docs/domain.md 4.10): one
+    row, edited by an administrator, with its ordered `contacts`."""
+
+    repeat_minutes = models.PositiveIntegerField(
+        default=15,
+        validators=[MinValueValidator(1)],
+        help_text="An escalation no manager has acknowledged goes again to the next manager "
+        "after this many minutes, at any hour: escalations do not wait for opening hours.",
+    )
+
+    class Meta:
+        verbose_name = "escalation policy"
+        verbose_name_plural = "escalation policy"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(repeat_minutes__gte=1), name="escalation_repeat_minutes_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Escalation policy"
+
+    @classmethod
+    def current(cls) -> "EscalationPolicy":
+        return cls.objects.get_or_create(pk=1)[0]
+
+
+class EscalationContact(models.Model):
+    """A manager in the order an unacknowledged escalation is repeated in; with nobody listed,
+    every active manager is, by name."""
+
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="contacts")
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    position = models.PositiveSmallIntegerField(default=1, help_text="The lowest is told first.")
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "manager"], name="escalation_contact_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.manager}"
+
+
+class EscalationRepeat(models.Model):
+    """An escalation no manager had acknowledged, sent again to one manager.
+
+    Once per escalation (its `escalated_at`), round and manager: the unique constraint, not the
+    job's care, is what keeps anyone from being told twice in one round when two workers run
+    at the same minute. A round is one pass down the order; the next starts when all are told.
+    """
+
+    # The unique constraint's index starts with the enquiry, so the foreign key needs no other.
+    enquiry = models.ForeignKey(
+        Enquiry, on_delete=models.CASCADE, related_name="escalation_repeats", db_index=False
+    )
+    escalated_at = models.DateTimeField(help_text="The escalation repeated.")
+    round = models.PositiveIntegerField(help_text="1 for the first pass down the order, and so on.")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enquiry", "escalated_at", "round", "recipient"],
+                name="escalation_repeat_once_per_round",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enquiry}: round {self.round} to {self.recipient}"
+
+
 class Notification(models.Model):
     """A message in one person's in-app notifications, about one enquiry or (for auditors)
     about the logs."""
@@ -714,6 +820,7 @@ class Notification(models.Model):
         RELEASE_ANSWER = "release_answer", "Release answered"
         INFORMATION_ANSWERED = "information_answered", "Information answered"
         ESCALATED = "escalated", "Escalated"
+        ESCALATION_REPEATED = "escalation_repeated", "Escalation not yet acknowledged"
         REQUEST_WITHDRAWN = "request_withdrawn", "Information request withdrawn"
         RECORD_CORRECTED = "record_corrected", "Record corrected"
         RECORD_WITHDRAWN = "record_withdrawn", "Record withdrawn"
@@ -774,11 +881,29 @@ class Notification(models.Model):
     def is_unread(self) -> bool:
         return self.read_at is None
 
+    @property
+    def awaits_acknowledgement(self) -> bool:
+        """News of an escalation still open that no manager has acknowledged yet (read with
+        the notification: `notifications.user_notifications`)."""
+        enquiry = self.enquiry if self.enquiry_id else None
+        return (
+            self.kind in ESCALATION_NOTICES
+            and enquiry is not None
+            and enquiry.is_open
+            and enquiry.escalated_at is not None
+            and enquiry.escalation_acknowledged_at is None
+        )
+
+
+# What tells managers of an escalation, which they may acknowledge from the notification.
+ESCALATION_NOTICES = (Notification.Kind.ESCALATED, Notification.Kind.ESCALATION_REPEATED)
+
 
 # What comes by email as well to someone who has not chosen: what must not wait for them to
 # look at the hub (docs/domain.md section 9).
 DEFAULT_EMAIL_KINDS = (
     Notification.Kind.ESCALATED,
+    Notification.Kind.ESCALATION_REPEATED,
     Notification.Kind.BREACHED,
     Notification.Kind.RELEASE_REQUEST,
     Notification.Kind.RELEASE_ANSWER,

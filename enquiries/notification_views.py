@@ -40,7 +40,11 @@ def notifications(request: SignedInRequest) -> HttpResponse:
     page = Paginator(user_notifications(user=request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "enquiries/notifications.html", {"page": page})
+    return render(
+        request,
+        "enquiries/notifications.html",
+        {"page": page, "acknowledges": request.user.has_role(Role.MANAGER)},
+    )
 
 
 @role_required(*Role.values)

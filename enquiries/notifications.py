@@ -25,11 +25,22 @@ def _visible(notifications: QuerySet[Notification], user: User) -> QuerySet[Noti
 
 
 def user_notifications(*, user: User) -> QuerySet[Notification]:
-    """The person's notifications, newest first, with each enquiry's reference for its link."""
+    """The person's notifications, newest first, with each enquiry's reference for its link
+    and where its escalation stands, for the "Acknowledge" button (in the same query)."""
     return (
         _visible(Notification.objects.filter(recipient=user), user)
         .select_related("enquiry")
-        .only("id", "kind", "message", "created_at", "read_at", "enquiry__reference")
+        .only(
+            "id",
+            "kind",
+            "message",
+            "created_at",
+            "read_at",
+            "enquiry__reference",
+            "enquiry__state",
+            "enquiry__escalated_at",
+            "enquiry__escalation_acknowledged_at",
+        )
         .order_by("-created_at", "-id")
     )
 

@@ -5,6 +5,7 @@ from datetime import date
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.dates import not_before_earliest
 from core.text import FreeTextField
 
 from .hooks import CHRONOLOGY_KINDS
@@ -23,7 +24,10 @@ class PeopleSearchForm(forms.Form):
     )
     name = FreeTextField(label="Name", required=False, max_length=200)
     date_of_birth = forms.DateField(
-        label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="Date of birth",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[not_before_earliest],
     )
     age = forms.IntegerField(label="Approximate age", required=False, min_value=0, max_value=120)
     nhs_number = FreeTextField(label="NHS number", required=False, max_length=12)

@@ -62,6 +62,8 @@ class QueueFilters:
     at_risk: bool = False
     breached: bool = False
     escalated: bool = False
+    # "yes": escalations a manager has acknowledged; "no": those nobody has yet.
+    acknowledged: str = ""
     unassigned: bool = False
     search: str = ""
 
@@ -87,8 +89,12 @@ def enquiry_queue(*, user: User, filters: QueueFilters, now: datetime) -> QueryS
 def enquiry_list() -> QuerySet[Enquiry]:
     """Enquiries in every state, newest first, with what a list row shows (for the API)."""
     return Enquiry.objects.select_related(
-        "family", "subject", "referrer_type", "assignee", "outcome"
+        "family", "subject", "referrer_type", "assignee", "outcome", "escalation_acknowledged_by"
     ).order_by("-received_at", "-id")
+
+
+# The answers of the `acknowledged` filter, for escalations.
+ACKNOWLEDGED_YES, ACKNOWLEDGED_NO = "yes", "no"
 
 
 def narrowed(
@@ -107,6 +113,11 @@ def narrowed(
         queryset = queryset.filter(assignee__isnull=True)
     if filters.escalated:
         queryset = queryset.filter(escalated_at__isnull=False)
+    if filters.acknowledged in (ACKNOWLEDGED_YES, ACKNOWLEDGED_NO):
+        queryset = queryset.filter(
+            escalated_at__isnull=False,
+            escalation_acknowledged_at__isnull=filters.acknowledged == ACKNOWLEDGED_NO,
+        )
     if filters.breached:
         queryset = queryset.filter(
             Q(state__in=Enquiry.OPEN_STATES, breached_from__lte=now) | Q(decided_on_time=False)
@@ -551,6 +562,7 @@ def enquiry_for_page(*, reference: str, viewer: User) -> Enquiry:
             "decided_by",
             "outcome",
             "created_by",
+            "escalation_acknowledged_by",
         )
         .prefetch_related(
             Prefetch(
@@ -661,6 +673,16 @@ def actions_for(user: User, enquiry: Enquiry) -> list[Action]:
             actions.append(Action("decide", "Record decision", "enquiry-decide"))
         if enquiry.escalated_at is None:
             actions.append(Action("escalate", "Escalate now", "enquiry-escalate", warning=True))
+        elif enquiry.escalation_acknowledged_at is None and user.has_role(Role.MANAGER):
+            actions.insert(
+                0,
+                Action(
+                    "acknowledge",
+                    "Acknowledge escalation",
+                    "enquiry-acknowledge-escalation",
+                    warning=True,
+                ),
+            )
     elif enquiry.state == Enquiry.State.DECIDED:
         actions.append(Action("feedback", "Record feedback to the referrer", "enquiry-feedback"))
     if user.has_role(Role.MANAGER) and referral_refusal(enquiry) is None:

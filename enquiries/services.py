@@ -505,7 +505,9 @@ def enquiry_escalate(
     """Flag for immediate protection: Red at once, whatever else was in hand.
 
     No version check: an escalation must never be refused because someone else edited the
-    enquiry a moment before.
+    enquiry a moment before. Escalating again after a manager acknowledged it clears the
+    acknowledgement: the new escalation needs a manager of its own, and is repeated until one
+    takes it (enquiries.escalations).
     """
     _require_role(actor, *TRIAGE_ROLES)
     reason = _require_text("reason", reason, "Say why the child or adult needs protection now.")
@@ -515,6 +517,7 @@ def enquiry_escalate(
     previous = enquiry.rating
     enquiry.rating, enquiry.rating_rationale = Rag.RED, reason
     enquiry.escalated_at = now
+    enquiry.escalation_acknowledged_at = enquiry.escalation_acknowledged_by = None
     timing_fields = _set_timing(enquiry)
     _record(enquiry, kind=EnquiryEvent.Kind.ESCALATED, actor=actor, at=now, rationale=reason)
     if previous != Rag.RED:
@@ -527,7 +530,17 @@ def enquiry_escalate(
             to_value=Rag.RED,
             rationale=reason,
         )
-    _save(enquiry, ["rating", "rating_rationale", "escalated_at", *timing_fields])
+    _save(
+        enquiry,
+        [
+            "rating",
+            "rating_rationale",
+            "escalated_at",
+            "escalation_acknowledged_at",
+            "escalation_acknowledged_by",
+            *timing_fields,
+        ],
+    )
     hooks.timing_changed.send(sender=Enquiry, enquiries=[enquiry])
     _notify_escalation(enquiry, actor=actor, now=now)
     return enquiry

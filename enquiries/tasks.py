@@ -2,6 +2,7 @@ from dataclasses import asdict
 
 from celery import shared_task
 
+from .escalations import escalations_repeat
 from .mail import email_deliver
 from .models import Heartbeat, OutgoingEmail
 from .services import enquiry_recompute_timings
@@ -23,6 +24,14 @@ def scan_sla() -> dict[str, int]:
     result = record_sla_events()
     Heartbeat.record(scan_sla.name)
     return asdict(result)
+
+
+@shared_task(acks_late=True)
+def repeat_escalations() -> dict[str, int]:
+    """Every minute (beat), at any hour: each escalation no manager has acknowledged within
+    the policy's minutes goes to the next manager; a repeat run, or a twin on another worker,
+    sends nothing more."""
+    return asdict(escalations_repeat())
 
 
 # Waits before each retry of an email that could not be sent: about four hours in all.

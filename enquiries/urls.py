@@ -9,6 +9,11 @@ urlpatterns = [
     path("<str:reference>/move/", views.enquiry_move, name="enquiry-move"),
     path("<str:reference>/assign/", views.enquiry_assign, name="enquiry-assign"),
     path("<str:reference>/escalate/", views.enquiry_escalate, name="enquiry-escalate"),
+    path(
+        "<str:reference>/acknowledge-escalation/",
+        views.enquiry_acknowledge_escalation,
+        name="enquiry-acknowledge-escalation",
+    ),
     path("<str:reference>/decide/", views.enquiry_decide, name="enquiry-decide"),
     path("<str:reference>/feedback/", views.enquiry_feedback, name="enquiry-feedback"),
     path("<str:reference>/refer/", referral_views.enquiry_refer, name="enquiry-refer"),

@@ -19,11 +19,12 @@ from audit import access_log
 from audit.models import AccessLogEntry
 from core.forms import add_service_errors
 
-from . import hooks, mail, services, visibility
+from . import escalations, hooks, mail, services, visibility
 from .amendments import amendments_for
 from .clock import clock_in_force
 from .exceptions import IntakeKeyReused, StaleEdit
 from .forms import (
+    AcknowledgeEscalationForm,
     AssignForm,
     DecideForm,
     EscalateForm,
@@ -242,6 +243,11 @@ def _escalate(*, enquiry, actor, reason, expected_version) -> Enquiry:
     return services.enquiry_escalate(enquiry=enquiry, actor=actor, reason=reason)
 
 
+def _acknowledge(*, enquiry, actor, note, expected_version) -> Enquiry:
+    """Acknowledging never waits on versions either: see `escalations.escalation_acknowledge`."""
+    return escalations.escalation_acknowledge(enquiry=enquiry, actor=actor, note=note)
+
+
 @role_required(*TRIAGE)
 def enquiry_rate(request: SignedInRequest, reference: str) -> HttpResponse:
     return _enquiry_action(
@@ -287,6 +293,21 @@ def enquiry_escalate(request: SignedInRequest, reference: str) -> HttpResponse:
         service=_escalate,
         title="Escalate for immediate protection",
         done="Escalated: the enquiry is Red and at the top of the managers' queue.",
+    )
+
+
+@role_required(Role.MANAGER)
+def enquiry_acknowledge_escalation(request: SignedInRequest, reference: str) -> HttpResponse:
+    """A manager takes the escalation on: from the enquiry's page, or straight from the
+    "Acknowledge" button of the notification that told them of it."""
+    return _enquiry_action(
+        request,
+        reference,
+        form_class=AcknowledgeEscalationForm,
+        service=_acknowledge,
+        title="Acknowledge the escalation",
+        done="Escalation acknowledged: it is no longer repeated to other managers.",
+        notes=escalations.escalation_notes,
     )
 
 

@@ -43,11 +43,16 @@ def _soft(method, fallback):
     return wrapper
 
 
+def _missing(key, delta=1, version=None):
+    raise ValueError(f"Key {key!r} not counted: the cache is unavailable.")
+
+
 class SoftRedisCache(RedisCache):
     """Django's Redis cache, except that Redis being down or hung is a miss: reads find
     nothing and writes are dropped, for a few seconds after each failure without asking
     Redis at all. What the app keeps here (the API's request counts for its throttle) is
-    worth less than the page that asked for it. `incr` still raises, as for a missing key."""
+    worth less than the page that asked for it. `incr` raises ValueError, as for a missing
+    key, which the throttle (core.throttling) takes for a call it cannot count."""
 
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
@@ -63,3 +68,4 @@ class SoftRedisCache(RedisCache):
     set_many = _soft(RedisCache.set_many, lambda data, *args, **kwargs: list(data))
     delete_many = _soft(RedisCache.delete_many, None)
     clear = _soft(RedisCache.clear, False)
+    incr = _soft(RedisCache.incr, _missing)

@@ -166,7 +166,12 @@ MIDDLEWARE = [
     "agencies.sessions.SessionLimits",
     # Inside the header middleware, so its 413 and 400 answers carry the same headers.
     "core.limits.RequestLimits",
+    # /api/v1/enquiries as /api/v1/enquiries/, rather than a redirect that loses a POST's body.
+    "core.api_paths.OptionalTrailingSlash",
     "core.request_context.AuditlogMiddleware",
+    # /api/ calls refused 401 count against their address; inside the request id's, so a 429
+    # carries it too.
+    "core.throttling.AnonymousApiThrottle",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -271,17 +276,24 @@ WHITENOISE_AUTOREFRESH = DEBUG
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            # Django's Redis cache, except that Redis down or hung is a miss, not an error.
-            "BACKEND": "mash.cache.SoftRedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "mash",
-            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
-        }
+    REDIS_CACHE = {
+        # Django's Redis cache, except that Redis down or hung is a miss, not an error.
+        "BACKEND": "mash.cache.SoftRedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "mash",
+        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
     }
+    # The API's call counts (core.throttling) in Redis too, shared by every web worker; an
+    # alias of their own, to move them to another Redis without the rest.
+    CACHES = {"default": REDIS_CACHE, "throttle": REDIS_CACHE}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "throttle",
+        },
+    }
 
 CELERY_TASK_EAGER_PROPAGATES = True
 # Beat keeps its schedules in UTC: every minute and every five minutes are the same in any
@@ -345,6 +357,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 55},
     },
+    # Escalations no manager has acknowledged go to the next one after the policy's minutes
+    # (15 by default), at any hour; like the scan, a stale run is dropped.
+    "repeat-escalations": {
+        "task": "enquiries.tasks.repeat_escalations",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 55},
+    },
     # Chasers go out at most once per request per chase interval (an hour by default), so
     # every five minutes is prompt enough; a stale run is dropped like the scan's.
     "chase-information-requests": {
@@ -378,20 +397,20 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "agencies.permissions.HoldsAHubRole",
     ],
-    # Per person (or per address before sign-in), counted in the default cache (Redis).
+    # Per person, or per address without credentials (core.throttling.AnonymousApiThrottle
+    # counts the calls refused for want of them), atomically in the "throttle" cache (Redis).
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "core.throttling.PersonRateThrottle",
+        "core.throttling.AddressRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {"user": API_USER_RATE, "anon": API_ANON_RATE},
-    # Without it DRF would count anonymous calls by whatever X-Forwarded-For a client sends.
-    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     # JSON only: the docs page at /api/docs/ is the place to explore the API in a browser.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.limits.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # The schema as the contract: every error with its body, closed request bodies (core.schema).
+    "DEFAULT_SCHEMA_CLASS": "core.schema.ContractSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     # Errors in a list are keyed by index ({"subjects": {"1": {...}}}), DRF 3.20's only form.
     "LIST_SERIALIZER_ERRORS_AS_DICT": True,

@@ -38,3 +38,5 @@ urlpatterns = [
 
 # Too much data (a body over the size limit, a form with too many fields) is 413, not 400.
 handler400 = "core.limits.bad_request"
+# An unknown path under /api/ is the API's JSON 404, not the site's page.
+handler404 = "core.limits.not_found"

@@ -34,7 +34,7 @@ def manager_dashboard_figures(*, now: datetime, user: User | None = None) -> dic
     return {
         "now": now,
         "open_totals": running.open_totals(now=now),
-        "escalations": running.open_escalations(),
+        "escalations": running.open_escalations(now=now),
         "work": running.work_per_person(now=now),
         "agencies": running.agencies_waiting(user=user, now=now),
         "today": running.todays_flow(now=now),

@@ -9,14 +9,14 @@ requests and records come through the firewall's counting querysets.
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import Count, Min, Q
-from django.db.models.functions import TruncWeek
+from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
 from agencies.models import User
-from enquiries.models import Enquiry, Rag
+from enquiries.models import Enquiry, EscalationRepeat, Rag
 from sharing import firewall
 from sharing.models import InformationRequest, ReleaseStatus
 
@@ -50,21 +50,47 @@ def _open() -> "Q":
 
 
 def open_totals(*, now: datetime) -> dict:
-    """Open, escalated and unassigned enquiries, in one query."""
+    """Open escalations (those a manager acknowledged, and those nobody has yet) and
+    unassigned enquiries, in one query."""
+    escalated = Q(escalated_at__isnull=False)
     return Enquiry.objects.filter(_open()).aggregate(
-        escalated=Count("pk", filter=Q(escalated_at__isnull=False)),
+        escalated=Count("pk", filter=escalated),
+        acknowledged=Count("pk", filter=escalated & Q(escalation_acknowledged_at__isnull=False)),
+        unacknowledged=Count("pk", filter=escalated & Q(escalation_acknowledged_at__isnull=True)),
         unassigned=Count("pk", filter=Q(assignee__isnull=True)),
     )
 
 
-def open_escalations(*, limit: int = ESCALATIONS_SHOWN) -> list[Enquiry]:
-    """The latest escalations still open, newest first, with who holds each."""
-    return list(
+@dataclass(frozen=True)
+class OpenEscalation:
+    """An open escalation as the dashboard lists it: the enquiry (with who holds it, and who
+    acknowledged it and when), the minutes since it was escalated, and how many times it
+    was repeated to another manager."""
+
+    enquiry: Enquiry
+    minutes_waiting: int
+    repeats: int
+
+
+def open_escalations(*, now: datetime, limit: int = ESCALATIONS_SHOWN) -> list[OpenEscalation]:
+    """The latest escalations still open, newest first: one query."""
+    repeats = (
+        EscalationRepeat.objects.filter(
+            enquiry=OuterRef("pk"), escalated_at=OuterRef("escalated_at")
+        )
+        .order_by()
+        .values("enquiry")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    enquiries = (
         Enquiry.objects.filter(_open(), escalated_at__isnull=False)
-        .select_related("assignee", "subject")
+        .select_related("assignee", "subject", "escalation_acknowledged_by")
+        .annotate(repeats=Coalesce(Subquery(repeats), 0))
         .only(
             "reference",
             "escalated_at",
+            "escalation_acknowledged_at",
             "rating",
             "deadline",
             "assignee__first_name",
@@ -72,9 +98,23 @@ def open_escalations(*, limit: int = ESCALATIONS_SHOWN) -> list[Enquiry]:
             "assignee__username",
             "subject__first_name",
             "subject__last_name",
+            "escalation_acknowledged_by__first_name",
+            "escalation_acknowledged_by__last_name",
+            "escalation_acknowledged_by__username",
         )
         .order_by("-escalated_at", "-id")[:limit]
     )
+    return [
+        OpenEscalation(
+            enquiry=enquiry,
+            # Every one has a time: only escalated enquiries are read.
+            minutes_waiting=max(
+                0, int((now - cast(datetime, enquiry.escalated_at)).total_seconds() // 60)
+            ),
+            repeats=getattr(enquiry, "repeats", 0),
+        )
+        for enquiry in enquiries
+    ]
 
 
 def work_per_person(*, now: datetime) -> list[PersonsWork]:

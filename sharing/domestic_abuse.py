@@ -24,6 +24,7 @@ from django.utils import timezone
 from agencies.models import User
 from audit.access_log import acting_as, log_access
 from audit.models import AccessLogEntry
+from core.dates import EARLIEST
 from core.exceptions import StaleEdit
 from core.text import TEXT_LIMIT, clean_text, control_character
 from enquiries.clock import clock_in_force
@@ -115,6 +116,9 @@ def _text_problem(value: str, *, required: str = "", max_length: int = TEXT_LIMI
     return None
 
 
+TOO_EARLY = f"before {EARLIEST.isoformat()}: check the year"
+
+
 def _moment_problem(moment: datetime | None, now: datetime) -> str | None:
     if moment is None:
         return "missing; every notification needs the time of the incident"
@@ -122,6 +126,8 @@ def _moment_problem(moment: datetime | None, now: datetime) -> str | None:
         return "no UTC offset; write it as in 2026-03-02T22:15+00:00"
     if moment > now:
         return "in the future"
+    if moment.date() < EARLIEST:
+        return TOO_EARLY
     return None
 
 
@@ -151,6 +157,8 @@ def _person_problems(person: Mapping[str, Any], today: date) -> dict[str, str]:
     born = person.get("date_of_birth")
     if born is not None and born > today:
         problems["date_of_birth"] = "in the future"
+    elif born is not None and born < EARLIEST:
+        problems["date_of_birth"] = TOO_EARLY
     return problems
 
 

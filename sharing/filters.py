@@ -10,6 +10,7 @@ from typing import Any
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db.models import Q, QuerySet
 
 from agencies.models import Agency
@@ -32,18 +33,21 @@ MINE = "mine"
 
 
 class AgencyField(FreeTextField):
-    """An agency's id, or "mine" for the person's own."""
+    """An agency's id (its digits), or "mine" for the person's own; exactly that, as the
+    schema's pattern says, untrimmed."""
+
+    default_validators = [
+        RegexValidator(rf"\A({MINE}|[0-9]+)\Z", message="Give an agency's id, or “mine”.")
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(strip=False, **kwargs)
 
     def clean(self, value) -> int | str | None:
         text = super().clean(value)
         if not text:
             return None
-        if text == MINE:
-            return text
-        try:
-            return int(text)
-        except ValueError:
-            raise ValidationError("Give an agency's id, or “mine”.") from None
+        return text if text == MINE else int(text)
 
 
 class AgencyFilter(FreeTextFilter):

@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from agencies.models import Agency
+from core.dates import not_before_earliest
 from core.text import FreeTextField
 from enquiries.models import Enquiry, Person
 
@@ -80,6 +81,7 @@ class InformationRecordForm(forms.Form):
     information_date = forms.DateField(
         label="Date the information was recorded",
         widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[not_before_earliest],
         error_messages={
             "required": "Give the date the information was recorded.",
             "invalid": "Enter a real date, like 2026-06-14.",

@@ -23,6 +23,7 @@ ENQUIRY_PATHS = {
     "/api/v1/enquiries/{reference}/transition/",
     "/api/v1/enquiries/{reference}/assign/",
     "/api/v1/enquiries/{reference}/escalate/",
+    "/api/v1/enquiries/{reference}/acknowledge-escalation/",
     "/api/v1/enquiries/{reference}/decide/",
     "/api/v1/enquiries/{reference}/feedback/",
     "/api/v1/referrer-types/",

@@ -36,7 +36,10 @@ def runs(entry: str, start: datetime, hours: int) -> int:
     ],
     ids=["clocks-forward", "clocks-back"],
 )
-def test_the_scan_runs_every_minute_and_the_chaser_every_five_through_a_clock_change(start):
+def test_the_scan_and_the_repeats_run_every_minute_and_the_chaser_every_five_across_a_change(
+    start,
+):
     assert runs("scan-sla", start, hours=2) == 120
+    assert runs("repeat-escalations", start, hours=2) == 120
     assert runs("chase-information-requests", start, hours=2) == 24
     assert runs("verify-access-log", start, hours=2) == 2

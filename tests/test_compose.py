@@ -1,6 +1,7 @@
 """docker-compose.yml is read, not run (no Docker engine here): its shape is checked instead."""
 
 import re
+import runpy
 import tomllib
 from pathlib import Path
 
@@ -27,7 +28,15 @@ def compose() -> dict:
 
 
 def test_it_has_the_services_of_the_production_shape(compose):
-    assert set(compose["services"]) == {"db", "redis", "migrate", "web", "worker", "beat"}
+    assert set(compose["services"]) == {
+        "db",
+        "redis",
+        "migrate",
+        "web",
+        "proxy",
+        "worker",
+        "beat",
+    }
 
 
 def test_the_database_is_postgresql_16_and_redis_is_redis(compose):
@@ -43,9 +52,8 @@ def test_every_long_running_service_has_a_health_check(compose):
 
 def test_the_app_services_run_gunicorn_a_worker_and_beat(compose):
     services = compose["services"]
-    web = " ".join(services["web"]["command"])
-    assert "gunicorn mash.wsgi" in web
-    assert "migrate" not in web
+    web = services["web"]["command"]
+    assert web == ["gunicorn", "--config", "deploy/gunicorn.conf.py", "mash.wsgi"]
     assert services["worker"]["command"][:4] == ["celery", "-A", "mash", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "mash", "beat"]
 
@@ -147,3 +155,125 @@ def test_the_image_has_what_weasyprint_draws_the_picture_with():
     assert "--no-install-recommends" in install.group(1)
     assert "rm -rf /var/lib/apt/lists/*" in install.group(1)
     assert set(PDF_PACKAGES) <= set(install.group(1).split())
+
+
+# The proxy in front of gunicorn (docs/operations.md "The proxy and gunicorn")
+
+NGINX_SITE = ROOT / "deploy" / "nginx" / "mash.conf"
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
+
+
+def nginx_directives() -> dict[str, list[str]]:
+    """Each directive of the site, by name, with the value of each time it appears."""
+    found: dict[str, list[str]] = {}
+    for line in NGINX_SITE.read_text().splitlines():
+        directive = re.match(r"\s*([a-z_]+)\s+([^;{#]*?)\s*;", line)
+        if directive:
+            found.setdefault(directive[1], []).append(directive[2])
+    return found
+
+
+def size_in_bytes(size: str) -> int:
+    units = {"k": 1024, "m": 1024 * 1024}
+    return int(size[:-1]) * units[size[-1]] if size[-1] in units else int(size)
+
+
+def test_only_the_proxy_publishes_a_port_and_it_waits_for_a_healthy_web(compose):
+    services = compose["services"]
+    proxy = services["proxy"]
+
+    assert [name for name, service in services.items() if "ports" in service] == ["proxy"]
+    assert proxy["ports"] == ["8000:8000"]
+    assert proxy["image"].startswith("nginx:1.27")
+    assert proxy["depends_on"]["web"]["condition"] == "service_healthy"
+    assert "proxy-healthz" in " ".join(proxy["healthcheck"]["test"])
+    assert services["web"]["expose"] == ["8000"]
+
+
+def test_the_proxy_reads_its_site_read_only_and_spills_to_memory_not_disk(compose):
+    volumes = compose["services"]["proxy"]["volumes"]
+    mounted = dict(v.split(":", 1) for v in volumes if isinstance(v, str))
+    tmpfs = [v for v in volumes if isinstance(v, dict) and v["type"] == "tmpfs"]
+
+    assert mounted == {"./deploy/nginx/mash.conf": "/etc/nginx/conf.d/default.conf:ro"}
+    assert [v["target"] for v in tmpfs] == ["/var/cache/nginx"]
+
+
+def test_the_proxy_buffers_whole_requests_and_answers_and_times_out_slow_clients():
+    nginx = nginx_directives()
+
+    assert nginx["proxy_request_buffering"] == ["on"]
+    assert nginx["proxy_buffering"] == ["on"]
+    for timeout in ("client_header_timeout", "client_body_timeout", "send_timeout"):
+        assert nginx[timeout] == ["10s"], timeout
+    assert nginx["keepalive_timeout"] == ["15s"]
+    assert nginx["reset_timedout_connection"] == ["on"]
+
+
+def test_the_proxys_body_limit_leaves_the_app_to_refuse_what_is_over_its_own(compose):
+    """A body a little over DATA_UPLOAD_MAX_MEMORY_SIZE gets the app's 413, in its words; the
+    proxy refuses only what is far larger, and keeps every body it takes in memory."""
+    default = compose["services"]["web"]["environment"]["DATA_UPLOAD_MAX_MEMORY_SIZE"]
+    app_limit = int(re.fullmatch(r"\$\{DATA_UPLOAD_MAX_MEMORY_SIZE:-(\d+)\}", default)[1])
+    nginx = nginx_directives()
+    proxy_limit = size_in_bytes(nginx["client_max_body_size"][0])
+
+    assert app_limit < proxy_limit <= 2 * app_limit
+    assert size_in_bytes(nginx["client_body_buffer_size"][0]) == proxy_limit
+
+
+def test_the_proxy_forwards_the_client_to_a_web_that_trusts_one_proxy(compose):
+    nginx = nginx_directives()
+    forwarded = dict(value.split(None, 1) for value in nginx["proxy_set_header"])
+    environment = compose["services"]["web"]["environment"]
+
+    assert nginx["server"] == ["web:8000"]  # the upstream: web's port, gunicorn's bind
+    assert nginx["proxy_pass"] == ["http://mash_web"]
+    assert forwarded["X-Forwarded-For"] == "$proxy_add_x_forwarded_for"
+    assert forwarded["X-Forwarded-Proto"] == "$mash_forwarded_proto"
+    assert forwarded["X-Request-ID"] == "$request_id"
+    assert forwarded["Host"] == "$host"
+    assert environment["TRUSTED_PROXY_COUNT"] == "${TRUSTED_PROXY_COUNT:-1}"
+    assert nginx["listen"] == ["8000"]
+
+
+def test_nginx_reads_the_site_without_a_complaint(tmp_path):
+    """`nginx -t` on the site, its addresses moved to loopback (tests/nginx.py); Debian's
+    nginx, which `make test` installs (tools/preflight.py)."""
+    from tests import nginx
+
+    binary = nginx.nginx_or_skip()
+    main = nginx.configure(tmp_path, upstream_port=nginx.free_port(), port=nginx.free_port())
+
+    checked = nginx.check(binary, main)
+
+    assert checked.returncode == 0, checked.stderr
+    assert "[warn]" not in checked.stderr and "[emerg]" not in checked.stderr
+
+
+def test_gunicorn_runs_threads_with_bounded_times_and_workers_from_the_environment(monkeypatch):
+    for name in ("WORKERS", "THREADS", "TIMEOUT", "GRACEFUL_TIMEOUT"):
+        monkeypatch.delenv(f"GUNICORN_{name}", raising=False)
+    default = runpy.run_path(str(GUNICORN_CONF))
+    monkeypatch.setenv("GUNICORN_WORKERS", "5")
+    monkeypatch.setenv("GUNICORN_THREADS", "8")
+
+    configured = runpy.run_path(str(GUNICORN_CONF))
+
+    assert default["worker_class"] == "gthread"
+    assert (default["workers"], default["threads"]) == (3, 4)
+    assert (default["timeout"], default["graceful_timeout"], default["keepalive"]) == (30, 30, 5)
+    assert default["bind"] == "0.0.0.0:8000"
+    assert (configured["workers"], configured["threads"]) == (5, 8)
+
+
+def test_the_compose_file_and_the_image_both_start_gunicorn_with_its_settings(compose):
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    command = re.search(r"^CMD (.*)$", dockerfile, re.M)[1]
+    environment = compose["services"]["web"]["environment"]
+
+    assert yaml.safe_load(command) == compose["services"]["web"]["command"]
+    assert "COPY deploy/gunicorn.conf.py ./deploy/" in dockerfile
+    for variable in ("GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_TIMEOUT"):
+        assert variable in environment
+        assert variable in GUNICORN_CONF.read_text()

@@ -5,8 +5,11 @@ from pathlib import Path
 
 from tools.preflight import (
     chromium_plan,
+    find_nginx,
     install_chromium,
+    install_nginx,
     install_pdf_libraries,
+    nginx_plan,
     pdf_libraries_plan,
     problems,
     toolchain_problems,
@@ -201,3 +204,43 @@ def test_the_pdf_libraries_are_installed_without_recommends_and_a_failure_says_w
         ("libpango-1.0-0",), lambda step, **o: subprocess.CompletedProcess(step, 0)
     )
     assert ok == ""
+
+
+def test_nginx_is_found_on_the_path_or_where_debian_puts_it():
+    assert find_nginx(which={"nginx": "/opt/bin/nginx"}.get, exists=lambda path: True) == (
+        "/opt/bin/nginx"
+    )
+    # Not on PATH=/usr/bin:/bin, as for someone other than root.
+    assert find_nginx(which=lambda name: None, exists={"/usr/sbin/nginx"}.__contains__) == (
+        "/usr/sbin/nginx"
+    )
+    assert find_nginx(which=lambda name: None, exists=lambda path: False) is None
+
+
+def test_nginx_found_is_left_alone_and_missing_is_installed_by_root_with_apt():
+    found = nginx_plan(found="/usr/sbin/nginx", is_root=False, has_apt=False)
+    missing = nginx_plan(found=None, is_root=True, has_apt=True)
+
+    assert (found.found, found.install, found.problem) == ("/usr/sbin/nginx", False, None)
+    assert (missing.install, missing.problem) == (True, None)
+
+
+def test_nginx_missing_stops_anyone_else_with_the_command():
+    for is_root, has_apt in [(False, True), (True, False)]:
+        plan = nginx_plan(found=None, is_root=is_root, has_apt=has_apt)
+
+        assert not plan.install
+        assert "`sudo apt-get install nginx`" in plan.problem
+
+
+def test_nginx_is_installed_without_recommends_and_a_failure_says_why():
+    steps = []
+
+    def run(step, **options):
+        steps.append(step)
+        return subprocess.CompletedProcess(step, 100 if step[1] == "install" else 0, "", "E: x\n")
+
+    said = install_nginx(run)
+
+    assert steps[1] == ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"]
+    assert said.startswith("`apt-get install -y -qq --no-install-recommends nginx` failed (E: x)")

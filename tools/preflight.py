@@ -2,8 +2,9 @@
 
 Run as `python3 tools/preflight.py` with any Python: it uses the standard library only, so it
 runs before the virtualenv exists. It checks Python, venv, npm, PostgreSQL and Redis (read
-from DATABASE_URL and REDIS_URL like the settings do) and Chromium for the browser tests.
-Chromium, and the libraries WeasyPrint draws the picture's PDF with (Pango, HarfBuzz's
+from DATABASE_URL and REDIS_URL like the settings do), Chromium for the browser tests and nginx
+for the test of the proxy in front of gunicorn (tests/resilience/test_slow_clients.py).
+Chromium, nginx, and the libraries WeasyPrint draws the picture's PDF with (Pango, HarfBuzz's
 subsetter and the DejaVu fonts, as the Dockerfile installs them), it installs from Debian's
 packages where it can (as root, with apt-get), saying so first; anything else missing stops it
 at once with one line per problem saying what to run, rather than a stack trace minutes later
@@ -32,6 +33,10 @@ HOW_TO_START = {
 }
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 INSTALL_CHROMIUM = ["apt-get", "install", "-y", "-qq", "chromium"]
+# The proxy compose puts in front of gunicorn (deploy/nginx/), run natively by a test. Debian
+# puts it in /usr/sbin, which is not on everyone's PATH.
+NGINX_PLACES = ("/usr/sbin/nginx",)
+INSTALL_NGINX = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"]
 # What WeasyPrint needs from the system to draw the picture's PDF (sharing.picture), as
 # Debian packages, each with how to tell it is there: a library `ctypes` finds, or a file. The
 # Dockerfile installs the same packages.
@@ -92,8 +97,8 @@ def toolchain_problems(*, version: tuple[int, int], has_venv: bool, has_npm: boo
 
 
 @dataclass(frozen=True)
-class ChromiumPlan:
-    """What to do about the browser the browser tests drive."""
+class ProgramPlan:
+    """What to do about a program the tests run: the browser they drive, nginx."""
 
     found: str | None  # its path, when it is there
     install: bool  # missing, and this user can install Debian's package
@@ -102,13 +107,13 @@ class ChromiumPlan:
 
 def chromium_plan(
     *, which: Callable[[str], str | None], is_root: bool, has_apt: bool
-) -> ChromiumPlan:
+) -> ProgramPlan:
     for name in CHROMIUM_NAMES:
         if path := which(name):
-            return ChromiumPlan(found=path, install=False, problem=None)
+            return ProgramPlan(found=path, install=False, problem=None)
     if is_root and has_apt:
-        return ChromiumPlan(found=None, install=True, problem=None)
-    return ChromiumPlan(
+        return ProgramPlan(found=None, install=True, problem=None)
+    return ProgramPlan(
         found=None,
         install=False,
         problem=(
@@ -138,6 +143,34 @@ def _apt_install(
 def install_chromium(run: Callable[..., subprocess.CompletedProcess] = subprocess.run) -> str:
     """Installs Debian's chromium; returns a problem line if that failed, else ''."""
     return _apt_install(INSTALL_CHROMIUM, "Chromium", run)
+
+
+def find_nginx(
+    which: Callable[[str], str | None] = shutil.which,
+    exists: Callable[[str], bool] = os.path.exists,
+) -> str | None:
+    """nginx's path, on PATH or where Debian puts it; None if it is not there."""
+    return which("nginx") or next((place for place in NGINX_PLACES if exists(place)), None)
+
+
+def nginx_plan(*, found: str | None, is_root: bool, has_apt: bool) -> ProgramPlan:
+    if found:
+        return ProgramPlan(found=found, install=False, problem=None)
+    if is_root and has_apt:
+        return ProgramPlan(found=None, install=True, problem=None)
+    return ProgramPlan(
+        found=None,
+        install=False,
+        problem=(
+            "nginx is missing for the test of the proxy in front of gunicorn: install Debian's "
+            "package with `sudo apt-get install nginx`, then run `make test` again."
+        ),
+    )
+
+
+def install_nginx(run: Callable[..., subprocess.CompletedProcess] = subprocess.run) -> str:
+    """Installs Debian's nginx (without recommends); returns a problem line if that failed."""
+    return _apt_install(INSTALL_NGINX, "nginx", run)
 
 
 @dataclass(frozen=True)
@@ -215,6 +248,13 @@ def main() -> int:
     )
     if pdf_libraries.problem:
         found.append(pdf_libraries.problem)
+    nginx = nginx_plan(
+        found=find_nginx(),
+        is_root=hasattr(os, "geteuid") and os.geteuid() == 0,
+        has_apt=shutil.which("apt-get") is not None,
+    )
+    if nginx.problem:
+        found.append(nginx.problem)
     if found:
         for problem in found:
             print(f"mash: {problem}", file=sys.stderr)
@@ -239,6 +279,16 @@ def main() -> int:
         if failed := install_pdf_libraries(pdf_libraries.missing):
             print(f"mash: {failed}", file=sys.stderr)
             return 1
+    if nginx.install:
+        print("mash: nginx is missing; installing Debian's nginx package for the proxy's test")
+        sys.stdout.flush()
+        if failed := install_nginx():
+            print(f"mash: {failed}", file=sys.stderr)
+            return 1
+        if find_nginx() is None:
+            print("mash: apt-get installed nginx but it is not in /usr/sbin.", file=sys.stderr)
+            return 1
+        print("mash: installed nginx")
     return 0
 
 

@@ -66,6 +66,8 @@ class MergeSerializer(serializers.Serializer):
 
 
 class MergeInputSerializer(RefusesUnknownFields, serializers.Serializer):
+    required_by_service = ("reason",)
+
     other = serializers.PrimaryKeyRelatedField(
         queryset=Person.objects.all(),
         help_text="The id of the record to merge into this one.",
@@ -88,6 +90,8 @@ class MergeInputSerializer(RefusesUnknownFields, serializers.Serializer):
 
 
 class UndoMergeInputSerializer(RefusesUnknownFields, serializers.Serializer):
+    required_by_service = ("reason",)
+
     reason = FreeTextSerializerField(
         allow_blank=True, error_messages={"required": "Say why this merge was wrong."}
     )

@@ -17,6 +17,8 @@ from agencies.requests import SignedInApiRequest
 from audit.access_log import search_terms
 from audit.models import AccessLogEntry
 from core.api import Pagination, RefusesUnknownFields
+from core.dates import not_before_earliest
+from core.text import FreeTextSerializerField
 
 from .. import people
 from ..hooks import CHRONOLOGY_KINDS
@@ -42,7 +44,7 @@ class WorkOnEnquiries(BasePermission):
 
 
 class PeopleQuerySerializer(RefusesUnknownFields, serializers.Serializer):
-    q = serializers.CharField(
+    q = FreeTextSerializerField(
         required=False,
         allow_blank=True,
         max_length=200,
@@ -51,11 +53,13 @@ class PeopleQuerySerializer(RefusesUnknownFields, serializers.Serializer):
             '("age 7"), an NHS number or a postcode, or several together.'
         ),
     )
-    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    name = FreeTextSerializerField(required=False, allow_blank=True, max_length=200)
+    date_of_birth = serializers.DateField(
+        required=False, allow_null=True, validators=[not_before_earliest]
+    )
     age = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=120)
-    nhs_number = serializers.CharField(required=False, allow_blank=True, max_length=12)
-    address = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    nhs_number = FreeTextSerializerField(required=False, allow_blank=True, max_length=12)
+    address = FreeTextSerializerField(required=False, allow_blank=True, max_length=200)
     page = serializers.IntegerField(required=False, min_value=1, max_value=400)
 
 

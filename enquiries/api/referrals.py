@@ -17,6 +17,7 @@ from agencies.permissions import HoldsAHubRole
 from agencies.requests import SignedInApiRequest
 from audit.models import AccessLogEntry
 from core.api import RefusesUnknownFields
+from core.dates import not_before_earliest
 from core.text import FreeTextSerializerField
 
 from .. import referrals
@@ -60,7 +61,10 @@ class ReferOnSerializer(VersionedSerializer):
     )
     note = FreeTextSerializerField(required=False, allow_blank=True)
     sent_at = serializers.DateTimeField(
-        required=False, allow_null=True, help_text="Leave out for now."
+        required=False,
+        allow_null=True,
+        validators=[not_before_earliest],
+        help_text="Leave out for now.",
     )
 
 
@@ -74,7 +78,10 @@ class ReferralAnswerSerializer(RefusesUnknownFields, serializers.Serializer):
     )
     answered_by_name = FreeTextSerializerField(max_length=200, required=False, allow_blank=True)
     answered_at = serializers.DateTimeField(
-        required=False, allow_null=True, help_text="Leave out for now."
+        required=False,
+        allow_null=True,
+        validators=[not_before_earliest],
+        help_text="Leave out for now.",
     )
 
 

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import RefusesUnknownFields
+from core.dates import not_before_earliest
 from core.text import FreeTextSerializerField
 
 from ..amendments import ADDABLE_ROLE_CHOICES
@@ -109,6 +110,12 @@ class EnquiryRowSerializer(serializers.Serializer):
     referrer_type = serializers.CharField(source="referrer_type.code")
     assignee = UserSerializer(allow_null=True)
     escalated_at = serializers.DateTimeField(allow_null=True)
+    escalation_acknowledged_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When a manager acknowledged the escalation; null until one does, and again "
+        "after it is escalated anew.",
+    )
+    escalation_acknowledged_by = UserSerializer(allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
     outcome = serializers.CharField(source="outcome.code", allow_null=True)
     version = serializers.IntegerField(
@@ -213,7 +220,9 @@ class PersonMatchSerializer(serializers.Serializer):
 class PersonMatchQuerySerializer(serializers.Serializer):
     first_name = FreeTextSerializerField(max_length=100)
     last_name = FreeTextSerializerField(max_length=100)
-    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    date_of_birth = serializers.DateField(
+        required=False, allow_null=True, validators=[not_before_earliest]
+    )
     approximate_age = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -249,7 +258,9 @@ class PersonInputSerializer(RefusesUnknownFields, serializers.Serializer):
     )
     first_name = FreeTextSerializerField(max_length=100, required=False)
     last_name = FreeTextSerializerField(max_length=100, required=False)
-    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    date_of_birth = serializers.DateField(
+        required=False, allow_null=True, validators=[not_before_earliest]
+    )
     approximate_age = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=120
     )
@@ -341,8 +352,11 @@ class InvolvedPersonInputSerializer(PersonInputSerializer):
 class IntakeSerializer(RefusesUnknownFields, serializers.Serializer):
     """A concern at the front door: one enquiry for each subject, together as a family."""
 
+    required_by_service = ("referrer_name", "subjects", "concern", "categories")
+
     received_at = serializers.DateTimeField(
-        help_text="When the concern reached the hub; a time without an offset is UK time."
+        validators=[not_before_earliest],
+        help_text="When the concern reached the hub; a time without an offset is UK time.",
     )
     referrer_name = FreeTextSerializerField(
         max_length=200, allow_blank=True, help_text="'Anonymous' if they gave none."
@@ -410,6 +424,8 @@ class VersionedSerializer(RefusesUnknownFields, serializers.Serializer):
 
 
 class RateSerializer(VersionedSerializer):
+    required_by_service = ("rationale",)
+
     rating = serializers.ChoiceField(choices=Rag.choices)
     rationale = FreeTextSerializerField(
         allow_blank=True, error_messages={"required": "Give the reason for this rating."}
@@ -439,13 +455,26 @@ class AssignSerializer(VersionedSerializer):
 
 
 class EscalateSerializer(RefusesUnknownFields, serializers.Serializer):
+    required_by_service = ("reason",)
+
     reason = FreeTextSerializerField(
         allow_blank=True,
         error_messages={"required": "Say why the child or adult needs protection now."},
     )
 
 
+class AcknowledgeEscalationSerializer(RefusesUnknownFields, serializers.Serializer):
+    note = FreeTextSerializerField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="What the manager is doing about it, for the history.",
+    )
+
+
 class DecideSerializer(VersionedSerializer):
+    required_by_service = ("rationale",)
+
     outcome = serializers.SlugRelatedField(
         slug_field="code",
         queryset=outcomes(),
@@ -456,11 +485,16 @@ class DecideSerializer(VersionedSerializer):
         allow_blank=True, error_messages={"required": "Give the reason for this decision."}
     )
     decided_at = serializers.DateTimeField(
-        required=False, allow_null=True, help_text="Leave out for now."
+        required=False,
+        allow_null=True,
+        validators=[not_before_earliest],
+        help_text="Leave out for now.",
     )
 
 
 class FeedbackSerializer(VersionedSerializer):
+    required_by_service = ("method", "text")
+
     method = FreeTextSerializerField(
         max_length=100, allow_blank=True, help_text="Telephone, email, letter..."
     )
@@ -472,7 +506,10 @@ class FeedbackSerializer(VersionedSerializer):
         ),
     )
     sent_at = serializers.DateTimeField(
-        required=False, allow_null=True, help_text="Leave out for now."
+        required=False,
+        allow_null=True,
+        validators=[not_before_earliest],
+        help_text="Leave out for now.",
     )
     email_to = FreeTextSerializerField(
         required=False,
@@ -491,6 +528,8 @@ class FeedbackSerializer(VersionedSerializer):
 
 
 class AmendmentSerializer(VersionedSerializer):
+    required_by_service = ("reason",)
+
     reason = FreeTextSerializerField(
         allow_blank=True, help_text="Why: kept in the enquiry's history with what changed."
     )
@@ -501,7 +540,9 @@ class PersonCorrectSerializer(AmendmentSerializer):
 
     first_name = FreeTextSerializerField(max_length=100, required=False)
     last_name = FreeTextSerializerField(max_length=100, required=False)
-    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    date_of_birth = serializers.DateField(
+        required=False, allow_null=True, validators=[not_before_earliest]
+    )
     approximate_age = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=120
     )

@@ -32,7 +32,7 @@ from audit.models import AccessLogEntry
 from core.filters import ListFilters
 from core.text import clean_text
 
-from .. import amendments, services, visibility
+from .. import amendments, escalations, services, visibility
 from ..clock import clock_in_force
 from ..filters import EnquiryFilter
 from ..models import Enquiry, EnquiryPerson, IntakeKey
@@ -45,6 +45,7 @@ from ..selectors import (
     referrer_types,
 )
 from .serializers import (
+    AcknowledgeEscalationSerializer,
     AddChildSerializer,
     AddPersonSerializer,
     AssignSerializer,
@@ -78,6 +79,13 @@ class TriageStaff(BasePermission):
 
 class Managers(BasePermission):
     message = "Only a manager records the decision."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return request.user.is_authenticated and request.user.has_role(Role.MANAGER)
+
+
+class EscalationAcknowledgers(BasePermission):
+    message = "Only a manager acknowledges an escalation."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return request.user.is_authenticated and request.user.has_role(Role.MANAGER)
@@ -262,6 +270,21 @@ class EnquiryViewSet(viewsets.GenericViewSet):
         """Red at once, for immediate protection. Takes no version: an escalation is never
         refused because someone else edited the enquiry a moment before."""
         return self._act(reference, services.enquiry_escalate, EscalateSerializer)
+
+    @_action_schema(AcknowledgeEscalationSerializer, versioned=False)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="acknowledge-escalation",
+        permission_classes=[IsAuthenticated, EscalationAcknowledgers],
+    )
+    def acknowledge_escalation(self, request: SignedInApiRequest, reference: str) -> Response:
+        """A manager takes the open escalation on: timestamped, in the history, and no longer
+        repeated to other managers. Takes no version, as escalating does. Refused (400) for an
+        enquiry not escalated, decided, or already acknowledged."""
+        return self._act(
+            reference, escalations.escalation_acknowledge, AcknowledgeEscalationSerializer
+        )
 
     @_action_schema(DecideSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, Managers])

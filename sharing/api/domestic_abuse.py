@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from agencies.requests import SignedInApiRequest
 from audit.models import AccessLogEntry
 from core.api import RefusesUnknownFields
+from core.dates import not_before_earliest
 from core.text import FreeTextSerializerField
 from enquiries.models import Enquiry, LawfulBasis
 
@@ -65,12 +66,14 @@ class NotificationPersonInput(RefusesUnknownFields, serializers.Serializer):
     part = serializers.ChoiceField(choices=Notification.Part.choices)
     first_name = FreeTextSerializerField(max_length=domestic_abuse.NAME_LENGTH)
     last_name = FreeTextSerializerField(max_length=domestic_abuse.NAME_LENGTH)
-    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
+    date_of_birth = serializers.DateField(
+        required=False, allow_null=True, default=None, validators=[not_before_earliest]
+    )
 
 
 class NotificationInput(RefusesUnknownFields, serializers.Serializer):
     police_reference = FreeTextSerializerField(max_length=domestic_abuse.REFERENCE_LENGTH)
-    incident_at = serializers.DateTimeField()
+    incident_at = serializers.DateTimeField(validators=[not_before_earliest])
     address = FreeTextSerializerField(
         max_length=domestic_abuse.ADDRESS_LENGTH, required=False, allow_blank=True, default=""
     )

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from agencies.models import Agency
 from core.api import RefusesUnknownFields
+from core.dates import not_before_earliest
 from core.text import FreeTextSerializerField
 from enquiries.api.serializers import PersonSerializer, UserSerializer
 from enquiries.models import Enquiry, Person
@@ -249,6 +250,15 @@ class RecordInputSerializer(RefusesUnknownFields, serializers.Serializer):
     """What the agency holds about one person in the enquiry. The service checks each field
     and says what is missing, so blanks reach it."""
 
+    required_by_service: tuple[str, ...] = (
+        "person",
+        "summary",
+        "detail",
+        "source_system",
+        "information_date",
+        "sensitivity",
+    )
+
     person = serializers.PrimaryKeyRelatedField(
         queryset=Person.objects.all(),
         required=False,
@@ -270,6 +280,7 @@ class RecordInputSerializer(RefusesUnknownFields, serializers.Serializer):
         required=False,
         allow_null=True,
         default=None,
+        validators=[not_before_earliest],
         help_text="When your agency recorded the information.",
     )
     sensitivity = serializers.ChoiceField(
@@ -299,10 +310,14 @@ def _reason(help_text: str) -> serializers.CharField:
 
 
 class ReleaseRequestSerializer(RefusesUnknownFields, serializers.Serializer):
+    required_by_service = ("reason",)
+
     reason = _reason("Why the hub needs this information.")
 
 
 class ReleaseSerializer(RefusesUnknownFields, serializers.Serializer):
+    required_by_service = ("reason", "necessary_and_proportionate", "lawful_basis", "password")
+
     reason = _reason("Why releasing this is necessary and proportionate.")
     necessary_and_proportionate = serializers.BooleanField(
         required=False,
@@ -332,12 +347,19 @@ class ReleaseSerializer(RefusesUnknownFields, serializers.Serializer):
 
 
 class RefuseSerializer(RefusesUnknownFields, serializers.Serializer):
+    required_by_service = ("reason",)
+
     reason = _reason("Why your agency will not release this.")
 
 
 class RecordCorrectionSerializer(RecordInputSerializer):
     """The whole record as it should be. `reason` is required once someone outside your
     agency has read the record; then the hub is told your reason (never the content)."""
+
+    # The person may stay as it is; the rest is the whole record again.
+    required_by_service = tuple(
+        name for name in RecordInputSerializer.required_by_service if name != "person"
+    )
 
     conditions = FreeTextSerializerField(
         required=False,
@@ -367,6 +389,8 @@ class RecordWithdrawalSerializer(RefusesUnknownFields, serializers.Serializer):
 
 
 class RequestWithdrawalSerializer(RefusesUnknownFields, serializers.Serializer):
+    required_by_service = ("reason",)
+
     reason = _reason("Why the hub no longer needs the answer: the agency is told it.")
     expected_version = serializers.IntegerField(
         min_value=1,

@@ -9,7 +9,15 @@ from django.utils import timezone
 
 from agencies.models import Agency, Role, User
 from demo.hub import DEMO_AGENCIES, DEMO_USERS
-from enquiries.models import Enquiry, EnquiryEvent, Notification, OutgoingEmail, Rag, SlaEvent
+from enquiries.models import (
+    Enquiry,
+    EnquiryEvent,
+    EscalationRepeat,
+    Notification,
+    OutgoingEmail,
+    Rag,
+    SlaEvent,
+)
 from sharing import selectors
 from sharing.models import (
     InformationRecord,
@@ -133,17 +141,37 @@ def test_the_demo_is_a_live_hub_at_any_hour():
         assert enquiry_id in (at_risk if kind == SlaEvent.Kind.AT_RISK else breached)
         assert recipient in managers | {assignee}
 
-    # escalated for immediate protection, as enquiry_escalate records it
+    # escalated for immediate protection, as enquiry_escalate records it; some acknowledged
+    # by a manager, the rest repeated to the managers in turn, as the per-minute job does
     escalated = list(open_work.exclude(escalated_at=None).prefetch_related("events"))
     assert len(escalated) >= 2
+    assert {e.escalation_acknowledged_at is None for e in escalated} == {True, False}
     for enquiry in escalated:
         assert enquiry.rating == Rag.RED
         assert enquiry.received_at <= enquiry.escalated_at <= now
-        last_two = [(e.kind, e.at, e.to_value) for e in enquiry.events.all()][-2:]
-        assert last_two == [
+        acknowledged = enquiry.escalation_acknowledged_at
+        history = [(e.kind, e.at, e.to_value) for e in enquiry.events.all()]
+        escalation = [
             (EnquiryEvent.Kind.ESCALATED, enquiry.escalated_at, ""),
             (EnquiryEvent.Kind.RATING, enquiry.escalated_at, Rag.RED),
         ]
+        if acknowledged is None:
+            assert history[-2:] == escalation
+        else:
+            assert enquiry.escalated_at <= acknowledged <= now
+            assert enquiry.escalation_acknowledged_by.has_role(Role.MANAGER)
+            assert history[-3:] == [
+                *escalation,
+                (EnquiryEvent.Kind.ESCALATION_ACKNOWLEDGED, acknowledged, ""),
+            ]
+        repeats = list(
+            EscalationRepeat.objects.filter(enquiry=enquiry).values_list("sent_at", flat=True)
+        )
+        repeated = Notification.objects.filter(enquiry=enquiry, kind=Kind.ESCALATION_REPEATED)
+        assert sorted(repeated.values_list("created_at", flat=True)) == repeats
+        assert all(sent <= (acknowledged or now) for sent in repeats)
+    waiting = [e for e in escalated if e.escalation_acknowledged_at is None]
+    assert all(EscalationRepeat.objects.filter(enquiry=e).count() == 3 for e in waiting)
 
     # about one enquiry in ten is about an adult at risk, with an adult's concerns
     adults = [e for e in enquiries if e.subject_type == Enquiry.SubjectType.ADULT]

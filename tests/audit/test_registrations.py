@@ -24,6 +24,8 @@ NOT_IN_THE_CHANGE_LOG = {
     "sharing.Chaser": "the chaser task's own record of each chase, inserted in bulk by the "
     "system; nobody writes or edits it",
     "enquiries.Notification": "a copy of what the hub told one person; reading it changes no case",
+    "enquiries.EscalationRepeat": "the repeat job's own record of whom it told of an escalation "
+    "nobody had acknowledged, inserted by the system; nobody writes or edits it",
     "enquiries.ReferenceCounter": "a counter that hands out enquiry references; the enquiries "
     "are logged",
     "enquiries.IntakeKey": "the guard against a form sent twice: a key and a hash of what was "

@@ -41,7 +41,7 @@ def _log(actor, name: str) -> Enquiry:
 
 @pytest.fixture
 def enquiries(make_user) -> dict[str, Enquiry]:
-    """An open enquiry, and one decided and waiting for feedback."""
+    """An open enquiry, one decided and waiting for feedback, and one escalated."""
     manager = make_user(Role.MANAGER)
     decided = services.enquiry_decide(
         enquiry=_log(manager, "Bea"),
@@ -50,7 +50,10 @@ def enquiries(make_user) -> dict[str, Enquiry]:
         rationale="No risk.",
         expected_version=1,
     )
-    return {"open": _log(manager, "Ann"), "decided": decided}
+    escalated = services.enquiry_escalate(
+        enquiry=_log(manager, "Cal"), actor=manager, reason="Disclosure."
+    )
+    return {"open": _log(manager, "Ann"), "decided": decided, "escalated": escalated}
 
 
 def _on(name: str, which: str = "open"):
@@ -85,6 +88,7 @@ ENDPOINTS = {
     ),
     "assign": ("post", _on("assign"), {"assignee": None, "expected_version": 1}, 200),
     "escalate": ("post", _on("escalate"), {"reason": "Disclosure."}, 200),
+    "acknowledge-escalation": ("post", _on("acknowledge-escalation", "escalated"), {}, 200),
     "decide": (
         "post",
         _on("decide"),
@@ -116,7 +120,7 @@ def expected_status(persona: str, endpoint: str) -> int:
         return 401
     if endpoint not in TRIAGE_ENDPOINTS:
         return allowed
-    if endpoint == "decide":
+    if endpoint in ("decide", "acknowledge-escalation"):
         return allowed if persona == "manager" else 403
     return allowed if persona in ("researcher", "manager") else 403
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.models import Role
-from enquiries.models import Enquiry, Rag
+from enquiries.models import Enquiry, EscalationRepeat, Rag
 from reports import running
 from sharing.models import (
     InformationRecord,
@@ -43,8 +43,58 @@ def test_open_totals_count_escalated_and_unassigned(make_enquiry, make_user):
     Enquiry.objects.filter(pk=held.pk).update(assignee=rosa)
     make_enquiry("2026-03-10 09:00", decided="2026-03-11 09:00")  # decided: not counted
 
-    assert running.open_totals(now=NOW) == {"escalated": 1, "unassigned": 1}
-    assert [e.reference for e in running.open_escalations()] == [escalated.reference]
+    assert running.open_totals(now=NOW) == {
+        "escalated": 1,
+        "acknowledged": 0,
+        "unacknowledged": 1,
+        "unassigned": 1,
+    }
+    assert [e.enquiry.reference for e in running.open_escalations(now=NOW)] == [escalated.reference]
+
+
+def _escalate(enquiry, at_: str, *, acknowledged: tuple | None = None, repeats=()) -> None:
+    """Escalated at `at_`; acknowledged (by, at) if given; repeated to each manager in `repeats`
+    (with one repeat of an earlier escalation, which is not counted)."""
+    fields = {"escalated_at": at(at_)}
+    if acknowledged:
+        fields |= {
+            "escalation_acknowledged_by": acknowledged[0],
+            "escalation_acknowledged_at": at(acknowledged[1]),
+        }
+    Enquiry.objects.filter(pk=enquiry.pk).update(**fields)
+    earlier = at(at_) - timedelta(hours=1)
+    for number, manager in enumerate(repeats, 1):
+        sent = at(at_) + timedelta(minutes=15 * number)
+        EscalationRepeat.objects.create(
+            enquiry=enquiry, escalated_at=at(at_), round=1, recipient=manager, sent_at=sent
+        )
+        EscalationRepeat.objects.create(
+            enquiry=enquiry, escalated_at=earlier, round=number, recipient=manager, sent_at=sent
+        )
+
+
+def test_open_escalations_say_who_acknowledged_or_how_long_each_waits(
+    make_enquiry, make_user, manager
+):
+    ann = make_user(Role.MANAGER, first_name="Ann", last_name="Abbott")
+    taken = make_enquiry("2026-03-18 09:00", rating=Rag.RED)
+    waiting = make_enquiry("2026-03-18 09:30", rating=Rag.RED)
+    _escalate(taken, "2026-03-18 10:00", acknowledged=(manager, "2026-03-18 10:20"), repeats=[ann])
+    _escalate(waiting, "2026-03-18 11:10", repeats=[ann, manager])
+
+    rows = running.open_escalations(now=NOW)
+
+    assert [(r.enquiry.reference, r.minutes_waiting, r.repeats) for r in rows] == [
+        (waiting.reference, 50, 2),
+        (taken.reference, 120, 1),
+    ]
+    assert rows[1].enquiry.escalation_acknowledged_by.get_full_name() == "Mo Khan"
+    assert running.open_totals(now=NOW) == {
+        "escalated": 2,
+        "acknowledged": 1,
+        "unacknowledged": 1,
+        "unassigned": 2,
+    }
 
 
 def test_work_per_person_counts_open_at_risk_and_breached_at_the_minute(make_enquiry, make_user):
@@ -196,8 +246,14 @@ def test_the_dashboard_links_each_figure_to_its_list_in_constant_queries(
     rosa = make_user(Role.RESEARCHER, first_name="Rosa", last_name="Reid")
     for hour in range(9, 12):
         enquiry = make_enquiry(f"2026-03-18 {hour:02d}:00", rating=Rag.RED)
-        Enquiry.objects.filter(pk=enquiry.pk).update(
-            assignee=rosa, escalated_at=at(f"2026-03-18 {hour:02d}:05")
+        Enquiry.objects.filter(pk=enquiry.pk).update(assignee=rosa)
+        # Each acknowledged by someone else, or repeated, so every row reads its own.
+        acknowledger = make_user(Role.MANAGER, first_name=f"Ack{hour}")
+        _escalate(
+            enquiry,
+            f"2026-03-18 {hour:02d}:05",
+            acknowledged=(acknowledger, f"2026-03-18 {hour:02d}:10") if hour != 11 else None,
+            repeats=[manager, acknowledger],
         )
         day = f"2026-03-{hour:02d}"
         make_enquiry(f"{day} 09:00", rating=Rag.RED, decided=f"{day} 10:00")
@@ -205,6 +261,11 @@ def test_the_dashboard_links_each_figure_to_its_list_in_constant_queries(
 
     assert counts[0] == counts[1]
     assert 'data-testid="escalated-count">3<' in html
+    assert '?acknowledged=no" data-testid="unacknowledged-count">1 not acknowledged<' in html
+    assert '?acknowledged=yes" data-testid="acknowledged-count">2 acknowledged<' in html
+    assert "by Ack10 " in html and "Ack9 " in html
+    # Escalated at 11:05, noon now: 55 minutes, two repeats.
+    assert "Not acknowledged</strong> 55 minutes waiting, 2 repeats sent" in html
     assert f"?assignee={rosa.pk}&amp;breached=on" in html
     assert "?escalated=on" in html and "?unassigned=on" in html
     police = agencies_late[0]

@@ -71,7 +71,7 @@ def redis_at(url: str) -> Iterator[None]:
     """The whole app (cache, broker, /healthz) pointed at `url`, tasks really sent."""
     cache = {**settings.CACHES["default"], "LOCATION": url}
     previous = app.conf.broker_url, app.conf.task_always_eager
-    with override_settings(REDIS_URL=url, CACHES={"default": cache}):
+    with override_settings(REDIS_URL=url, CACHES={"default": cache, "throttle": cache}):
         app.conf.broker_url, app.conf.task_always_eager = url, False
         _forget_broker_connections()
         try:

@@ -1,13 +1,12 @@
 """DRF's defaults, closed (issue 8, item 3): a role needed everywhere, pages capped at 200,
-throttling per person, and a field the API does not know refused by name on every write."""
+and a field the API does not know refused by name on every write. Throttling has its own
+tests (test_throttling.py)."""
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from agencies.models import Role
 from core.api import Pagination
@@ -62,8 +61,15 @@ def test_pages_hold_50_and_a_client_may_ask_for_up_to_200():
     assert page_size("?page_size=3") == 3
     assert page_size("?page_size=200") == 200
     assert page_size("?page_size=100000") == 200
-    assert page_size("?page_size=-1") == 50
-    assert page_size("?page_size=lots") == 50
+
+
+@pytest.mark.parametrize("asked", ["-1", "0", "lots", "", "2.5", " 7"])
+def test_a_page_size_that_is_not_a_whole_number_of_at_least_one_is_refused(hub, asked):
+    """As the schema says (minimum 1, an integer): not quietly taken as 50."""
+    response = api_for(hub.researcher).get(reverse("api:enquiry-list"), {"page_size": asked})
+
+    assert response.status_code == 400
+    assert response.json() == {"page_size": ["Give a whole number of at least 1."]}
 
 
 def test_an_oversized_page_request_is_capped_not_refused(hub, django_assert_max_num_queries):
@@ -115,73 +121,6 @@ def test_every_api_list_is_paged_by_the_capped_pagination_or_is_a_short_fixed_li
     }
 
 
-# Throttling
-
-
-@pytest.fixture
-def throttle_rate(monkeypatch):
-    """Lowers one scope's rate for a test and starts its count afresh: ids recur across runs."""
-
-    def lower(throttle, rate: str, ident) -> None:
-        monkeypatch.setitem(throttle.THROTTLE_RATES, throttle.scope, rate)
-        key = throttle.cache_format % {"scope": throttle.scope, "ident": ident}
-        cache.delete(key)
-        keys.append(key)
-
-    keys: list[str] = []
-    yield lower
-    cache.delete_many(keys)
-
-
-def test_each_person_is_throttled_on_their_own(hub, throttle_rate):
-    throttle_rate(UserRateThrottle, "3/minute", hub.researcher.pk)
-    throttle_rate(UserRateThrottle, "3/minute", hub.manager.pk)
-    researcher, manager = api_for(hub.researcher), api_for(hub.manager)
-    address = reverse("api:outcome-list")
-
-    allowed = [researcher.get(address).status_code for _ in range(3)]
-    refused = researcher.get(address)
-    someone_else = manager.get(address)
-
-    assert allowed == [200, 200, 200]
-    assert refused.status_code == 429
-    assert 0 < int(refused["Retry-After"]) <= 60
-    assert someone_else.status_code == 200
-
-
-@pytest.mark.urls("tests.security.urls_with_open_routes")
-def test_calls_without_credentials_are_throttled_per_address(throttle_rate):
-    """No endpoint of ours answers without credentials; one that did would be throttled."""
-    throttle_rate(AnonRateThrottle, "2/minute", "127.0.0.1")
-    client = APIClient()
-
-    codes = [client.get(reverse("forgotten-endpoint")).status_code for _ in range(3)]
-
-    assert codes == [200, 200, 429]
-
-
-@pytest.mark.urls("tests.security.urls_with_open_routes")
-def test_a_forwarded_for_header_does_not_make_a_new_address(throttle_rate):
-    """DRF would count by the header when it knows of no proxy (settings NUM_PROXIES)."""
-    throttle_rate(AnonRateThrottle, "2/minute", "127.0.0.1")
-    client = APIClient()
-    url = reverse("forgotten-endpoint")
-
-    codes = [client.get(url, HTTP_X_FORWARDED_FOR=f"192.0.2.{n}").status_code for n in range(3)]
-
-    assert codes == [200, 200, 429]
-
-
-def test_the_count_is_kept_in_the_shared_cache(hub, settings, throttle_rate):
-    """In Redis, so every web worker counts the same calls."""
-    throttle_rate(UserRateThrottle, "10/minute", hub.researcher.pk)
-
-    api_for(hub.researcher).get(reverse("api:outcome-list"))
-
-    assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
-    assert len(cache.get(f"throttle_user_{hub.researcher.pk}")) == 1
-
-
 # Unknown fields
 
 
@@ -195,6 +134,7 @@ def write_endpoints(hub) -> dict[str, tuple]:
         "api:enquiry-transition": (hub.researcher, reference),
         "api:enquiry-assign": (hub.researcher, reference),
         "api:enquiry-escalate": (hub.researcher, reference),
+        "api:enquiry-acknowledge-escalation": (hub.manager, reference),
         "api:enquiry-decide": (hub.manager, reference),
         "api:enquiry-feedback": (hub.researcher, reference),
         "api:enquiry-add-person": (hub.researcher, reference),

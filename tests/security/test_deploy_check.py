@@ -100,8 +100,8 @@ def test_production_has_every_protection_on():
         "csrf_trusted_origins": ["https://mash.example.org"],
         "rates": {"user": "600/minute", "anon": "60/minute"},
         "throttles": [
-            "rest_framework.throttling.UserRateThrottle",
-            "rest_framework.throttling.AnonRateThrottle",
+            "core.throttling.PersonRateThrottle",
+            "core.throttling.AddressRateThrottle",
         ],
         "permissions": [
             "rest_framework.permissions.IsAuthenticated",

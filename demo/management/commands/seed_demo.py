@@ -110,6 +110,7 @@ def the_mix(*, now: datetime) -> list[str]:
         at_risk=Count("id", filter=open_work & Q(at_risk_from__lte=now, breached_from__gt=now)),
         breached=Count("id", filter=open_work & Q(breached_from__lte=now)),
         escalated=Count("id", filter=open_work & Q(escalated_at__isnull=False)),
+        acknowledged=Count("id", filter=open_work & Q(escalation_acknowledged_at__isnull=False)),
     )
     in_states = ", ".join(
         f"{enquiries[state]} {Enquiry.State(state).label.lower()}" for state in Enquiry.OPEN_STATES
@@ -130,7 +131,8 @@ def the_mix(*, now: datetime) -> list[str]:
     )
     return [
         f"Open enquiries: {enquiries['open']} ({in_states}); {enquiries['at_risk']} at risk, "
-        f"{enquiries['breached']} breached, {enquiries['escalated']} escalated. "
+        f"{enquiries['breached']} breached, {enquiries['escalated']} escalated "
+        f"({enquiries['acknowledged']} acknowledged by a manager). "
         f"Adults at risk: {enquiries['adults']} of {enquiries['total']} enquiries.",
         f"Waiting on agencies: {requests['open']} information requests in "
         f"{requests['agencies']} agencies' inboxes ({requests['overdue']} overdue), "
