@@ -61,6 +61,20 @@ def _declared_length(request: HttpRequest) -> int:
         return 0
 
 
+# A body this far over the limit is read and dropped before the 413: answered unread, the proxy
+# still writing it (nginx sends what it buffered) meets a closed connection and answers 502
+# instead. nginx refuses larger ones itself (deploy/nginx/mash.conf `client_max_body_size`).
+DRAIN_AT_MOST = 4 * 1024 * 1024
+
+
+def _drain(request: HttpRequest) -> None:
+    try:
+        while request.read(64 * 1024):
+            pass
+    except OSError:
+        pass
+
+
 def _nul_in_query(request: HttpRequest) -> bool:
     return any(
         "\x00" in key or any("\x00" in value for value in values)
@@ -79,7 +93,9 @@ class RequestLimits:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if limit is not None and _declared_length(request) > limit:
+        if limit is not None and (length := _declared_length(request)) > limit:
+            if length <= DRAIN_AT_MOST:
+                _drain(request)
             return too_much(request)
         if "\x00" in request.path_info:
             return _answer(request, status=404, template="404.html", detail="Not found.")
