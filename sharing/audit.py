@@ -196,9 +196,14 @@ def _about(objects: list[tuple[type[models.Model], QuerySet]]) -> Q:
     """Entries about the objects each queryset finds. The keys are read first, in one query,
     so the log is searched through its `object_pk` index rather than scanned; the model is
     matched through the content type join the page selects anyway."""
-    found = objects[0][1].values_list(Value(0), "pk")
+    # Unordered: SQLite refuses ORDER BY (a model's default ordering) inside a UNION.
+    found = objects[0][1].order_by().values_list(Value(0), "pk")
     found = found.union(
-        *(queryset.values_list(Value(n), "pk") for n, (_, queryset) in enumerate(objects) if n),
+        *(
+            queryset.order_by().values_list(Value(n), "pk")
+            for n, (_, queryset) in enumerate(objects)
+            if n
+        ),
         all=True,
     )
     keys: dict[int, list[str]] = {}

@@ -43,7 +43,52 @@ def sharing() -> dict:
     seed_demo_enquiries(target=400)
     seed_demo_sharing()
     again = seed_demo_sharing()
-    return {"again": again.requests, "facts": sharing_facts()}
+    return {"again": again.requests, "facts": sharing_facts(), "audit": audit_pages()}
+
+
+def audit_pages() -> dict:
+    """The auditor's log pages filtered by an enquiry and by a record, in both logs: their
+    status codes and the rows each found."""
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from agencies.models import User
+    from sharing.models import InformationRecord
+
+    # The test client's host, and the context of the pages it reads.
+    setup_test_environment()
+    from django.urls import reverse
+
+    from enquiries.models import Enquiry
+    from enquiries.services import enquiry_escalate
+
+    record = (
+        InformationRecord.objects.select_related("enquiry", "agency")
+        .filter(agency__kind="police", enquiry__state__in=Enquiry.OPEN_STATES)
+        .order_by("pk")
+        .first()
+    )
+    # Something in each log about the enquiry and the record: the police read their record,
+    # correct where it came from, and a researcher escalates the enquiry.
+    police = Client()
+    police.force_login(User.objects.get(username="police"))
+    police.get(reverse("sharing-record", args=[record.pk]))
+    record.source_system = "Athena" if record.source_system != "Athena" else "Niche RMS"
+    record.save(update_fields=["source_system"])
+    enquiry_escalate(
+        enquiry=record.enquiry,
+        actor=User.objects.get(username="researcher"),
+        reason="Checking the auditor's pages.",
+    )
+    client = Client()
+    client.force_login(User.objects.get(username="auditor"))
+    pages = {}
+    for log in ("access", "changes"):
+        for name, value in (("enquiry", record.enquiry.reference), ("record", record.pk)):
+            page = client.get("/audit/", {"log": log, name: value})
+            rows = len(page.context["page"].object_list) if page.status_code == 200 else None
+            pages[f"{log} by {name}"] = {"status": page.status_code, "rows": rows}
+    return pages
 
 
 def for_beat() -> dict:
