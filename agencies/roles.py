@@ -35,9 +35,6 @@ ADMINISTRATOR = frozenset(
         "agencies.view_apitoken",
         # Roles are groups: seen, not edited (this table is what they hold).
         "auth.view_group",
-        # Locked-out sign-ins, to unlock someone.
-        "axes.view_accessattempt",
-        "axes.delete_accessattempt",
         # The hub's clock: opening hours, closures and RAG allowances.
         "enquiries.add_hubclock",
         "enquiries.change_hubclock",

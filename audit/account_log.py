@@ -14,6 +14,7 @@ to someone's roles, agency or account status (agencies.access) is in the access 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.http import HttpRequest
 
+from agencies import lockout
 from agencies.account_events import account_event
 from agencies.models import User
 from core.request_context import client_address
@@ -64,8 +65,16 @@ def _signed_out(sender, request: HttpRequest, user: User | None, **kwargs) -> No
 def _sign_in_failed(sender, credentials: dict, request: HttpRequest | None = None, **kwargs):
     """Only the name tried: whether an account has it is for the lockout to know, not the
     log's reader, and nobody learns it from the sign-in page (the same message either way).
-    A wrong password at release (agencies.step_up) comes this way too, logged as itself."""
+    A wrong password at release (agencies.step_up) comes this way too, logged as itself. A try
+    the lockout turned away had its password checked by nobody, so it is no wrong password:
+    it is logged as refused by the lockout, whatever was typed."""
     tried = str(credentials.get(User.USERNAME_FIELD, ""))
+    refusal = lockout.refused_unchecked(request)
+    if refusal is not None:
+        why = "slowed down" if refusal.slowed else "locked out"
+        detail = f"Refused unchecked, {why}: {refusal.retry_after} s to wait"
+        log_account_event(Kind.LOCKED_OUT, request=request, username=tried, detail=detail)
+        return
     kind = Kind.STEP_UP_FAILED if credentials.get("step_up") else Kind.SIGN_IN_FAILED
     log_account_event(kind, request=request, username=tried)
 

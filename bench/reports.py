@@ -263,6 +263,7 @@ class _Generator:
             "deadline": timing.deadline,
             "at_risk_from": timing.at_risk_from,
             "breached_from": timing.breached_from,
+            "timing_version": timing.version,
             "created_by_id": researcher,
             "assignee_id": researcher,
             "state": "received",

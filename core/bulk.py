@@ -9,7 +9,7 @@ only, inside a transaction.
 
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from itertools import chain
 from operator import itemgetter
@@ -80,6 +80,60 @@ def insert_rows(model: type[models.Model], rows: Iterable[Row]) -> int:
     if connection.vendor == "postgresql":
         return _copy(table, columns, values)
     return _executemany(table, columns, values)
+
+
+UPDATE_CHUNK = 1000  # rows per UPDATE: well inside both databases' limits on parameters
+
+
+def update_rows(
+    model: type[models.Model], objects: Sequence[models.Model], fields: list[str]
+) -> int:
+    """Write `fields` of each of `objects` (rows already saved, found by primary key) in one
+    UPDATE per thousand: what `bulk_update` does, without the CASE it builds for every row and
+    field (about 0.8 ms a row, where this takes a few hundredths). Nothing is validated and no
+    signals run; returns how many rows were written."""
+    if not objects:
+        return 0
+    quote = connection.ops.quote_name
+    table, pk = quote(model._meta.db_table), model._meta.pk
+    written = [concrete_field(model, name) for name in fields]
+    postgres = connection.vendor == "postgresql"
+    # PostgreSQL names a VALUES list's columns in its alias and is told their types; SQLite
+    # calls them column1, column2... and takes values as they come.
+    names = [f"c{index}" for index in range(len(written) + 1)]
+    alias = f"v({', '.join(names)})" if postgres else "v"
+    if not postgres:
+        names = [f"column{index + 1}" for index in range(len(written) + 1)]
+    assignments = ", ".join(
+        f"{quote(column(field))} = "
+        + (f"CAST(v.{name} AS {field.db_type(connection)})" if postgres else f"v.{name}")
+        for field, name in zip(written, names[1:], strict=True)
+    )
+    row = "(" + ", ".join(["%s"] * (len(written) + 1)) + ")"
+    count = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(objects), UPDATE_CHUNK):
+            chunk = objects[start : start + UPDATE_CHUNK]
+            params = [
+                value
+                for obj in chunk
+                for value in (
+                    obj.pk,
+                    *(
+                        field.get_db_prep_save(getattr(obj, field.attname), connection)
+                        for field in written
+                    ),
+                )
+            ]
+            # Only names from the model's own metadata are formatted in; values are parameters.
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} "  # noqa: S608
+                f"FROM (VALUES {', '.join([row] * len(chunk))}) AS {alias} "
+                f"WHERE {table}.{quote(column(pk))} = v.{names[0]}",
+                params,
+            )
+            count += cursor.rowcount
+    return count
 
 
 def refresh_statistics(*models_loaded: type[models.Model]) -> None:

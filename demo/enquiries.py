@@ -611,6 +611,7 @@ def _demo_enquiry(
         "deadline": timing.deadline,
         "at_risk_from": timing.at_risk_from,
         "breached_from": timing.breached_from,
+        "timing_version": timing.version,
         "escalated_at": None,
         "escalation_acknowledged_at": None,
         "escalation_acknowledged_by_id": None,

@@ -2,11 +2,15 @@
 the hub (never asked for information), and one login per role."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from agencies.models import Agency, Role, User
+from enquiries.models import Notification
+from enquiries.notifications import background_fault_message, background_recovered_message
 from sharing.models import SharingPolicy
 
 from .samples import sample
@@ -108,3 +112,41 @@ def seed_demo_hub() -> SeedResult:
         user.groups.set([groups[role] for role in demo.roles])
         users_created += created
     return SeedResult(agencies_created, users_created, DEMO_USERS)
+
+
+BACKGROUND_NOTICES = (Notification.Kind.BACKGROUND_FAULT, Notification.Kind.BACKGROUND_RECOVERED)
+
+
+@transaction.atomic
+def seed_demo_background_notices(*, now: datetime) -> int:
+    """A night last week when the background work stopped for 20 minutes (Redis restarted
+    and beat with it), as the administrators were told of it and of its end
+    (mash.health.watch). Once only: returns how many notifications it added."""
+    if Notification.objects.filter(kind__in=BACKGROUND_NOTICES).exists():
+        return 0
+    night = timezone.localtime(now - timedelta(days=6)).replace(
+        hour=2, minute=10, second=0, microsecond=0
+    )
+    told, over = night + timedelta(minutes=5), night + timedelta(minutes=20)
+    administrators = User.objects.filter(groups__name=Role.ADMINISTRATOR, is_active=True)
+    notices = []
+    for administrator in administrators.distinct():
+        notices += [
+            Notification(
+                recipient=administrator,
+                kind=Notification.Kind.BACKGROUND_FAULT,
+                message=background_fault_message(
+                    since=night, failing=["redis down", "workers unknown"]
+                ),
+                created_at=told,
+                read_at=told + timedelta(hours=7),
+            ),
+            Notification(
+                recipient=administrator,
+                kind=Notification.Kind.BACKGROUND_RECOVERED,
+                message=background_recovered_message(since=night, at=over),
+                created_at=over,
+                read_at=over + timedelta(hours=7),
+            ),
+        ]
+    return len(Notification.objects.bulk_create(notices))

@@ -203,6 +203,7 @@ def seed_demo_sharing(*, seed: int = 2026, now: datetime | None = None) -> Shari
         clock=clock_in_force(),
         now=now,
         due_percent=policy.request_due_percent,
+        policy_version=policy.version,
         chase_interval=timedelta(minutes=max(policy.chase_interval_minutes, 1)),
         agencies=agencies,
         practitioners=_practitioners(agencies),
@@ -390,6 +391,7 @@ class _Builder:
     clock: ClockInForce
     now: datetime
     due_percent: int
+    policy_version: int
     chase_interval: timedelta
     agencies: list[_Agency]
     practitioners: dict[int, list[int]]
@@ -466,6 +468,8 @@ class _Builder:
             "requested_at": requested_at,
             "requested_by_id": requested_by,
             "due_at": due_at,
+            "clock_version": self.clock.version,
+            "policy_version": self.policy_version,
             "answered_at": None,
             "answered_by_id": None,
             "response_minutes": None,

@@ -84,7 +84,10 @@ class HubClockAdmin(admin.ModelAdmin):
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        # Open enquiries' stored deadlines follow the new clock, once the change is committed.
+        # Saving bumped the clock's version, which is all the save itself does to open
+        # enquiries: the worker recomputes those behind it in batches, starting once the change
+        # is committed, or within the minute (beat) if the queue cannot take this. The page
+        # says how many are left (enquiries.timing).
         recompute_open_deadlines.delay_on_commit()
 
     def changelist_view(self, request: HttpRequest, extra_context=None):

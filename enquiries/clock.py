@@ -41,6 +41,7 @@ class Timing:
     deadline: datetime
     at_risk_from: datetime
     breached_from: datetime
+    version: int  # of the clock it was computed by, stored beside it (enquiries.timing)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class ClockInForce:
             deadline=add_working_minutes(calendar, received_at, allowance),
             at_risk_from=add_working_minutes(calendar, received_at, at_risk_minutes),
             breached_from=add_working_minutes(calendar, received_at, allowance + 1),
+            version=self.version,
         )
 
     def sla(

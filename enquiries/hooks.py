@@ -4,6 +4,8 @@ This app knows nothing of information sharing; sharing knows enquiries. So:
 
 - `timing_changed` is sent whenever enquiries' deadlines move (a rating, an escalation, a new
   hub clock), for whatever falls due with them (information requests);
+- `dependent_timings` are the other stored times kept to the clock (information requests' due
+  times), which the per-minute catch-up recomputes after the enquiries' own (enquiries.timing);
 - `feedback_checks` refuse feedback to a referrer that would carry out what may not leave the
   hub (a quoted record);
 - `panels` add sections to the enquiry page (the agencies' information), each saying which
@@ -31,8 +33,32 @@ from agencies.models import User
 
 from .models import Enquiry, Person
 
-# enquiries: the Enquiry objects whose stored deadlines have just changed.
+# enquiries: the Enquiry objects whose stored deadlines have just been (re)computed, inside
+# the transaction that saves them.
 timing_changed = Signal()
+
+
+@dataclass(frozen=True)
+class DependentTiming:
+    """Stored times that a layer above keeps to the hub's clock (and to its own policy), with
+    a version saying which they were computed under, like an enquiry's `timing_version`.
+
+    `behind` counts those computed under an older version; `catch_up(batch_size)` recomputes
+    at most that many of them in one transaction of its own, skipping rows another holds, and
+    returns how many it did (0: none left that it could take)."""
+
+    label: str
+    behind: Callable[[], int]
+    catch_up: Callable[[int], int]
+
+
+dependent_timings: list[DependentTiming] = []
+
+
+def keep_timing_with(dependent: DependentTiming) -> None:
+    if all(each.label != dependent.label for each in dependent_timings):
+        dependent_timings.append(dependent)
+
 
 # (actor, enquiry, text, channel) -> why the text may not be sent, or None. A check that
 # refuses logs the attempt itself, outside the write's transaction.

@@ -583,6 +583,7 @@ class _Builder:
                 "deadline": timing.deadline,
                 "at_risk_from": timing.at_risk_from,
                 "breached_from": timing.breached_from,
+                "timing_version": timing.version,
                 "decided_at": None,
                 "decided_by_id": None,
                 "outcome_id": None,

@@ -508,6 +508,12 @@ class Enquiry(models.Model):
     deadline = models.DateTimeField(db_index=True)
     at_risk_from = models.DateTimeField()
     breached_from = models.DateTimeField()
+    # The `HubClock.version` the four timing fields above were computed under: an open enquiry
+    # behind the clock's version is recomputed by the per-minute catch-up (enquiries.timing),
+    # so a recompute cut short heals itself. 0 is "unknown": computed by no known clock.
+    timing_version = models.PositiveIntegerField(
+        default=0, help_text="The hub clock's version its deadline was computed under."
+    )
     escalated_at = models.DateTimeField(null=True, blank=True)
     # A manager taking the escalation on stops its repeats (enquiries.escalations); escalating
     # again clears both, so each escalation is acknowledged afresh.
@@ -570,6 +576,14 @@ class Enquiry(models.Model):
             # Reports select by when enquiries arrived and when they were decided.
             models.Index(fields=["received_at"], name="enquiry_received_at"),
             models.Index(fields=["decided_at"], name="enquiry_decided_at"),
+            # The catch-up's and the status panel's "open and behind the clock" (enquiries.timing).
+            models.Index(
+                fields=["timing_version"],
+                condition=models.Q(
+                    state__in=["received", "screening", "researching", "awaiting_decision"]
+                ),
+                name="enquiry_open_timing_version",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -827,6 +841,8 @@ class Notification(models.Model):
         REFERRAL_RETURNED = "referral_returned", "Referral returned"
         NFA_REVIEWED = "nfa_reviewed", "NFA decision reviewed"
         LOG_BROKEN = "log_broken", "Access log broken"
+        BACKGROUND_FAULT = "background_fault", "Background work failing"
+        BACKGROUND_RECOVERED = "background_recovered", "Background work back to normal"
 
     # Covered by both indexes below, which start with the recipient.
     recipient = models.ForeignKey(
@@ -882,6 +898,14 @@ class Notification(models.Model):
         return self.read_at is None
 
     @property
+    def tag(self) -> str:
+        return NOTIFICATION_TAGS[self.kind][0]
+
+    @property
+    def tag_colour(self) -> str:
+        return NOTIFICATION_TAGS[self.kind][1]
+
+    @property
     def awaits_acknowledgement(self) -> bool:
         """News of an escalation still open that no manager has acknowledged yet (read with
         the notification: `notifications.user_notifications`)."""
@@ -899,6 +923,68 @@ class Notification(models.Model):
 ESCALATION_NOTICES = (Notification.Kind.ESCALATED, Notification.Kind.ESCALATION_REPEATED)
 
 
+class NotificationGroup(models.TextChoices):
+    """What the notifications page filters by: kinds a person reads together."""
+
+    DEADLINES = "deadlines", "Deadlines at risk or missed"
+    ESCALATIONS = "escalations", "Escalations"
+    INFORMATION = "information", "Information asked, answered or chased"
+    RELEASES = "releases", "Releases"
+    REFERRALS = "referrals", "Referrals and reviews"
+    HUB = "hub", "The hub itself"
+
+
+# Each kind's tag (its words and GOV.UK colour) and group: only a deadline warns in orange or
+# red, so that a tag means what it says at a glance.
+NOTIFICATION_TAGS: dict[str, tuple[str, str, str]] = {
+    Notification.Kind.AT_RISK: ("Deadline at risk", "orange", NotificationGroup.DEADLINES),
+    Notification.Kind.BREACHED: ("Deadline missed", "red", NotificationGroup.DEADLINES),
+    Notification.Kind.ESCALATED: ("Escalated", "red", NotificationGroup.ESCALATIONS),
+    Notification.Kind.ESCALATION_REPEATED: (
+        "Escalation not yet acknowledged",
+        "red",
+        NotificationGroup.ESCALATIONS,
+    ),
+    Notification.Kind.INFORMATION_REQUEST: (
+        "Information asked",
+        "blue",
+        NotificationGroup.INFORMATION,
+    ),
+    Notification.Kind.CHASER: ("Chased", "yellow", NotificationGroup.INFORMATION),
+    Notification.Kind.INFORMATION_ANSWERED: (
+        "Information answered",
+        "green",
+        NotificationGroup.INFORMATION,
+    ),
+    Notification.Kind.REQUEST_WITHDRAWN: (
+        "Request withdrawn",
+        "grey",
+        NotificationGroup.INFORMATION,
+    ),
+    Notification.Kind.RECORD_CORRECTED: (
+        "Record corrected",
+        "purple",
+        NotificationGroup.INFORMATION,
+    ),
+    Notification.Kind.RECORD_WITHDRAWN: ("Record withdrawn", "grey", NotificationGroup.INFORMATION),
+    Notification.Kind.RELEASE_REQUEST: ("Release requested", "purple", NotificationGroup.RELEASES),
+    Notification.Kind.RELEASE_ANSWER: ("Release decided", "turquoise", NotificationGroup.RELEASES),
+    Notification.Kind.REFERRAL_RETURNED: ("Referral returned", "pink", NotificationGroup.REFERRALS),
+    Notification.Kind.NFA_REVIEWED: ("NFA reviewed", "blue", NotificationGroup.REFERRALS),
+    Notification.Kind.LOG_BROKEN: ("Access log broken", "red", NotificationGroup.HUB),
+    Notification.Kind.BACKGROUND_FAULT: ("Background failing", "red", NotificationGroup.HUB),
+    Notification.Kind.BACKGROUND_RECOVERED: (
+        "Background recovered",
+        "green",
+        NotificationGroup.HUB,
+    ),
+}
+
+
+def notification_kinds_in(group: str) -> list[str]:
+    return [kind for kind, (_, _, of) in NOTIFICATION_TAGS.items() if of == group]
+
+
 # What comes by email as well to someone who has not chosen: what must not wait for them to
 # look at the hub (docs/domain.md section 9).
 DEFAULT_EMAIL_KINDS = (
@@ -907,6 +993,8 @@ DEFAULT_EMAIL_KINDS = (
     Notification.Kind.BREACHED,
     Notification.Kind.RELEASE_REQUEST,
     Notification.Kind.RELEASE_ANSWER,
+    # An administrator may not sign in for days: deadlines are not being checked.
+    Notification.Kind.BACKGROUND_FAULT,
 )
 
 
@@ -1114,3 +1202,24 @@ class Heartbeat(models.Model):
             unique_fields=["task"],
             update_fields=["finished_at"],
         )
+
+
+class BackgroundHealth(models.Model):
+    """Where the background check (mash.health) stands between its runs: since when it has
+    been failing and when the administrators were told, so that they are told once per spell
+    of failure, and told again when it is over. One row, made by the first run."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    bad_since = models.DateTimeField(
+        null=True, blank=True, help_text="When the check was first seen failing, if it is."
+    )
+    alerted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the administrators were told of this failure."
+    )
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "background health"
+
+    def __str__(self) -> str:
+        return f"failing since {self.bad_since:%Y-%m-%d %H:%M}" if self.bad_since else "healthy"

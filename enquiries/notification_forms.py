@@ -1,6 +1,8 @@
 from django import forms
 
-from .models import Notification
+from core.filters import SelectField
+
+from .models import Notification, NotificationGroup
 
 
 class EmailChoiceForm(forms.Form):
@@ -18,3 +20,16 @@ class EmailChoiceForm(forms.Form):
         ),
         error_messages={"invalid_choice": "Choose from the kinds of notification listed."},
     )
+
+
+class NotificationFilterForm(forms.Form):
+    """Which of one's notifications to show."""
+
+    group = SelectField(
+        label="Show",
+        choices=NotificationGroup.choices,
+        empty_label="All notifications",
+        required=False,
+        error_messages={"invalid_choice": "Choose which notifications to show from the list."},
+    )
+    unread = forms.BooleanField(label="Only unread ones", required=False)

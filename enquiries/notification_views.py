@@ -15,7 +15,7 @@ from agencies.requests import SignedInRequest
 from core.forms import add_service_errors
 
 from .mail import chosen_kinds, email_preference_of, email_preference_save
-from .notification_forms import EmailChoiceForm
+from .notification_forms import EmailChoiceForm, NotificationFilterForm
 from .notifications import (
     notification_mark_read,
     notifications_mark_all_read,
@@ -37,13 +37,24 @@ def _back(request: SignedInRequest) -> HttpResponse:
 
 @role_required(*Role.values)
 def notifications(request: SignedInRequest) -> HttpResponse:
-    page = Paginator(user_notifications(user=request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    form = NotificationFilterForm(request.GET)
+    shown = form.cleaned_data if form.is_valid() else {}
+    page = Paginator(
+        user_notifications(
+            user=request.user, group=shown.get("group", ""), unread=shown.get("unread", False)
+        ),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "enquiries/notifications.html",
-        {"page": page, "acknowledges": request.user.has_role(Role.MANAGER)},
+        {
+            "page": page,
+            "form": form,
+            "filtered": bool(shown.get("group") or shown.get("unread")),
+            "acknowledges": request.user.has_role(Role.MANAGER),
+        },
+        status=200 if form.is_valid() else 400,
     )
 
 

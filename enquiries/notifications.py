@@ -16,7 +16,7 @@ from audit.access_log import broken_log_message
 from core.append_only import BrokenLink
 
 from .mail import email_notifications
-from .models import Notification
+from .models import Notification, notification_kinds_in
 from .visibility import only_visible
 
 
@@ -24,11 +24,19 @@ def _visible(notifications: QuerySet[Notification], user: User) -> QuerySet[Noti
     return only_visible(notifications, user, field="enquiry", or_none=True)
 
 
-def user_notifications(*, user: User) -> QuerySet[Notification]:
+def user_notifications(
+    *, user: User, group: str = "", unread: bool = False
+) -> QuerySet[Notification]:
     """The person's notifications, newest first, with each enquiry's reference for its link
-    and where its escalation stands, for the "Acknowledge" button (in the same query)."""
+    and where its escalation stands, for the "Acknowledge" button (in the same query); only
+    those of one group of kinds (`NotificationGroup`), or only the unread, if asked."""
+    mine = Notification.objects.filter(recipient=user)
+    if group:
+        mine = mine.filter(kind__in=notification_kinds_in(group))
+    if unread:
+        mine = mine.filter(read_at__isnull=True)
     return (
-        _visible(Notification.objects.filter(recipient=user), user)
+        _visible(mine, user)
         .select_related("enquiry")
         .only(
             "id",
@@ -96,3 +104,32 @@ def notify_auditors(link: BrokenLink) -> int:
 
 def auditors_told_of_a_break(sender, link: BrokenLink, **kwargs) -> None:
     notify_auditors(link)
+
+
+def _at(moment: datetime) -> str:
+    return f"{timezone.localtime(moment):%d %B %Y, %H:%M}"
+
+
+def background_fault_message(*, since: datetime, failing: list[str]) -> str:
+    return (
+        f"Background work has been failing since {_at(since)}: {', '.join(failing)}. Pages "
+        "and saves still work, but deadlines may not be checked and notifications may not go "
+        "out until it is put right (see /healthz/background)."
+    )
+
+
+def background_recovered_message(*, since: datetime, at: datetime) -> str:
+    return f"Background work is back to normal ({_at(at)}), after failing since {_at(since)}."
+
+
+@transaction.atomic
+def notify_administrators(*, kind: str, message: str, now: datetime) -> int:
+    """Tell every active administrator something about the hub itself, such as its background
+    work failing (mash.health); returns how many were told."""
+    administrators = User.objects.filter(is_active=True, groups__name=Role.ADMINISTRATOR)
+    told = Notification.objects.bulk_create(
+        Notification(recipient=administrator, kind=kind, message=message, created_at=now)
+        for administrator in administrators.distinct()
+    )
+    email_notifications(told, now=now)
+    return len(told)

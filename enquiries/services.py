@@ -36,6 +36,7 @@ from .models import (
     ReferenceCounter,
     ReferrerType,
 )
+from .timing import put_timing
 from .worktime import working_minutes_between
 
 State = Enquiry.State
@@ -85,17 +86,11 @@ def _allocate_references(*, year: int, count: int) -> list[int]:
     return list(range(first, first + count))
 
 
-TIMING_FIELDS = ["allowance_minutes", "deadline", "at_risk_from", "breached_from"]
-
-
 def _set_timing(enquiry: Enquiry) -> list[str]:
     """Put the clock's deadline and thresholds for the enquiry's rating on it."""
-    timing = clock_in_force().timing(rating=enquiry.rating, received_at=enquiry.received_at)
-    enquiry.allowance_minutes = timing.allowance
-    enquiry.deadline = timing.deadline
-    enquiry.at_risk_from = timing.at_risk_from
-    enquiry.breached_from = timing.breached_from
-    return TIMING_FIELDS
+    return put_timing(
+        enquiry, clock_in_force().timing(rating=enquiry.rating, received_at=enquiry.received_at)
+    )
 
 
 def _record(
@@ -711,37 +706,3 @@ def _close_with_feedback(
     return _save(
         enquiry, ["state", "feedback_at", "feedback_method", "feedback_text", "feedback_minutes"]
     )
-
-
-def enquiry_recompute_timings(*, batch_size: int = 1000) -> int:
-    """Put the clock in force on every open enquiry's stored deadline and thresholds.
-
-    Runs after an administrator changes the calendar or RAG policy. Idempotent: running it
-    twice, or on two workers at once, leaves the same values. Returns how many changed.
-    """
-    clock = clock_in_force()
-    changed = 0
-    open_enquiries = Enquiry.objects.filter(state__in=Enquiry.OPEN_STATES).only(
-        "id", "rating", "received_at", *TIMING_FIELDS
-    )
-    batch: list[Enquiry] = []
-    for enquiry in open_enquiries.iterator(chunk_size=batch_size):
-        timing = clock.timing(rating=enquiry.rating, received_at=enquiry.received_at)
-        new = (timing.allowance, timing.deadline, timing.at_risk_from, timing.breached_from)
-        old = tuple(getattr(enquiry, field) for field in TIMING_FIELDS)
-        if new != old:
-            for field, value in zip(TIMING_FIELDS, new, strict=True):
-                setattr(enquiry, field, value)
-            batch.append(enquiry)
-        if len(batch) >= batch_size:
-            changed += _store_timings(batch)
-            batch = []
-    if batch:
-        changed += _store_timings(batch)
-    return changed
-
-
-def _store_timings(batch: list[Enquiry]) -> int:
-    Enquiry.objects.bulk_update(batch, TIMING_FIELDS)
-    hooks.timing_changed.send(sender=Enquiry, enquiries=batch)
-    return len(batch)

@@ -19,14 +19,15 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import dateformat, timezone
 
 from agencies.models import Role, User
 from core.bulk import column, concrete_field
 
 from .mail import email_notifications
-from .models import Enquiry, Notification, Rag, SlaEvent
+from .models import HUB_CLOCK_ID, Enquiry, HubClock, Notification, Rag, SlaEvent
+from .timing import recompute_behind
 
 Kind = SlaEvent.Kind
 
@@ -46,19 +47,26 @@ class ScanResult:
 
 
 def _due_events(now: datetime) -> list[Mapping[str, Any]]:
-    """Open enquiries that crossed a threshold by `now` with no event for it yet (one query).
+    """Open enquiries that crossed a threshold by `now` with no event for it yet (one query),
+    among those whose stored timing the clock in force computed: one still behind it (held by
+    another transaction while the scan caught up, or a clock changed since) is judged by the
+    next scan, never by a deadline from an older clock.
 
     An enquiry first seen breached gets the breached event alone: an at-risk warning is only
     worth sending before the breach, and one seen after it (the workers were down, or a new
     rating moved the deadline into the past) would only be noise beside the breach.
     """
     recorded = SlaEvent.objects.filter(enquiry=OuterRef("pk"))
+    clock_version = HubClock.objects.filter(pk=HUB_CLOCK_ID).values("version")
     at_risk = Q(at_risk_from__lte=now, breached_from__gt=now) & ~Exists(
         recorded.filter(kind=Kind.AT_RISK)
     )
     breached = Q(breached_from__lte=now) & ~Exists(recorded.filter(kind=Kind.BREACHED))
     return list(
-        Enquiry.objects.filter(Q(state__in=Enquiry.OPEN_STATES) & (at_risk | breached))
+        Enquiry.objects.filter(
+            Q(state__in=Enquiry.OPEN_STATES, timing_version__gte=Subquery(clock_version))
+            & (at_risk | breached)
+        )
         # Skip enquiries that another scan, or an edit such as a decision, holds: the next
         # minute's scan sees them as they then are.
         .select_for_update(skip_locked=True, no_key=True, of=("self",))
@@ -130,16 +138,22 @@ def _message(kind: str, *, reference: str, rating: str, deadline: datetime) -> s
     return f"{reference} ({label}) is at risk: the decision is due by {due}."
 
 
-@transaction.atomic
 def record_sla_events(*, now: datetime | None = None) -> ScanResult:
     """Record every open enquiry's at-risk and breached moments reached by `now`, once each,
     and notify: the assignee of both, every active manager of a breach, and the managers of
     an at-risk enquiry that nobody (active) is assigned to.
 
-    A bounded number of queries, whatever the number of enquiries: candidates, the event
-    insert and the notification insert (each per thousand rows), and the managers.
+    First any open enquiry whose stored timing an older clock computed is recomputed (a batch
+    per transaction, enquiries.timing), so none is judged by an old deadline. Then, in one
+    transaction, a bounded number of queries whatever the number of enquiries: candidates,
+    the event insert and the notification insert (each per thousand rows), and the managers.
     """
-    now = now or timezone.now()
+    recompute_behind()
+    with transaction.atomic():
+        return _record(now or timezone.now())
+
+
+def _record(now: datetime) -> ScanResult:
     due = {row["id"]: row for row in _due_events(now)}
     if not due:
         return ScanResult(at_risk=0, breached=0, notifications=0)

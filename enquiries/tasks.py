@@ -5,15 +5,26 @@ from celery import shared_task
 from .escalations import escalations_repeat
 from .mail import email_deliver
 from .models import Heartbeat, OutgoingEmail
-from .services import enquiry_recompute_timings
 from .sla_scan import record_sla_events
+from .timing import recompute_behind
 
 
-# No scheduled run would redo this if it could not be queued, so the save runs it itself.
-@shared_task(acks_late=True, run_here_if_queue_down=True)
-def recompute_open_deadlines() -> int:
-    """After a calendar or policy change: every open enquiry's deadline under the new clock."""
-    return enquiry_recompute_timings()
+# Queued by a change of the clock or the sharing policy, so the new deadlines start at once.
+# If the queue cannot take it, nothing runs it here: a web request never waits for every open
+# enquiry, and `recompute_stale_deadlines` does the same within the minute.
+@shared_task(acks_late=True)
+def recompute_open_deadlines() -> dict[str, int]:
+    """After a calendar or policy change: every open enquiry's deadline, and every open
+    information request's due time, under the new clock and policy (enquiries.timing)."""
+    return recompute_behind()
+
+
+@shared_task(acks_late=True)
+def recompute_stale_deadlines() -> dict[str, int]:
+    """Every minute (beat): whatever stored timing is still behind the clock or policy in
+    force, after a change whose recompute was cut short (a worker killed, Redis down) or has
+    not started; nothing when none is."""
+    return recompute_behind()
 
 
 @shared_task(acks_late=True)

@@ -33,8 +33,8 @@ class MashAdminSite(admin.AdminSite):
         return redirect_to_login(wanted)
 
     def register(self, model_or_iterable, admin_class=None, **options) -> None:
-        """Every list filters only by its own filters, the apps' admins (auth's groups, axes'
-        sign-in attempts) as much as ours."""
+        """Every list filters only by its own filters, the apps' admins (auth's groups) as much
+        as ours."""
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, ListFiltersOnly):
             admin_class = type(

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
-from .views import healthz
+from .views import HEALTH_CHECKS
 
 
 class NoStoreWhenSignedIn:
@@ -29,16 +29,18 @@ class NoStoreWhenSignedIn:
 
 
 class HealthCheckFirst:
-    """/healthz is answered before Django checks the Host header (CommonMiddleware): a load
-    balancer, or the compose health check, calls it by the container's own address, which
-    ALLOWED_HOSTS need not name. It shows no case data, so any host may have it. After the
-    header middleware, so the answer carries the same headers as every other."""
+    """The health checks (/healthz and /healthz/live, ready and background) are answered
+    before Django checks the Host header (CommonMiddleware): a load balancer, or the compose
+    health check, calls them by the container's own address, which ALLOWED_HOSTS need not
+    name. They show no case data, so any host may have them. After the header middleware, so
+    the answer carries the same headers as every other."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.path = reverse("healthz")
+        self.checks = {reverse(name): view for name, view in HEALTH_CHECKS.items()}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info == self.path:
-            return healthz(request)
+        check = self.checks.get(request.path_info)
+        if check is not None:
+            return check(request)
         return self.get_response(request)

@@ -47,6 +47,8 @@ try:
     BROKER_VISIBILITY_TIMEOUT = env.int("BROKER_VISIBILITY_TIMEOUT", default=7200)
     # /healthz answers 503 once the last per-minute SLA scan finished longer ago than this.
     HEALTH_MAX_BEAT_AGE_SECONDS = env.int("HEALTH_MAX_BEAT_AGE_SECONDS", default=300)
+    # /healthz/ready answers 503 when the database has not answered `SELECT 1` within this.
+    HEALTH_READY_TIMEOUT_SECONDS = env.float("HEALTH_READY_TIMEOUT_SECONDS", default=2.0)
     # Production (DEBUG off) is served over HTTPS only; `make demo` and the tests use plain
     # http on loopback and say so with these (docs/operations.md "Configuration").
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -172,8 +174,8 @@ MIDDLEWARE = [
     # /api/ calls refused 401 count against their address; inside the request id's, so a 429
     # carries it too.
     "core.throttling.AnonymousApiThrottle",
-    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
-    "axes.middleware.AxesMiddleware",
+    # Last: it turns a refused or locked-out sign-in, or release, into the lockout's 429.
+    "agencies.lockout.LockoutMiddleware",
 ]
 
 ROOT_URLCONF = "mash.urls"
@@ -216,27 +218,29 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # zxcvbn's estimate: keyboard walks, repeats, names and the hub's name are easy guesses.
+    {"NAME": "agencies.passwords.GuessabilityValidator", "OPTIONS": {"min_score": 3}},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lockout (django-axes): 5 failed sign-ins for one username, or from one address, lock that
-# username or address out for 15 minutes from the last failure, whether or not the username is
-# anyone's. Attempts during a lockout are refused without extending it.
-AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-# Too Many Requests, axes' default: said here so the lockout page (agencies.lockout) can use it.
-AXES_HTTP_RESPONSE_CODE = 429
-AXES_LOCKOUT_CALLABLE = "agencies.lockout.locked_out_page"
-AXES_USERNAME_CALLABLE = "agencies.lockout.username_tried"
-# The client's address, as in the account log (X-Forwarded-For only as far as it is trusted).
-AXES_CLIENT_IP_CALLABLE = "core.request_context.client_address"
-# The account log (audit.account_log) records sign-ins already.
-AXES_DISABLE_ACCESS_LOG = True
-AXES_VERBOSE = False
+# Lockout (agencies.lockout), counted in the "throttle" cache: 5 failed sign-ins (or passwords
+# at release) for one username from one address lock that username at that address for 15
+# minutes from the lockout's start; tries during it are refused unchecked and do not lengthen it.
+# Past 10 failures in a row for a username from anywhere, tries for it from addresses its owner
+# has not signed in from in the last 60 days are taken one at a time, 1, 2, 4 ... 60 s apart.
+LOCKOUT_FAILURE_LIMIT = 5
+LOCKOUT_COOLOFF = timedelta(minutes=15)
+LOCKOUT_USERNAME_FAILURE_LIMIT = 10
+LOCKOUT_USERNAME_MAX_WAIT_SECONDS = 60
+LOCKOUT_KNOWN_ADDRESS_DAYS = 60
+# django-axes counted failures before agencies.lockout; it stays installed, switched off, only
+# because an early migration (agencies 0005) depends on its tables.
+AXES_ENABLED = False
+AXES_ENABLE_ADMIN = False
+# Its checks ask for its middleware and backend, which it no longer needs.
+SILENCED_SYSTEM_CHECKS = ["axes.W002", "axes.W003"]
 
 # Two-factor (django-otp): the authenticator app's entry is named after the hub; the admin
 # never shows a device's secret.
@@ -364,6 +368,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 55},
     },
+    # Deadlines and due times still computed under an older clock or sharing policy (a change
+    # whose recompute was cut short, or not yet queued): recomputed in batches, so they are
+    # right within minutes of any fault with no one saving the clock again (enquiries.timing).
+    "recompute-stale-deadlines": {
+        "task": "enquiries.tasks.recompute_stale_deadlines",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 55},
+    },
     # Chasers go out at most once per request per chase interval (an hour by default), so
     # every five minutes is prompt enough; a stale run is dropped like the scan's.
     "chase-information-requests": {
@@ -383,6 +395,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.draw_nfa_sample",
         "schedule": crontab(minute=30, hour=6, day_of_week="mon"),
         "options": {"expires": 3600},
+    },
+    # The background check (mash.health): administrators are told when it has failed for
+    # five minutes, and when it recovers. A stale run is dropped like the scan's.
+    "watch-background": {
+        "task": "mash.tasks.watch_background",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 55},
     },
 }
 
@@ -463,21 +482,31 @@ SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60 + 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = SECURE_COOKIES
+# With `Secure`, the `__Host-` prefix: the browser keeps such a cookie only if it came over
+# https with Path=/ and no Domain, so neither a sibling subdomain nor a plain-http page can set
+# or overwrite it. Over plain http (the demo) a browser would refuse it: the plain names.
+SESSION_COOKIE_NAME = "__Host-sessionid" if SECURE_COOKIES else "sessionid"
+SESSION_COOKIE_PATH = "/"
+SESSION_COOKIE_DOMAIN = None
 # No script reads the CSRF cookie: forms carry the token and the API docs get it in their script.
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_NAME = "__Host-csrftoken" if SECURE_COOKIES else "csrftoken"
+CSRF_COOKIE_PATH = "/"
+CSRF_COOKIE_DOMAIN = None
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-# The compose health check and load balancers call /healthz over plain http inside the network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The compose health check and load balancers call the health checks over plain http inside
+# the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready|/background)?$"]
 if PROXY_SSL_HEADER:
     SECURE_PROXY_SSL_HEADER = (f"HTTP_{PROXY_SSL_HEADER.upper().replace('-', '_')}", "https")
 if not SECURE_HSTS_PRELOAD:
     # A deliberate choice, documented in docs/operations.md: not a deployment mistake to report.
-    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 # django-csp 4 until Django 6.0 (which needs Python 3.12). The directives map 1:1 to Django 6's
 # SECURE_CSP = {"default-src": [CSP.SELF], "object-src": [CSP.NONE], ...} with its
@@ -498,7 +527,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # django-axes tells of every sign-in at INFO; the account log keeps them already.
     # WeasyPrint tells each step of drawing a PDF at INFO (sharing.picture); warnings still show.
-    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}},
+    "loggers": {"weasyprint": {"level": "WARNING"}},
 }

@@ -32,6 +32,9 @@ urlpatterns = [
     path("audit/export.csv", views.audit_export, name="audit-export"),
     path("administration/", views.administration, name="administration"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/live", views.healthz_live, name="healthz-live"),
+    path("healthz/ready", views.healthz_ready, name="healthz-ready"),
+    path("healthz/background", views.healthz_background, name="healthz-background"),
     path("api/", include("mash.api_urls")),
     path("admin/", admin.site.urls),
 ]

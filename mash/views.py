@@ -172,7 +172,49 @@ def administration(request: SignedInRequest) -> HttpResponse:
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """For load balancers and compose health checks: no sign-in, no case data. 503 when the
-    database or Redis is down or the scheduled scan is late (mash.health)."""
+    """The combined check as it always was, for monitors that read it: 503 when the database
+    or Redis is down or the scheduled scan is late. Not for a load balancer: use
+    /healthz/ready (mash.health)."""
     report = health.check()
     return JsonResponse(report.as_json(), status=200 if report.healthy else 503)
+
+
+@require_GET
+@never_cache
+def healthz_live(request: HttpRequest) -> JsonResponse:
+    """The process answers; nothing else is asked."""
+    return JsonResponse(health.live())
+
+
+@require_GET
+@never_cache
+def healthz_ready(request: HttpRequest) -> JsonResponse:
+    """For load balancers and compose's web health check: 503 only when the database does not
+    answer, since a web node without it can serve nothing."""
+    answer = health.ready()
+    return JsonResponse(answer, status=200 if health.is_ready(answer) else 503)
+
+
+@require_GET
+@never_cache
+def healthz_background(request: HttpRequest) -> JsonResponse:
+    """For monitoring: Redis, beat, the workers and the rest of mash.health's background
+    checks; 503 when one fails. Each call also feeds the watch that alerts administrators, so
+    a beat that has stopped (and with it the watch's own job) is still told of."""
+    report = health.background()
+    state = health.watch(report)
+    body = {
+        **report.as_json(),
+        "failing_since": state.bad_since.isoformat() if state.bad_since else None,
+        "administrators_told_at": state.alerted_at.isoformat() if state.alerted_at else None,
+    }
+    return JsonResponse(body, status=200 if report.healthy else 503)
+
+
+# Answered before the Host check (mash.middleware.HealthCheckFirst), by URL name.
+HEALTH_CHECKS = {
+    "healthz": healthz,
+    "healthz-live": healthz_live,
+    "healthz-ready": healthz_ready,
+    "healthz-background": healthz_background,
+}

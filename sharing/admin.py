@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
 from core.admin import ReadOnlyAdmin
+from enquiries.tasks import recompute_open_deadlines
 
 from .models import Chaser, InformationRequest, SharingPolicy
 
@@ -23,6 +24,13 @@ if admin.site.is_registered(LogEntry):
 @admin.register(SharingPolicy)
 class SharingPolicyAdmin(admin.ModelAdmin):
     fields = ["request_due_percent", "chase_interval_minutes", "lead_agency"]
+
+    def save_model(self, request: HttpRequest, obj: SharingPolicy, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # Saving bumped the policy's version, which is all the save itself does to open
+        # requests: the worker recomputes their due times in batches, once the change is
+        # committed, or within the minute (beat) if the queue cannot take this (sharing.timing).
+        recompute_open_deadlines.delay_on_commit()
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

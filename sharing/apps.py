@@ -27,7 +27,11 @@ class SharingConfig(AppConfig):
 
         enquiry_hooks.register()
         on_content_shown(reads.note_first_reads)
-        auditlog.register(InformationRequest, exclude_fields=["version"], m2m_fields={"people"})
+        auditlog.register(
+            InformationRequest,
+            exclude_fields=["version", "clock_version", "policy_version"],
+            m2m_fields={"people"},
+        )
         # The change log is read by auditors, who may not read agency information: a record's
         # content is masked (core.request_context.withhold): the log says it changed, not to what.
         # The access log says who saw it.
@@ -39,7 +43,7 @@ class SharingConfig(AppConfig):
         auditlog.register(RecordRevision, mask_fields=["previous"])
         # Release conditions become the record's conditions, which are its content.
         auditlog.register(ReleaseDecision, mask_fields=["conditions"])
-        auditlog.register(SharingPolicy)
+        auditlog.register(SharingPolicy, exclude_fields=["version"])
         # A force's notifications are police information until referred, and after: who is
         # named, where, what happened and why it was closed are masked; status, risk and who
         # triaged stay readable.

@@ -18,13 +18,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import dateformat, timezone
 
 from agencies.models import Role, User
 from core.bulk import column, concrete_field
 from enquiries.mail import email_notifications
-from enquiries.models import Enquiry, Notification
+from enquiries.models import HUB_CLOCK_ID, Enquiry, HubClock, Notification
+from enquiries.timing import recompute_behind
 
 from .models import Chaser, InformationRequest, SharingPolicy
 
@@ -34,9 +35,12 @@ BATCH_SIZE = 1000
 
 def chase_overdue_requests(now: datetime | None = None) -> int:
     """Chase every overdue request not chased within the interval; returns how many were
-    chased. A bounded number of queries whatever the number of requests: the policy, the
-    claiming UPDATE, then per thousand chased requests their details, the chaser insert and
-    the notification insert, and the agencies' practitioners."""
+    chased. First any due time still computed under an older clock or policy is recomputed
+    (enquiries.timing), so none is chased by an old due time. Then a bounded number of queries
+    whatever the number of requests: the policy, the claiming UPDATE, then per thousand chased
+    requests their details, the chaser insert and the notification insert, and the agencies'
+    practitioners."""
+    recompute_behind()
     with transaction.atomic():
         return _chase(now or timezone.now())
 
@@ -44,8 +48,11 @@ def chase_overdue_requests(now: datetime | None = None) -> int:
 def _chase(now: datetime) -> int:
     minute = now.replace(second=0, microsecond=0)
     # At least a minute: chasers are recorded to the minute, once a minute at most.
-    interval = timedelta(minutes=max(SharingPolicy.current().chase_interval_minutes, 1))
-    claimed = _claim_overdue(now=now, chased_at=minute, chased_before=minute - interval)
+    policy = SharingPolicy.current()
+    interval = timedelta(minutes=max(policy.chase_interval_minutes, 1))
+    claimed = _claim_overdue(
+        now=now, chased_at=minute, chased_before=minute - interval, policy_version=policy.version
+    )
     if not claimed:
         return 0
     details = _details(claimed)
@@ -100,16 +107,23 @@ def _details(request_ids: list[int]) -> dict[int, Mapping[str, Any]]:
     return details
 
 
-def _claim_overdue(*, now: datetime, chased_at: datetime, chased_before: datetime) -> list[int]:
+def _claim_overdue(
+    *, now: datetime, chased_at: datetime, chased_before: datetime, policy_version: int
+) -> list[int]:
     """Mark every overdue request due a chaser as chased at `chased_at`, in one statement, and
     return their ids. The candidates are chosen, and on PostgreSQL locked (skipping any that
-    another transaction holds, such as an answer being sent), by the ORM's own SQL."""
+    another transaction holds, such as an answer being sent), by the ORM's own SQL; a request
+    whose due time is still behind the clock or the policy (held while the chaser caught up,
+    or changed since) waits for the next run."""
+    clock_version = HubClock.objects.filter(pk=HUB_CLOCK_ID).values("version")
     candidates = (
         InformationRequest.objects.filter(
             Q(last_chased_at__isnull=True) | Q(last_chased_at__lte=chased_before),
             status__in=InformationRequest.OPEN_STATUSES,
             due_at__lt=now,
             enquiry__state__in=Enquiry.OPEN_STATES,
+            clock_version__gte=Subquery(clock_version),
+            policy_version__gte=policy_version,
         )
         .select_for_update(skip_locked=True, no_key=True, of=("self",))
         .order_by()

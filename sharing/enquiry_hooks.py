@@ -2,7 +2,8 @@
 (enquiries.visibility, enquiries.hooks): the firewall as the gate to every enquiry, the
 agencies' information on the enquiry page and in a person's chronology, the check that
 feedback quotes no record, the check that keeps a person with agency work on an enquiry,
-information requests falling due with their enquiry, the picture sent with an onward
+information requests falling due with their enquiry (and kept to the clock and the sharing
+policy, sharing.timing), the picture sent with an onward
 referral, and the requests a decision withdraws. Registered at start-up (sharing.apps)."""
 
 from agencies.models import User
@@ -11,7 +12,7 @@ from audit.models import AccessLogEntry
 from enquiries import hooks, visibility
 from enquiries.models import Enquiry, Person
 
-from . import access_log, chronology, firewall, picture, selectors, services, withdrawals
+from . import access_log, chronology, firewall, picture, selectors, services, timing, withdrawals
 from .models import InformationRecord, InformationRequest
 
 
@@ -77,3 +78,4 @@ def register() -> None:
     hooks.timing_changed.connect(
         requests_fall_due_with_their_enquiry, dispatch_uid="requests-fall-due-with-enquiry"
     )
+    timing.register()

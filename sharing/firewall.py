@@ -481,8 +481,14 @@ def request_for(user: User, pk) -> InformationRequest:
         raise NotVisible("No such information request.") from None
 
 
+def answers_for(user: User, request: InformationRequest) -> bool:
+    """Whether this person is a practitioner of the agency the request asked: who answers it,
+    whatever its state."""
+    return user.has_role(Role.PRACTITIONER) and request.agency_id == user.agency_id
+
+
 def answer_refusal(user: User, request: InformationRequest) -> str | None:
-    if not (user.has_role(Role.PRACTITIONER) and request.agency_id == user.agency_id):
+    if not answers_for(user, request):
         return f"Only a practitioner of {request.agency} can answer this request."
     if request.status == InformationRequest.Status.WITHDRAWN:
         return (

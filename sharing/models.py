@@ -40,6 +40,9 @@ class SharingPolicy(models.Model):
         help_text="The agency that runs the hub: its information is the hub's own, so it is "
         "never sent an information request.",
     )
+    # Bumped by every save, in its transaction: open requests' due times computed under an
+    # older version are recomputed by the per-minute catch-up (sharing.timing).
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         verbose_name = "sharing policy"
@@ -48,9 +51,18 @@ class SharingPolicy(models.Model):
     def __str__(self) -> str:
         return "Sharing policy"
 
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            self.version = models.F("version") + 1
+        super().save(*args, **kwargs)
+        if not self._state.adding:
+            self.refresh_from_db(fields=["version"])
+
+    current_id = 1
+
     @classmethod
     def current(cls) -> "SharingPolicy":
-        return cls.objects.get_or_create(pk=1)[0]
+        return cls.objects.get_or_create(pk=cls.current_id)[0]
 
 
 class InformationRequest(models.Model):
@@ -79,6 +91,11 @@ class InformationRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     due_at = models.DateTimeField()
+    # The hub clock's and the sharing policy's versions `due_at` was computed under; an open
+    # request behind either is recomputed by the per-minute catch-up (sharing.timing). 0 is
+    # "unknown".
+    clock_version = models.PositiveIntegerField(default=0)
+    policy_version = models.PositiveIntegerField(default=0)
     answered_at = models.DateTimeField(null=True, blank=True)
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -130,6 +147,17 @@ class InformationRequest(models.Model):
                 fields=["agency", "-withdrawn_at", "-id"],
                 condition=models.Q(withdrawn_at__isnull=False),
                 name="information_request_withdrawn",
+            ),
+            # The catch-up's and the status panel's "open and behind the clock or the policy".
+            models.Index(
+                fields=["clock_version"],
+                condition=models.Q(status__in=["requested", "in_progress"]),
+                name="request_open_clock_version",
+            ),
+            models.Index(
+                fields=["policy_version"],
+                condition=models.Q(status__in=["requested", "in_progress"]),
+                name="request_open_policy_version",
             ),
         ]
 

@@ -23,9 +23,10 @@ from agencies import step_up
 from agencies.models import Agency, Role, User
 from audit.access_log import log_access
 from audit.models import AccessLogEntry
+from core.bulk import update_rows
 from core.exceptions import StaleEdit
 from core.text import TEXT_LIMIT, clean_text
-from enquiries.clock import clock_in_force
+from enquiries.clock import ClockInForce, clock_in_force
 from enquiries.mail import email_notifications
 from enquiries.models import Enquiry, Notification, Person
 from enquiries.worktime import add_working_minutes, working_minutes_between
@@ -214,24 +215,50 @@ def request_due_at(enquiry: Enquiry, *, percent: int, clock=None) -> datetime:
     return add_working_minutes(clock.calendar_for(enquiry.rating), enquiry.received_at, minutes)
 
 
+DUE_FIELDS = ["due_at", "clock_version", "policy_version"]
+
+
+def put_due_times(
+    requests: Iterable[InformationRequest],
+    enquiries: dict[int, Enquiry],
+    *,
+    clock: ClockInForce,
+    policy: SharingPolicy,
+) -> tuple[list[InformationRequest], int]:
+    """Each request's due time under this clock and policy, stamped with their versions
+    (sharing.timing); `enquiries` by id holds each one's enquiry. Returns the requests that
+    need saving and how many of their due times moved."""
+    stale, moved = [], 0
+    for request in requests:
+        due_at = request_due_at(
+            enquiries[request.enquiry_id], percent=policy.request_due_percent, clock=clock
+        )
+        if (request.due_at, request.clock_version, request.policy_version) != (
+            due_at,
+            clock.version,
+            policy.version,
+        ):
+            moved += request.due_at != due_at
+            request.due_at = due_at
+            request.clock_version, request.policy_version = clock.version, policy.version
+            stale.append(request)
+    return stale, moved
+
+
 def refresh_request_due_times(enquiries: Iterable[Enquiry]) -> int:
     """Open requests fall due at a share of their enquiry's allowance, so when a new rating or
     a new clock moves the allowance, their due times move with it. Returns how many moved."""
     by_id = {enquiry.pk: enquiry for enquiry in enquiries}
     if not by_id:
         return 0
-    clock = clock_in_force()
-    percent = SharingPolicy.current().request_due_percent
-    moved = []
-    for request in InformationRequest.objects.filter(
+    requests = InformationRequest.objects.filter(
         enquiry_id__in=by_id, status__in=InformationRequest.OPEN_STATUSES
-    ).only("id", "enquiry_id", "due_at"):
-        due_at = request_due_at(by_id[request.enquiry_id], percent=percent, clock=clock)
-        if request.due_at != due_at:
-            request.due_at = due_at
-            moved.append(request)
-    InformationRequest.objects.bulk_update(moved, ["due_at"])
-    return len(moved)
+    ).only("id", "enquiry_id", *DUE_FIELDS)
+    stale, moved = put_due_times(
+        requests, by_id, clock=clock_in_force(), policy=SharingPolicy.current()
+    )
+    update_rows(InformationRequest, stale, DUE_FIELDS)
+    return moved
 
 
 def usual_agencies():
@@ -282,7 +309,8 @@ def send_information_requests(
             {"agencies": "Choose at least one agency that has not been asked already."}
         )
     now = _minute(now)
-    due_at = request_due_at(enquiry, percent=SharingPolicy.current().request_due_percent)
+    clock, policy = clock_in_force(), SharingPolicy.current()
+    due_at = request_due_at(enquiry, percent=policy.request_due_percent, clock=clock)
     # One by one, not in bulk, so django-auditlog records each request's creation.
     requests = []
     for agency in new:
@@ -293,6 +321,8 @@ def send_information_requests(
             requested_at=now,
             requested_by=actor,
             due_at=due_at,
+            clock_version=clock.version,
+            policy_version=policy.version,
         )
         request.people.set(people)
         requests.append(request)
@@ -310,11 +340,25 @@ def send_information_requests(
 
 
 def _lock_request(
-    request: InformationRequest, actor: User, expected_version, *, adding: bool = False
+    request: InformationRequest,
+    actor: User,
+    expected_version,
+    *,
+    adding: bool = False,
+    closing_as: str | None = None,
 ) -> InformationRequest:
+    """The request locked for this change, or a refusal. `closing_as` is the status an answer
+    would give it: a request already closed so, asked again by its agency's practitioner (a
+    double click, a retried call), comes back as it is, for the caller to leave alone."""
     locked = (
         InformationRequest.objects.select_for_update().select_related("agency").get(pk=request.pk)
     )
+    if (
+        closing_as is not None
+        and locked.status == closing_as
+        and firewall.answers_for(actor, locked)
+    ):
+        return locked
     refusal = firewall.add_record_refusal if adding else firewall.answer_refusal
     reason = refusal(actor, locked)
     if reason:
@@ -442,8 +486,11 @@ def send_answer(
     expected_version=None,
     now: datetime | None = None,
 ) -> InformationRequest:
-    """The practitioner has recorded everything their agency holds: the request is answered."""
-    request = _lock_request(request, actor, expected_version)
+    """The practitioner has recorded everything their agency holds: the request is answered.
+    Sent again once answered, the answer stands and nothing changes."""
+    request = _lock_request(request, actor, expected_version, closing_as=Status.ANSWERED)
+    if request.status == Status.ANSWERED:
+        return request
     if not request.records.exists():
         raise ValidationError("Add at least one information record, or answer “nothing held”.")
     return _close_request(request, actor=actor, status=Status.ANSWERED, now=_minute(now))
@@ -457,7 +504,11 @@ def record_nothing_held(
     expected_version=None,
     now: datetime | None = None,
 ) -> InformationRequest:
-    request = _lock_request(request, actor, expected_version)
+    """The agency holds nothing about the people asked about. Said again once said, the answer
+    stands and nothing changes."""
+    request = _lock_request(request, actor, expected_version, closing_as=Status.NOTHING_HELD)
+    if request.status == Status.NOTHING_HELD:
+        return request
     if request.records.exists():
         raise ValidationError(
             "Records have been added to this request: send them as the answer instead."
@@ -515,14 +566,26 @@ def _reread(user: User, record: InformationRecord) -> ShownRecord:
     return firewall.record_for(user, record.pk)
 
 
-def release_record(*, actor: User, password: str, **release) -> ReleaseDecision:
+def release_record(*, actor: User, password: str, record_pk, **release) -> ReleaseDecision:
     """Release needs the practitioner's password again (step-up): whoever sits at a signed-in
     session, or holds its owner's API token, cannot release a sensitive record on it alone.
-    The password is checked before the release's transaction (agencies.step_up), so a wrong
-    one counts towards the lockout although the refused release rolls back."""
-    return _release(
-        actor=actor, password_problem=step_up.password_problem(actor, password), **release
-    )
+
+    The password is asked for only once the person may release this record: anyone else is
+    refused (404 or 403, logged) without it being checked or counted, so wrong passwords from
+    someone who could never release lock nobody out. It is checked before the release's
+    transaction (agencies.step_up), so a wrong one counts towards the lockout although the
+    refused release rolls back."""
+    problem = step_up.password_problem(actor, password) if _may(actor, record_pk) else None
+    return _release(actor=actor, record_pk=record_pk, password_problem=problem, **release)
+
+
+def _may(actor: User, record_pk) -> bool:
+    """Whether `actor` may release the record; `_release` refuses (and logs) it if not."""
+    try:
+        _decide_on(actor, Action.RELEASE, record_pk)
+    except (firewall.NotVisible, PermissionDenied):
+        return False
+    return True
 
 
 @logs_refusals("release")

@@ -172,6 +172,18 @@ def _force_login_passes_the_second_factor(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _lockout_counts_of_its_own(monkeypatch):
+    """The lockout counts in the shared Redis (agencies.lockout): each test under keys of its
+    own, so that usernames and addresses that recur across tests, runs and xdist workers (the
+    test client's 127.0.0.1) never find another test's failures."""
+    import uuid
+
+    from agencies import lockout
+
+    monkeypatch.setattr(lockout, "KEY_PREFIX", f"lockout-test-{uuid.uuid4().hex}")
+
+
+@pytest.fixture(autouse=True)
 def _fresh_clock():
     from enquiries.clock import forget_clock
 

@@ -36,10 +36,12 @@ def runs(entry: str, start: datetime, hours: int) -> int:
     ],
     ids=["clocks-forward", "clocks-back"],
 )
-def test_the_scan_and_the_repeats_run_every_minute_and_the_chaser_every_five_across_a_change(
+def test_the_scan_repeats_and_catch_up_run_every_minute_and_the_chaser_every_five_across_a_change(
     start,
 ):
     assert runs("scan-sla", start, hours=2) == 120
     assert runs("repeat-escalations", start, hours=2) == 120
+    assert runs("recompute-stale-deadlines", start, hours=2) == 120
+    assert runs("watch-background", start, hours=2) == 120
     assert runs("chase-information-requests", start, hours=2) == 24
     assert runs("verify-access-log", start, hours=2) == 2

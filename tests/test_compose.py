@@ -50,6 +50,15 @@ def test_every_long_running_service_has_a_health_check(compose):
             assert service["healthcheck"]["test"], name
 
 
+def test_web_is_healthy_while_the_database_answers_whatever_the_background_does(compose):
+    """A load balancer's view: a web node out of service for a late beat or Redis down would
+    stop every page, although pages and saves keep working (docs/operations.md)."""
+    test = " ".join(compose["services"]["web"]["healthcheck"]["test"])
+
+    assert "http://127.0.0.1:8000/healthz/ready'" in test
+    assert "/healthz'" not in test and "/healthz/background" not in test
+
+
 def test_the_app_services_run_gunicorn_a_worker_and_beat(compose):
     services = compose["services"]
     web = services["web"]["command"]

@@ -114,7 +114,9 @@ def test_beat_and_a_worker_on_the_folder_broker_scan_chase_and_recompute_against
         assert sent == {
             "enquiries.tasks.scan_sla": True,
             "enquiries.tasks.repeat_escalations": True,
+            "enquiries.tasks.recompute_stale_deadlines": True,
             "sharing.tasks.chase_information_requests": True,
+            "mash.tasks.watch_background": True,
             "enquiries.tasks.recompute_open_deadlines": False,
             # the breaches' emails to the managers (the demo prints them: the console backend)
             "enquiries.tasks.send_email": False,

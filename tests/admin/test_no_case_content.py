@@ -174,7 +174,6 @@ def admin_client(client, make_user):
         ("admin:agencies_user_changelist", "email__icontains=example"),
         ("admin:agencies_accesschange_changelist", "reason__icontains=starter"),
         ("admin:auth_group_changelist", "permissions__codename=view_content"),
-        ("admin:axes_accessattempt_changelist", "username__icontains=police"),
     ],
 )
 def test_a_list_refuses_a_filter_that_is_not_one_of_its_own(admin_client, url_name, query):
@@ -200,7 +199,6 @@ def test_a_list_refuses_a_filter_that_is_not_one_of_its_own(admin_client, url_na
         ("admin:agencies_user_changelist", "q=police"),
         ("admin:agencies_apitoken_changelist", "revoked_at__isempty=0"),
         ("admin:agencies_accesschange_changelist", "status__exact=pending&kind__exact=add_role"),
-        ("admin:axes_accessattempt_changelist", "attempt_time__year=2026&attempt_time__month=3"),
     ],
 )
 def test_a_list_still_filters_by_its_own_filters(admin_client, agency, url_name, query):

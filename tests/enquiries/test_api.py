@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -846,7 +847,7 @@ def test_a_signed_in_session_reads_and_writes_with_the_csrf_token(researcher):
     listed = client.get(list_url())
     without_csrf = post(client, enquiry, "rate", body)
     client.get(reverse("triage-queue"))  # a page with a form sets the CSRF cookie
-    csrf_token = client.cookies["csrftoken"].value
+    csrf_token = client.cookies[settings.CSRF_COOKIE_NAME].value
     with_csrf = client.post(
         action_url(enquiry, "rate"), body, format="json", HTTP_X_CSRFTOKEN=csrf_token
     )

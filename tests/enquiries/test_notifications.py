@@ -1,6 +1,7 @@
 """In-app notifications: the page, the unread count in the header, marking read, and nobody
 seeing or marking anyone else's."""
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,7 +10,13 @@ from django.urls import reverse
 
 from agencies.models import Role
 from enquiries import services
-from enquiries.models import Enquiry, Notification, ReferrerType
+from enquiries.models import (
+    NOTIFICATION_TAGS,
+    Enquiry,
+    Notification,
+    NotificationGroup,
+    ReferrerType,
+)
 from enquiries.services import PersonDetails
 from enquiries.sla_scan import record_sla_events
 
@@ -252,3 +259,78 @@ def test_the_page_runs_a_fixed_number_of_queries(
 
     assert response.status_code == 200
     assert len(response.context["page"].object_list) == min(count, 50)
+
+
+def test_every_kind_has_a_tag_of_its_own_and_only_deadlines_warn_in_orange():
+    assert set(NOTIFICATION_TAGS) == set(Notification.Kind.values)
+    words = [tag for tag, _, _ in NOTIFICATION_TAGS.values()]
+    assert len(set(words)) == len(words)
+    orange = {kind for kind, (_, colour, _) in NOTIFICATION_TAGS.items() if colour == "orange"}
+    assert orange == {Notification.Kind.AT_RISK}
+    assert {group for _, _, group in NOTIFICATION_TAGS.values()} == set(NotificationGroup)
+
+
+def test_each_notification_is_tagged_by_its_kind(client, researcher, enquiries):
+    ann, bea = enquiries
+    notify(researcher, ann, minutes=1, kind=Notification.Kind.INFORMATION_REQUEST)
+    notify(researcher, ann, minutes=2, kind=Notification.Kind.CHASER)
+    notify(researcher, bea, minutes=3, kind=Notification.Kind.AT_RISK)
+    notify(researcher, bea, minutes=4, kind=Notification.Kind.RELEASE_REQUEST)
+    client.force_login(researcher)
+
+    html = client.get(reverse("notifications")).content.decode()
+
+    tags = re.findall(r'govuk-tag--(\w+)" data-testid="notification-tag">([^<]+)<', html)
+    assert tags == [
+        ("purple", "Release requested"),
+        ("orange", "Deadline at risk"),
+        ("yellow", "Chased"),
+        ("blue", "Information asked"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("asked", "shown"),
+    [
+        ({"group": "deadlines"}, ["note 4", "note 1"]),
+        ({"group": "information"}, ["note 3", "note 2"]),
+        ({"group": "releases"}, []),
+        ({"unread": "on"}, ["note 4", "note 2"]),
+        ({"group": "deadlines", "unread": "on"}, ["note 4"]),
+        ({}, ["note 4", "note 3", "note 2", "note 1"]),
+    ],
+)
+def test_the_page_shows_one_group_of_kinds_or_only_the_unread(
+    client, researcher, enquiries, asked, shown
+):
+    ann, _ = enquiries
+    notify(researcher, ann, minutes=1, kind=Notification.Kind.AT_RISK, read=True)
+    notify(researcher, ann, minutes=2, kind=Notification.Kind.INFORMATION_ANSWERED)
+    notify(researcher, ann, minutes=3, kind=Notification.Kind.CHASER, read=True)
+    notify(researcher, ann, minutes=4, kind=Notification.Kind.BREACHED)
+    client.force_login(researcher)
+
+    response = client.get(reverse("notifications"), asked)
+
+    assert response.status_code == 200
+    rows = [
+        n.message.removeprefix(f"{ann.reference} ") for n in response.context["page"].object_list
+    ]
+    assert rows == shown
+    html = response.content.decode()
+    if not shown:
+        assert "You have no notifications of this kind." in html
+    assert ("Show all notifications" in html) == bool(asked)
+
+
+def test_a_group_not_in_the_list_is_a_clear_error_not_everything(client, researcher, enquiries):
+    notify(researcher, enquiries[0], minutes=1)
+    client.force_login(researcher)
+
+    response = client.get(reverse("notifications"), {"group": "everything"})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "<title>Error: Notifications" in html
+    assert "Choose which notifications to show from the list." in html
+    assert 'href="#id_group"' in html

@@ -321,14 +321,17 @@ def test_a_scan_runs_a_fixed_number_of_queries(
 ):
     log_red(researcher, *[f"Child{i}" for i in range(children)])
 
-    # savepoint, due enquiries (locked), event insert, managers, notification insert, the
-    # recipients' choices of email and the email insert (enquiries.mail), release
-    with django_assert_max_num_queries(8):
+    # nothing behind the clock (enquiries.timing): the clock's version and whether any
+    # enquiry is behind it, the clock's and the sharing policy's versions and whether any
+    # request is behind them; then savepoint, due enquiries (locked), event insert, managers,
+    # notification insert, the recipients' choices of email and the email insert
+    # (enquiries.mail), release
+    with django_assert_max_num_queries(13):
         result = record_sla_events(now=BREACHED_FROM)
 
     assert result.breached == children
-    # with nothing new: savepoint, due enquiries, release
-    with django_assert_max_num_queries(3):
+    # with nothing new: the five of nothing behind, savepoint, due enquiries, release
+    with django_assert_max_num_queries(8):
         assert record_sla_events(now=BREACHED_FROM).breached == 0
 
 

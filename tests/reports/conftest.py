@@ -71,6 +71,7 @@ def make_enquiry(make_user):
             deadline=timing.deadline,
             at_risk_from=timing.at_risk_from,
             breached_from=timing.breached_from,
+            timing_version=timing.version,
             created_by=author,
             **fields,
         )

@@ -27,7 +27,10 @@ pytestmark = pytest.mark.django_db
 OPEN_TO_ANYONE = {
     "login": "the sign-in page",
     "admin:login": "the admin's sign-in page; past it, administrators only",
-    "healthz": "for load balancers and health checks: no sign-in, no case data",
+    "healthz": "the combined health check, for monitoring: no sign-in, no case data",
+    "healthz-live": "for health checks: the process answers; no I/O, no case data",
+    "healthz-ready": "for load balancers: the database answers; no sign-in, no case data",
+    "healthz-background": "for monitoring: Redis, beat, workers; no sign-in, no case data",
     "set-up-code": "choosing a password with a one-time set-up code: the code is the credential",
 }
 # The rest of signing in: someone past the password needs them to finish; past them, they send

@@ -3,6 +3,7 @@ write are refused without the token and accepted with it. (Token-signed API call
 tests/enquiries/test_api.py.)"""
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -17,7 +18,7 @@ def browser(user=None) -> tuple[Client, str]:
     if user is not None:
         client.force_login(user)
     client.get(reverse("login") if user is None else reverse("triage-queue"))
-    return client, client.cookies["csrftoken"].value
+    return client, client.cookies[settings.CSRF_COOKIE_NAME].value
 
 
 def test_signing_in_needs_the_token(hub):

@@ -3,6 +3,7 @@ sniffing headers everywhere, no-store on everything a signed-in person receives,
 cookies, HSTS and the https redirect."""
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -104,10 +105,16 @@ def test_the_session_and_csrf_cookies_are_secure_httponly_and_lax(hub):
 
     assert form.status_code == 200
     assert signed.status_code == 302
-    for cookie in (signed.cookies["sessionid"], form.cookies["csrftoken"]):
+    for cookie in (
+        signed.cookies[settings.SESSION_COOKIE_NAME],
+        form.cookies[settings.CSRF_COOKIE_NAME],
+    ):
         assert cookie["secure"] is True, cookie.key
         assert cookie["httponly"] is True, cookie.key
         assert cookie["samesite"] == "Lax", cookie.key
+        # Secure, so `__Host-` (issue 21, item 5): Path=/ and no Domain, or browsers drop it.
+        assert cookie.key.startswith("__Host-"), cookie.key
+        assert (cookie["path"], cookie["domain"]) == ("/", ""), cookie.key
 
 
 def test_https_responses_carry_hsts_for_a_year_with_subdomains_and_preload(hub):

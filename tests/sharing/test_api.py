@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from agencies.models import Role
 from audit.models import AccessLogEntry
 from enquiries import services as enquiry_services
-from enquiries.models import Outcome
+from enquiries.models import Notification, Outcome
 from sharing import services
 from sharing.models import (
     InformationRecord,
@@ -423,17 +423,64 @@ def test_an_unseen_request_is_404_for_every_action_and_logged(hub, stranger):
     assert hub.police_request.status == "requested"
 
 
-def test_nothing_held_closes_the_request_once(hub):
+def test_nothing_held_closes_the_request_once_and_a_repeat_answers_as_the_first(hub):
     police = client_for(hub.police_officer)
     address = url("information-request-nothing-held", hub.police_request.pk)
 
+    # a double click, or a call retried after its answer was lost: the same version twice
     first = police.post(address, {"expected_version": 1}, format="json")
+    again = police.post(address, {"expected_version": 1}, format="json")
+
+    assert first.status_code == again.status_code == 200
+    assert first.json()["status"] == "nothing_held"
+    assert again.json() == first.json()
+    hub.police_request.refresh_from_db()
+    assert hub.police_request.version == 2  # closed once
+    told = Notification.objects.filter(kind=Notification.Kind.INFORMATION_ANSWERED)
+    assert told.count() == 1
+    assert not denied(hub.police_officer)
+
+
+def test_a_repeated_answer_answers_as_the_first(hub):
+    hub.record("non_sensitive", marker="N")  # in progress, version 2
+    police = client_for(hub.police_officer)
+    address = url("information-request-answer", hub.police_request.pk)
+
+    first = police.post(address, {"expected_version": 2}, format="json")
     again = police.post(address, {"expected_version": 2}, format="json")
 
-    assert first.status_code == 200
-    assert first.json()["status"] == "nothing_held"
-    assert again.status_code == 403
-    assert again.json() == {"detail": "This request has been answered already."}
+    assert first.status_code == again.status_code == 200
+    assert first.json()["status"] == "answered"
+    assert again.json() == first.json()
+    hub.police_request.refresh_from_db()
+    assert hub.police_request.version == 3
+
+
+def test_once_answered_another_answer_or_another_agency_is_still_refused(hub):
+    police = client_for(hub.police_officer)
+    nothing = url("information-request-nothing-held", hub.police_request.pk)
+    answer = url("information-request-answer", hub.police_request.pk)
+    assert police.post(nothing, {"expected_version": 1}, format="json").status_code == 200
+
+    # the other answer is not a repeat of this one
+    other_answer = police.post(answer, {"expected_version": 2}, format="json")
+    # the health visitor's agency was not asked this request: the same refusal as before
+    health = client_for(hub.health_visitor)
+    other_agency = [
+        health.post(address, {"expected_version": 2}, format="json")
+        for address in (nothing, answer)
+    ]
+
+    assert other_answer.status_code == 403
+    assert other_answer.json() == {"detail": "This request has been answered already."}
+    for response in other_agency:
+        assert response.status_code == 403
+        assert response.json() == {
+            "detail": "Only a practitioner of Thames Valley Police can answer this request."
+        }
+    assert len(denied(hub.health_visitor, enquiry=hub.enquiry)) == 2
+    hub.police_request.refresh_from_db()
+    assert (hub.police_request.status, hub.police_request.version) == ("nothing_held", 2)
 
 
 def test_answering_needs_the_version_read_and_a_stale_one_is_409(hub):

@@ -168,6 +168,51 @@ def test_another_agency_cannot_answer_and_the_attempt_is_logged(client, hub):
     assert AccessLogEntry.objects.filter(user=hub.health_visitor, action="denied").exists()
 
 
+def test_a_double_click_on_nothing_held_shows_the_saved_answer(client, hub):
+    client.force_login(hub.police_officer)
+    address = reverse("sharing-request-nothing-held", args=[hub.police_request.pk])
+
+    # both posts carry the version of the page they were sent from
+    first = client.post(address, {"expected_version": 1})
+    again = client.post(address, {"expected_version": 1}, follow=True)
+
+    assert first.status_code == 302
+    assert again.redirect_chain == [(reverse("agency-inbox"), 302)]
+    assert "Answered: nothing held." in again.content.decode()
+    assert "Your role does not allow this" not in again.content.decode()
+    hub.police_request.refresh_from_db()
+    assert (hub.police_request.status, hub.police_request.version) == ("nothing_held", 2)
+    assert not AccessLogEntry.objects.filter(user=hub.police_officer, action="denied").exists()
+
+
+def test_a_double_click_on_send_the_answer_shows_the_saved_answer(client, hub):
+    hub.record("non_sensitive", marker="N")  # in progress, version 2
+    client.force_login(hub.police_officer)
+    address = reverse("sharing-request-answer", args=[hub.police_request.pk])
+
+    first = client.post(address, {"expected_version": 2, "confirmed": "yes"})
+    again = client.post(address, {"expected_version": 2, "confirmed": "yes"}, follow=True)
+
+    assert first.status_code == 302
+    assert again.redirect_chain == [(reverse("agency-inbox"), 302)]
+    assert "Answer sent." in again.content.decode()
+    hub.police_request.refresh_from_db()
+    assert (hub.police_request.status, hub.police_request.version) == ("answered", 3)
+
+
+def test_once_answered_another_agency_is_refused_as_before(client, hub):
+    client.force_login(hub.police_officer)
+    address = reverse("sharing-request-nothing-held", args=[hub.police_request.pk])
+    assert client.post(address, {"expected_version": 1}).status_code == 302
+
+    client.force_login(hub.health_visitor)
+    response = client.post(address, {"expected_version": 2})
+
+    assert response.status_code == 403
+    assert "Your role does not allow this" in response.content.decode()
+    assert AccessLogEntry.objects.filter(user=hub.health_visitor, action="denied").exists()
+
+
 def test_a_stale_answer_is_refused(client, hub):
     client.force_login(hub.police_officer)
     response = client.post(

@@ -8,6 +8,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from agencies.lockout import message
+from agencies.models import Role
 from audit.models import AccessLogEntry, AccountEvent
 from sharing.models import LawfulBasis, ReleaseDecision, ReleaseStatus
 from tests.factories import PASSWORD, api_key_for
@@ -90,6 +91,51 @@ def test_someone_who_may_not_release_is_refused_for_that_not_for_the_password(cl
     response = release(client, record, TYPED)
 
     assert response.status_code == 403
+    assert not AccountEvent.objects.filter(kind=Kind.STEP_UP_FAILED).exists()
+
+
+def test_a_researchers_wrong_passwords_at_release_lock_nobody_out(hub):
+    """A researcher may release nothing: their passwords are never checked nor counted, on the
+    page or in the API, so the address stays open to the police officer who may."""
+    record = hub.record("release_requested", marker="RESEARCHER-GUESS")
+    page = Client()
+    page.force_login(hub.researcher)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(hub.researcher)}")
+    url = reverse("api:information-record-release", args=[record.pk])
+    body = {**RELEASE, "necessary_and_proportionate": True}
+
+    on_page = [release(page, record, f"{TYPED}-{n}") for n in range(6)]
+    by_api = [api.post(url, {**body, "password": f"{TYPED}-{n}"}, format="json") for n in range(6)]
+    officer = Client()
+    officer.force_login(hub.police_officer)
+    released = release(officer, record, PASSWORD)
+
+    assert {response.status_code for response in on_page + by_api} == {403}
+    assert not AccountEvent.objects.filter(
+        kind__in=[Kind.STEP_UP_FAILED, Kind.SIGN_IN_FAILED, Kind.LOCKED_OUT]
+    ).exists()
+    assert released.status_code == 302
+    record.refresh_from_db()
+    assert record.release_status == ReleaseStatus.RELEASED
+    sign_in = {"username": hub.police_officer.username, "password": PASSWORD}
+    assert Client().post(reverse("login"), sign_in).status_code == 302
+
+
+def test_someone_who_cannot_see_the_record_gets_404_and_their_password_is_not_counted(
+    hub, make_user
+):
+    record = hub.record("release_requested", marker="UNSEEN")
+    never_asked = make_user(Role.PRACTITIONER)  # of an agency of their own, not asked
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(never_asked)}")
+    url = reverse("api:information-record-release", args=[record.pk])
+    body = {**RELEASE, "necessary_and_proportionate": True}
+
+    answers = [api.post(url, {**body, "password": f"{TYPED}-{n}"}, format="json") for n in range(6)]
+
+    assert {response.status_code for response in answers} == {404}
+    assert not AccountEvent.objects.filter(kind=Kind.STEP_UP_FAILED).exists()
 
 
 @pytest.mark.parametrize("by", ["session", "token"])
@@ -136,6 +182,7 @@ def test_wrong_passwords_at_release_count_towards_the_lockout_and_end_the_sessio
     guesses = [release(client, record, f"{TYPED}-{n}") for n in range(5)]
 
     assert [response.status_code for response in guesses] == [400, 400, 400, 400, 429]
+    assert guesses[-1]["Retry-After"] == "900"
     assert message() in guesses[-1].content.decode()
     assert SESSION_KEY not in client.session
     assert client.get(reverse("home")).status_code == 302
@@ -145,8 +192,11 @@ def test_wrong_passwords_at_release_count_towards_the_lockout_and_end_the_sessio
     assert sorted(between) == [Kind.LOCKED_OUT] + [Kind.STEP_UP_FAILED] * 5
     signed_out = AccountEvent.objects.get(kind=Kind.SIGNED_OUT)
     assert signed_out.detail == "locked out after wrong passwords at release"
+    # Locked out at this address (the test client's), not elsewhere.
     sign_in = {"username": hub.police_officer.username, "password": PASSWORD}
     assert Client().post(reverse("login"), sign_in).status_code == 429
+    elsewhere = Client().post(reverse("login"), sign_in, REMOTE_ADDR="198.51.100.9")
+    assert elsewhere.status_code == 302
 
 
 def test_four_wrong_passwords_then_the_right_one_releases(client, hub):
@@ -162,22 +212,42 @@ def test_four_wrong_passwords_then_the_right_one_releases(client, hub):
     assert record.release_status == ReleaseStatus.RELEASED
 
 
-def test_a_locked_out_username_cannot_release_even_with_the_right_password(client, hub):
-    """Someone guessing the username at the sign-in page locks it; release then waits too."""
-    record = hub.record("release_requested", marker="LOCKED")
+def guess_at_sign_in(username: str, address: str) -> None:
     for n in range(5):
         Client().post(
             reverse("login"),
-            {"username": hub.police_officer.username, "password": f"{TYPED}-{n}"},
-            REMOTE_ADDR="198.51.100.9",
+            {"username": username, "password": f"{TYPED}-{n}"},
+            REMOTE_ADDR=address,
         )
+
+
+def test_a_username_locked_out_at_this_address_cannot_release_even_with_the_right_password(
+    client, hub
+):
+    """Someone guessing the username at the sign-in page here locks it here; release here
+    then waits too (the test client's address is 127.0.0.1)."""
+    record = hub.record("release_requested", marker="LOCKED")
+    guess_at_sign_in(hub.police_officer.username, "127.0.0.1")
     client.force_login(hub.police_officer)
 
     response = release(client, record, PASSWORD)
 
     assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 900
     assert message() in response.content.decode()
     assert still_asked(record)
+
+
+def test_a_lockout_from_elsewhere_does_not_stop_the_officer_releasing(client, hub):
+    record = hub.record("release_requested", marker="ELSEWHERE")
+    guess_at_sign_in(hub.police_officer.username, "198.51.100.9")
+    client.force_login(hub.police_officer)
+
+    response = release(client, record, PASSWORD)
+
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert record.release_status == ReleaseStatus.RELEASED
 
 
 def test_the_api_counts_wrong_passwords_at_release_and_answers_the_lockout_in_json(hub):
@@ -193,5 +263,32 @@ def test_the_api_counts_wrong_passwords_at_release_and_answers_the_lockout_in_js
     assert [response.status_code for response in guesses] == [400, 400, 400, 400, 429]
     assert guesses[-1].json() == right.json() == {"detail": message()}
     assert right.status_code == 429
+    assert guesses[-1]["Retry-After"] == right["Retry-After"] == "900"
     assert still_asked(record)
-    assert account_log(hub.police_officer).count(Kind.STEP_UP_FAILED) == 6
+    # The right password during the lockout was never checked: locked out, not wrong.
+    assert account_log(hub.police_officer).count(Kind.STEP_UP_FAILED) == 5
+    assert account_log(hub.police_officer).count(Kind.LOCKED_OUT) == 2
+
+
+def test_a_release_slowed_by_guesses_from_elsewhere_keeps_its_page_and_session(
+    client, hub, settings
+):
+    """Past the per-username limit, an officer at an address they have not signed in from is
+    slowed at release too: 429 with Retry-After on the release page, still signed in."""
+    record = hub.record("release_requested", marker="SLOWED")
+    settings.LOCKOUT_USERNAME_FAILURE_LIMIT = 1
+    client.force_login(hub.police_officer)  # force_login: no address to call their own
+    Client().post(
+        reverse("login"),
+        {"username": hub.police_officer.username, "password": TYPED},
+        REMOTE_ADDR="198.51.100.9",
+    )
+    release(client, record, f"{TYPED}-taken")  # its turn, counted
+
+    slowed = release(client, record, PASSWORD)
+
+    assert slowed.status_code == 429
+    assert slowed["Retry-After"] == "1"
+    assert "Wait 1 second, then try again" in slowed.content.decode()
+    assert SESSION_KEY in client.session
+    assert still_asked(record)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from demo.domestic_abuse import seed_demo_domestic_abuse
 from demo.enquiries import seed_demo_enquiries
-from demo.hub import seed_demo_hub
+from demo.hub import seed_demo_background_notices, seed_demo_hub
 from demo.quality import seed_demo_quality
 from demo.referrals import seed_demo_referrals
 from demo.sharing import seed_demo_sharing
@@ -75,6 +75,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"SLA scan: {scan.at_risk} at risk, {scan.breached} breached, "
                 f"{scan.notifications} notifications in {time.monotonic() - started:.1f} s."
+            )
+            background = seed_demo_background_notices(now=timezone.now())
+            self.stdout.write(
+                f"Background work: {background} notifications to the administrators of a "
+                "night it stopped for 20 minutes."
             )
             for line in the_mix(now=timezone.now()):
                 self.stdout.write(line)
