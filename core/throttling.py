@@ -20,6 +20,7 @@ behind one address is not shut out by one script with a revoked token.
 import ipaddress
 import math
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -127,11 +128,14 @@ def address_of(request: HttpRequest) -> str | None:
     return str(ip)
 
 
-class _WindowThrottle(BaseThrottle):
+class _WindowThrottle(BaseThrottle, ABC):
+    """Calls counted in a shared window by `ident`: who or where a call comes from (None:
+    not counted by this throttle)."""
+
     scope: str
 
-    def ident(self, request: Request) -> str | None:
-        raise NotImplementedError
+    @abstractmethod
+    def ident(self, request: Request) -> str | None: ...
 
     def allow_request(self, request: Request, view) -> bool:
         ident = self.ident(request)
