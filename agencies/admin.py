@@ -1,4 +1,3 @@
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django import forms
@@ -22,6 +21,7 @@ from core.admin import ReadOnlyAdmin
 from core.text import FreeTextField
 
 from . import access, set_up_codes, tokens, two_factor
+from .administration import AccessPlan, access_plan_apply
 from .models import AccessChange, Agency, ApiToken, Role, User
 
 if TYPE_CHECKING:
@@ -95,25 +95,6 @@ NEW_ACCOUNT_REASON_HELP = (
     "and so does the access log. They get no password: the approving administrator is given a "
     "one-time set-up code to hand them, with which they choose one."
 )
-
-
-@dataclass(frozen=True)
-class AccessPlan:
-    """What saving the form does to the person's access."""
-
-    add_roles: tuple[str, ...] = ()
-    remove_roles: tuple[str, ...] = ()
-    move_to: Agency | None = None
-    reactivate: bool = False
-    deactivate: bool = False
-
-    @property
-    def asks(self) -> bool:
-        return bool(self.add_roles or self.move_to or self.reactivate)
-
-    @property
-    def changes(self) -> bool:
-        return self.asks or bool(self.remove_roles or self.deactivate)
 
 
 class AccessForm(forms.ModelForm):
@@ -276,48 +257,10 @@ class UserAdmin(DjangoUserAdmin):
         super().save_related(request, form, formsets, change)
         account, actor, plan = form.instance, _administrator(request), form.plan
         reason = form.cleaned_data.get("reason", "")
-        if plan.remove_roles:
-            access.roles_remove(account=account, actor=actor, roles=plan.remove_roles)
-        if plan.deactivate:
-            access.account_deactivate(account=account, actor=actor)
-        asked = [
-            access.access_change_request(
-                account=account,
-                actor=actor,
-                kind=AccessChange.Kind.ADD_ROLE,
-                role=role,
-                reason=reason,
-            )
-            for role in plan.add_roles
-        ]
-        if plan.move_to:
-            asked.append(
-                access.access_change_request(
-                    account=account,
-                    actor=actor,
-                    kind=AccessChange.Kind.MOVE_AGENCY,
-                    agency=plan.move_to,
-                    reason=reason,
-                )
-            )
-        if plan.reactivate:
-            asked.append(
-                access.access_change_request(
-                    account=account,
-                    actor=actor,
-                    kind=AccessChange.Kind.REACTIVATE,
-                    reason=reason,
-                )
-            )
-        if not change:
-            asked.append(
-                access.access_change_request(
-                    account=account,
-                    actor=actor,
-                    kind=AccessChange.Kind.RESET_PASSWORD,
-                    reason=reason,
-                )
-            )
+        # The same service as the hub settings pages' (agencies.administration).
+        asked = access_plan_apply(
+            account=account, actor=actor, plan=plan, reason=reason, new_account=not change
+        )
         if asked:
             self.message_user(
                 request,

@@ -1,11 +1,16 @@
 from typing import Any
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
 
+from core.forms import GovukErrorsMixin, GovukForm
 
-class SignInForm(AuthenticationForm):
+
+class SignInForm(GovukErrorsMixin, AuthenticationForm):
     """Django's sign-in form with a message that never says whether the user exists."""
+
+    error_names = {"username": "your username", "password": "your password"}
 
     error_messages = {
         "invalid_login": (
@@ -19,7 +24,7 @@ class SignInForm(AuthenticationForm):
     }
 
 
-class CodeForm(forms.Form):
+class CodeForm(GovukForm):
     """The one-time password: six digits from the app, or a backup code."""
 
     code = forms.CharField(
@@ -30,7 +35,7 @@ class CodeForm(forms.Form):
     )
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(GovukForm):
     name = forms.CharField(
         label="What the token is for",
         max_length=100,
@@ -39,7 +44,7 @@ class ApiTokenForm(forms.Form):
     )
 
 
-class SetUpCodeForm(SetPasswordMixin, forms.Form):
+class SetUpCodeForm(GovukErrorsMixin, SetPasswordMixin, forms.Form):
     """A set-up code and the new password it lets its person choose (agencies.set_up_codes)."""
 
     username = forms.CharField(
@@ -54,6 +59,7 @@ class SetUpCodeForm(SetPasswordMixin, forms.Form):
     new_password1, new_password2 = SetPasswordMixin.create_password_fields(
         label1="New password", label2="New password again"
     )
+    error_names = {"new_password1": "a new password", "new_password2": "the new password again"}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -64,3 +70,13 @@ class SetUpCodeForm(SetPasswordMixin, forms.Form):
     def clean(self) -> dict[str, Any] | None:
         self.validate_passwords("new_password1", "new_password2")
         return super().clean()
+
+
+class PasswordChangeForm(GovukErrorsMixin, auth_forms.PasswordChangeForm):
+    """Django's password change, its messages in the service's words."""
+
+    error_names = {
+        "old_password": "your current password",
+        "new_password1": "a new password",
+        "new_password2": "the new password again",
+    }

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import sessions, views
 
 urlpatterns = [
     path("sign-in/", views.SignInView.as_view(), name="login"),
@@ -12,6 +12,9 @@ urlpatterns = [
     path("sign-in/two-factor/set-up/", views.set_up, name="two-factor-set-up"),
     path("sign-in/two-factor/backup-codes/", views.backup_codes, name="two-factor-backup-codes"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("session/", sessions.status, name="session-status"),
+    path("session/keep-alive/", sessions.keep_alive, name="session-keep-alive"),
+    path("session/time-out/", sessions.time_out, name="session-time-out"),
     path("account/", views.account, name="account"),
     path("account/password/", views.PasswordChangeView.as_view(), name="password-change"),
     path("account/backup-codes/", views.renew_backup_codes, name="backup-codes-renew"),

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from . import set_up_codes, tokens, two_factor
 from .decorators import role_required, with_next
-from .forms import ApiTokenForm, CodeForm, SetUpCodeForm, SignInForm
+from .forms import ApiTokenForm, CodeForm, PasswordChangeForm, SetUpCodeForm, SignInForm
 from .models import ApiToken, Role
 from .requests import SignedInRequest
 
@@ -212,6 +212,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     template_name = "account/password_change.html"
     success_url = reverse_lazy("account")
+    form_class = PasswordChangeForm
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -36,6 +36,7 @@ class PersonCorrectForm(VersionedForm, PersonForm):
         ),
     )
     expected_person_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    error_names = {**PersonForm.error_names, "reason": "why these details are being corrected"}
     reason = reason_field(
         "Why these details are being corrected", "Say why these details are being corrected."
     )
@@ -97,6 +98,7 @@ class ReferralCorrectForm(VersionedForm):
     reason = reason_field(
         "Why the referral is being corrected", "Say why the referral is being corrected."
     )
+    error_names = {**IntakeForm.error_names, "reason": "why the referral is being corrected"}
 
     def __init__(self, *args, **kwargs) -> None:
         enquiry = kwargs["enquiry"]

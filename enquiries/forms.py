@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from agencies.models import User
 from core.dates import not_before_earliest
+from core.forms import GovukForm
 from core.text import FreeTextField
 
 from . import mail
@@ -84,7 +85,7 @@ def nhs_number_is_valid(number: str) -> bool:
     return check != 10 and (check % 11) == int(number[9])
 
 
-class PersonForm(forms.Form):
+class PersonForm(GovukForm):
     """One person named at intake; `existing` says which register entry they are, if any."""
 
     NEW = "new"
@@ -107,6 +108,8 @@ class PersonForm(forms.Form):
     address = FreeTextField(label="Address", required=False, max_length=500)
     nhs_number = FreeTextField(label="NHS number", required=False, max_length=12)
     existing = FreeTextField(required=False, widget=forms.HiddenInput, max_length=20)
+
+    error_names = {"first_name": "their first name", "last_name": "their last name"}
 
     def __init__(self, *args, today: date, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -169,6 +172,7 @@ class InvolvedPersonForm(PersonForm):
     role = forms.ChoiceField(label="Part in the enquiry", choices=[("", "Choose")] + ROLES)
 
     field_order = ["role"]
+    error_names = {**PersonForm.error_names, "role": "their part in the enquiry"}
 
 
 class PeopleFormSet(forms.BaseFormSet):
@@ -213,7 +217,7 @@ def new_intake_key() -> str:
     return uuid.uuid4().hex
 
 
-class IntakeForm(forms.Form):
+class IntakeForm(GovukForm):
     """What the front door records about a concern (docs/domain.md section 4)."""
 
     received_at = HubTimeField(
@@ -273,6 +277,20 @@ class IntakeForm(forms.Form):
         widget=forms.HiddenInput, required=False, max_length=200, initial=new_intake_key
     )
 
+    error_names = {
+        "received_at": "the time the concern was received",
+        "referrer_name": "the referrer's name",
+        "referrer_organisation": "the referrer's organisation",
+        "referrer_type": "the type of referrer",
+        "referrer_contact": "how to reach the referrer",
+        "subject_type": "who the concern is about",
+        "categories": "the categories of concern",
+        "concern": "the concern",
+        "consent": "whether consent to share was obtained",
+        "consent_reason": "why the hub proceeds without consent",
+        "lawful_basis": "the lawful basis for sharing without consent",
+    }
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         referrer_type = cast(forms.ModelChoiceField, self.fields["referrer_type"])
@@ -296,7 +314,7 @@ class IntakeForm(forms.Form):
         return data
 
 
-class VersionedForm(forms.Form):
+class VersionedForm(GovukForm):
     """An edit made against the version of the enquiry the user read."""
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
@@ -308,6 +326,8 @@ class VersionedForm(forms.Form):
 
 
 class RateForm(VersionedForm):
+    error_names = {"rating": "the RAG rating", "rationale": "the reason for this rating"}
+
     rating = forms.ChoiceField(label="RAG rating", choices=Rag.choices, widget=forms.RadioSelect)
     rationale = FreeTextField(
         label="Why this rating",
@@ -317,6 +337,8 @@ class RateForm(VersionedForm):
 
 
 class MoveForm(VersionedForm):
+    error_names = {"to_state": "where to move the enquiry"}
+
     to_state = forms.ChoiceField(label="Move to", choices=(), widget=forms.RadioSelect)
 
     def __init__(self, *args, **kwargs) -> None:
@@ -329,6 +351,8 @@ class MoveForm(VersionedForm):
 
 
 class AssignForm(VersionedForm):
+    error_names = {"assignee": "who to assign it to"}
+
     assignee = forms.ModelChoiceField(
         label="Assign to", queryset=User.objects.none(), required=False, empty_label="Nobody"
     )
@@ -339,6 +363,8 @@ class AssignForm(VersionedForm):
 
 
 class EscalateForm(VersionedForm):
+    error_names = {"reason": "why the child or adult needs protection now"}
+
     reason = FreeTextField(
         label="Why the child or adult needs protection now",
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -351,6 +377,7 @@ class AcknowledgeEscalationForm(VersionedForm):
     button on a notification, which has none, acknowledges too."""
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+    error_names = {"note": "the note"}
     note = FreeTextField(
         label="Note for the history (optional)",
         required=False,
@@ -360,6 +387,12 @@ class AcknowledgeEscalationForm(VersionedForm):
 
 
 class DecideForm(VersionedForm):
+    error_names = {
+        "outcome": "the outcome",
+        "rationale": "the rationale",
+        "decided_at": "the time of the decision",
+    }
+
     outcome = forms.ModelChoiceField(
         label="Outcome",
         queryset=Outcome.objects.none(),
@@ -399,6 +432,12 @@ class FeedbackForm(VersionedForm):
     method = forms.ChoiceField(
         label="How the referrer was told", choices=[("", "Choose"), *METHODS]
     )
+    error_names = {
+        "method": "how the referrer was told",
+        "email_to": "the referrer's email address",
+        "sent_at": "the time they were told",
+        "text": "what they were told",
+    }
     email_to = FreeTextField(
         label="The referrer's email address",
         required=False,

@@ -4,11 +4,14 @@ with a reason. Only the shape of what was typed; `enquiries.merging` decides."""
 from django import forms
 
 from core.dates import not_before_earliest
+from core.forms import GovukForm
 from core.text import FreeTextField
 
 
-class FindOtherForm(forms.Form):
+class FindOtherForm(GovukForm):
     """A search of the register for the other record of the same person."""
+
+    error_names = {"first_name": "their first name", "last_name": "their last name"}
 
     first_name = FreeTextField(label="First name", max_length=100, required=False)
     last_name = FreeTextField(label="Last name", max_length=100, required=False)
@@ -27,7 +30,9 @@ class FindOtherForm(forms.Form):
     )
 
 
-class ChooseOtherForm(forms.Form):
+class ChooseOtherForm(GovukForm):
+    error_names = {"other": "the other record's id"}
+
     other = forms.IntegerField(
         label="Their id in the register",
         min_value=1,
@@ -39,8 +44,10 @@ class ChooseOtherForm(forms.Form):
 REASON_WIDGET = forms.Textarea(attrs={"rows": 4})
 
 
-class MergeForm(forms.Form):
+class MergeForm(GovukForm):
     """The merge, made against the two versions the manager compared."""
+
+    error_names = {"reason": "why these are the same person"}
 
     other = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     survivor_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
@@ -52,7 +59,9 @@ class MergeForm(forms.Form):
     )
 
 
-class UndoMergeForm(forms.Form):
+class UndoMergeForm(GovukForm):
+    error_names = {"reason": "why this merge was wrong"}
+
     reason = FreeTextField(
         label="Why was this merge wrong?",
         widget=REASON_WIDGET,

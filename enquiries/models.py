@@ -22,6 +22,8 @@ from django.db.models.functions import Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from core.append_only import AppendOnlyModel
+
 from . import worktime
 
 HUB_CLOCK_ID = 1
@@ -222,15 +224,19 @@ class RagAllowance(HubClockPart):
         return f"{self.get_rating_display()}: {self.minutes} minutes"
 
 
+POSITION_HELP = "Where it is offered in the list: lower numbers first; the same number, by name."
+
+
 class ReferrerType(models.Model):
     """Who made the referral (police, school, GP...): a list the hub can extend."""
 
     code = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=100)
     is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text=POSITION_HELP)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["position", "name"]
 
     def __str__(self) -> str:
         return self.name
@@ -266,11 +272,12 @@ class Outcome(models.Model):
         help_text="Whether a decision on a child, an adult at risk or either may record it.",
     )
     is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text=POSITION_HELP)
 
     objects = OutcomeQuerySet.as_manager()
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["position", "name"]
 
     def __str__(self) -> str:
         return self.name
@@ -751,6 +758,9 @@ class EscalationPolicy(models.Model):
         help_text="An escalation no manager has acknowledged goes again to the next manager "
         "after this many minutes, at any hour: escalations do not wait for opening hours.",
     )
+    # Bumped by every save, so a change checked on the hub settings pages is refused if someone
+    # else saved the policy after the check (enquiries.clock_settings).
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         verbose_name = "escalation policy"
@@ -763,6 +773,13 @@ class EscalationPolicy(models.Model):
 
     def __str__(self) -> str:
         return "Escalation policy"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            self.version = F("version") + 1
+        super().save(*args, **kwargs)
+        if not self._state.adding:
+            self.refresh_from_db(fields=["version"])
 
     @classmethod
     def current(cls) -> "EscalationPolicy":
@@ -1223,3 +1240,44 @@ class BackgroundHealth(models.Model):
 
     def __str__(self) -> str:
         return f"failing since {self.bad_since:%Y-%m-%d %H:%M}" if self.bad_since else "healthy"
+
+
+class HubSettingsChange(AppendOnlyModel):
+    """One change an administrator saved on the hub settings pages: who, when, why, the
+    setting's version before and after, and its values before and after. Append-only: the
+    history of the hub's settings is never rewritten."""
+
+    log_name = "history of hub settings"
+
+    class Area(models.TextChoices):
+        OPENING_HOURS = "opening_hours", "Opening hours and time zone"
+        CLOSURE_DAYS = "closure_days", "Closure days and bank holidays"
+        ALLOWANCES = "allowances", "RAG allowances and at-risk share"
+        ESCALATION = "escalation", "Escalation policy"
+        SHARING = "sharing", "Sharing policy"
+        AGENCIES = "agencies", "Agencies"
+        PEOPLE = "people", "People and roles"
+        OUTCOMES = "outcomes", "Outcomes"
+        REFERRER_TYPES = "referrer_types", "Referrer types"
+
+    area = models.CharField(max_length=32, choices=Area.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+    reason = models.TextField(help_text="Why the administrator made the change.")
+    version_before = models.PositiveIntegerField()
+    version_after = models.PositiveIntegerField()
+    before = models.JSONField(help_text="The settings changed, as they were.")
+    after = models.JSONField(help_text="The settings changed, as they became.")
+    changes = models.JSONField(
+        default=list, help_text="What changed, as the preview said it: [what, old, new]."
+    )
+    effect = models.CharField(max_length=300, help_text="What the preview said the change moves.")
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["-changed_at", "-id"], name="hub_settings_change_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_area_display()} changed {self.changed_at:%Y-%m-%d %H:%M}"

@@ -1,12 +1,15 @@
 from django import forms
 
 from core.filters import SelectField
+from core.forms import GovukForm
 
 from .models import Notification, NotificationGroup
 
 
-class EmailChoiceForm(forms.Form):
+class EmailChoiceForm(GovukForm):
     """Which kinds of one's notifications also come by email."""
+
+    error_names = {"kinds": "the kinds of notification to email"}
 
     kinds = forms.MultipleChoiceField(
         label="Also email me when",
@@ -22,8 +25,10 @@ class EmailChoiceForm(forms.Form):
     )
 
 
-class NotificationFilterForm(forms.Form):
+class NotificationFilterForm(GovukForm):
     """Which of one's notifications to show."""
+
+    error_names = {"group": "which notifications to show", "unread": "only unread ones"}
 
     group = SelectField(
         label="Show",

@@ -6,15 +6,23 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from core.dates import not_before_earliest
+from core.forms import GovukForm
 from core.text import FreeTextField
 
 from .hooks import CHRONOLOGY_KINDS
 from .people import ChronologyFilters, PeopleQuery, read_search
 
 
-class PeopleSearchForm(forms.Form):
+class PeopleSearchForm(GovukForm):
     """One box that understands names, dates of birth, ages, NHS numbers and postcodes, and
     a field for each for whoever wants to say which is which."""
+
+    error_names = {
+        "q": "your search",
+        "name": "the name",
+        "age": "the approximate age",
+        "address": "the address or postcode",
+    }
 
     q = FreeTextField(
         label="Name, date of birth, age, NHS number or postcode",
@@ -68,7 +76,9 @@ class PeopleSearchForm(forms.Form):
         return (self.cleaned_data.get("page") or 1) if self.is_valid() else 1
 
 
-class ChronologyForm(forms.Form):
+class ChronologyForm(GovukForm):
+    error_names = {"start": "the from date", "end": "the to date", "kind": "what happened"}
+
     start = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

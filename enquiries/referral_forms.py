@@ -4,6 +4,7 @@ from typing import cast
 
 from django import forms
 
+from core.forms import GovukForm
 from core.text import FreeTextField
 
 from .forms import HubTimeField, VersionedForm
@@ -12,6 +13,14 @@ from .referrals import destinations_for
 
 
 class ReferOnForm(VersionedForm):
+    error_names = {
+        "destination": "where the enquiry was referred",
+        "team": "the team or authority",
+        "method": "how the referral was sent",
+        "sent_at": "the time it was sent",
+        "note": "the note",
+    }
+
     destination = forms.ChoiceField(
         label="Referred to",
         choices=(),
@@ -48,8 +57,15 @@ class ReferOnForm(VersionedForm):
         )
 
 
-class ReferralAnswerForm(forms.Form):
+class ReferralAnswerForm(GovukForm):
     """What the receiving team said, against the version of the referral the user read."""
+
+    error_names = {
+        "answer": "whether the referral was accepted or returned",
+        "answered_by_name": "the name of who answered",
+        "answered_at": "the time they answered",
+        "returned_reason": "why it was returned",
+    }
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     answer = forms.ChoiceField(

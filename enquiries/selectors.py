@@ -3,7 +3,8 @@
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from math import ceil
 from typing import cast
 
 from django.contrib.postgres.search import TrigramSimilarity
@@ -35,6 +36,7 @@ from .referrals import referral_refusal
 from .services import TRANSITIONS
 from .sla import Sla, SlaStatus
 from .visibility import only_visible
+from .worktime import WorkingCalendar, add_working_minutes, working_minutes_between
 
 
 def hub_clock_settings(*, today: date) -> HubClock:
@@ -171,14 +173,155 @@ class QueueRow:
     sla: Sla
     # An agency has answered and the reader has not yet read that notification.
     new_information: bool = False
+    # "breached", "at_risk" or "": the tag beside the time left (`urgency`).
+    urgency: str = ""
+    # For the countdown script: its rating's clock never stops, and the minutes left at
+    # which it turns at risk.
+    continuous: bool = False
+    at_risk_when_left: int = 0
+
+
+def duration(minutes: int) -> str:
+    """Whole minutes as the countdown words them: "45 min", "3 h 05 min"."""
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest:02d} min" if hours else f"{rest} min"
 
 
 def time_left(sla: Sla) -> str:
-    """The countdown in the rating's minutes (working or continuous), as pages show it."""
-    minutes = abs(sla.remaining)
-    hours, rest = divmod(minutes, 60)
-    text = f"{hours} h {rest:02d} min" if hours else f"{rest} min"
-    return f"{text} over" if sla.remaining < 0 else f"{text} left"
+    """The countdown in the rating's minutes (working or continuous), as pages show it.
+
+    Once no minute is left the decision is due and the wording says overdue, never "0 min
+    left": an enquiry due on Friday at 17:00 has no minute left all weekend. static/js/
+    countdown.js words it the same way.
+    """
+    if sla.remaining > 0:
+        return f"{duration(sla.remaining)} left"
+    if sla.remaining == 0:
+        return "Overdue"
+    return f"Overdue by {duration(-sla.remaining)}"
+
+
+def urgency(sla: Sla) -> str:
+    """The tag beside the time left: "breached" as soon as the time left says overdue, so the
+    two never disagree; "at_risk" from the hub's at-risk share of the allowance."""
+    if sla.status not in (SlaStatus.ON_TIME, SlaStatus.AT_RISK, SlaStatus.BREACHED):
+        return ""
+    if sla.remaining <= 0:
+        return "breached"
+    return "at_risk" if sla.status == SlaStatus.AT_RISK else ""
+
+
+def at_risk_when_left(clock: ClockInForce, rating: str) -> int:
+    """The minutes left at which an enquiry with this rating turns at risk (`sla_for`)."""
+    allowance = clock.allowances[rating].minutes
+    return allowance - ceil(allowance * clock.at_risk_percent / 100)
+
+
+# How far ahead the countdown script knows the hub's hours: past a Christmas closure.
+COUNTDOWN_DAYS = 14
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+@dataclass(frozen=True)
+class HubHours:
+    """What static/js/countdown.js needs to recount time left each minute without asking the
+    server: when the page was counted, and the hub's opening periods from then on, as
+    UTC-epoch minutes "start-end start-end"."""
+
+    counted_at: int  # milliseconds since the epoch
+    open_periods: str
+    known_until: int  # epoch minute: past it the script stops recounting
+    zone: str
+    # "Clock paused: the hub opens Monday 09:00" while the hub is closed, else "".
+    paused: str
+
+
+def _floor_minute(moment: datetime) -> datetime:
+    return datetime.fromtimestamp(int(moment.timestamp()) // 60 * 60, UTC)
+
+
+def opening_periods(
+    hub: WorkingCalendar, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The hub's opening periods from `start` (the one it is in, if open) to `end`, cut at
+    `end`: each the longest run of working minutes, found with the calendar's own counting."""
+    minute = timedelta(minutes=1)
+    periods: list[tuple[datetime, datetime]] = []
+    cursor = _floor_minute(start)
+    while cursor < end:
+        opening = add_working_minutes(hub, cursor, 1) - minute
+        if opening >= end:
+            break
+        longest = int((end - opening) / minute)
+        if working_minutes_between(hub, opening, end) == longest:
+            periods.append((opening, end))
+            break
+        # Open for `low` minutes from the opening, not for `high`.
+        low, high = 1, longest
+        while high - low > 1:
+            middle = (low + high) // 2
+            if working_minutes_between(hub, opening, opening + middle * minute) == middle:
+                low = middle
+            else:
+                high = middle
+        cursor = opening + low * minute
+        periods.append((opening, cursor))
+    return periods
+
+
+def opens_wording(opening: datetime, *, now: datetime, zone: tzinfo) -> str:
+    """When the hub opens, in its own zone: "today 09:00", "tomorrow 09:00", "Monday 09:00",
+    or with the date from a week away ("Monday 4 January 09:00")."""
+    local = opening.astimezone(zone)
+    days = (local.date() - now.astimezone(zone).date()).days
+    time = f"{local.hour:02d}:{local.minute:02d}"
+    if days == 0:
+        return f"today {time}"
+    if days == 1:
+        return f"tomorrow {time}"
+    weekday = WEEKDAY_NAMES[local.weekday()]
+    if days < 7:
+        return f"{weekday} {time}"
+    return f"{weekday} {local.day} {MONTH_NAMES[local.month - 1]} {time}"
+
+
+def hub_hours(clock: ClockInForce, *, now: datetime) -> HubHours:
+    """The hub's hours for the countdown, and whether its clock is paused now."""
+    hub = clock.calendar
+    horizon = _floor_minute(now) + timedelta(days=COUNTDOWN_DAYS)
+    periods = opening_periods(hub, now, horizon)
+    start = _floor_minute(now)
+    paused = ""
+    if not periods or periods[0][0] > start:
+        paused = (
+            f"Clock paused: the hub opens {opens_wording(periods[0][0], now=now, zone=hub.tz)}"
+            if periods
+            else "Clock paused"
+        )
+    return HubHours(
+        counted_at=int(now.timestamp() * 1000),
+        open_periods=" ".join(
+            f"{int(opening.timestamp()) // 60}-{int(closing.timestamp()) // 60}"
+            for opening, closing in periods
+        ),
+        known_until=int(horizon.timestamp()) // 60,
+        zone=str(hub.tz),
+        paused=paused,
+    )
 
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -227,6 +370,7 @@ def queue_page(
     now: datetime,
     number: str | int | None,
     reader: User | None = None,
+    clock: ClockInForce | None = None,
 ) -> tuple[Page, list[QueueRow]]:
     """A page of the triage queue (`open_enquiries`, narrowed by its filters) and its rows,
     in the same three queries whatever the page and filters: the count (or the search's ids),
@@ -239,12 +383,16 @@ def queue_page(
     page = Paginator(enquiries, QUEUE_PAGE_SIZE).get_page(number)
     # A page of what it was given: a slice of the queue, or of the ids.
     return page, queue_rows(
-        cast(QuerySet[Enquiry] | list[int], page.object_list), now=now, reader=reader
+        cast(QuerySet[Enquiry] | list[int], page.object_list), now=now, reader=reader, clock=clock
     )
 
 
 def queue_rows(
-    page: QuerySet[Enquiry] | list[int], *, now: datetime, reader: User | None = None
+    page: QuerySet[Enquiry] | list[int],
+    *,
+    now: datetime,
+    reader: User | None = None,
+    clock: ClockInForce | None = None,
 ) -> list[QueueRow]:
     """A page of `enquiry_queue` as its table shows it: one query, then arithmetic and
     formatting only.
@@ -273,7 +421,7 @@ def queue_rows(
         )
         columns = (*columns, "new_information")
     enquiries = rows_wanted.order_by(*QUEUE_ORDER).values(*columns)
-    clock = clock_in_force()
+    clock = clock or clock_in_force()
     zone = timezone.get_current_timezone()
     # Links differ only by the reference, which needs no quoting: one reverse() a page.
     placeholder = "REFERENCE"
@@ -307,6 +455,9 @@ def queue_rows(
                 time_left=time_left(sla),
                 sla=sla,
                 new_information=bool(enquiry.get("new_information")),
+                urgency=urgency(sla),
+                continuous=clock.allowances[rating].continuous,
+                at_risk_when_left=at_risk_when_left(clock, rating),
             )
         )
     return rows

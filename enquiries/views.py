@@ -41,14 +41,17 @@ from .models import Enquiry
 from .referrals import referrals_of
 from .selectors import (
     actions_for,
+    at_risk_when_left,
     earlier_decisions_on_subject,
     enquiries_about_the_same_people,
     enquiry_for_page,
     enquiry_sla,
+    hub_hours,
     intake_key_used,
     person_matches,
     time_left,
     timeline,
+    urgency,
 )
 
 TRIAGE = (Role.RESEARCHER, Role.MANAGER)
@@ -154,7 +157,8 @@ def enquiry_detail(request: SignedInRequest, reference: str) -> HttpResponse:
         raise Http404("No enquiry has that reference.") from None
     if not visibility.can_see(request.user, enquiry):
         raise Http404("No enquiry has that reference.")
-    sla = enquiry_sla(enquiry, clock=clock_in_force(), now=timezone.now())
+    clock, now = clock_in_force(), timezone.now()
+    sla = enquiry_sla(enquiry, clock=clock, now=now)
     panels = hooks.panels_for(request.user, enquiry)
     access_log.log_person_view(
         user=request.user,
@@ -171,6 +175,11 @@ def enquiry_detail(request: SignedInRequest, reference: str) -> HttpResponse:
             "enquiry": enquiry,
             "sla": sla,
             "time_left": time_left(sla),
+            # The countdown script's inputs (enquiries/selectors.py hub_hours) for an open one.
+            "urgency": urgency(sla),
+            "hours": hub_hours(clock, now=now) if enquiry.decided_at is None else None,
+            "continuous": clock.allowances[enquiry.rating].continuous,
+            "at_risk_when_left": at_risk_when_left(clock, enquiry.rating),
             "earlier_decisions": list(earlier_decisions_on_subject(enquiry, viewer=request.user)),
             "related": enquiries_about_the_same_people(enquiry, viewer=request.user),
             "actions": actions_for(request.user, enquiry),

@@ -9,26 +9,27 @@ from core.admin import ListFiltersOnly
 
 
 class MashAdminSite(admin.AdminSite):
-    """The admin for administrators: the role, not the is_staff flag, opens it, and only to a
-    session that has passed the one-time password (as django-otp's OTPAdminSite would)."""
+    """The Django admin, for superusers only, and only to a session that has passed the
+    one-time password (as django-otp's OTPAdminSite would). Administrators change the hub's
+    settings on its own pages (/hub-settings/, mash.hub_settings), which check each change
+    before it is saved and keep its history."""
 
     site_header = "mash administration"
     site_title = "mash administration"
-    index_title = "Agencies, people and hub settings"
+    index_title = "Superusers' administration"
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
-        return (
-            user.is_active
-            and (user.is_superuser or user.has_role("administrator"))
-            and two_factor.passed(request)
-        )
+        return user.is_active and user.is_superuser and two_factor.passed(request)
 
     def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         """One way in: the hub's own sign-in, with its lockout and one-time password. The
         admin's password form would be a second door without them."""
         if request.user.is_authenticated and two_factor.passed(request):
-            raise PermissionDenied("Only administrators use the administration site.")
+            raise PermissionDenied(
+                "Only superusers use the administration site; administrators change the hub's "
+                "settings in Hub settings."
+            )
         wanted = request.GET.get("next") or reverse("admin:index", current_app=self.name)
         return redirect_to_login(wanted)
 

@@ -20,6 +20,7 @@ ROLE_HOMES = (
     RoleHome((Role.ANALYST, Role.MANAGER), "Reports", "reports-index"),
     RoleHome((Role.AUDITOR,), "Audit log", "audit-log"),
     RoleHome((Role.ADMINISTRATOR,), "Administration", "administration"),
+    RoleHome((Role.ADMINISTRATOR,), "Hub settings", "hub-settings:index"),
 )
 
 

@@ -31,6 +31,7 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit-log"),
     path("audit/export.csv", views.audit_export, name="audit-export"),
     path("administration/", views.administration, name="administration"),
+    path("hub-settings/", include("mash.hub_settings.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("healthz/live", views.healthz_live, name="healthz-live"),
     path("healthz/ready", views.healthz_ready, name="healthz-ready"),

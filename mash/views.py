@@ -15,8 +15,9 @@ from agencies.requests import SignedInRequest
 from audit.access_log import acting_as, log_access, search_terms
 from audit.models import AccessLogEntry
 from core.downloads import csv_download
+from enquiries.clock import clock_in_force
 from enquiries.filters import QueueFilter
-from enquiries.selectors import hub_clock_settings, open_enquiries, queue_page
+from enquiries.selectors import hub_clock_settings, hub_hours, open_enquiries, queue_page
 from sharing import access_log, audit
 from sharing import selectors as sharing_selectors
 from sharing.access_log import log_search
@@ -40,12 +41,14 @@ def home(request: SignedInRequest) -> HttpResponse:
 def triage_queue(request: SignedInRequest) -> HttpResponse:
     now = timezone.now()
     asked = QueueFilter(request.GET or None, open_enquiries(), request=request, now=now)
+    clock = clock_in_force()
     page, rows = queue_page(
         asked.qs,
         searched=bool(asked.words),
         now=now,
         number=request.GET.get("page"),
         reader=request.user,
+        clock=clock,
     )
     if asked.words:
         # A search by reference or name, with the filters it ran under; a plain queue is not
@@ -61,7 +64,14 @@ def triage_queue(request: SignedInRequest) -> HttpResponse:
     return render(
         request,
         "home/triage_queue.html",
-        {"form": asked.form, "page": page, "rows": rows, "query": query.urlencode()},
+        {
+            "form": asked.form,
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+            # For the countdown script, and "Clock paused" while the hub is closed.
+            "hours": hub_hours(clock, now=now),
+        },
     )
 
 

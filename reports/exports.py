@@ -10,7 +10,7 @@ from openpyxl.styles import Font
 from core import downloads
 from core.text import spreadsheet_safe
 
-from .selectors import Report, period_description
+from .selectors import Report, allowance_text, period_description
 
 EMPTY = "–"
 
@@ -19,6 +19,8 @@ def format_cell(value, kind: str) -> str:
     """How a figure reads on the page and in the terminal."""
     if value is None:
         return EMPTY
+    if kind == "allowances":
+        return allowance_text(value)
     if kind == "percent":
         return f"{value:.1f}%"
     if kind == "rate":
@@ -38,7 +40,16 @@ def filename(report: Report, extension: str) -> str:
 
 
 def _raw(value) -> str:
+    if isinstance(value, list):
+        return " then ".join(str(each) for each in value)
     return "" if value is None else spreadsheet_safe(value)
+
+
+def _figure(value):
+    """A cell of figures for a spreadsheet: one allowance stays a number, several read as text."""
+    if isinstance(value, list):
+        return value[0] if len(value) == 1 else _raw(value)
+    return value
 
 
 def csv_lines(report: Report) -> Iterator[str]:
@@ -104,7 +115,9 @@ def as_xlsx(report: Report) -> bytes:
     for row in report.rows:
         sheet.append(
             [
-                spreadsheet_safe(row[column.name]) if column.kind == "label" else row[column.name]
+                spreadsheet_safe(row[column.name])
+                if column.kind == "label"
+                else _figure(row[column.name])
                 for column in report.columns
             ]
         )
@@ -123,8 +136,15 @@ def as_xlsx(report: Report) -> bytes:
 SERIES_COLOURS = ("#1d70b8", "#f47738", "#00703c", "#4c2c92", "#d4351c", "#505a5f")
 
 
+def _in_a_sentence(label: str) -> str:
+    """A column's label inside a sentence: "Count" becomes "count"; "RAG" stays."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
 def chart_data(report: Report, chart) -> dict:
-    """What static/js/report-chart.js draws; the table beside it says the same in words."""
+    """What static/js/report-chart.js draws, and the words around it; the table above says
+    the same. A line needs two points: a series with fewer (one month) is drawn as bars, never
+    a lone dot. With no figure at all, the caption says there is nothing to draw."""
     rows = report.chart_rows(chart)
     labels = {column.name: column.label for column in report.columns}
     if report.compared_with is not None:
@@ -132,16 +152,35 @@ def chart_data(report: Report, chart) -> dict:
             "compared_with_per_working_day": report.compared_with.label(),
             "period_per_working_day": report.period.label(),
         }
+    series_labels = [labels[name] for name in chart.series]
+    datasets = [
+        {
+            "label": series_labels[index],
+            "data": [row[name] for row in rows],
+            "colour": SERIES_COLOURS[index % len(SERIES_COLOURS)],
+        }
+        for index, name in enumerate(chart.series)
+    ]
+    points = [sum(value is not None for value in series["data"]) for series in datasets]
+    kind = "bar" if chart.kind == "line" and min(points, default=0) < 2 else chart.kind
+    drawn = any(points)
+    shape = "Line chart" if kind == "line" else "Bar chart"
+    by = labels[chart.label_column] if chart.rows == "all" else chart.rows
+    if report.compared_with is not None:
+        summary = f"{shape} of each {_in_a_sentence(by)} per working day, in the two periods"
+    else:
+        what = " and ".join(_in_a_sentence(label) for label in series_labels)
+        summary = f"{shape} of {what} by {_in_a_sentence(by)}"
+    if drawn:
+        caption = f"{summary}, {period_description(report)}. The table above has the figures."
+    else:
+        caption = f"{summary}: nothing to draw for {period_description(report)}."
     return {
-        "kind": chart.kind,
+        "kind": kind,
         "percent": chart.percent,
         "labels": [row[chart.label_column] for row in rows],
-        "datasets": [
-            {
-                "label": labels[name],
-                "data": [row[name] for row in rows],
-                "colour": SERIES_COLOURS[index % len(SERIES_COLOURS)],
-            }
-            for index, name in enumerate(chart.series)
-        ],
+        "datasets": datasets,
+        "drawn": drawn,
+        "summary": summary,
+        "caption": caption,
     }

@@ -1,31 +1,28 @@
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from django import forms
+from core.forms import GovukForm
+from core.widgets import HINT, GovukDateField
 
 from .periods import Period, last_full_month
 
 MAX_PERIOD_DAYS = 366 * 10
+LAST_DAY_HINT = f"The last day of the period, included. {HINT}"
 
 
-def _date_field(label: str, help_text: str = "") -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        required=False,
-        help_text=help_text,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+def _date_field(label: str, name: str, hint: str) -> GovukDateField:
+    return GovukDateField(label=label, name=name, hint=hint, required=False)
 
 
-class ReportPeriodForm(forms.Form):
+class ReportPeriodForm(GovukForm):
     """The period a report covers, as people say it: from one day to another, both included.
     Left empty it is the report's default (the last full month, or today for the backlog);
     the compared period defaults to the one before."""
 
-    start = _date_field("From")
-    to = _date_field("To (included)")
-    compare_start = _date_field("Compare with, from")
-    compare_to = _date_field("Compare with, to (included)")
+    start = _date_field("Date from", "Date from", HINT)
+    to = _date_field("Date to", "Date to", LAST_DAY_HINT)
+    compare_start = _date_field("Compare with, date from", "Compared date from", HINT)
+    compare_to = _date_field("Compare with, date to", "Compared date to", LAST_DAY_HINT)
 
     def __init__(self, *args, compares: bool = False, default: Period | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,18 +51,26 @@ class ReportPeriodForm(forms.Form):
         if start is None and to is None:
             return default
         if start is None:
-            self.add_error(start_name, "Enter the first day of the period.")
+            self.add_error(start_name, f"Enter the {self._named(start_name).lower()}")
             return None
         if to is None:
-            self.add_error(to_name, "Enter the last day of the period.")
+            self.add_error(to_name, f"Enter the {self._named(to_name).lower()}")
             return None
         if to < start:
-            self.add_error(to_name, "The last day must be the same as or after the first day.")
+            self.add_error(
+                to_name,
+                f"{self._named(to_name)} must be the same as or after the "
+                f"{self._named(start_name).lower()}",
+            )
             return None
         if (to - start).days >= MAX_PERIOD_DAYS:
             self.add_error(to_name, "A report covers at most ten years.")
             return None
         return Period(start, to + timedelta(days=1))
+
+    def _named(self, name: str) -> str:
+        """How error messages name the date: "Date from"."""
+        return cast(GovukDateField, self.fields[name]).name
 
     @property
     def period(self) -> Period:

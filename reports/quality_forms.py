@@ -4,6 +4,7 @@ from typing import cast
 
 from django import forms
 
+from core.forms import GovukForm
 from core.text import FreeTextField
 from enquiries.models import Outcome
 
@@ -11,7 +12,14 @@ from .models import NfaReview
 from .quality import NFA
 
 
-class NfaReviewForm(forms.Form):
+class NfaReviewForm(GovukForm):
+    error_names = {
+        "verdict": "whether you agree with the decision",
+        "should_have_been": "the outcome it should have had",
+        "what_should_have_happened": "what should have happened",
+        "learning": "the learning for the hub",
+    }
+
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     verdict = forms.ChoiceField(
         label="Do you agree with the decision?",

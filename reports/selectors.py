@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, Min, OuterRef, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -40,7 +40,7 @@ OVERALL = "Overall"
 class Column:
     name: str
     label: str
-    kind: str = "count"  # label, count, percent, minutes, rate
+    kind: str = "count"  # label, count, percent, minutes, rate, allowances
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,8 @@ def _rag_label(rating: str) -> str:
 
 TIMELINESS_COLUMNS = (
     Column("rag", "RAG", "label"),
-    Column("allocated_minutes", "Working minutes allocated", "minutes"),
+    # The allowances the period's enquiries ran under, in the order they applied: [480, 120].
+    Column("allocated_minutes", "Working minutes allocated", "allowances"),
     Column("enquiries", "Enquiries decided"),
     Column("on_time", "Decided on time"),
     Column("on_time_percent", "% on time", "percent"),
@@ -106,37 +107,59 @@ def _referred(**status) -> Q:
     return Q(Exists(OnwardReferral.objects.filter(enquiry_id=OuterRef("pk"), **status)))
 
 
-def timeliness(period: Period, *, clock: ClockInForce | None = None, **_) -> Report:
+def timeliness(period: Period, **_) -> Report:
     """From receipt to the manager's decision, for enquiries decided in the period; on time
-    was settled by the clock when each was decided (`Enquiry.decided_on_time`)."""
-    clock = clock or clock_in_force()
-    counts = {
-        row["rating"]: row
-        for row in Enquiry.objects.filter(_decided_in(period))
-        .values("rating")
+    was settled by the clock when each was decided (`Enquiry.decided_on_time`).
+
+    The working minutes allocated are those each enquiry ran under (`allowance_minutes`,
+    kept from its clock when it was decided), never today's: a changed allowance leaves past
+    periods as they were. One query groups the decisions by rating and allowance; the
+    allowances of a rating read in the order they first applied ("480 then 120").
+    """
+    groups = (
+        Enquiry.objects.filter(_decided_in(period))
+        .values("rating", "allowance_minutes")
         .annotate(
             enquiries=Count("pk"),
             on_time=Count("pk", filter=Q(decided_on_time=True)),
             referred_on=Count("pk", filter=_referred()),
             referral_accepted=Count("pk", filter=_referred(status=OnwardReferral.Status.ACCEPTED)),
+            first_decided=Min("decided_at"),
         )
-        .order_by()
-    }
+        .order_by("first_decided", "allowance_minutes")
+    )
+    counts: dict[str, Counter[str]] = {}
+    allowances: dict[str, list[int]] = {}
+    for group in groups:
+        found: dict[str, Any] = dict(group)
+        counts.setdefault(found["rating"], Counter()).update(
+            {name: found[name] for name in TIMELINESS_COUNTS}
+        )
+        allowances.setdefault(found["rating"], []).append(found["allowance_minutes"])
     rows = [
-        _timeliness_row(
-            _rag_label(rating), clock.allowances[rating].minutes, counts.get(rating, {})
-        )
+        _timeliness_row(_rag_label(rating), allowances.get(rating), counts.get(rating, {}))
         for rating in RAG_ORDER
     ]
     overall = {name: sum(row[name] for row in rows) for name in TIMELINESS_COUNTS}
     rows.append(_timeliness_row(OVERALL, None, overall))
-    return Report("timeliness", "Timeliness", period, TIMELINESS_COLUMNS, rows)
+    notes = tuple(
+        f"The {_rag_label(rating)} allowance changed during the period: the enquiries decided "
+        f"in it ran under {allowance_text(allowances[rating])} working minutes, in that order."
+        for rating in RAG_ORDER
+        if len(allowances.get(rating, ())) > 1
+    )
+    return Report("timeliness", "Timeliness", period, TIMELINESS_COLUMNS, rows, notes=notes)
 
 
 TIMELINESS_COUNTS = ("enquiries", "on_time", "referred_on", "referral_accepted")
 
 
-def _timeliness_row(label: str, allocated: int | None, found: Mapping[str, Any]) -> dict:
+def allowance_text(minutes: list[int]) -> str:
+    """The allowances a rating's enquiries ran under, as read: "240", "480 then 120"."""
+    return " then ".join(f"{each:,}" for each in minutes)
+
+
+def _timeliness_row(label: str, allocated: list[int] | None, found: Mapping[str, Any]) -> dict:
     enquiries, on_time = found.get("enquiries", 0), found.get("on_time", 0)
     return {
         "rag": label,

@@ -3,6 +3,7 @@ only; the service decides."""
 
 from django import forms
 
+from core.forms import GovukForm
 from core.text import FreeTextField
 from enquiries.models import LawfulBasis
 
@@ -12,7 +13,9 @@ from .models import DomesticAbuseNotification
 Notification = DomesticAbuseNotification
 
 
-class QueueFilterForm(forms.Form):
+class QueueFilterForm(GovukForm):
+    error_names = {"status": "a status", "risk_level": "a risk level"}
+
     status = forms.ChoiceField(
         label="Status", choices=[("", "Any status"), *Notification.Status.choices], required=False
     )
@@ -23,7 +26,14 @@ class QueueFilterForm(forms.Form):
     )
 
 
-class TriageForm(forms.Form):
+class TriageForm(GovukForm):
+    error_names = {
+        "risk_level": "the risk level",
+        "decision": "whether to refer it to the hub",
+        "rationale": "the rationale",
+        "lawful_basis": "the lawful basis",
+    }
+
     risk_level = forms.ChoiceField(
         label="Risk level (DASH)",
         choices=Notification.RiskLevel.choices,
@@ -52,7 +62,9 @@ class TriageForm(forms.Form):
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class UploadForm(forms.Form):
+class UploadForm(GovukForm):
+    error_names = {"file": "the CSV file of notifications"}
+
     file = forms.FileField(
         label="Notifications (CSV)",
         help_text="One row per person named: police_reference, incident_at, address, summary, "

@@ -3,16 +3,28 @@ are checked with: the checks that take more than one filter."""
 
 from typing import Any
 
-from django import forms
-
+from core.forms import GovukForm
 from enquiries.models import Person
 
 from . import audit
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(GovukForm):
     """A person by name and date of birth together, dates in order, and an action of the log
     shown."""
+
+    error_names = {
+        "user": "a user",
+        "agency": "an agency",
+        "person": "the person number",
+        "name": "the person's name",
+        "born": "the date of birth",
+        "record": "the information record number",
+        "enquiry": "the enquiry reference",
+        "date_from": "the from date",
+        "date_to": "the to date",
+        "action": "an action",
+    }
 
     @property
     def shown_log(self) -> str:

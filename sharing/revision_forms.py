@@ -5,6 +5,7 @@ from typing import cast
 
 from django import forms
 
+from core.forms import GovukForm
 from core.text import FreeTextField
 from enquiries.models import Person
 
@@ -28,11 +29,21 @@ def reason_help(record: ShownRecord, doing: str) -> str:
     )
 
 
-class RevisionForm(forms.Form):
+class RevisionForm(GovukForm):
     reason = FreeTextField(label="Why", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
 
     doing = ""
+    error_names = {
+        "reason": "the reason",
+        "person": "who the information is about",
+        "summary": "the summary",
+        "detail": "the information",
+        "source_system": "the source system",
+        "information_date": "the date the information was recorded",
+        "sensitivity": "whether the information is sensitive",
+        "conditions": "the conditions on its use",
+    }
 
     def __init__(self, *args, record: ShownRecord, **kwargs):
         super().__init__(*args, **kwargs)

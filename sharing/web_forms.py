@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from agencies.models import Agency
 from core.dates import not_before_earliest
+from core.forms import GovukForm
 from core.text import FreeTextField
 from enquiries.models import Enquiry, Person
 
@@ -15,7 +16,13 @@ from .models import InformationRequest, LawfulBasis, Sensitivity, SharingPolicy
 from .services import DEFAULT_QUESTION
 
 
-class SendRequestsForm(forms.Form):
+class SendRequestsForm(GovukForm):
+    error_names = {
+        "agencies": "the agencies to ask",
+        "question": "the question",
+        "people": "the people to ask about",
+    }
+
     agencies = forms.ModelMultipleChoiceField(
         queryset=Agency.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -57,7 +64,16 @@ class SendRequestsForm(forms.Form):
         ]
 
 
-class InformationRecordForm(forms.Form):
+class InformationRecordForm(GovukForm):
+    error_names = {
+        "person": "who the information is about",
+        "summary": "the summary",
+        "detail": "the information",
+        "source_system": "the source system",
+        "information_date": "the date the information was recorded",
+        "sensitivity": "whether the information is sensitive",
+    }
+
     person = forms.ModelChoiceField(
         queryset=Person.objects.none(),
         empty_label=None,
@@ -107,7 +123,9 @@ class InformationRecordForm(forms.Form):
         return value
 
 
-class ReleaseRequestForm(forms.Form):
+class ReleaseRequestForm(GovukForm):
+    error_names = {"reason": "why the hub needs it"}
+
     reason = FreeTextField(
         label="Why the hub needs it",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -115,7 +133,14 @@ class ReleaseRequestForm(forms.Form):
     )
 
 
-class ReleaseForm(forms.Form):
+class ReleaseForm(GovukForm):
+    error_names = {
+        "lawful_basis": "the lawful basis",
+        "reason": "why it is necessary and proportionate",
+        "conditions": "the conditions on its use",
+        "password": "your password",
+    }
+
     necessary_and_proportionate = forms.BooleanField(
         label="I am satisfied that releasing this is necessary and proportionate, and that I "
         "have the authority to release it",
@@ -148,7 +173,9 @@ class ReleaseForm(forms.Form):
     )
 
 
-class RefuseForm(forms.Form):
+class RefuseForm(GovukForm):
+    error_names = {"reason": "why your agency will not release it"}
+
     reason = FreeTextField(
         label="Why your agency will not release it",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -156,14 +183,16 @@ class RefuseForm(forms.Form):
     )
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(GovukForm):
     """Send the answer or say nothing is held, at the version the practitioner read."""
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class WithdrawRequestForm(forms.Form):
+class WithdrawRequestForm(GovukForm):
     """Withdraw an information request, at the version the researcher read."""
+
+    error_names = {"reason": "why the hub no longer needs it"}
 
     reason = FreeTextField(
         label="Why the hub no longer needs it",

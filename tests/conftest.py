@@ -58,16 +58,17 @@ def django_db_setup(
         database.make_roles()
         name = connection.creation._get_test_db_name()
         template = database.template_name(name)
-        copied = (
-            not django_db_createdb
-            and database.template_exists(template)
-            and database.copy_template(template, name)
-        )
-        databases = setup_databases(
-            verbosity=verbosity, interactive=False, keepdb=copied, serialized_aliases=set()
-        )
-        if not copied:
-            database.keep_as_template(name, template)
+        with database.one_worker_at_a_time(template, wait=not django_db_createdb):
+            copied = (
+                not django_db_createdb
+                and database.template_exists(template)
+                and database.copy_template(template, name)
+            )
+            databases = setup_databases(
+                verbosity=verbosity, interactive=False, keepdb=copied, serialized_aliases=set()
+            )
+            if not copied:
+                database.keep_as_template(name, template)
     yield
     with django_db_blocker.unblock():
         database.end_other_sessions(name)

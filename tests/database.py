@@ -101,6 +101,24 @@ def end_other_sessions(test_database: str) -> None:
     )
 
 
+@contextmanager
+def one_worker_at_a_time(template: str, *, wait: bool = True) -> Iterator[None]:
+    """While one xdist worker migrates a missing template, the others wait for it and then copy
+    it, rather than every worker migrating the same database at once on the same cores. The
+    lock is a session-level advisory lock, held on a connection of its own. Workers that will
+    each migrate anyway (`--create-db`) need not wait."""
+    if not wait or connection.vendor != "postgresql":
+        yield
+        return
+    key = int(hashlib.sha256(template.encode()).hexdigest()[:15], 16)
+    with connection._nodb_cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+        try:
+            yield
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
 def template_exists(template: str) -> bool:
     return bool(_admin("SELECT 1 FROM pg_database WHERE datname = %s", template))
 

@@ -77,7 +77,7 @@ def test_the_docs_page_loads_only_our_own_files(signed_in):
     assert "<style" not in html
     assert re.search(r"<script>", html) is None  # no inline script: CSP can forbid them
     resources = re.findall(r'(?:src|href)="([^"]+)"', html)
-    assert len(resources) == 5
+    assert len(resources) == 7
     for resource in resources:
         assert resource.startswith("/") and not resource.startswith("//"), resource
         assert signed_in.get(resource).status_code == 200, resource

@@ -169,27 +169,33 @@ def test_pages_load_the_hubs_stylesheet_and_work_without_javascript(client, sett
     assert 'type="submit"' in html
 
 
-def test_the_admin_opens_for_administrators_not_for_other_roles(client, make_user):
+def test_the_admin_opens_for_superusers_not_for_administrators_or_other_roles(client, make_user):
     client.force_login(make_user(Role.MANAGER))
     assert client.get(reverse("admin:index")).status_code == 302
+    client.force_login(make_user(Role.ADMINISTRATOR))  # they use /hub-settings/
+    assert client.get(reverse("admin:index")).status_code == 302
 
-    client.force_login(make_user(Role.ADMINISTRATOR))
+    client.force_login(make_user(is_superuser=True))
     assert client.get(reverse("admin:index")).status_code == 200
     assert client.get(reverse("admin:agencies_agency_changelist")).status_code == 200
     assert client.get(reverse("admin:agencies_user_changelist")).status_code == 200
 
 
-def test_an_administrator_adds_an_agency_in_the_admin_and_the_change_is_audited(client, make_user):
+def test_an_administrator_adds_an_agency_in_hub_settings_and_the_change_is_audited(
+    client, make_user
+):
     admin_user = make_user(Role.ADMINISTRATOR)
     client.force_login(admin_user)
 
     response = client.post(
-        reverse("admin:agencies_agency_add"),
+        reverse("hub-settings:agency-add"),
         {
             "name": "Youth Justice",
             "kind": "youth_offending",
             "participation": "virtual",
-            "is_active": "on",
+            "asked_by_default": "no",
+            "reason": "A new partner.",
+            "confirm": "1",
         },
     )
 
@@ -204,12 +210,12 @@ def test_agency_names_are_unique_whatever_their_case(client, make_user):
     client.force_login(make_user(Role.ADMINISTRATOR))
 
     response = client.post(
-        reverse("admin:agencies_agency_add"),
-        {"name": "POLICE", "kind": "police", "participation": "virtual"},
+        reverse("hub-settings:agency-add"),
+        {"name": "POLICE", "kind": "police", "participation": "virtual", "asked_by_default": "no"},
     )
 
     assert response.status_code == 200
-    assert "An agency with this name already exists." in response.content.decode()
+    assert "There is already an agency called POLICE." in response.content.decode()
 
 
 def _add_log_entries(n: int, actor) -> None:

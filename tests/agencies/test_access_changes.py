@@ -26,6 +26,16 @@ from tests.sharing.conftest import Hub, make_hub
 
 pytestmark = pytest.mark.django_db
 
+
+def superuser_administrator(hub: Hub) -> Hub:
+    """The Django admin is for superusers only (administrators use the hub settings pages,
+    tests/hub_settings/test_people_settings.py): these administrators are superusers too, so
+    the admin's own separation of duties is still tested."""
+    User.objects.filter(pk=hub.administrator.pk).update(is_superuser=True)
+    hub.administrator.is_superuser = True
+    return hub
+
+
 Log = AccessLogEntry.Action
 Status = AccessChange.Status
 MARKER = "SEPARATION-MARKER-4417"
@@ -37,13 +47,15 @@ def hub(db) -> Hub:
     about the enquiry's child. The hub's administrator is in the police agency."""
     hub = make_hub()
     hub.record("sensitive", marker=MARKER)
-    return hub
+    return superuser_administrator(hub)
 
 
 @pytest.fixture
 def approver(hub) -> User:
     """A second administrator."""
-    return UserFactory(roles=[Role.ADMINISTRATOR], agency=hub.csc, username="second_admin")
+    return UserFactory(
+        roles=[Role.ADMINISTRATOR], agency=hub.csc, username="second_admin", is_superuser=True
+    )
 
 
 @pytest.fixture

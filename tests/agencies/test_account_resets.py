@@ -35,6 +35,16 @@ from tests.two_factor import app_for
 
 pytestmark = pytest.mark.django_db
 
+
+def superuser_administrator(hub: Hub) -> Hub:
+    """The Django admin is for superusers only (administrators use the hub settings pages,
+    tests/hub_settings/test_people_settings.py): these administrators are superusers too, so
+    the admin's own separation of duties is still tested."""
+    User.objects.filter(pk=hub.administrator.pk).update(is_superuser=True)
+    hub.administrator.is_superuser = True
+    return hub
+
+
 Log = AccessLogEntry.Action
 Kind = AccessChange.Kind
 Status = AccessChange.Status
@@ -44,12 +54,14 @@ TAKEOVER_PASSWORD = "Chosen-by-the-administrator-1"  # noqa: S105
 
 @pytest.fixture
 def hub(db) -> Hub:
-    return make_hub()
+    return superuser_administrator(make_hub())
 
 
 @pytest.fixture
 def approver(hub) -> User:
-    return UserFactory(roles=[Role.ADMINISTRATOR], agency=hub.csc, username="second_admin")
+    return UserFactory(
+        roles=[Role.ADMINISTRATOR], agency=hub.csc, username="second_admin", is_superuser=True
+    )
 
 
 @pytest.fixture
@@ -574,6 +586,8 @@ def test_one_administrator_never_approves_both_resets_of_one_person(hub, officer
         access.access_change_approve(change_id=asked.pk, actor=approver)
     assert AccessChange.objects.get(pk=asked.pk).is_pending
 
-    third = UserFactory(roles=[Role.ADMINISTRATOR], agency=hub.csc, username="third_admin")
+    third = UserFactory(
+        roles=[Role.ADMINISTRATOR], agency=hub.csc, username="third_admin", is_superuser=True
+    )
     access.access_change_approve(change_id=asked.pk, actor=third)
     assert AccessChange.objects.get(pk=asked.pk).status == AccessChange.Status.APPROVED

@@ -55,8 +55,15 @@ def test_a_page_names_the_person_and_the_connections_address(client, make_user):
     client.force_login(administrator)
 
     client.post(
-        reverse("admin:agencies_agency_add"),
-        {"name": "Youth Justice", "kind": "youth_offending", "participation": "virtual"},
+        reverse("hub-settings:agency-add"),
+        {
+            "name": "Youth Justice",
+            "kind": "youth_offending",
+            "participation": "virtual",
+            "asked_by_default": "no",
+            "reason": "A new partner.",
+            "confirm": "1",
+        },
         REMOTE_ADDR="192.0.2.21",
         HTTP_X_FORWARDED_FOR="203.0.113.99",
     )

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from guardian.shortcuts import remove_perm
 
+from agencies import administration
 from agencies.models import Role, User
 from core.request_context import WITHHELD
 from sharing.firewall import VIEW_CONTENT
@@ -26,8 +27,9 @@ def latest_about(obj) -> LogEntry:
 
 
 def user_form(user: User, roles: list[str], reason: str = "") -> dict:
+    """The person's hub settings form with `roles`, checked and confirmed."""
+    user = User.objects.get(pk=user.pk)
     return {
-        "username": user.username,
         "first_name": user.first_name,
         "last_name": user.last_name,
         "email": user.email,
@@ -35,25 +37,27 @@ def user_form(user: User, roles: list[str], reason: str = "") -> dict:
         "agency": user.agency_id,
         "roles": roles,
         "reason": reason,
-        "is_active": "on",
+        "is_active": "active",
+        "seen": administration.person_version(user),
+        "confirm": "1",
     }
 
 
-def test_a_role_given_and_taken_away_in_the_admin_is_logged_with_who_did_it(client, make_user):
+def test_a_role_given_and_taken_away_in_hub_settings_is_logged_with_who_did_it(client, make_user):
     administrator, approver = make_user(Role.ADMINISTRATOR), make_user(Role.ADMINISTRATOR)
     person = make_user(Role.RESEARCHER)
-    url = reverse("admin:agencies_user_change", args=[person.pk])
+    url = reverse("hub-settings:person-change", args=[person.pk])
     client.force_login(administrator)
     asked = client.post(url, user_form(person, [Role.RESEARCHER, Role.MANAGER], "Promoted."))
 
     # given once a second administrator approves it (tests/agencies/test_access_changes.py)
     client.force_login(approver)
     change = person.access_changes.get()
-    decide = reverse("admin:agencies_accesschange_decide", args=[change.pk])
+    decide = reverse("hub-settings:access-change", args=[change.pk])
     approved = client.post(decide, {"decision": "approve"})
     given_entry = latest_about(person)
     client.force_login(administrator)
-    taken = client.post(url, user_form(person, [Role.MANAGER]))
+    taken = client.post(url, user_form(person, [Role.MANAGER], "Now a manager only."))
     taken_entry = latest_about(person)
 
     assert asked.status_code == approved.status_code == taken.status_code == 302

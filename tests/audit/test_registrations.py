@@ -31,6 +31,9 @@ NOT_IN_THE_CHANGE_LOG = {
     "enquiries.IntakeKey": "the guard against a form sent twice: a key and a hash of what was "
     "sent, pointing at the family it logged",
     "enquiries.Heartbeat": "when a scheduled task last finished, for /healthz",
+    "enquiries.HubSettingsChange": "the history of hub settings itself: append-only, each row "
+    "says who, when, why and the values before and after; the settings it changes are logged "
+    "on their own rows",
     "enquiries.BackgroundHealth": "the background check's own note of since when it has been "
     "failing and when administrators were told; the system writes it, nobody edits it",
     "enquiries.OutgoingEmail": "the outbox is its own record: who sent what to whom and when, "

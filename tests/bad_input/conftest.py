@@ -573,7 +573,7 @@ FILTERS = [
     Filter("queue", "researcher", False, lambda: reverse("triage-queue"), "q", 100, 200),
     Filter("audit user", "auditor", False, lambda: reverse("audit-log"), "user", 150, 200),
     Filter("audit enquiry", "auditor", False, lambda: reverse("audit-log"), "enquiry", 32, 200),
-    Filter("search", "researcher", False, lambda: reverse("sharing-search"), "q", 100, 400, "q"),
+    Filter("search", "researcher", False, lambda: reverse("sharing-search"), "q", 100, 400),
     Filter("enquiries API", "researcher", True, lambda: reverse("api:enquiry-list"), "q", 100, 400),
     Filter(
         "people API",

@@ -203,4 +203,4 @@ def test_a_report_period_given_junk_is_a_message(stage, value):
     response = client.get(reverse("report", args=["volumes"]), {"start": value, "to": value})
 
     assert response.status_code == 400
-    assert field_error("start", "Enter a valid date.") in response.content.decode()
+    assert field_error("start", "Date from must be a real date") in response.content.decode()

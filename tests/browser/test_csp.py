@@ -1,5 +1,5 @@
 """The Content-Security-Policy in a real browser: every kind of page, the API docs with a call
-made from them, a report's chart and the admin, with no violation reported by Chromium."""
+made from them, a report's chart and the hub settings, with no violation reported by Chromium."""
 
 import re
 from datetime import timedelta
@@ -28,7 +28,7 @@ VISITS = {
     ],
     "police": ["/inbox/"],
     "manager": ["/dashboard/", "/reports/"],
-    "admin": ["/administration/", "/admin/", "/admin/agencies/agency/"],
+    "admin": ["/administration/", "/hub-settings/", "/hub-settings/agencies/"],
 }
 
 

@@ -47,4 +47,35 @@ def test_a_manager_reads_the_dashboard_and_the_timeliness_report(
     page.get_by_role("link", name="Comparison of two periods").click()
     expect(page.get_by_test_id("report-table")).to_contain_text("Working days")
     page.wait_for_function("() => window.Chart && window.Chart.getChart('report-chart')")
+    # The comparison table (six columns) and its chart never overlap, from a phone to a desktop,
+    # and the page never scrolls sideways: a wide table scrolls in its own box.
+    for width in (375, 768, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        table = page.get_by_test_id("report-table").bounding_box()
+        chart = page.get_by_test_id("report-chart").bounding_box()
+        assert table and chart
+        assert not overlap(table, chart), (width, table, chart)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    # The last full month's NFA is one month: bars, with a caption, never a lone dot.
+    page.get_by_role("link", name="All reports").click()
+    page.get_by_role("link", name="No further action").first.click()
+    page.wait_for_function("() => window.Chart && window.Chart.getChart('report-chart')")
+    drawn = page.evaluate(
+        "() => { const c = window.Chart.getChart('report-chart');"
+        " return [c.config.type, c.data.labels.length, c.canvas.clientHeight]; }"
+    )
+    assert drawn[:2] == ["bar", 1] and drawn[2] > 200
+    expect(page.get_by_test_id("report-chart")).to_contain_text("Bar chart of % NFA by month")
     assert errors == []
+
+
+def overlap(one: dict, other: dict) -> bool:
+    """Whether two bounding boxes share any area."""
+    return (
+        one["x"] < other["x"] + other["width"]
+        and other["x"] < one["x"] + one["width"]
+        and one["y"] < other["y"] + other["height"]
+        and other["y"] < one["y"] + one["height"]
+    )

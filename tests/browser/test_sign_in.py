@@ -28,7 +28,7 @@ HOMES = {
     ),
     "analyst": ("Reports", ["Reports"]),
     "auditor": ("Audit log", ["Audit log"]),
-    "admin": ("Administration", ["Administration"]),
+    "admin": ("Administration", ["Administration", "Hub settings"]),
 }
 ALL_LINKS = {
     "Manager dashboard",
@@ -37,6 +37,7 @@ ALL_LINKS = {
     "Reports",
     "Audit log",
     "Administration",
+    "Hub settings",
 }
 
 

@@ -356,7 +356,7 @@ def test_adding_without_a_part_or_reason_is_refused_on_the_fields(client, resear
     ).content.decode()
 
     assert "Say why this person is being added." in html
-    assert "This field is required." in html
+    assert "Select their part in the enquiry" in html
     assert not Person.objects.filter(first_name="Lee").exists()
 
 

@@ -145,7 +145,7 @@ def test_bad_input_names_each_field_keeps_what_was_typed_and_saves_nothing(clien
     assert "Choose at least one category of concern." in html
     assert "Record why the hub proceeds without consent to share." in html
     assert "Enter a 10-digit NHS number" in html
-    assert "Other person 1, part in the enquiry: This field is required." in html
+    assert "Other person 1, part in the enquiry: Select their part in the enquiry" in html
     assert "Both children arrive hungry." in html
     assert 'value="Mother would move' not in html
     assert not Enquiry.objects.exists()
@@ -404,7 +404,7 @@ def test_moving_offers_only_the_allowed_stages(client, researcher):
     client.post(url, {"to_state": "researching", "expected_version": amy.version})
 
     assert 'value="researching"' in html and 'value="closed"' not in html
-    assert "Select a valid choice" in refused.content.decode()
+    assert "Select where to move the enquiry from the options shown" in refused.content.decode()
     amy.refresh_from_db()
     assert amy.state == "researching"
 

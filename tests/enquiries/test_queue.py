@@ -12,7 +12,15 @@ from agencies.models import Role
 from enquiries import services
 from enquiries.clock import clock_in_force
 from enquiries.models import Enquiry, Outcome, ReferrerType
-from enquiries.selectors import QueueFilters, enquiry_queue, enquiry_sla, queue_rows, time_left
+from enquiries.selectors import (
+    QueueFilters,
+    at_risk_when_left,
+    enquiry_queue,
+    enquiry_sla,
+    queue_rows,
+    time_left,
+    urgency,
+)
 from enquiries.services import PersonDetails
 
 pytestmark = [pytest.mark.django_db, pytest.mark.any_instant]
@@ -154,7 +162,8 @@ def test_the_page_shows_rag_countdown_and_badges(client, researcher):
     assert enquiry.reference in html
     assert "Ann Smith" in html
     assert "Breached" in html
-    assert " over" in html
+    assert "Overdue by " in html
+    assert "0 min left" not in html
     assert "govuk-tag--red" in html
 
 
@@ -237,13 +246,19 @@ def test_each_row_says_what_the_models_and_the_date_filter_would(researcher, mak
                 "sla": sla,
                 # No agency has answered: nothing new for anyone.
                 "new_information": False,
+                "urgency": urgency(sla),
+                "continuous": clock.allowances[enquiry.rating].continuous,
+                "at_risk_when_left": at_risk_when_left(clock, enquiry.rating),
             }
         )
     assert [vars(row) for row in rows] == expected
-    assert [(row.reference, row.escalated, row.assignee, row.deadline) for row in rows] == [
-        (escalated.reference, True, "", "Mon 30 Mar 14:00"),
-        (red.reference, False, "", "Fri 27 Mar 17:00"),
-        (unrated.reference, False, "duty-desk", "Wed 1 Apr 13:00"),
+    assert [
+        (row.reference, row.escalated, row.assignee, row.deadline, row.time_left, row.urgency)
+        for row in rows
+    ] == [
+        (escalated.reference, True, "", "Mon 30 Mar 14:00", "2 h 00 min left", ""),
+        (red.reference, False, "", "Fri 27 Mar 17:00", "Overdue by 3 h 00 min", "breached"),
+        (unrated.reference, False, "duty-desk", "Wed 1 Apr 13:00", "17 h 00 min left", ""),
     ]
 
 

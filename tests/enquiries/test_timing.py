@@ -218,7 +218,7 @@ def test_an_enquiry_still_behind_after_the_catch_up_waits_for_the_next_scan(
 
 @pytest.fixture
 def admin_client(client, make_user):
-    client.force_login(make_user(Role.ADMINISTRATOR))
+    client.force_login(make_user(Role.ADMINISTRATOR, is_superuser=True))
     return client
 
 

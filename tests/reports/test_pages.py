@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from agencies.models import Role
 from audit.models import AccessLogEntry
-from enquiries.models import Enquiry, Rag
+from enquiries.models import Enquiry, Rag, RagAllowance
 from reports.selectors import CATALOGUE, REPORTS
 from sharing.models import InformationRequest
 from tests.factories import AgencyFactory
@@ -105,12 +105,55 @@ def test_a_wrong_period_is_said_on_its_field_and_nothing_is_counted(client, mana
 
     assert response.status_code == 400
     assert "There is a problem" in html
-    assert "The last day must be the same as or after the first day." in html
+    assert "Date to must be the same as or after the date from" in html
     assert 'data-testid="report-table"' not in html
 
     response = client.get(reverse("report", args=["timeliness"]), {"start": "2026-02-30"})
     assert response.status_code == 400
-    assert "Enter a valid date." in response.content.decode()
+    assert "Date from must be a real date" in response.content.decode()
+
+
+@pytest.mark.parametrize("name", sorted(REPORTS))
+def test_every_report_asks_for_dates_with_the_govuk_date_input(client, manager, name):
+    html = client.get(reverse("report", args=[name]), MARCH).content.decode()
+
+    assert 'type="date"' not in html
+    assert html.count('class="govuk-date-input"') == (4 if REPORTS[name].compares else 2)
+    assert re.search(r'<legend class="govuk-fieldset__legend[^"]*">Date from</legend>', html)
+    assert '<div class="govuk-hint" id="id_start-hint">For example, 27 3 2026</div>' in html
+    # Filled in with the period shown, typed as people would: 1 3 2026.
+    assert 'id="id_start_day" name="start_day" type="text" inputmode="numeric" value="1"' in html
+    assert 'name="to_month" type="text" inputmode="numeric" value="3"' in html
+
+
+def test_a_period_typed_as_day_month_and_year(client, manager, march):
+    typed = {"start_day": " 1", "start_month": "03", "start_year": "2026"}
+    typed |= {"to_day": "31", "to_month": "3", "to_year": "2026 "}
+
+    html = client.get(reverse("report", args=["timeliness"]), typed).content.decode()
+
+    assert "Timeliness: 1 March 2026 to 31 March 2026" in html
+    # The downloads link to the same period, in the short form older links used too.
+    assert "/reports/timeliness.csv?start=2026-03-01&amp;to=2026-03-31" in html
+
+
+def test_a_date_missing_its_month_is_said_on_its_box_and_in_the_summary(client, manager):
+    typed = {"start_day": "1", "start_month": "", "start_year": "2026"}
+    typed |= {"to_day": "31", "to_month": "3", "to_year": "2026"}
+
+    response = client.get(reverse("report", args=["timeliness"]), typed)
+    html = response.content.decode()
+
+    assert response.status_code == 400
+    assert '<a href="#id_start_day">Date from must include a month</a>' in html
+    assert (
+        '<p class="govuk-error-message" id="id_start-error"><span class="govuk-visually-hidden">'
+        "Error:</span> Date from must include a month</p>"
+    ) in html
+    # Only the month's box is marked; what was typed is kept.
+    assert 'govuk-input--width-2 govuk-input--error" id="id_start_month"' in html
+    assert 'govuk-input--width-2" id="id_start_day" name="start_day" type="text"' in html
+    assert 'name="start_year" type="text" inputmode="numeric" value="2026"' in html
 
 
 def test_the_comparison_page_takes_a_second_period(client, manager, make_enquiry):
@@ -125,6 +168,10 @@ def test_the_comparison_page_takes_a_second_period(client, manager, make_enquiry
 
     assert "compared with 1 February 2026 to 28 February 2026" in html
     assert "100.0%" in html
+    assert (
+        "Bar chart of each measure per working day, in the two periods, 1 March 2026 to 31 March "
+        "2026, compared with 1 February 2026 to 28 February 2026. The table above has the figures."
+    ) in html
 
 
 def test_csv_download_has_the_columns_as_the_command_and_is_logged(client, manager, march):
@@ -321,3 +368,87 @@ def test_the_default_period_of_the_command_is_the_last_full_month(capsys, db):
         first.isoformat(),
         (last + timedelta(days=1)).isoformat(),
     )
+
+
+@pytest.fixture
+def amber_changed_on_1_december(make_enquiry):
+    make_enquiry("2026-11-24 09:00", rating=Rag.AMBER, decided="2026-11-24 16:00")
+    amber = RagAllowance.objects.get(rating=Rag.AMBER)
+    amber.minutes = 120
+    amber.save()
+    make_enquiry("2026-12-01 09:00", rating=Rag.AMBER, decided="2026-12-01 10:30")
+
+
+ACROSS_THE_CHANGE = {"start": "2026-11-15", "to": "2026-12-15"}
+
+
+def test_every_download_of_a_period_across_a_change_says_both_allowances(
+    client, manager, amber_changed_on_1_december, capsys
+):
+    html = client.get(reverse("report", args=["timeliness"]), ACROSS_THE_CHANGE).content.decode()
+    csv_text = b"".join(
+        client.get(reverse("report-csv", args=["timeliness"]), ACROSS_THE_CHANGE).streaming_content
+    ).decode("utf-8-sig")
+    xlsx = client.get(reverse("report-xlsx", args=["timeliness"]), ACROSS_THE_CHANGE)
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    call_command("report", "timeliness", "--start", "2026-11-15", "--end", "2026-12-16")
+    table = capsys.readouterr().out
+    call_command(
+        "report", "timeliness", "--start", "2026-11-15", "--end", "2026-12-16", "--format", "json"
+    )
+    document = json.loads(capsys.readouterr().out)
+
+    assert re.search(r"<th scope=\"row\"[^>]*>Amber</th>\s*<td[^>]*>480 then 120</td>", html)
+    assert re.search(r"<th scope=\"row\"[^>]*>Red</th>\s*<td[^>]*>–</td>", html)
+    assert "The Amber allowance changed during the period" in html
+    assert list(csv.DictReader(io.StringIO(csv_text)))[1]["allocated_minutes"] == "480 then 120"
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert ["Amber", "480 then 120", 2, 2, 1.0, 0, 0] in rows
+    assert re.search(r"Amber\s+480 then 120\s+2\s+2\s+100\.0%", table)
+    assert document["rows"][1]["allocated_minutes"] == [480, 120]
+
+
+@pytest.mark.instant("2026-12-03T12:00")
+def test_the_dashboard_shows_each_months_own_allowance(
+    client, manager, make_enquiry, amber_changed_on_1_december
+):
+    make_enquiry("2026-11-25 09:00", rating=Rag.RED, decided="2026-11-25 10:00")
+
+    html = client.get(reverse("manager-dashboard")).content.decode()
+    table = html[html.index('data-testid="dashboard-timeliness"') :]
+
+    assert re.search(
+        r"Amber</th>\s*<td[^>]*>120\s*<span class=\"govuk-body-s\">\(last month 480\s*\)", table
+    )
+    assert re.search(r"Red</th>\s*<td[^>]*>240\s*<span[^>]*>\(last month\)", table)
+    assert re.search(r"Green</th>\s*<td[^>]*>–</td>", table)
+
+
+def test_a_line_chart_of_one_month_is_drawn_as_bars(client, manager, march):
+    html = client.get(reverse("report", args=["nfa"]), MARCH).content.decode()
+    chart = json.loads(re.search(r'id="report-chart-data"[^>]*>(.*?)</script>', html).group(1))
+
+    assert chart["kind"] == "bar"
+    assert chart["labels"] == ["March 2026"]
+    assert chart["datasets"][0]["data"] == [66.7]
+    assert chart["summary"] == "Bar chart of % NFA by month"
+    assert (
+        '<figcaption class="govuk-body-s mash-chart__caption" id="report-chart-caption">'
+        "Bar chart of % NFA by month, 1 March 2026 to 31 March 2026. The table above has the "
+        "figures.</figcaption>"
+    ) in html
+    assert 'aria-describedby="report-chart-caption"' in html
+
+    two_months = {"start": "2026-02-01", "to": "2026-03-31"}
+    html = client.get(reverse("report", args=["nfa"]), two_months).content.decode()
+    chart = json.loads(re.search(r'id="report-chart-data"[^>]*>(.*?)</script>', html).group(1))
+    # February had no decisions: still one point, so still bars.
+    assert (chart["kind"], chart["datasets"][0]["data"]) == ("bar", [None, 66.7])
+
+
+def test_a_chart_with_nothing_to_draw_says_so_instead(client, manager):
+    html = client.get(reverse("report", args=["timeliness"]), MARCH).content.decode()
+
+    assert (
+        "Bar chart of % on time by RAG: nothing to draw for 1 March 2026 to 31 March 2026.</"
+    ) in html

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from enquiries.models import FamilyEnquiry, Person, Rag
+from enquiries.models import FamilyEnquiry, Person, Rag, RagAllowance
 from reports import selectors
 from reports.periods import Period, last_full_month
 from sharing.models import InformationRequest
@@ -43,15 +43,15 @@ def test_timeliness_counts_decisions_on_time_to_the_minute(make_enquiry):
 
     assert rows["Red"] == {
         "rag": "Red",
-        "allocated_minutes": 240,
+        "allocated_minutes": [240],
         "enquiries": 2,
         "on_time": 1,
         "on_time_percent": 50.0,
         "referred_on": 0,
         "referral_accepted": 0,
     }
-    assert (rows["Amber"]["allocated_minutes"], rows["Amber"]["on_time_percent"]) == (480, 100.0)
-    assert (rows["Green"]["allocated_minutes"], rows["Green"]["enquiries"]) == (1440, 1)
+    assert (rows["Amber"]["allocated_minutes"], rows["Amber"]["on_time_percent"]) == ([480], 100.0)
+    assert (rows["Green"]["allocated_minutes"], rows["Green"]["enquiries"]) == ([1440], 1)
     assert (rows["No RAG"]["enquiries"], rows["No RAG"]["on_time"]) == (2, 2)
     assert rows["Overall"] == {
         "rag": "Overall",
@@ -69,6 +69,90 @@ def test_timeliness_of_a_period_with_no_decisions_has_no_shares(make_enquiry):
 
     assert [row["rag"] for row in rows] == ["Red", "Amber", "Green", "No RAG", "Overall"]
     assert all(row["enquiries"] == 0 and row["on_time_percent"] is None for row in rows)
+    # Nothing was decided, so no allowance applied: not today's, which may be another.
+    assert all(row["allocated_minutes"] is None for row in rows)
+
+
+NOVEMBER = Period(date(2026, 11, 1), date(2026, 12, 1))
+DECEMBER = Period(date(2026, 12, 1), date(2027, 1, 1))
+
+
+def change_allowance(rating: str, minutes: int) -> None:
+    """As an administrator's change would: the clock's version moves on with it."""
+    allowance = RagAllowance.objects.get(rating=rating)
+    allowance.minutes = minutes
+    allowance.save()
+
+
+def test_timeliness_keeps_the_allowance_each_period_ran_under(make_enquiry):
+    # given November under the default Amber allowance of 480 working minutes
+    make_enquiry("2026-11-24 09:00", rating=Rag.AMBER, decided="2026-11-24 16:00")  # 420
+    make_enquiry("2026-11-25 09:00", rating=Rag.AMBER, decided="2026-11-26 10:00")  # 540
+    make_enquiry("2026-11-25 09:00", rating=Rag.RED, decided="2026-11-25 12:00")  # 180
+    november_before = selectors.timeliness(NOVEMBER).rows
+
+    # when the Amber allowance becomes 120 on 1 December, and December decides under it
+    change_allowance(Rag.AMBER, 120)
+    make_enquiry("2026-12-01 09:00", rating=Rag.AMBER, decided="2026-12-01 10:30")  # 90
+    make_enquiry("2026-12-02 09:00", rating=Rag.AMBER, decided="2026-12-02 13:00")  # 240
+    make_enquiry("2026-12-02 09:00", rating=Rag.RED, decided="2026-12-02 12:00")  # 180
+
+    # then November reads as it did, and December shows the new allowance
+    november = selectors.timeliness(NOVEMBER)
+    assert november.rows == november_before
+    assert by(november, "rag")["Amber"] == {
+        "rag": "Amber",
+        "allocated_minutes": [480],
+        "enquiries": 2,
+        "on_time": 1,
+        "on_time_percent": 50.0,
+        "referred_on": 0,
+        "referral_accepted": 0,
+    }
+    assert november.notes == ()
+    december = by(selectors.timeliness(DECEMBER), "rag")
+    assert december["Amber"] == {
+        "rag": "Amber",
+        "allocated_minutes": [120],
+        "enquiries": 2,
+        "on_time": 1,
+        "on_time_percent": 50.0,
+        "referred_on": 0,
+        "referral_accepted": 0,
+    }
+    assert december["Red"]["allocated_minutes"] == [240]
+    assert december["Green"]["allocated_minutes"] is None
+
+
+def test_timeliness_of_a_period_across_a_change_shows_both_allowances_in_order(make_enquiry):
+    make_enquiry("2026-11-24 09:00", rating=Rag.AMBER, decided="2026-11-24 16:00")
+    make_enquiry("2026-11-25 09:00", rating=Rag.AMBER, decided="2026-11-26 10:00")
+    change_allowance(Rag.AMBER, 120)
+    make_enquiry("2026-12-01 09:00", rating=Rag.AMBER, decided="2026-12-01 10:30")
+    make_enquiry("2026-12-02 09:00", rating=Rag.AMBER, decided="2026-12-02 13:00")
+    make_enquiry("2026-12-02 09:00", rating=Rag.RED, decided="2026-12-02 12:00")
+
+    report = selectors.timeliness(Period(date(2026, 11, 15), date(2026, 12, 16)))
+    rows = by(report, "rag")
+
+    assert rows["Amber"]["allocated_minutes"] == [480, 120]
+    assert (rows["Amber"]["enquiries"], rows["Amber"]["on_time"]) == (4, 2)
+    assert rows["Red"]["allocated_minutes"] == [240]
+    assert rows["Overall"]["allocated_minutes"] is None
+    assert report.notes == (
+        "The Amber allowance changed during the period: the enquiries decided in it ran under "
+        "480 then 120 working minutes, in that order.",
+    )
+
+
+def test_timeliness_still_takes_one_query(make_enquiry, django_assert_num_queries):
+    make_enquiry("2026-03-02 09:00", rating=Rag.AMBER, decided="2026-03-02 10:00")
+    change_allowance(Rag.AMBER, 120)
+    make_enquiry("2026-03-03 09:00", rating=Rag.AMBER, decided="2026-03-03 10:00")
+
+    # One grouped query over the decisions: the clock is not asked.
+    with django_assert_num_queries(1):
+        selectors.timeliness(MARCH)
 
 
 def test_volumes_follow_the_definitions_of_each_measure(make_enquiry):

@@ -29,7 +29,8 @@ NOT_QUEUED = (
 
 @pytest.fixture
 def administrator_client(client, make_user):
-    client.force_login(make_user(Role.ADMINISTRATOR))
+    """A superuser: the Django admin's clock form is theirs (administrators use /hub-settings/)."""
+    client.force_login(make_user(Role.ADMINISTRATOR, is_superuser=True))
     return client
 
 

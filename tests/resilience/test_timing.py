@@ -93,7 +93,7 @@ def test_a_clock_change_with_redis_down_answers_at_once_and_the_catch_up_puts_al
     from agencies.models import Role
 
     make_open_enquiries(MANY, now=timezone.now())
-    client.force_login(make_user(Role.ADMINISTRATOR))
+    client.force_login(make_user(Role.ADMINISTRATOR, is_superuser=True))
     data = admin_form_data(client.get(CHANGE_URL))
     data["ragallowance_set-0-minutes"] = "120"
     data["at_risk_percent"] = "80"

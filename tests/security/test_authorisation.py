@@ -32,6 +32,8 @@ OPEN_TO_ANYONE = {
     "healthz-ready": "for load balancers: the database answers; no sign-in, no case data",
     "healthz-background": "for monitoring: Redis, beat, workers; no sign-in, no case data",
     "set-up-code": "choosing a password with a one-time set-up code: the code is the credential",
+    "session-status": "the seconds left in this browser's own session, for the time-out warning",
+    "session-time-out": "ends this browser's own session, keeping what its owner typed for them",
 }
 # The rest of signing in: someone past the password needs them to finish; past them, they send
 # a person on (to the home page, which tells someone with no role whom to ask).
@@ -42,9 +44,13 @@ SIGNING_IN = {
 }
 OPEN_WITHOUT_A_ROLE = {
     "home": "says they have no role yet and whom to ask; nothing else",
+    "session-keep-alive": "keeps this browser's own session from timing out; no case data",
     **SIGNING_IN,
 }
-OPEN_BEFORE_THE_ONE_TIME_PASSWORD = SIGNING_IN
+OPEN_BEFORE_THE_ONE_TIME_PASSWORD = {
+    **SIGNING_IN,
+    "session-keep-alive": OPEN_WITHOUT_A_ROLE["session-keep-alive"],
+}
 METHODS = ("get", "post")
 SIGNED_OUT, NO_ROLE, PASSWORD_ONLY = (
     "signed out",

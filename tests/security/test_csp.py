@@ -84,7 +84,12 @@ def test_the_api_docs_load_swagger_ui_and_its_start_up_script_from_files(make_us
     script = client.get(reverse("api:docs") + "?script=")
 
     assert page.status_code == 200
-    assert [bool(attributes.get("src")) for attributes in parsed.scripts] == [True, True, True]
+    assert [bool(attributes.get("src")) for attributes in parsed.scripts] == [
+        True,
+        True,
+        True,
+        True,
+    ]
     assert parsed.styles == 0
     assert all(
         attributes["src"].startswith((settings.STATIC_URL, "/" + settings.STATIC_URL, "/api/"))

@@ -224,8 +224,8 @@ def test_the_export_has_the_same_entries_as_the_page(client, logged, params, exp
             "The end date must be the same as or after the start date.",
         ),
         ({"enquiry": "MASH-1999-000001"}, "enquiry", "No enquiry has the reference"),
-        ({"date_from": "yesterday"}, "date_from", "Enter a valid date."),
-        ({"record": "x"}, "record", "Enter a whole number."),
+        ({"date_from": "yesterday"}, "date_from", "The from date must be a real date"),
+        ({"record": "x"}, "record", "The information record number must be a whole number, like 7"),
         ({"action": "create"}, "action", "“Created” is an action of changes to records."),
         (
             {"log": "changes", "action": "view"},

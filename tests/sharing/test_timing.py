@@ -20,7 +20,7 @@ from .conftest import make_hub
 pytestmark = pytest.mark.django_db
 
 LONDON = ZoneInfo("Europe/London")
-POLICY_URL = reverse("admin:sharing_sharingpolicy_change", args=[1])
+SETTINGS_URL = reverse("hub-settings:sharing")
 
 
 def at(text: str) -> datetime:
@@ -123,26 +123,32 @@ def test_the_policy_page_saves_at_once_and_counts_the_requests_left(
 ):
     hub = make_hub()
     client.force_login(hub.administrator)
-    SharingPolicy.current()
+    policy = SharingPolicy.current()
     form = {
+        "version": str(policy.version),
         "request_due_percent": "50",
         "chase_interval_minutes": "60",
         "lead_agency": "",
+        "reason": "Answers are needed sooner.",
+        "confirm": "1",
     }
 
     with django_capture_on_commit_callbacks() as queued:  # queued, not run
-        response = client.post(POLICY_URL, form)
+        response = client.post(SETTINGS_URL, form)
 
     assert response.status_code == 302
     assert [callback.func.__self__.name for callback in queued] == [
         "enquiries.tasks.recompute_open_deadlines"
     ]
     assert due_times(hub) == [DUE_AT_75, DUE_AT_75]
-    page = client.get(POLICY_URL).content.decode()
+    page = client.get(reverse("hub-settings:index")).content.decode()
     assert "2 deadlines are being updated" in page
     assert "Open information requests: 2" in page
 
     recompute_behind()
 
     assert due_times(hub) == [DUE_AT_50, DUE_AT_50]
-    assert "deadlines are being updated" not in client.get(POLICY_URL).content.decode()
+    assert (
+        "deadlines are being updated"
+        not in client.get(reverse("hub-settings:index")).content.decode()
+    )

@@ -113,20 +113,20 @@ def test_nobody_revokes_someone_elses_token(client, researcher, make_user):
     assert by_token(key).status_code == 200
 
 
-def test_an_administrator_revokes_a_token_in_the_admin(client, researcher, make_user):
+def test_an_administrator_revokes_a_token_in_hub_settings(client, researcher, make_user):
     key = api_key_for(researcher)
     client.force_login(make_user(Role.ADMINISTRATOR))
+    url = reverse("hub-settings:person-tokens", args=[researcher.pk])
 
-    listed = client.get(reverse("admin:agencies_apitoken_changelist"))
-    client.post(
-        reverse("admin:agencies_apitoken_changelist"),
-        {"action": "revoke", "_selected_action": [ApiToken.objects.get().pk]},
-    )
+    listed = client.get(url)
+    check = client.post(url)
+    revoked = client.post(url, {"confirm": "1"})
 
     assert listed.status_code == 200 and key[:8] in listed.content.decode()
     assert key not in listed.content.decode()
+    assert "1 token stops working at once" in check.content.decode()
+    assert revoked.status_code == 302
     assert by_token(key).status_code == 401
-    assert client.get(reverse("admin:agencies_apitoken_add")).status_code == 403
 
 
 def test_the_command_prints_the_key_and_nothing_else(researcher):

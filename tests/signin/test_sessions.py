@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from agencies import sessions, tokens
+from agencies import administration, sessions, tokens
 from agencies.models import Role
 from audit.models import AccountEvent
 from tests.factories import PASSWORD, api_key_for
@@ -232,15 +232,17 @@ def test_deactivating_a_person_ends_all_their_sessions_and_tokens_at_once(client
     client.force_login(make_user(Role.ADMINISTRATOR))
 
     client.post(
-        reverse("admin:agencies_user_change", args=[researcher.pk]),
+        reverse("hub-settings:person-change", args=[researcher.pk]),
         {
-            "username": researcher.username,
             "first_name": researcher.first_name,
             "last_name": researcher.last_name,
             "email": researcher.email,
             "agency": researcher.agency_id,
-            "groups": [group.pk for group in researcher.groups.all()],
-            # is_active left unticked
+            "roles": sorted(researcher.roles),
+            "is_active": "inactive",
+            "reason": "Left the hub.",
+            "seen": administration.person_version(researcher),
+            "confirm": "1",
         },
     )
 
@@ -258,7 +260,7 @@ def test_deactivating_a_person_ends_all_their_sessions_and_tokens_at_once(client
     assert all(event.detail.endswith("deactivated") for event in revoked)
     # Someone else's session is untouched, and so is the administrator's.
     assert bystander.get(reverse("triage-queue")).status_code == 200
-    assert client.get(reverse("admin:index")).status_code == 200
+    assert client.get(reverse("hub-settings:people")).status_code == 200
 
 
 def test_reactivating_a_person_does_not_bring_back_an_old_session_or_token(researcher):

@@ -231,9 +231,9 @@ def test_before_the_code_the_menu_offers_nothing_but_signing_out(client, researc
 
 
 def test_the_admin_needs_the_code_too(client, make_user):
-    administrator = make_user(Role.ADMINISTRATOR)
-    app = app_for(administrator)
-    password_step(client, administrator)
+    superuser = make_user(is_superuser=True)
+    app = app_for(superuser)
+    password_step(client, superuser)
 
     index = client.get(reverse("admin:index"))
     admin_login = client.get(index["Location"])
@@ -269,20 +269,15 @@ def test_two_administrators_reset_a_lost_phone_and_the_person_is_signed_out(clie
     client.force_login(administrator)
 
     asked = client.post(
-        reverse("admin:agencies_user_changelist"),
-        {
-            "action": "reset_two_factor",
-            "_selected_action": [researcher.pk],
-            "confirm": "yes",
-            "reason": "Lost their phone; rang from the office line.",
-        },
+        reverse("hub-settings:person-reset", args=[researcher.pk, "two-factor"]),
+        {"reason": "Lost their phone; rang from the office line.", "confirm": "1"},
     )
     assert asked.status_code == 302
     assert TOTPDevice.objects.filter(user=researcher).exists()
     client.force_login(approver)
     change = researcher.access_changes.get()
     approved = client.post(
-        reverse("admin:agencies_accesschange_decide", args=[change.pk]), {"decision": "approve"}
+        reverse("hub-settings:access-change", args=[change.pk]), {"decision": "approve"}
     )
 
     assert approved.status_code == 302
@@ -299,7 +294,7 @@ def test_two_administrators_reset_a_lost_phone_and_the_person_is_signed_out(clie
     assert phone_holder.get(reverse("two-factor"))["Location"].startswith(
         reverse("two-factor-set-up")
     )
-    assert client.get(reverse("admin:index")).status_code == 200
+    assert client.get(reverse("hub-settings:people")).status_code == 200
 
 
 def test_the_admin_never_shows_a_devices_secret_or_backup_codes(client, make_user):
