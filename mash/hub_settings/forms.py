@@ -1,6 +1,7 @@
 """The hub's timing settings as forms: each validates what was typed, in the users' words, and
 turns it into the settings it proposes (enquiries.clock_settings, sharing.policy_settings)."""
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date as Date
 from typing import Any
@@ -36,11 +37,10 @@ class SettingsForm(forms.Form):
         help_text="Say why, for the history of the hub's settings: a new rota, a training day.",
     )
 
+    proposed: Callable[[Any], Any]
+
     def clean_reason(self) -> str:
         return self.cleaned_data["reason"].strip()
-
-    def proposed(self, current: Any) -> Any:
-        raise NotImplementedError
 
 
 def _minutes(label: str, *, maximum: int = 60 * 24 * 365) -> forms.IntegerField:
