@@ -75,7 +75,8 @@ class AccessLogEntry(ChainedLogModel):
     """One look at, search of, export of, or decision about, person-level or agency
     information, and every change to who may see it: who, in which role and agency, when,
     from where, in which request, about which record, person and enquiry, what and why
-    (DPA 2018 s.62). Written once, never changed, each entry chained to the one before."""
+    (DPA 2018 s.62). Written once, never changed, each entry chained to the one before. On
+    PostgreSQL the table is partitioned by month of `at` (audit.partitions)."""
 
     class Action(models.TextChoices):
         VIEW = "view", "Viewed sensitive content"

@@ -7,8 +7,9 @@ days partly open; outcomes and referrer types in realistic shares; references in
 own pattern, so the counters move). It drops and recreates its own database
 (``BENCH_IMPORT_DATABASE_URL``, default ``mash_bench_import``; the name must contain "bench"),
 migrates, then times two runs: the same file with one bad row at the end (everything is
-checked, nothing is written) and the good file. It prints rows, seconds, rows per second and
-the ratio to the target of 30 s per 100,000 rows (300 s for a million), and the process's
+checked, nothing is kept) and the good file; a file this large on an empty hub is bulk loaded
+(enquiries/importing.py, `_check_and_load`). It prints rows, seconds, rows per second and the
+ratio to the target of 60 s for a million rows (issue 23; 6 s per 100,000), and the process's
 peak memory. Exits 1 if the good file does not load exactly or the bad one is not refused.
 """
 
@@ -39,7 +40,7 @@ from bench.harness import (  # noqa: E402 - takes this folder, and its "queue.py
     weighted_choice,
 )
 
-TARGET_SECONDS_PER_ROW = 30 / 100_000
+TARGET_SECONDS_PER_ROW = 60 / 1_000_000
 LONDON = ZoneInfo("Europe/London")
 HEADER = ["reference", "family_reference", "received_at", "rag", "decided_at", "outcome"]
 HEADER += ["referrer_type"]

@@ -2,8 +2,10 @@
 
 Run from the repository root: ``python bench/people.py [--enquiries 1000000]``. It drops and
 recreates its own PostgreSQL database (``BENCH_DATABASE_URL``, default ``mash_bench_people``),
-seeds 1,000 demo enquiries with ``seed_demo``, gives one person in ten an NHS number and one
-person a rare surname, names one child in 30 enquiries, and times, as a researcher: the search
+seeds 1,000 demo enquiries with ``seed_demo``, tops the information records up to three per
+enquiry and the access log to ten entries per enquiry (``bench/volume.py``), gives one person
+in ten an NHS number and one person a rare surname, names one child in 30 enquiries, and times,
+as a researcher: the search
 for the commonest surname, the rare one, a date of birth and an NHS number, and that child's
 person page (and, for information, a police practitioner's search). Then it tops up to
 ``--enquiries`` and times them again. It prints p50 and p95 over 50 requests, the queries per
@@ -31,11 +33,14 @@ from bench.harness import (  # noqa: E402 - takes this folder off the path
     trivial_page,
     two_size_report,
 )
+from bench.volume import top_up_access_log, top_up_records  # noqa: E402
 
 SMALL = 1_000
 TARGET_RATIO = 3.0
 RARE_SURNAME = "Featherstonehaugh"
 IN_ENQUIRIES = 30
+RECORDS_PER_ENQUIRY = 3
+ENTRIES_PER_ENQUIRY = 10
 
 
 def prepare() -> int:
@@ -104,10 +109,14 @@ def measure(size: int, requests: int, warm_up: int) -> dict[str, Timing]:
     from enquiries.models import Person
 
     elapsed = seed(size)
+    records = top_up_records(RECORDS_PER_ENQUIRY * size)
+    logged = top_up_access_log(ENTRIES_PER_ENQUIRY * size)
     child = prepare()
     print(
         f"\nenquiries: {size:,} ({Person.objects.count():,} people), seeded on PostgreSQL "
-        f"in {elapsed:.1f} s"
+        f"in {elapsed:.1f} s; records topped up towards {RECORDS_PER_ENQUIRY * size:,} in "
+        f"{records:.1f} s and "
+        f"{ENTRIES_PER_ENQUIRY * size:,} access-log entries in {logged:.1f} s"
     )
     signed_in = signed_in_clients(("police", "researcher"))
     return time_pages(pages(child), signed_in, requests, warm_up)

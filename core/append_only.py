@@ -108,6 +108,7 @@ def last_hash(model: type[models.Model], *, using: str) -> str:
 class ChainedQuerySet(AppendOnlyQuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
+        self._for_write = True  # the writing database, as Django's own bulk_create asks
         with transaction.atomic(using=self.db, savepoint=False):
             chain(self.model, objs, previous=last_hash(self.model, using=self.db))
             return super().bulk_create(objs, *args, **kwargs)

@@ -10,14 +10,19 @@ manager and some still waiting, repeated to the managers in turn.
 
 Rows are built as plain values with the pure clock and written through `core.bulk`, so
 100,000 enquiries take seconds, not the hours one service call per enquiry would (nor the
-minute `bulk_create`'s model instances would).
+minute `bulk_create`'s model instances would). A top-up of 20,000 or more on PostgreSQL, at
+least as large as the hub already is, goes through `core.bulk_load` instead: the same rows,
+with the tables' indexes and constraints built again after them rather than kept up row by
+row.
 """
 
 import random
 from collections import Counter
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import accumulate
+from itertools import accumulate, islice
 from math import ceil
 from typing import Any
 
@@ -26,6 +31,7 @@ from django.utils import timezone
 
 from agencies.models import Role, User
 from core.bulk import insert_rows, refresh_statistics, reserve_ids
+from core.bulk_load import bulk_load, bulk_load_possible
 from enquiries import mail
 from enquiries.clock import ClockInForce, clock_in_force
 from enquiries.escalations import next_recipient, repeat_order, repeated_message
@@ -73,6 +79,7 @@ _SCREENED_CUMULATIVE = _RATING_CUMULATIVE[:3]
 CONSENTS = Enquiry.Consent.values
 SUBJECT = EnquiryPerson.Role.SUBJECT
 CHUNK = 20_000  # enquiries built and written at a time: bounds memory for a million
+BULK_FROM = 20_000  # enquiries: a top-up this large, on PostgreSQL, is bulk loaded
 REPEAT_SUBJECTS = 0.1
 # Adults at risk come alone and children often with siblings: this makes one enquiry in ten.
 ADULT_FAMILIES = 0.15
@@ -105,6 +112,17 @@ ACKNOWLEDGEMENT_NOTE = "Spoken to the police duty inspector; a strategy discussi
 
 
 Row = dict[str, Any]
+# The tables the demo enquiries fill; the first five are the large ones.
+BULK_LOADED = (
+    FamilyEnquiry,
+    Person,
+    Enquiry,
+    EnquiryPerson,
+    EnquiryEvent,
+    Notification,
+    EscalationRepeat,
+    OutgoingEmail,
+)
 
 
 def open_enquiries_wanted(target: int) -> int:
@@ -267,38 +285,47 @@ def seed_demo_enquiries(*, target: int, seed: int = 2026, now: datetime | None =
             slots.append(_Slot(family_row, subject, when, reference, subject_type, concern, course))
             numbers[year] += 1
         known[subject_type].extend(subjects)
-    _give_ids(FamilyEnquiry, family_rows)
-    _give_ids(Person, people)
-    insert_rows(FamilyEnquiry, family_rows)
-    insert_rows(Person, people)
-
-    for start in range(0, len(slots), CHUNK):
-        built = [
-            _demo_enquiry(rng, clock=clock, cast=cast, now=now, slot=slot)
-            for slot in slots[start : start + CHUNK]
-        ]
-        enquiries = [enquiry for enquiry, _ in built]
-        _give_ids(Enquiry, enquiries)
-        insert_rows(Enquiry, enquiries)
-        insert_rows(
-            EnquiryPerson,
-            (
-                {"enquiry_id": e["id"], "person_id": e["subject_id"], "role": SUBJECT}
-                for e in enquiries
-            ),
-        )
-        insert_rows(
-            EnquiryEvent,
-            (
-                {"enquiry_id": enquiry["id"], **event}
-                for enquiry, history in built
-                for event in history
-            ),
-        )
-        insert_rows(Notification, _escalation_notices(built, cast=cast, now=now))
-        insert_rows(EscalationRepeat, _escalation_repeats(built, cast=cast, now=now))
-        insert_rows(OutgoingEmail, _feedback_emails(enquiries, now=now))
-    refresh_statistics(FamilyEnquiry, Person, Enquiry, EnquiryPerson, EnquiryEvent)
+    bulk = _worth_bulk_loading(len(slots))
+    with bulk_load(*BULK_LOADED) if bulk else nullcontext() as load:
+        reserve = load.reserve if load else reserve_ids
+        insert = load.insert if load else insert_rows
+        _give_ids(FamilyEnquiry, family_rows, reserve)
+        _give_ids(Person, people, reserve)
+        insert(FamilyEnquiry, family_rows)
+        insert(Person, people)
+        # All at once: a bulk load waits for the COPYs in flight before each reservation.
+        enquiry_ids = iter(reserve(Enquiry, len(slots)))
+        for start in range(0, len(slots), CHUNK):
+            built = [
+                _demo_enquiry(rng, clock=clock, cast=cast, now=now, slot=slot)
+                for slot in slots[start : start + CHUNK]
+            ]
+            enquiries = [enquiry for enquiry, _ in built]
+            for enquiry, enquiry_id in zip(
+                enquiries, islice(enquiry_ids, len(enquiries)), strict=True
+            ):
+                enquiry["id"] = enquiry_id
+            insert(Enquiry, enquiries)
+            insert(
+                EnquiryPerson,
+                (
+                    {"enquiry_id": e["id"], "person_id": e["subject_id"], "role": SUBJECT}
+                    for e in enquiries
+                ),
+            )
+            insert(
+                EnquiryEvent,
+                (
+                    {"enquiry_id": enquiry["id"], **event}
+                    for enquiry, history in built
+                    for event in history
+                ),
+            )
+            insert(Notification, _escalation_notices(built, cast=cast, now=now))
+            insert(EscalationRepeat, _escalation_repeats(built, cast=cast, now=now))
+            insert(OutgoingEmail, _feedback_emails(enquiries, now=now))
+    if not bulk:  # a bulk load ends with ANALYZE
+        refresh_statistics(*BULK_LOADED[:5])
     return len(slots)
 
 
@@ -554,10 +581,20 @@ def _new_person(
     }
 
 
-def _give_ids(model: type[models.Model], rows: list[Row]) -> None:
+def _give_ids(
+    model: type[models.Model], rows: list[Row], reserve: Callable[..., Iterable[int]]
+) -> None:
     """Number new rows up front, so the rows that refer to them can be built first."""
-    for row, row_id in zip(rows, reserve_ids(model, len(rows)), strict=True):
+    for row, row_id in zip(rows, reserve(model, len(rows)), strict=True):
         row["id"] = row_id
+
+
+def _worth_bulk_loading(count: int) -> bool:
+    """Whether `count` new enquiries are enough, beside those the hub holds, to set the
+    tables' indexes and constraints aside and build them again (`core.bulk_load`)."""
+    return (
+        bulk_load_possible() and count >= BULK_FROM and count >= Enquiry.objects.order_by().count()
+    )
 
 
 def _take_reference_numbers(per_year: Counter[int]) -> dict[int, int]:

@@ -28,6 +28,9 @@ WORKER = [
     "solo",
     "--concurrency",
     "1",
+    # Every queue (mash.settings CELERY_TASK_ROUTES): the demo has one worker for all.
+    "--queues",
+    "clock,mail,long",
     "--without-heartbeat",
     "--without-gossip",
     "--without-mingle",

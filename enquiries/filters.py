@@ -94,14 +94,23 @@ class EnquiryFilter(FilterSet):
             search=self.words,
         )
 
+    # Whether the enquiries filtered are open ones only (`selectors.narrowed`).
+    open_only = False
+
     def filter_queryset(self, queryset: QuerySet[Enquiry]) -> QuerySet[Enquiry]:
         return narrowed(
-            queryset, user=self.request.user, filters=self.queue_filters(), now=self.now
+            queryset,
+            user=self.request.user,
+            filters=self.queue_filters(),
+            now=self.now,
+            open_only=self.open_only,
         )
 
 
 class QueueFilter(EnquiryFilter):
     """The triage queue's: it holds open enquiries only, so only their states are offered."""
+
+    open_only = True
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -1,9 +1,13 @@
 """Load a hub's past enquiries from its previous system's CSV export (issue 7).
 
-The whole file is checked before anything is written, so a bad file loads nothing and every
-problem is reported at once, by line and column. A good file is read a second time and
-written in one transaction through `core.bulk`, a chunk at a time: rows never sit in memory
-as models, and of a million rows only the references that must be unique are held at once.
+The whole file is checked, and every problem reported at once, by line and column; a bad
+file loads nothing. A small file (or any on SQLite) is checked first, then read a second time
+and written in one transaction through `core.bulk`, a chunk at a time. A large one on
+PostgreSQL is read once (`_check_and_load`): each row is checked and, while no row has had a
+problem, written through `core.bulk_load` (COPY from a second thread, the tables' indexes and
+constraints set aside and built again at the end), all in one transaction that any problem
+rolls back. Either way rows never sit in memory as models, and of a million rows only the
+references that must be unique are held at once.
 
 Imported enquiries have no subject (the old system sent no people), no referrer details and
 no concern; their timing is what the clock in force computes, as for any other enquiry, so
@@ -25,11 +29,12 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, NamedTuple, cast
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from agencies.models import Agency, User
 from core.bulk import insert_rows, refresh_statistics, reserve_ids
+from core.bulk_load import NULL, BulkLoad, CopyFormat, bulk_load, bulk_load_possible, escape
 from core.text import control_character
 
 from .clock import ClockInForce, Timing, clock_in_force
@@ -56,6 +61,10 @@ COLUMNS = (
 RATINGS = {"red": Rag.RED, "amber": Rag.AMBER, "green": Rag.GREEN, "": Rag.NONE}
 SYSTEM_USERNAME = "mash-import"
 CHUNK = 20_000  # enquiries built and written at a time: bounds memory for a million
+# From about this many rows, and as many as the hub holds already, a file on PostgreSQL is
+# read once and bulk loaded; its rows are counted by its size (the bench's take 103 bytes).
+BULK_FROM_ROWS = 20_000
+ROW_BYTES = 100
 PROGRESS_EVERY = 5_000
 # The app's own references; imported ones in the same pattern move its counters past them.
 APP_REFERENCE = re.compile(r"MASH-(?:F-)?(\d{4})-(\d{6,9})")
@@ -163,18 +172,26 @@ def import_enquiries(
     user: User | str | None = None,
     now: datetime | None = None,
     progress: Progress | None = None,
+    bulk: bool | None = None,
 ) -> ImportResult:
-    """Check the whole file, then load it in one transaction; raises `BadFile` (nothing
+    """Check the whole file and load it in one transaction; raises `BadFile` (nothing
     written) with every problem found. `user` logs the enquiries: a user or a username,
-    by default the inactive `mash-import` account."""
+    by default the inactive `mash-import` account. `bulk` chooses the bulk load (PostgreSQL
+    only) over checking first and loading after; by default, a large file is bulk loaded."""
     started = time.perf_counter()
     now = now or timezone.now()
     report = progress or (lambda phase, done, total: None)
     with transaction.atomic():
         rules = _Rules.load(now=now)
-        checked = _check(source, rules=rules, progress=report)
-        actor = import_user(user)
-        _load(source, checked, rules=rules, actor=actor, now=now, progress=report)
+        if bulk is None:
+            bulk = _worth_bulk_loading(source)
+        if bulk and bulk_load_possible():
+            actor = import_user(user)
+            checked = _check_and_load(source, rules=rules, actor=actor, now=now, progress=report)
+        else:
+            checked = _check(source, rules=rules, progress=report)
+            actor = import_user(user)
+            _load(source, checked, rules=rules, actor=actor, now=now, progress=report)
     return ImportResult(
         rows=checked.rows,
         families=len(checked.families),
@@ -460,12 +477,17 @@ def _check(source: Source, *, rules: _Rules, progress: Progress) -> _Checked:
 
 
 def _already_stored(
-    source: Source, *, references: Collection[str], families: Collection[str]
+    source: Source,
+    *,
+    references: Collection[str],
+    families: Collection[str],
+    before: tuple[str, str] = ("", ""),
 ) -> list[Problem]:
     """The rows whose reference or family is in the database already: two queries, and a
-    second reading of the file only when there are some, to name their lines."""
-    stored = _stored(Enquiry, references)
-    stored_families = _stored(FamilyEnquiry, families)
+    second reading of the file only when there are some, to name their lines. `before`
+    limits each query to the rows stored before a bulk load began (SQL conditions)."""
+    stored = _stored(Enquiry, references, before[0])
+    stored_families = _stored(FamilyEnquiry, families, before[1])
     if not stored and not stored_families:
         return []
     problems: list[Problem] = []
@@ -482,7 +504,9 @@ def _already_stored(
     return problems
 
 
-def _stored(model: type[Enquiry] | type[FamilyEnquiry], references: Collection[str]) -> set[str]:
+def _stored(
+    model: type[Enquiry] | type[FamilyEnquiry], references: Collection[str], where: str = ""
+) -> set[str]:
     """Which of `references` the model's table holds, in one query on PostgreSQL."""
     if not references:
         return set()
@@ -492,8 +516,8 @@ def _stored(model: type[Enquiry] | type[FamilyEnquiry], references: Collection[s
             # A join to the unnested list: a hash join for a big file (a million references
             # took 3.5 s, against 6 s as `= ANY(...)`), index look-ups for a small one.
             cursor.execute(
-                f"SELECT reference FROM {table} JOIN unnest(%s::text[]) AS wanted(reference) "  # noqa: S608 - table name from model metadata
-                "USING (reference)",
+                f"SELECT reference FROM {table} JOIN unnest(%s::text[]) AS wanted(reference) "  # noqa: S608 - table name from model metadata, condition from core.bulk_load
+                f"USING (reference) {'WHERE ' + where if where else ''}",
                 [list(references)],
             )
             return {row[0] for row in cursor.fetchall()}
@@ -506,6 +530,242 @@ def _stored(model: type[Enquiry] | type[FamilyEnquiry], references: Collection[s
             )
         )
     return found
+
+
+def _worth_bulk_loading(source: Source) -> bool:
+    """Whether the file is large enough, beside what the hub holds, that setting the tables'
+    indexes and constraints aside and building them again costs less than keeping them."""
+    if not bulk_load_possible():
+        return False
+    rows = _size(source) // ROW_BYTES
+    if rows < BULK_FROM_ROWS:
+        return False
+    with connection.cursor() as cursor:
+        # The planner's estimate: counting a million rows would take longer than it saves.
+        cursor.execute(
+            "SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = CAST(%s AS regclass)",
+            [connection.ops.quote_name(Enquiry._meta.db_table)],
+        )
+        held = cursor.fetchone()[0]
+    return rows >= held
+
+
+def _size(source: Source) -> int:
+    """The file's size in bytes (characters, for text already in memory)."""
+    if isinstance(source, str | Path):
+        return Path(source).stat().st_size
+    at = source.tell()
+    size = source.seek(0, io.SEEK_END)
+    source.seek(at)
+    return size
+
+
+def _check_and_load(
+    source: Source, *, rules: _Rules, actor: User, now: datetime, progress: Progress
+) -> _Checked:
+    """`_check` and `_load` in one reading, for a large file on PostgreSQL: each row is
+    checked, and written while no row before it had a problem; at the end the references
+    already in the database are looked for among the rows stored before. Any problem
+    raises `BadFile`, and the transaction's rollback takes back all that was written."""
+    problems: list[Problem] = []
+    first_line: dict[str, int] = {}
+    families: dict[str, None] = {}  # an ordered set, of every good row's family
+    highest: dict[int, int] = {}
+    rows = decided = 0
+    with bulk_load(FamilyEnquiry, Enquiry, EnquiryEvent) as load:
+        writer = _BulkWriter(
+            load, rules=rules, actor_id=actor.pk, now=now, expected=_size(source) // ROW_BYTES
+        )
+        with _opened(source) as file:
+            for line, values in _rows(file, problems):
+                rows += 1
+                if not rows % PROGRESS_EVERY:
+                    progress("checking", rows, None)
+                record, row_problems = rules.read(line, values)
+                reference = values[0]
+                readable = (
+                    reference
+                    and not _NOT_UTF8.search(reference)
+                    and not control_character(reference)
+                )
+                earlier = first_line.setdefault(reference, line) if readable else line
+                if earlier != line:
+                    row_problems.append(
+                        Problem(line, "reference", f"{reference} is already on line {earlier}")
+                    )
+                if row_problems:
+                    problems.extend(row_problems)
+                    continue
+                record = cast(_Record, record)  # read without problems
+                families[record.family] = None
+                decided += record.decided_at is not None
+                for text in (reference, record.family):
+                    match = APP_REFERENCE.fullmatch(text)
+                    if match:
+                        year, number = int(match[1]), int(match[2])
+                        if number > highest.get(year, 0):
+                            highest[year] = number
+                if not problems:  # nothing more is written once the file cannot load
+                    writer.add(record)
+        progress("checking", rows, None)
+        if not rows and not problems:
+            raise BadFile([Problem(0, "", "the file has a header but no enquiries under it")])
+        writer.flush()
+        load.wait()
+        problems += _already_stored(
+            source, references=first_line, families=families, before=writer.before()
+        )
+        if problems:
+            raise BadFile(problems)
+        progress("indexing", rows, rows)
+    _move_counters(highest)
+    return _Checked(rows=rows, families=list(families), decided=decided, highest=highest)
+
+
+# The columns `_BulkWriter` writes, in its lines' order; the rest take their defaults.
+ENQUIRY_COLUMNS = (
+    "id",
+    "reference",
+    "family_id",
+    "received_at",
+    "referrer_type_id",
+    "state",
+    "rating",
+    "allowance_minutes",
+    "deadline",
+    "at_risk_from",
+    "breached_from",
+    "timing_version",
+    "decided_at",
+    "decided_by_id",
+    "outcome_id",
+    "elapsed_minutes",
+    "decided_on_time",
+    "imported_at",
+    "created_by_id",
+    "version",
+)
+EVENT_COLUMNS = (
+    "enquiry_id",
+    "version",
+    "kind",
+    "at",
+    "actor_id",
+    "from_value",
+    "to_value",
+    "rationale",
+)
+OPEN = "\t".join([NULL] * 5)  # decided_at to decided_on_time
+
+
+class _BulkWriter:
+    """The same rows as `_Builder` and `core.bulk` make, written as COPY text straight from
+    each record, a chunk at a time, with ids reserved in large blocks."""
+
+    def __init__(
+        self, load: BulkLoad, *, rules: _Rules, actor_id: int, now: datetime, expected: int
+    ) -> None:
+        self.load, self.rules, self.expected = load, rules, expected
+        self.actor = str(actor_id)
+        self.imported = now.isoformat()
+        self.outcome_codes = {pk: escape(code) for code, pk in rules.outcomes.items()}
+        self.family_ids: dict[str, int] = {}
+        self.first_ids: dict[type[models.Model], int] = {}
+        self.free: dict[type[models.Model], Iterator[int]] = {}
+        self.issued: dict[type[models.Model], int] = {}
+        self.families: list[str] = []
+        self.enquiries: list[str] = []
+        self.events: list[str] = []
+        self.timings: dict[tuple[str, datetime], tuple[Timing, str]] = {}
+        self.formats = {
+            FamilyEnquiry: CopyFormat(FamilyEnquiry, ("id", "reference")),
+            Enquiry: CopyFormat(Enquiry, ENQUIRY_COLUMNS),
+            EnquiryEvent: CopyFormat(EnquiryEvent, EVENT_COLUMNS),
+        }
+
+    def add(self, record: _Record) -> None:
+        family_id = self.family_ids.get(record.family)
+        if family_id is None:
+            family_id = self.family_ids[record.family] = self._id(FamilyEnquiry)
+            self.families.append(f"{family_id}\t{escape(record.family)}")
+        pk, actor, rating = self._id(Enquiry), self.actor, record.rating
+        received_at, decided_at = record.received_at, record.decided_at
+        timing, timed = self._timing(rating, received_at)
+        # Rated enquiries had been screened; a decision stops the clock.
+        before = State.SCREENING if rating != Rag.NONE else State.RECEIVED
+        received = received_at.isoformat()
+        self.events.append(f"{pk}\t1\t{RECEIVED}\t{received}\t{actor}\t\t\t")
+        if decided_at is None:
+            state, version, decision = before, 1, OPEN
+        else:
+            elapsed = working_minutes_between(
+                self.rules.clock.calendar_for(rating), received_at, decided_at
+            )
+            on_time = "t" if elapsed <= timing.allowance else "f"
+            decided = decided_at.isoformat()
+            outcome_id = cast(int, record.outcome_id)  # decided: it has one
+            state, version = State.DECIDED, 2
+            decision = f"{decided}\t{actor}\t{outcome_id}\t{elapsed}\t{on_time}"
+            self.events.append(
+                f"{pk}\t2\t{DECISION}\t{decided}\t{actor}\t{before}\t"
+                f"{self.outcome_codes[outcome_id]}\t"
+            )
+        self.enquiries.append(
+            f"{pk}\t{escape(record.reference)}\t{family_id}\t{received}\t"
+            f"{record.referrer_type_id}\t{state}\t{rating}\t{timed}\t{decision}\t"
+            f"{self.imported}\t{actor}\t{version}"
+        )
+        if len(self.enquiries) >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        for model, lines in (
+            (FamilyEnquiry, self.families),
+            (Enquiry, self.enquiries),
+            (EnquiryEvent, self.events),
+        ):
+            if lines:
+                form = self.formats[model]
+                self.load.send(form.sql, form.suffix.join(lines) + form.suffix)
+        self.families, self.enquiries, self.events = [], [], []
+        self.timings.clear()  # bounds memory; a family's enquiries come together
+
+    def before(self) -> tuple[str, str]:
+        """Conditions picking the enquiries and families stored before this load."""
+        return (
+            self.load.stored_before(Enquiry, self.first_ids[Enquiry])
+            if Enquiry in self.first_ids
+            else "",
+            self.load.stored_before(FamilyEnquiry, self.first_ids[FamilyEnquiry])
+            if FamilyEnquiry in self.first_ids
+            else "",
+        )
+
+    def _timing(self, rating: str, received_at: datetime) -> tuple[Timing, str]:
+        # A family's enquiries usually arrive together with the same rating: time them once.
+        found = self.timings.get((rating, received_at))
+        if found is None:
+            timing = self.rules.clock.timing(rating=rating, received_at=received_at)
+            timed = (
+                f"{timing.allowance}\t{timing.deadline.isoformat()}\t"
+                f"{timing.at_risk_from.isoformat()}\t{timing.breached_from.isoformat()}\t"
+                f"{timing.version}"
+            )
+            found = self.timings[rating, received_at] = (timing, timed)
+        return found
+
+    def _id(self, model: type[models.Model]) -> int:
+        free = self.free.get(model)
+        pk = next(free, None) if free is not None else None
+        if pk is None:
+            # The file's size tells roughly how many rows; then more, if it has more.
+            issued = self.issued.get(model, 0)
+            block = self.load.reserve(model, max(CHUNK, self.expected - issued, issued // 4))
+            self.issued[model] = issued + len(block)
+            self.first_ids.setdefault(model, block.start)
+            free = self.free[model] = iter(block)
+            pk = next(free)
+        return pk
 
 
 def _load(

@@ -124,6 +124,7 @@ def person_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             "person": person,
             "entries": entries,
             "lines": page.chronology.lines(entries),
+            "enquiry_link": people.links_by_reference(),
             "filters": filters,
             "kinds": CHRONOLOGY_KINDS,
             "query": _without_page(request),

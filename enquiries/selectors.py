@@ -2,15 +2,16 @@
 
 import calendar
 import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from math import ceil
-from typing import cast
+from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity
-from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -85,7 +86,7 @@ def open_enquiries() -> QuerySet[Enquiry]:
 
 def enquiry_queue(*, user: User, filters: QueueFilters, now: datetime) -> QuerySet[Enquiry]:
     """The triage queue narrowed to `filters`, in the database."""
-    return narrowed(open_enquiries(), user=user, filters=filters, now=now)
+    return narrowed(open_enquiries(), user=user, filters=filters, now=now, open_only=True)
 
 
 def enquiry_list() -> QuerySet[Enquiry]:
@@ -100,9 +101,16 @@ ACKNOWLEDGED_YES, ACKNOWLEDGED_NO = "yes", "no"
 
 
 def narrowed(
-    queryset: QuerySet[Enquiry], *, user: User, filters: QueueFilters, now: datetime
+    queryset: QuerySet[Enquiry],
+    *,
+    user: User,
+    filters: QueueFilters,
+    now: datetime,
+    open_only: bool = False,
 ) -> QuerySet[Enquiry]:
-    """At risk is for open enquiries only; breached also takes in those decided late."""
+    """At risk is for open enquiries only; breached also takes in those decided late.
+    `open_only`: the queryset holds open enquiries only (the queue), which a name search
+    then reads one by one."""
     if filters.rating:
         queryset = queryset.filter(rating=filters.rating)
     if filters.state:
@@ -121,21 +129,30 @@ def narrowed(
             escalation_acknowledged_at__isnull=filters.acknowledged == ACKNOWLEDGED_NO,
         )
     if filters.breached:
-        queryset = queryset.filter(
-            Q(state__in=Enquiry.OPEN_STATES, breached_from__lte=now) | Q(decided_on_time=False)
-        )
+        breached = Q(state__in=Enquiry.OPEN_STATES, breached_from__lte=now)
+        # Open enquiries are never decided late: the queue's count then reads
+        # `enquiry_open_by_breach` alone.
+        queryset = queryset.filter(breached if open_only else breached | Q(decided_on_time=False))
     if filters.at_risk:
         queryset = queryset.filter(
             state__in=Enquiry.OPEN_STATES, at_risk_from__lte=now, breached_from__gt=now
         )
     if filters.search:
         term = filters.search.strip()
-        # Anyone named in the enquiry, its subject included, by the trigram-indexed full name;
-        # EXISTS rather than a join, which would need DISTINCT and a scan of every person
-        # (bench/queue.py).
-        named = EnquiryPerson.objects.filter(
-            enquiry=OuterRef("pk"), person__search_name__contains=term.lower()
-        )
+        # Anyone named in the enquiry, its subject included, by their full name; EXISTS
+        # rather than a join, which would need DISTINCT.
+        named = EnquiryPerson.objects.filter(enquiry=OuterRef("pk"))
+        if open_only:
+            # The open enquiries' people looked up one by one (the name a subquery of its
+            # own), so the search costs what the open queue names, not what the register
+            # does: planned as a join, PostgreSQL found every person of that name in the
+            # trigram index and hashed every enquiry's people against them, a cost that grew
+            # with the history (bench/queue.py, docs/performance.md).
+            name = Person.objects.filter(pk=OuterRef("person_id")).values("search_name")[:1]
+            named = named.annotate(name=Subquery(name)).filter(name__contains=term.lower())
+        else:
+            # Any enquiry (the API's list): the few people of that name, by the trigram index.
+            named = named.filter(person__search_name__contains=term.lower())
         queryset = queryset.filter(Q(reference__iexact=term) | Q(Exists(named)))
     return queryset
 
@@ -299,12 +316,29 @@ def opens_wording(opening: datetime, *, now: datetime, zone: tzinfo) -> str:
     return f"{weekday} {local.day} {MONTH_NAMES[local.month - 1]} {time}"
 
 
+# The last minute's opening periods and the clock they were worked out on: every page in
+# that minute shows the same (`hub_hours`).
+_periods_of_the_minute: tuple[ClockInForce, datetime, list[tuple[datetime, datetime]]] | None = None
+
+
+def _opening_periods_from(clock: ClockInForce, start: datetime, horizon: datetime):
+    """`opening_periods` from the minute `start` to `horizon`, worked out once a minute per
+    clock rather than on every page (a few hundred calendar sums each: bench/queue.py)."""
+    global _periods_of_the_minute
+    known = _periods_of_the_minute
+    if known is not None and known[0] is clock and known[1] == start:
+        return known[2]
+    periods = opening_periods(clock.calendar, start, horizon)
+    _periods_of_the_minute = (clock, start, periods)
+    return periods
+
+
 def hub_hours(clock: ClockInForce, *, now: datetime) -> HubHours:
     """The hub's hours for the countdown, and whether its clock is paused now."""
     hub = clock.calendar
-    horizon = _floor_minute(now) + timedelta(days=COUNTDOWN_DAYS)
-    periods = opening_periods(hub, now, horizon)
     start = _floor_minute(now)
+    horizon = start + timedelta(days=COUNTDOWN_DAYS)
+    periods = _opening_periods_from(clock, start, horizon)
     paused = ""
     if not periods or periods[0][0] > start:
         paused = (
@@ -344,6 +378,7 @@ def user_name(first_name: str, last_name: str, username: str) -> str:
 
 
 QUEUE_COLUMNS = (
+    "id",
     "reference",
     "received_at",
     "state",
@@ -363,28 +398,187 @@ STATE_LABELS = dict(Enquiry.State.choices)
 QUEUE_PAGE_SIZE = 50
 
 
+def _epoch_microseconds(moment: datetime) -> int:
+    return round(moment.timestamp() * 1_000_000)
+
+
+def _from_epoch_microseconds(text: str) -> datetime:
+    return datetime.fromtimestamp(int(text) / 1_000_000, UTC)
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    """An enquiry's place in the queue's order (`QUEUE_ORDER`): where a page ends, for its
+    "Next" link, or starts, for its "Previous" one. A deep page is then read from the
+    `enquiry_open_queue` index at that place, rather than counted out from the first
+    (OFFSET), which grew with the queue (bench/queue.py)."""
+
+    escalated_at: datetime | None
+    deadline: datetime
+    id: int
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> "QueuePlace":
+        return cls(row["escalated_at"], row["deadline"], row["id"])
+
+    @property
+    def token(self) -> str:
+        """For a link: "escalated~deadline~id", the times in microseconds since the epoch."""
+        escalated = "" if self.escalated_at is None else str(_epoch_microseconds(self.escalated_at))
+        return f"{escalated}~{_epoch_microseconds(self.deadline)}~{self.id}"
+
+    @classmethod
+    def read(cls, token: str | None) -> "QueuePlace | None":
+        """The place a link's token names; None for anything that is not one."""
+        try:
+            escalated, deadline, pk = (token or "").split("~")
+            return cls(
+                _from_epoch_microseconds(escalated) if escalated else None,
+                _from_epoch_microseconds(deadline),
+                int(pk),
+            )
+        except (ValueError, OverflowError, OSError):
+            return None
+
+    @property
+    def sort_key(self) -> tuple:
+        """In the queue's order, for places compared in Python."""
+        escalated = self.escalated_at
+        return (
+            escalated is None,
+            -_epoch_microseconds(escalated) if escalated else 0,
+            self.deadline,
+            self.id,
+        )
+
+    def after(self) -> Q:
+        """The enquiries after this place in the queue's order. The redundant bound on the
+        deadline lets PostgreSQL start its index scan at the place."""
+        later = Q(deadline__gt=self.deadline) | Q(deadline=self.deadline, pk__gt=self.id)
+        if self.escalated_at is None:
+            return Q(escalated_at__isnull=True, deadline__gte=self.deadline) & later
+        return (
+            Q(escalated_at__lt=self.escalated_at)
+            | Q(escalated_at__isnull=True)
+            | (Q(escalated_at=self.escalated_at, deadline__gte=self.deadline) & later)
+        )
+
+    def before(self) -> Q:
+        """The enquiries before this place in the queue's order."""
+        earlier = Q(deadline__lt=self.deadline) | Q(deadline=self.deadline, pk__lt=self.id)
+        if self.escalated_at is None:
+            return Q(escalated_at__isnull=False) | (
+                Q(escalated_at__isnull=True, deadline__lte=self.deadline) & earlier
+            )
+        return Q(escalated_at__gt=self.escalated_at) | (
+            Q(escalated_at=self.escalated_at, deadline__lte=self.deadline) & earlier
+        )
+
+
+# The queue's order backwards, to read the page before a place.
+QUEUE_ORDER_BACKWARDS = (F("escalated_at").asc(nulls_first=True), "-deadline", "-id")
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """A page of the triage queue: how many enquiries the queue holds, which page of how many
+    this is, and the query strings of its "Previous" and "Next" links ("" for none)."""
+
+    count: int
+    number: int
+    num_pages: int
+    previous: str = ""
+    next: str = ""
+
+    @property
+    def has_other_pages(self) -> bool:
+        return bool(self.previous or self.next)
+
+
+def _page_number(number: str | int | None, num_pages: int) -> int:
+    """As `Paginator.get_page`: the first page for anything not a number, the last past it."""
+    try:
+        asked = int(number or 1)
+    except (TypeError, ValueError):
+        return 1
+    return min(max(asked, 1), num_pages)
+
+
 def queue_page(
     queue: QuerySet[Enquiry],
     *,
     searched: bool,
     now: datetime,
     number: str | int | None,
+    after: str | None = None,
+    before: str | None = None,
     reader: User | None = None,
     clock: ClockInForce | None = None,
-) -> tuple[Page, list[QueueRow]]:
+) -> tuple[QueuePage, list[QueueRow]]:
     """A page of the triage queue (`open_enquiries`, narrowed by its filters) and its rows,
-    in the same three queries whatever the page and filters: the count (or the search's ids),
-    the clock's version and the page's rows."""
-    enquiries: QuerySet[Enquiry] | list[int] = queue
+    in the same three queries whatever the page and filters: the count (or the search's
+    places), the clock's version and the page's rows.
+
+    `after` or `before` is a `QueuePlace.token` from a "Next" or "Previous" link, and
+    `number` then only says which page that is; a `number` alone (`?page=3`, as links were
+    before) counts that many pages from the first.
+    """
+    size = QUEUE_PAGE_SIZE
+    forward_from = QueuePlace.read(after)
+    backward_from = None if forward_from else QueuePlace.read(before)
+    wanted: QuerySet[Enquiry] | list[int]
     if searched:
         # The search is the costly part, and it matches open enquiries only: run it once for
-        # their ids rather than once to count them and again for the page.
-        enquiries = list(queue.values_list("pk", flat=True))
-    page = Paginator(enquiries, QUEUE_PAGE_SIZE).get_page(number)
-    # A page of what it was given: a slice of the queue, or of the ids.
-    return page, queue_rows(
-        cast(QuerySet[Enquiry] | list[int], page.object_list), now=now, reader=reader, clock=clock
-    )
+        # their places rather than once to count them and again for the page.
+        places = [
+            QueuePlace(escalated_at, deadline, pk)
+            for pk, escalated_at, deadline in queue.values_list("pk", "escalated_at", "deadline")
+        ]
+        count = len(places)
+    else:
+        count = queue.count()
+    num_pages = max(1, ceil(count / size))
+    number = _page_number(number, num_pages)
+    if searched:
+        keys = [place.sort_key for place in places]
+        if forward_from:
+            start = bisect_right(keys, forward_from.sort_key)
+        elif backward_from:
+            start = max(bisect_left(keys, backward_from.sort_key) - size, 0)
+        else:
+            start = (number - 1) * size
+        wanted = [place.id for place in places[start : start + size + 1]]
+        has_previous = start > 0
+    elif forward_from:
+        wanted = queue.filter(forward_from.after())[: size + 1]
+        has_previous = True
+    elif backward_from:
+        wanted = queue.filter(backward_from.before()).order_by(*QUEUE_ORDER_BACKWARDS)[: size + 1]
+    else:
+        wanted = queue[(number - 1) * size : number * size + 1]
+        has_previous = number > 1
+    values = _queue_values(wanted, reader=reader)
+    if backward_from and not searched:
+        # Read backwards from the place: one more than a page means more before it.
+        has_previous = len(values) > size
+        values = values[-size:]
+        has_next = True
+    else:
+        has_next = len(values) > size
+        values = values[:size]
+    if not has_previous:
+        number = 1
+    elif number <= 1:
+        number = 2
+    previous = next_page = ""
+    if has_previous and values:
+        previous = (
+            f"before={QueuePlace.of(values[0]).token}&page={number - 1}" if number > 2 else "page=1"
+        )
+    if has_next and values:
+        next_page = f"after={QueuePlace.of(values[-1]).token}&page={number + 1}"
+    page = QueuePage(count, number, num_pages, previous, next_page)
+    return page, _rows_of(values, now=now, clock=clock)
 
 
 def queue_rows(
@@ -395,13 +589,17 @@ def queue_rows(
     clock: ClockInForce | None = None,
 ) -> list[QueueRow]:
     """A page of `enquiry_queue` as its table shows it: one query, then arithmetic and
-    formatting only.
+    formatting only. `page` is a slice of `enquiry_queue` or a list of ids."""
+    return _rows_of(_queue_values(page, reader=reader), now=now, clock=clock)
 
-    `page` is a slice of `enquiry_queue` or a list of ids. A deferred join: the page's ids come
-    from the queue's index alone, then only those rows are read and joined to their subject
-    and assignee (joining first made PostgreSQL join every open enquiry to sort them for a
-    deep page). Plain values, not model instances, which cost more to build than the rest of
-    the row.
+
+def _queue_values(page: QuerySet[Enquiry] | list[int], *, reader: User | None) -> list[dict]:
+    """The columns of a page of the queue, in its order.
+
+    A deferred join: the page's ids come from the queue's index alone, then only those rows
+    are read and joined to their subject and assignee (joining first made PostgreSQL join
+    every open enquiry to sort them for a deep page). Plain values, not model instances,
+    which cost more to build than the rest of the row.
     """
     # A queryset is a subquery here, which the stubs do not allow for.
     rows_wanted = Enquiry.objects.filter(pk__in=page)  # type: ignore[misc]
@@ -409,18 +607,27 @@ def queue_rows(
     if reader is not None:
         # "New information" for `reader`: an agency's answer they have not read yet, in the
         # same query as the rest of the row.
+        # The enquiry as a range of one, not an equality: PostgreSQL then looks each of the
+        # page's enquiries up in `notification_unread_answer` rather than hashing every
+        # unread answer the reader has, a cost that grew with the history.
         rows_wanted = rows_wanted.annotate(
             new_information=Exists(
                 Notification.objects.filter(
                     recipient=reader,
-                    enquiry=OuterRef("pk"),
+                    enquiry_id__gte=OuterRef("pk"),
+                    enquiry_id__lte=OuterRef("pk"),
                     kind=Notification.Kind.INFORMATION_ANSWERED,
                     read_at__isnull=True,
                 )
             )
         )
         columns = (*columns, "new_information")
-    enquiries = rows_wanted.order_by(*QUEUE_ORDER).values(*columns)
+    return list(rows_wanted.order_by(*QUEUE_ORDER).values(*columns))
+
+
+def _rows_of(
+    enquiries: list[dict], *, now: datetime, clock: ClockInForce | None = None
+) -> list[QueueRow]:
     clock = clock or clock_in_force()
     zone = timezone.get_current_timezone()
     # Links differ only by the reference, which needs no quoting: one reverse() a page.
@@ -697,15 +904,21 @@ def person_matches(
     return matches[:limit]
 
 
-def enquiry_for_page(*, reference: str, viewer: User) -> Enquiry:
+def enquiry_for_page(*, reference: str, viewer: User, with_feedback_email: bool = False) -> Enquiry:
     """One enquiry with everything its page shows, in a fixed number of queries, if `viewer`
     may see it (else DoesNotExist, as fast as for a reference nobody has). Its family holds
-    only the enquiries `viewer` may see."""
+    only the enquiries `viewer` may see.
+
+    Its feedback email is read with it only `with_feedback_email` (the API's, which reads
+    nothing else); for the page, `mail.feedback_emails` reads it in a query of its own, which
+    costs less than building the seven subqueries of its annotations into this one
+    (bench/queue.py, enquiry page)."""
     family = only_visible(Enquiry.objects.select_related("subject"), viewer)
+    enquiries = only_visible(Enquiry.objects.all(), viewer)
+    if with_feedback_email:
+        enquiries = enquiries.annotate(**feedback_email_annotations())
     return (
-        only_visible(Enquiry.objects.all(), viewer)
-        .annotate(**feedback_email_annotations())
-        .select_related(
+        enquiries.select_related(
             "family",
             "subject",
             "referrer_type",
@@ -744,11 +957,12 @@ def earlier_decisions_on_subject(enquiry: Enquiry, *, viewer: User) -> QuerySet[
     makes this a re-referral (docs/domain.md section 7). An imported enquiry with no subject has
     none: its subject is unknown, not shared with the other imports. Only those `viewer` may
     see: to anyone else this is not a re-referral."""
-    if enquiry.subject_id is None:
-        return Enquiry.objects.none()
     return (
         only_visible(Enquiry.objects.all(), viewer)
         .filter(
+            # With no subject, a query that finds nothing, rather than none: the page runs
+            # the same queries whatever the enquiry (tests/enquiries/test_pages.py).
+            subject_id__isnull=False,
             subject_id=enquiry.subject_id,
             decided_at__gte=months_before(enquiry.received_at, RE_REFERRAL_MONTHS),
             decided_at__lt=enquiry.received_at,
@@ -769,35 +983,31 @@ def enquiries_about_the_same_people(
     enquiry: Enquiry, *, viewer: User, limit: int = 20
 ) -> list[RelatedEnquiry]:
     """Every other enquiry (outside this family) naming anyone named here, newest first, of
-    those `viewer` may see."""
-    person_ids = [link.person_id for link in enquiry.involvements.all()]
-    others = list(
+    those `viewer` may see.
+
+    One query whatever the enquiry: the people named in those enquiries who are named here,
+    with their enquiry, for the newest `limit` such enquiries (a subquery). A list of ids,
+    or a prefetch, would cost no query when there were none, and another when there were.
+    """
+    people_here = EnquiryPerson.objects.filter(enquiry=enquiry).values("person_id")
+    naming_them = EnquiryPerson.objects.filter(enquiry=OuterRef("pk"), person_id__in=people_here)
+    others = (
         only_visible(Enquiry.objects.all(), viewer)
-        .filter(involvements__person_id__in=person_ids)
+        .filter(Exists(naming_them))
         .exclude(family_id=enquiry.family_id)
-        .select_related("subject", "outcome")
-        .prefetch_related(
-            Prefetch(
-                "involvements",
-                queryset=EnquiryPerson.objects.filter(person_id__in=person_ids).select_related(
-                    "person"
-                ),
-                to_attr="shared_involvements",
-            )
-        )
-        .distinct()
-        .order_by("-received_at", "-id")[:limit]
+        .order_by("-received_at", "-id")
+        .values("pk")[:limit]
     )
-    return [
-        RelatedEnquiry(
-            other,
-            tuple(
-                f"{link.person} ({link.get_role_display().lower()})"
-                for link in other.shared_involvements
-            ),
-        )
-        for other in others
-    ]
+    shared = (
+        EnquiryPerson.objects.filter(person_id__in=people_here, enquiry_id__in=others)
+        .select_related("person", "enquiry__subject", "enquiry__outcome")
+        .order_by("-enquiry__received_at", "-enquiry_id", "id")
+    )
+    related: dict[int, tuple[Enquiry, list[str]]] = {}
+    for link in shared:
+        _, people = related.setdefault(link.enquiry_id, (link.enquiry, []))
+        people.append(f"{link.person} ({link.get_role_display().lower()})")
+    return [RelatedEnquiry(other, tuple(people)) for other, people in related.values()]
 
 
 @dataclass(frozen=True)

@@ -190,13 +190,9 @@ def enquiry_detail(request: SignedInRequest, reference: str) -> HttpResponse:
             "panels": panels,
             **{key: value for panel in panels for key, value in panel.context.items()},
             "sees_every_enquiry": visibility.sees_every_enquiry(request.user),
-            # Only decided enquiries are referred on: an open one costs no query.
-            "referrals": (
-                list(referrals_of(enquiry))
-                if not enquiry.is_open and request.user.has_role(*HUB_ROLES)
-                else []
-            ),
-            # Read with the enquiry (`enquiry_for_page`): no query of its own.
+            # Only decided enquiries are referred on, but an open one is asked too: the page
+            # runs the same queries whatever the enquiry.
+            "referrals": (list(referrals_of(enquiry)) if request.user.has_role(*HUB_ROLES) else []),
             "feedback_emails": mail.feedback_emails(enquiry),
             "now": timezone.now(),
         },

@@ -4,9 +4,10 @@ Two roles (docs/operations.md): an owner, which owns the database and its tables
 `migrate`, and the runtime role, named by DATABASE_RUNTIME_ROLE, that the web app, the worker
 and beat connect as. The runtime role owns nothing and may not create in the schema, so
 PostgreSQL itself refuses it ALTER TABLE (DISABLE TRIGGER among it), DROP and CREATE, and
-`SET session_replication_role` (superusers only). On the three logs it holds SELECT and INSERT
-alone, so UPDATE, DELETE and TRUNCATE are refused for want of the privilege, before the
-append-only trigger (sharing migration 0004) is even asked.
+`SET session_replication_role` (superusers only). On the three logs, and on each monthly
+partition of the access log (audit.partitions), it holds SELECT and INSERT alone, so UPDATE,
+DELETE and TRUNCATE are refused for want of the privilege, before the append-only trigger
+(sharing migration 0004) is even asked.
 
 The grants follow every `migrate`, new tables included (a post_migrate handler, connected in
 mash.apps); `manage.py grant_runtime_role` makes them on demand; `manage.py check --deploy
@@ -61,9 +62,14 @@ def grant_runtime_role(connection: BaseDatabaseWrapper, role: str) -> list[str]:
         cursor.execute(
             "SELECT rolsuper, nspname, pg_has_role(nspowner, 'USAGE'), array("
             "  SELECT relname::text FROM pg_class"
-            "  WHERE relnamespace = pg_namespace.oid AND relname = ANY(%s) ORDER BY relname"
+            "  WHERE relnamespace = pg_namespace.oid AND relname = ANY(%s)"
+            "  UNION SELECT partition.relname::text FROM pg_class AS partition"
+            "  JOIN pg_inherits ON inhrelid = partition.oid"
+            "  JOIN pg_class AS parent ON parent.oid = inhparent"
+            "  WHERE parent.relnamespace = pg_namespace.oid AND parent.relname = ANY(%s)"
+            "  ORDER BY 1"
             ") FROM pg_roles, pg_namespace WHERE rolname = %s AND nspname = current_schema()",
-            [log_tables(), role],
+            [log_tables(), log_tables(), role],
         )
         found = cursor.fetchone()
         if found is None:
@@ -110,9 +116,14 @@ def grant_after_migrate(sender, *, using: str, plan=None, **kwargs) -> None:
 
 ROLE_STATE = """
 WITH here AS (SELECT oid, nspowner FROM pg_namespace WHERE nspname = current_schema()),
-logs AS (
+tables AS (
     SELECT pg_class.oid, relowner FROM pg_class JOIN here ON relnamespace = here.oid
     WHERE relname = ANY(%(logs)s)
+),
+logs AS (
+    SELECT oid, relowner FROM tables
+    UNION SELECT inhrelid, relowner FROM pg_inherits JOIN pg_class ON pg_class.oid = inhrelid
+    WHERE inhparent IN (SELECT oid FROM tables)
 )
 SELECT
     current_user,

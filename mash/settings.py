@@ -38,6 +38,11 @@ try:
     # The role the app runs as on PostgreSQL, when `migrate` runs as another, the owner: each
     # migrate grants it what the app needs and no more (docs/operations.md "Database roles").
     DATABASE_RUNTIME_ROLE = env.str("DATABASE_RUNTIME_ROLE", default="")
+    # A read replica of the database, if there is one: reports and exports read from it
+    # (mash.db_router). PostgreSQL, like DATABASE_URL.
+    DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+    if DATABASE_REPLICA_URL:
+        DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
     REDIS_URL = env.str("REDIS_URL", default="")
     # Seconds any Redis connection (broker, results, cache, /healthz) waits to connect or for
     # an answer: a stopped or hung Redis costs a save at most about this (docs/operations.md).
@@ -121,6 +126,20 @@ else:
     # PostgreSQL's JIT compiles any query its planner prices high, and a report over a
     # million enquiries spent 320-500 ms compiling on every run to save less (bench/reports.py).
     DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
+
+if "replica" in DATABASES:
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        _fail("DATABASE_REPLICA_URL must start with postgres://, like DATABASE_URL.")
+    DATABASES["replica"].update(
+        CONN_MAX_AGE=60,
+        CONN_HEALTH_CHECKS=True,
+        # A test run reads the primary's test database through it: a replica is a copy.
+        TEST={"MIRROR": "default"},
+    )
+    DATABASES["replica"].setdefault("OPTIONS", {}).update(
+        {"connect_timeout": 5, "options": "-c jit=off"}
+    )
+    DATABASE_ROUTERS = ["mash.db_router.ReplicaRouter"]
 
 INSTALLED_APPS = [
     "mash.apps.MashAdminConfig",
@@ -307,6 +326,24 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Each task on a queue of its own kind, each queue with workers of its own (docker-compose.yml),
+# so the clock's work never waits behind a long job or a slow mail relay: "clock" for what is
+# due every minute (the SLA scan, escalations, chasers); "mail" for outgoing email; "long" for
+# what may take minutes (walking the access log's chain, recomputing every open deadline, the
+# weekly sample). Every task is named here (tests/test_celery_queues.py).
+CELERY_TASK_ROUTES = {
+    "enquiries.tasks.scan_sla": {"queue": "clock"},
+    "enquiries.tasks.repeat_escalations": {"queue": "clock"},
+    "enquiries.tasks.recompute_stale_deadlines": {"queue": "clock"},
+    "sharing.tasks.chase_information_requests": {"queue": "clock"},
+    "mash.tasks.watch_background": {"queue": "clock"},
+    "mash.ping": {"queue": "clock"},
+    "enquiries.tasks.send_email": {"queue": "mail"},
+    "enquiries.tasks.recompute_open_deadlines": {"queue": "long"},
+    "audit.tasks.verify_access_log": {"queue": "long"},
+    "audit.tasks.add_access_log_months": {"queue": "long"},
+    "reports.tasks.draw_nfa_sample": {"queue": "long"},
+}
 if REDIS_URL:
     CELERY_BROKER_URL = CELERY_RESULT_BACKEND = REDIS_URL
     # Redis stopped or hung must not hold up a save that queues a task (mash.celery.MashTask):
@@ -388,6 +425,13 @@ CELERY_BEAT_SCHEDULE = {
     "verify-access-log": {
         "task": "audit.tasks.verify_access_log",
         "schedule": crontab(minute=17),
+        "options": {"expires": 3000},
+    },
+    # Every night: the access log's partitions for this month and the next three, made ahead
+    # of the entries they will hold (audit.partitions).
+    "add-access-log-months": {
+        "task": "audit.tasks.add_access_log_months",
+        "schedule": crontab(minute=23, hour=3),
         "options": {"expires": 3000},
     },
     # Monday mornings: last week's sample of no-further-action decisions for quality review.

@@ -1,7 +1,10 @@
 """The shell of the web app: where "/" sends each person, each role's home, and health."""
 
+from typing import cast
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -22,6 +25,7 @@ from sharing import access_log, audit
 from sharing import selectors as sharing_selectors
 from sharing.access_log import log_search
 from sharing.filters import AuditFilter
+from sharing.log_pages import log_page
 
 from . import health
 from .navigation import homes_for
@@ -47,6 +51,8 @@ def triage_queue(request: SignedInRequest) -> HttpResponse:
         searched=bool(asked.words),
         now=now,
         number=request.GET.get("page"),
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
         reader=request.user,
         clock=clock,
     )
@@ -60,7 +66,8 @@ def triage_queue(request: SignedInRequest) -> HttpResponse:
             terms=search_terms(**asked.asked()),
         )
     query = request.GET.copy()
-    query.pop("page", None)
+    for place in ("page", "after", "before"):
+        query.pop(place, None)
     return render(
         request,
         "home/triage_queue.html",
@@ -79,23 +86,30 @@ def triage_queue(request: SignedInRequest) -> HttpResponse:
 def agency_inbox(request: SignedInRequest) -> HttpResponse:
     """The practitioner's home: their agency's open requests soonest due first, its records
     awaiting a release decision, and what it answered, and the hub withdrew, lately."""
-    page = Paginator(sharing_selectors.open_inbox(request.user), 50).get_page(
+    page = Paginator(sharing_selectors.open_inbox_ids(request.user), 50).get_page(
         request.GET.get("page")
     )
     awaiting_release = sharing_selectors.awaiting_release_decision(request.user)
     access_log.log_content_views(
         user=request.user, records=awaiting_release, channel=AccessLogEntry.Channel.PAGE
     )
+    requests = sharing_selectors.open_inbox_rows(request.user, cast(QuerySet, page.object_list))
+    answered = sharing_selectors.recently_answered(request.user)
+    withdrawn = sharing_selectors.recently_withdrawn(request.user)
     return render(
         request,
         "home/agency_inbox.html",
         {
             "page": page,
+            "requests": sharing_selectors.inbox_lines(requests, "due_at"),
             "now": timezone.now(),
             "awaiting_release": awaiting_release,
-            "answered": sharing_selectors.recently_answered(request.user),
-            "withdrawn": sharing_selectors.recently_withdrawn(request.user),
+            "answered": sharing_selectors.inbox_lines(answered, "answered_at"),
+            "withdrawn": sharing_selectors.inbox_lines(withdrawn, "withdrawn_at"),
             "colleagues": selectors.agency_colleagues(user=request.user),
+            # Links that differ only by the id: one reverse() each, not one a row.
+            "request_link": sharing_selectors.link_around_id("sharing-request"),
+            "record_link": sharing_selectors.link_around_id("sharing-record"),
         },
     )
 
@@ -120,13 +134,20 @@ def _audit_page(
     log = filters.shown_log
     valid = filters.is_valid()
     entries = filters.qs if valid else filters.queryset.none()
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    rows = audit.change_rows(page.object_list) if log == audit.CHANGES else list(page.object_list)
+    page = log_page(
+        entries,
+        when=audit.WHEN[log],
+        number=request.GET.get("page"),
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+    )
+    rows = audit.change_rows(page.object_list) if log == audit.CHANGES else page.object_list
     if valid:
         # Read first, then logged: the page shows the log as it was when read.
         _log_reading(request, filters, AccessLogEntry.Channel.PAGE, page=page.number)
     query = request.GET.copy()
-    query.pop("page", None)
+    for place in ("page", "after", "before"):
+        query.pop(place, None)
     tabs = []
     for value, label in audit.LOGS:
         # An action belongs to one log: switching logs keeps every other filter.

@@ -1,16 +1,22 @@
 """Reads for the sharing pages, always through the firewall."""
 
+import heapq
 from dataclasses import dataclass, field
 from itertools import groupby
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Count, QuerySet
+from django.urls import reverse
+from django.utils import timezone
 
-from agencies.models import Agency, User
+from agencies.models import HUB_ROLES, Agency, User
 from enquiries.models import Enquiry
+from enquiries.selectors import day_and_time
 
 from . import firewall
 from .firewall import Action, ShownRecord
-from .models import InformationRequest, SharingPolicy
+from .models import InformationRecord, InformationRequest, SharingPolicy
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,8 @@ class EnquirySharing:
 
 
 def enquiry_sharing(user: User, enquiry: Enquiry) -> EnquirySharing:
-    """The requests made about an enquiry and their answers, in three queries."""
+    """The requests made about an enquiry and their answers, in three queries whatever the
+    enquiry."""
     requests = list(
         InformationRequest.objects.filter(enquiry=enquiry)
         .select_related("agency", "answered_by")
@@ -70,6 +77,16 @@ def enquiry_sharing(user: User, enquiry: Enquiry) -> EnquirySharing:
     }
     may_send = firewall.send_refusal(user, enquiry) is None
     asked = {request.agency_id for request in requests}
+    # Counted for the hub even when the enquiry is decided, so that the enquiry page runs the
+    # same queries whatever the enquiry; practitioners never send.
+    unasked = (
+        Agency.objects.filter(is_active=True)
+        .exclude(pk__in=asked)
+        .exclude(pk__in=_lead_agency())
+        .count()
+        if user.has_role(*HUB_ROLES)
+        else 0
+    )
     return EnquirySharing(
         answers=[
             AgencyAnswer(
@@ -84,14 +101,7 @@ def enquiry_sharing(user: User, enquiry: Enquiry) -> EnquirySharing:
             for request in requests
         ],
         may_send=may_send,
-        agencies_to_ask=(
-            Agency.objects.filter(is_active=True)
-            .exclude(pk__in=asked)
-            .exclude(pk__in=_lead_agency())
-            .count()
-            if may_send
-            else 0
-        ),
+        agencies_to_ask=unasked if may_send else 0,
         may_withdraw=any(
             request.is_open and firewall.withdraw_refusal(user, request) is None
             for request in requests
@@ -116,6 +126,50 @@ def inbox(user: User) -> QuerySet[InformationRequest]:
 
 def open_inbox(user: User) -> QuerySet[InformationRequest]:
     return inbox(user).filter(status__in=InformationRequest.OPEN_STATUSES).order_by("due_at", "id")
+
+
+def open_inbox_ids(user: User) -> "QuerySet[InformationRequest, int]":
+    """The ids of the agency's open requests, soonest due first, read from
+    `information_request_open` alone: to count and page through them without joining or
+    grouping any (`open_inbox_rows` reads a page's rows)."""
+    return (
+        firewall.agency_requests(user)
+        .filter(status__in=InformationRequest.OPEN_STATUSES)
+        .order_by("due_at", "id")
+        .values_list("pk", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class InboxLine:
+    """A request as an inbox list shows it, with one of its times as the `date:"D j M H:i"`
+    filter writes it (`enquiries.selectors.day_and_time`, at a fraction of the cost)."""
+
+    request: InformationRequest
+    when: str
+
+
+def inbox_lines(requests: list[InformationRequest], time_field: str) -> list[InboxLine]:
+    zone = timezone.get_current_timezone()
+    return [
+        InboxLine(request, day_and_time(moment, zone) if moment else "")
+        for request in requests
+        for moment in [getattr(request, time_field)]
+    ]
+
+
+def link_around_id(url_name: str) -> tuple[str, str]:
+    """What comes before and after the id in the link to an object by id (`url_name` takes
+    the id alone), for a page that links to many."""
+    placeholder = 123456789
+    before, after = reverse(url_name, args=[placeholder]).split(str(placeholder))
+    return before, after
+
+
+def open_inbox_rows(user: User, page_ids: QuerySet) -> list[InformationRequest]:
+    """A page of the open requests (`open_inbox_ids`, sliced), in one query, each with its
+    enquiry, subject, requester and the count of records given so far."""
+    return list(open_inbox(user).filter(pk__in=page_ids))
 
 
 def recently_withdrawn(user: User, *, limit: int = 20) -> list[InformationRequest]:
@@ -148,6 +202,31 @@ def awaiting_release_decision(user: User) -> list[ShownRecord]:
 
 
 SEARCH_LIMIT = 50
+# How many of the newest records a search reads first: about a week's at a million enquiries.
+SEARCH_NEWEST = 20_000
+
+
+def _among_newest(ids: QuerySet, newest: int) -> list[int]:
+    """`ids` (record ids, newest first, sliced), looked for only among the `newest` records,
+    read newest first until enough are found. PostgreSQL would otherwise read every record
+    matching a common word (it expects few) and sort them all; the query's source table is
+    swapped for a subquery of its newest rows, read from `information_record_newest` in
+    order, under the same name, so the firewall's conditions apply unchanged."""
+    try:
+        sql, params = ids.query.get_compiler(using=ids.db).as_sql()
+    except EmptyResultSet:  # the firewall shows this person no records
+        return []
+    connection = connections[ids.db]
+    table = connection.ops.quote_name(InformationRecord._meta.db_table)
+    source = f" FROM {table} "
+    at = sql.find(source)
+    if at < 0 or sql[:at].count("(") != sql[:at].count(")"):
+        raise ValueError("the search's own table is not where a search's query has it")
+    order = f"{table}.recorded_at DESC, {table}.id DESC"
+    subquery = f" FROM (SELECT * FROM {table} ORDER BY {order} LIMIT {newest:d}) AS {table} "  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql[:at] + subquery + sql[at + len(source) :], params)
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def search_records(user: User, found: "QuerySet[firewall.VisibleRecord]") -> list[ShownRecord]:
@@ -156,7 +235,16 @@ def search_records(user: User, found: "QuerySet[firewall.VisibleRecord]") -> lis
     # The hits' ids first, then their rows: planned as one query, PostgreSQL misjudged how
     # many records match a common word and joined people row by row (2.9 s at 20,000
     # enquiries, bench/load.py).
-    hits = list(found.order_by("-recorded_at", "-id").values_list("pk", flat=True)[:SEARCH_LIMIT])
+    ids = found.order_by("-recorded_at", "-id").values_list("pk", flat=True)[:SEARCH_LIMIT]
+    # A common word's newest hits are among the newest records. If those hold a page of
+    # hits, no older record can be among them; otherwise every match is read (few, for a rare
+    # word) and the newest kept. Unordered, so that PostgreSQL finds them through the trigram
+    # indexes: asked for the newest 50, it walks `information_record_newest` hoping to meet
+    # them soon, and for a word nobody wrote read all three million records (6 s).
+    hits = _among_newest(ids, SEARCH_NEWEST)
+    if len(hits) < SEARCH_LIMIT:
+        matches = found.order_by().values_list("recorded_at", "pk")
+        hits = [pk for _, pk in heapq.nlargest(SEARCH_LIMIT, matches)]
     if not hits:
         return []
     readable = firewall.readable_records(user)

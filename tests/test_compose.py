@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_SERVICES = ["web", "worker", "beat"]
+APP_SERVICES = ["web", "worker", "worker-mail", "worker-long", "beat"]
+WORKERS = ["worker", "worker-mail", "worker-long"]
 # The database's roles (docs/operations.md "Database roles", deploy/postgres/roles.sh).
 OWNER_ROLE, RUNTIME_ROLE = "mash_owner", "mash_app"
 # What production cannot start without (DEBUG off): the rest have safe defaults.
@@ -35,6 +36,8 @@ def test_it_has_the_services_of_the_production_shape(compose):
         "web",
         "proxy",
         "worker",
+        "worker-mail",
+        "worker-long",
         "beat",
     }
 
@@ -63,8 +66,33 @@ def test_the_app_services_run_gunicorn_a_worker_and_beat(compose):
     services = compose["services"]
     web = services["web"]["command"]
     assert web == ["gunicorn", "--config", "deploy/gunicorn.conf.py", "mash.wsgi"]
-    assert services["worker"]["command"][:4] == ["celery", "-A", "mash", "worker"]
+    for worker in WORKERS:
+        assert services[worker]["command"][:4] == ["celery", "-A", "mash", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "mash", "beat"]
+
+
+def queues_of(command: list[str]) -> set[str]:
+    return set(command[command.index("--queues") + 1].split(","))
+
+
+def test_each_queue_has_a_worker_of_its_own_and_the_clocks_shares_with_none(compose):
+    """A long job or a slow mail relay never holds up the SLA scan (mash.settings)."""
+    from django.conf import settings
+
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    consumed = {name: queues_of(compose["services"][name]["command"]) for name in WORKERS}
+
+    assert consumed == {"worker": {"clock"}, "worker-mail": {"mail"}, "worker-long": {"long"}}
+    assert set().union(*consumed.values()) == routed
+
+
+def test_the_demos_one_worker_takes_every_queue():
+    from django.conf import settings
+
+    from demo import serve
+
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    assert queues_of(serve.WORKER) == routed
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)

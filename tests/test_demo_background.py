@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from demo import serve as demo
 from tests.instants import OFFSET_VARIABLE
+from tests.sqlite_template import migrated_sqlite
 
 ROOT = Path(__file__).resolve().parent.parent
 # Beat must be up before the boundary it is to send the tasks at; it starts in 2 to 4 s.
@@ -68,7 +69,7 @@ def next_chase(after: datetime) -> datetime:
 @pytest.mark.worker
 def test_beat_and_a_worker_on_the_folder_broker_scan_chase_and_recompute_against_sqlite(tmp_path):
     started = time.monotonic()
-    database = tmp_path / "demo.sqlite3"
+    database = migrated_sqlite(tmp_path / "demo.sqlite3")
     env = demo_environment(tmp_path)
     # Every child's clock starts LEAD before a five-minute boundary, when beat sends both tasks.
     boundary = next_chase(timezone.now() + LEAD)

@@ -37,7 +37,15 @@ def run_with(env: dict[str, str], code: str = PROBE) -> subprocess.CompletedProc
     base = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"}
+        if key
+        not in {
+            "DEBUG",
+            "SECRET_KEY",
+            "DATABASE_URL",
+            "DATABASE_REPLICA_URL",
+            "REDIS_URL",
+            "ALLOWED_HOSTS",
+        }
     }
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -153,3 +161,40 @@ def test_every_variable_the_settings_read_is_documented_in_operations():
     missing = [v for v in settings_variables() if v not in text]
 
     assert missing == []
+
+
+REPLICA_PROBE = """
+import json
+from django.conf import settings
+print(json.dumps({
+    "aliases": sorted(settings.DATABASES),
+    "routers": getattr(settings, "DATABASE_ROUTERS", []),
+    "replica": {
+        key: settings.DATABASES["replica"][key] for key in ("NAME", "HOST", "TEST")
+    } if "replica" in settings.DATABASES else None,
+}))
+"""
+
+
+def test_a_replica_url_adds_the_replica_and_its_router_and_without_it_there_is_neither():
+    primary = {"SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://app@primary:5432/mash"}
+    without = run_with(primary, REPLICA_PROBE)
+    with_replica = run_with(
+        {**primary, "DATABASE_REPLICA_URL": "postgres://app@replica:5432/mash"}, REPLICA_PROBE
+    )
+
+    assert json.loads(without.stdout) == {"aliases": ["default"], "routers": [], "replica": None}
+    assert json.loads(with_replica.stdout) == {
+        "aliases": ["default", "replica"],
+        "routers": ["mash.db_router.ReplicaRouter"],
+        "replica": {"NAME": "mash", "HOST": "replica", "TEST": {"MIRROR": "default"}},
+    }
+
+
+def test_a_replica_that_is_not_postgresql_fails_fast():
+    result = run_with(
+        {"DEBUG": "true", "DATABASE_REPLICA_URL": "sqlite:///elsewhere.sqlite3"}, REPLICA_PROBE
+    )
+
+    assert result.returncode == 1
+    assert "DATABASE_REPLICA_URL must start with postgres://" in result.stderr

@@ -430,7 +430,9 @@ class EnquiryViewSet(viewsets.GenericViewSet):
 
     def _enquiry(self, reference: str) -> Enquiry:
         try:
-            return enquiry_for_page(reference=reference, viewer=self.request.user)
+            return enquiry_for_page(
+                reference=reference, viewer=self.request.user, with_feedback_email=True
+            )
         except Enquiry.DoesNotExist:
             raise NotFound("No enquiry has that reference.") from None
 

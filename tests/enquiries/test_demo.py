@@ -29,6 +29,7 @@ from enquiries.models import (
 )
 from enquiries.services import PersonDetails
 from enquiries.sla_scan import ScanResult, record_sla_events
+from tests.sqlite_template import migrated_sqlite
 
 pytestmark = pytest.mark.django_db
 
@@ -187,7 +188,7 @@ def test_the_demo_is_the_same_on_sqlite(tmp_path):
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "mash.settings",
         "DEBUG": "true",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "DATABASE_URL": f"sqlite:///{migrated_sqlite(tmp_path / 'demo.sqlite3')}",
     }
 
     result = subprocess.run(

@@ -37,6 +37,7 @@ from sharing.models import (
     SharingPolicy,
 )
 from sharing.withdrawals import decision_reason, request_withdrawn_message
+from tests.sqlite_template import migrated_sqlite
 
 pytestmark = pytest.mark.django_db
 
@@ -296,7 +297,7 @@ def test_the_demo_is_the_same_on_sqlite(tmp_path):
         "DEBUG": "true",
         # As `make demo` has it, so the auditor's pages open with a password alone.
         "TWO_FACTOR_REQUIRED": "false",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "DATABASE_URL": f"sqlite:///{migrated_sqlite(tmp_path / 'demo.sqlite3')}",
     }
 
     result = subprocess.run(
