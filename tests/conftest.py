@@ -75,7 +75,7 @@ def django_db_setup(
         teardown_databases(databases, verbosity=verbosity)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def refuse_shared_rows_beside_commits(items: list[pytest.Item]) -> None:
     """Rows shared by a module's tests (`tests.database.made_once_for_many_tests`) live in a
     transaction that stays open between them, at the suite's instant: a test of that module
     that commits, or that runs at other instants, would meet them half made or from another
@@ -102,6 +102,43 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                     f"{item.nodeid} commits or runs at several instants, but {module} shares "
                     "rows made once between its tests; give it rows of its own."
                 )
+
+
+# Modules with the longest tests (tens of seconds each), longest first. xdist hands tests out
+# in the order collected, a batch at a time: one of these left to the end keeps the suite
+# waiting on one worker while the others idle, so they start first, dealt round the workers.
+# (pytest-django's order, transactional tests after the rest, is kept among the others; a
+# transactional test's flush is put right after it, see `pytest_runtest_teardown`.)
+STARTED_FIRST = (
+    "tests/test_api_contract.py",
+    "tests/test_benches_run.py",
+    "tests/security/test_authorisation.py",
+    "tests/enquiries/test_demo.py",
+    "tests/browser/",
+    "tests/test_migrations.py",
+    "tests/audit/test_append_only.py",
+    "tests/test_demo_background.py",
+    "tests/resilience/test_worker.py",
+    "tests/resilience/test_timing.py",
+    "tests/sharing/test_demo.py",
+    "tests/agencies/test_seed_demo.py",
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """After pytest-django has ordered the tests: the longest first (`STARTED_FIRST`), and no
+    module both sharing rows and committing."""
+    refuse_shared_rows_beside_commits(items)
+
+    def order(item: pytest.Item) -> int:
+        path = item.nodeid.split("::")[0]
+        return next(
+            (place for place, start in enumerate(STARTED_FIRST) if path.startswith(start)),
+            len(STARTED_FIRST),
+        )
+
+    items.sort(key=order)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
