@@ -163,6 +163,13 @@ class AccessLogEntry(ChainedLogModel):
         db_table = "sharing_accesslogentry"
         ordering = ["-at", "-id"]
         verbose_name_plural = "access log entries"
+        indexes = [
+            # The auditor's "an agency's exports (or releases...)", newest first: at 10,000,000
+            # entries 67 ms a page through the agency's index alone, 37 ms through this.
+            models.Index(
+                fields=["agency", "action", "-at", "-id"], name="access_log_agency_action"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"
