@@ -193,17 +193,21 @@ def content_view_entries(
     with `reasons`: one for all, or by enquiry id. Whoever listens (`on_content_shown`)
     hears of every record shown, sensitive or not."""
     content_shown(user=user, records=records)
-    return [
-        entry
-        for record in _content_seen(records)
-        for entry in access_entries(
-            user=user,
-            action=Log.VIEW,
-            channel=channel,
-            records=[record],
-            reason=reasons if isinstance(reasons, str) else reasons[record.enquiry_id],
-        )
-    ]
+    seen = _content_seen(records)
+    if not seen:
+        return []
+    # One call for the list, so that who, when and where are worked out once, not per record.
+    entries = access_entries(
+        user=user,
+        action=Log.VIEW,
+        channel=channel,
+        records=seen,
+        reason=reasons if isinstance(reasons, str) else "",
+    )
+    if not isinstance(reasons, str):
+        for entry, record in zip(entries, seen, strict=True):
+            entry.reason = reasons[record.enquiry_id]
+    return entries
 
 
 def content_seen_by_enquiry(records: Sequence[Seen]) -> set[int]:

@@ -14,7 +14,6 @@ Exits 1 if a page fails or its query count changes with the data size.
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 from pathlib import Path
@@ -25,14 +24,11 @@ from bench.harness import (  # noqa: E402 - takes this folder, and its "queue.py
     SEED,
     Page,
     Timing,
-    database_url_option,
-    django_on_fresh_database,
-    page_timing_options,
+    run_at_two_sizes,
     seed,
     signed_in_clients,
     time_pages,
     trivial_page,
-    two_size_report,
     vacuumed,
 )
 from bench.volume import top_up_access_log, top_up_records  # noqa: E402
@@ -124,27 +120,11 @@ def measure(size: int, requests: int, warm_up: int) -> dict[str, Timing]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--enquiries", type=int, default=100_000, help="the large size (default 100,000)"
-    )
-    page_timing_options(parser)
-    database_url_option(parser, "BENCH_DATABASE_URL", "mash_bench")
-    options = parser.parse_args()
-    if options.enquiries <= SMALL:
-        parser.error(f"--enquiries must be more than {SMALL:,}")
-
-    name = django_on_fresh_database(options.database_url)
-    print(f"database: {name}, created afresh")
-    print(f"requests: {options.requests} timed per page, after {options.warm_up} to warm up")
-
-    small = measure(SMALL, options.requests, options.warm_up)
-    large = measure(options.enquiries, options.requests, options.warm_up)
-    return two_size_report(
-        small,
-        large,
-        small_size=SMALL,
-        size=options.enquiries,
+    return run_at_two_sizes(
+        description=__doc__.splitlines()[0],
+        measure=measure,
+        database=("BENCH_DATABASE_URL", "mash_bench"),
+        small=SMALL,
         target=lambda name: TARGET_RATIO,
     )
 

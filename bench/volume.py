@@ -11,7 +11,8 @@ the demo's agencies, people, users and record texts and writes plain `INSERT ...
 `generate_series` and the tables already there, then `ANALYZE`s what it wrote. As PostgreSQL's
 bulk-loading advice says, a table's secondary indexes and foreign keys are dropped for the
 load and made again after it (built in one pass, each key checked in one join) rather than
-kept up row by row; unique indexes and the primary key stay, and so does the append-only
+kept up row by row (`core.bulk_load.indexes_set_aside`, partial indexes included); unique
+indexes and the primary key stay, as the load relies on them, and so does the append-only
 protection (its triggers refuse UPDATE and DELETE, never INSERT).
 
 The access-log entries are not chained: each has an empty `hash` and `previous_hash`, so
@@ -21,8 +22,6 @@ The access-log entries are not chained: each has an empty `hash` and `previous_h
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 # What a top-up writes per enquiry asked: two agencies, 1-2 records each (three on average).
 REQUESTS_PER_ENQUIRY = 2
@@ -64,13 +63,17 @@ def top_up_records(total: int) -> float:
     enquiries in research get open requests, so inboxes grow with the hub."""
     from django.db import connection, transaction
 
+    from core.bulk_load import indexes_set_aside
+
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM sharing_informationrecord")
         missing = total - cursor.fetchone()[0]
     if missing <= 0:
         return time.perf_counter() - started
-    with _bulk_load("sharing_informationrecord", "sharing_informationrequest"):
+    with indexes_set_aside(
+        "sharing_informationrecord", "sharing_informationrequest", unique=False, partial=True
+    ):
         with transaction.atomic(), connection.cursor() as cursor:
             _record_sources(cursor)
             _open_requests(cursor)
@@ -101,6 +104,8 @@ def top_up_access_log(total: int) -> float:
     shares, each about a real enquiry, person or record. Unchained (see the module)."""
     from django.db import connection, transaction
 
+    from core.bulk_load import indexes_set_aside
+
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -114,7 +119,7 @@ def top_up_access_log(total: int) -> float:
         return time.perf_counter() - started
     with connection.cursor() as cursor:
         _months_for(cursor, start)
-    with _bulk_load("sharing_accesslogentry"):
+    with indexes_set_aside("sharing_accesslogentry", unique=False, partial=True):
         with transaction.atomic(), connection.cursor() as cursor:
             _log_sources(cursor)
         done = 0
@@ -444,53 +449,6 @@ def _log_entries(cursor, *, first: int, size: int, of: int, start, end) -> None:
             "searches": len(SEARCHED_FOR),
         },
     )
-
-
-# Bulk loading ----------------------------------------------------------------------------------
-
-
-@contextmanager
-def _bulk_load(*tables: str) -> Iterator[None]:
-    """The tables' secondary indexes and foreign keys dropped while they load, and made again
-    after (the unique ones, and the primary keys, stay: the load relies on them)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
-            FROM pg_constraint
-            WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) AND conparentid = 0
-            """,
-            [list(tables)],
-        )
-        keys = cursor.fetchall()
-        cursor.execute(
-            """
-            SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
-            FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-            WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisunique AND NOT i.indisprimary
-              AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
-            """,
-            [list(tables)],
-        )
-        indexes = cursor.fetchall()
-        for table, name, _ in keys:
-            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-        for name, _ in indexes:
-            cursor.execute(f"DROP INDEX {name}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SET maintenance_work_mem = '256MB'")
-            for _, definition in indexes:
-                # A partitioned table's index, made on the parent alone ("ON ONLY"), would
-                # stay invalid: made on the parent, it is made on every partition.
-                cursor.execute(definition.replace(" ON ONLY ", " ON "))
-            for table, name, definition in keys:
-                cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-            cursor.execute("RESET maintenance_work_mem")
 
 
 def _analyse(*tables: str) -> None:

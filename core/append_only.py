@@ -9,13 +9,14 @@ each entry stores a SHA-256 over its own fields and the previous entry's hash, s
 edited, deleted or slipped in afterwards breaks the chain at that point (`broken_link`).
 """
 
+import functools
 import hashlib
 import ipaddress
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.db import connections, models, router, transaction
 
@@ -61,17 +62,32 @@ def _canonical(value):
     return value
 
 
+# What `json.dumps(..., sort_keys=True, separators=(",", ":"))` makes, without building an
+# encoder for each entry: the hashes written so far were made by that call.
+_PAYLOAD = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
+@functools.cache
+def _address_fields(model: "type[ChainedLogModel]") -> frozenset[str]:
+    """The chained fields holding an IP address, written in its canonical form."""
+    return frozenset(
+        name
+        for name in model.chained_fields
+        if isinstance(model._meta.get_field(name), models.GenericIPAddressField)
+    )
+
+
 def entry_digest(model: "type[ChainedLogModel]", values: Mapping, previous: str) -> str:
-    """The hash of one entry: its `chained_fields` and the previous entry's hash."""
+    """The hash of one entry: its `chained_fields` and the previous entry's hash. A page can
+    log a hundred entries at once (the records it shows), so this is kept to the one pass."""
+    addresses = _address_fields(model)
     fields = {}
     for name in model.chained_fields:
         value = values[name]
-        if value and isinstance(model._meta.get_field(name), models.GenericIPAddressField):
+        if value and name in addresses:
             value = str(ipaddress.ip_address(value))
         fields[name] = _canonical(value)
-    payload = json.dumps(
-        {"entry": fields, "previous": previous}, sort_keys=True, separators=(",", ":")
-    )
+    payload = _PAYLOAD.encode({"entry": fields, "previous": previous})
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -105,13 +121,55 @@ def last_hash(model: type[models.Model], *, using: str) -> str:
     return newest.first() or ""
 
 
+# Columns whose values go to PostgreSQL as the model holds them: psycopg2 adapts ints and
+# strings itself. Any other kind of column is prepared by its field, as Django would.
+_AS_HELD = frozenset(
+    {"AutoField", "BigAutoField", "BigIntegerField", "IntegerField", "ForeignKey", "CharField"}
+    | {"TextField"}
+)
+
+
+def _insert_unnested(model: type[models.Model], objs: list, *, using: str) -> None:
+    """Insert new entries in one statement, a column an array, and give each its id, as
+    `bulk_create` does on PostgreSQL but without Django preparing each value of each entry
+    through its field: that was half the Python of a page logging its hundred records."""
+    connection = connections[using]
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    columns = []
+    for field in fields:
+        if field.get_internal_type() in _AS_HELD:
+            columns.append([getattr(obj, field.attname) for obj in objs])
+        else:
+            columns.append(
+                [field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in objs]
+            )
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) SELECT * FROM UNNEST({}) RETURNING {}".format(  # noqa: S608
+        quote(model._meta.db_table),
+        ", ".join(quote(cast(str, field.column)) for field in fields),
+        ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields),
+        quote(cast(str, model._meta.pk and model._meta.pk.column)),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, columns)
+        ids = [pk for (pk,) in cursor.fetchall()]
+    for obj, pk in zip(objs, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = using
+
+
 class ChainedQuerySet(AppendOnlyQuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
         self._for_write = True  # the writing database, as Django's own bulk_create asks
         with transaction.atomic(using=self.db, savepoint=False):
             chain(self.model, objs, previous=last_hash(self.model, using=self.db))
-            return super().bulk_create(objs, *args, **kwargs)
+            plain = not (args or kwargs) and all(obj.pk is None for obj in objs)
+            if not (objs and plain and connections[self.db].vendor == "postgresql"):
+                return super().bulk_create(objs, *args, **kwargs)
+            _insert_unnested(self.model, objs, using=self.db)
+            return objs
 
 
 class ChainedLogModel(AppendOnlyModel):

@@ -12,7 +12,9 @@ definition, before the transaction can commit; a failure anywhere rolls all of i
 
 While the load runs its tables take no other writes, and no reads once their indexes are
 set aside: this is for seeding and for taking on a hub's past enquiries, not for the working
-day. Nothing here knows any app: callers say which models, and what rows.
+day. Nothing here knows any app: callers say which models, and what rows. A load written in
+SQL rather than built in Python (the benches' volumes) sets the same indexes and keys aside
+with `indexes_set_aside`.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
-from operator import call, itemgetter, methodcaller
-from typing import Any, cast
+from operator import call, itemgetter
+from typing import Any, NamedTuple, cast
 
 from django.db import connection, models
 from django.utils import timezone
@@ -34,10 +36,18 @@ from .bulk import Row, column
 
 MAINTENANCE_WORK_MEM = "256MB"  # for each index build; the server's default is 64MB
 SEND_SIZE = 1 << 20  # bytes handed to the server at a time
-QUEUED_CHUNKS = 3  # chunks built and waiting: bounds memory while the server catches up
+# COPY text built and waiting: bounds memory while the server catches up, or builds the
+# indexes of a table already loaded (`BulkLoad.loaded`) while the caller builds more rows.
+QUEUED_BYTES = 256 << 20
 NULL = "\\N"
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-escape = methodcaller("translate", _ESCAPES)  # a value as COPY text, without a Python frame
+
+
+def escape(value: str) -> str:
+    """A string as COPY text. Four `replace`s: `str.translate` with a table looks every
+    character up in a dict, five times slower on the short strings a load is made of."""
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
 
 
 def bulk_load_possible() -> bool:
@@ -118,9 +128,10 @@ def copy_text(field: models.Field) -> Callable[[Any], str]:
 class BulkLoad:
     """One large load into `models`' tables, inside the caller's transaction (see the module's
     docstring). Rows go in with `insert` (dicts) or `send` (COPY text already made); ids
-    with `reserve`; `finish` waits for the server, puts the schema back and ANALYZEs. The
-    writer thread shares the transaction's connection: until `finish`, the caller queries
-    the database only through `reserve` and after `wait`."""
+    with `reserve`; `loaded` says a table is complete, so its indexes are built while the
+    caller builds other tables' rows; `finish` waits for the server, puts the rest of the
+    schema back and ANALYZEs. The writer thread shares the transaction's connection: until
+    `finish`, the caller queries the database only through `reserve` and after `wait`."""
 
     def __init__(self, *loaded: type[models.Model], set_aside: bool = True) -> None:
         if not bulk_load_possible():
@@ -129,7 +140,8 @@ class BulkLoad:
             raise RuntimeError("a bulk load runs inside the caller's transaction")
         self.models = loaded
         self.tables = [model._meta.db_table for model in loaded]
-        self.restore: list[str] = []
+        self.restore: list[_Restore] = []
+        self.analysed: set[str] = set()
         self.writer: _Writer | None = None
         self.formats: dict[tuple[type[models.Model], tuple[str, ...]], CopyFormat] = {}
         quote = connection.ops.quote_name
@@ -183,6 +195,22 @@ class BulkLoad:
         if text:
             cast(_Writer, self.writer).put(sql, text.encode())
 
+    def loaded(self, *models: type[models.Model]) -> None:
+        """No more rows go into these models' tables: their indexes and unique constraints
+        are built again, and their statistics taken, by the writer once the rows queued
+        before are in, while the caller goes on with the other tables (the demo's people,
+        whose trigram indexes take longest, before their enquiries). Foreign keys wait for
+        `finish`, when every table they join is complete."""
+        quote = connection.ops.quote_name
+        writer = cast(_Writer, self.writer)
+        for table in (model._meta.db_table for model in models):
+            now = [step for step in self.restore if step.table == table and not step.foreign]
+            for step in now:
+                writer.put(step.statement, None)
+            writer.put(f"ANALYZE {quote(table)}", None)
+            self.restore = [step for step in self.restore if step not in now]
+            self.analysed.add(table)
+
     def stored_before(self, model: type[models.Model], first_id: int) -> str:
         """A condition on the model's table picking the rows stored before this load: its
         ids come from the sequence after theirs."""
@@ -198,10 +226,11 @@ class BulkLoad:
         self.abandon()
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
-            for statement in self.restore:
-                cursor.execute(statement)
+            for step in self.restore:
+                cursor.execute(step.statement)
             for table in self.tables:
-                cursor.execute(f"ANALYZE {quote(table)}")
+                if table not in self.analysed:
+                    cursor.execute(f"ANALYZE {quote(table)}")
         self.restore = []
 
     def abandon(self) -> None:
@@ -227,62 +256,110 @@ def bulk_load(*loaded: type[models.Model], set_aside: bool = True) -> Iterator[B
         load.abandon()
 
 
-def _set_aside(cursor: Any, tables: list[str]) -> list[str]:
+class _Restore(NamedTuple):
+    """One statement that puts back what `_set_aside` took from a table."""
+
+    table: str  # as the load names it
+    statement: str
+    foreign: bool  # a foreign key, which needs the table it refers to complete
+
+
+def _set_aside(
+    cursor: Any, tables: list[str], *, unique: bool = True, partial: bool = False
+) -> list[_Restore]:
     """Drop the tables' foreign keys, unique constraints and secondary indexes; the statements
     that make each again, constraints after the indexes they may use. Primary keys stay: other
-    tables' foreign keys hang on them. So do partial indexes: they take few of the rows, and
-    their condition, printed and read again, would come back written differently."""
+    tables' foreign keys hang on them. So do partial indexes, unless `partial`: they take few
+    of the rows, and their condition, printed and read again, would come back written
+    differently. Without `unique`, unique constraints and indexes stay too. A partitioned
+    table's indexes and keys are its partitions': made again on the table, they are made on
+    every partition."""
     cursor.execute(
         """
         SELECT c.conrelid::regclass::text, c.conname, c.contype,
-               pg_get_constraintdef(c.oid)
+               pg_get_constraintdef(c.oid),
+               array_position(CAST(%s AS regclass[]), c.conrelid)
         FROM pg_constraint c
-        WHERE c.conrelid = ANY(CAST(%s AS regclass[])) AND c.contype IN ('f', 'u')
+        WHERE c.conrelid = ANY(CAST(%s AS regclass[])) AND c.conparentid = 0
+          AND (c.contype = 'f' OR (%s AND c.contype = 'u'))
           AND NOT EXISTS (
               SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid
                 AND c.contype = 'u'
           )
         ORDER BY c.contype, c.conrelid, c.conname
         """,
-        [tables],
+        [tables, tables, unique],
     )
     constraints = cursor.fetchall()
     cursor.execute(
         """
-        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid),
+               array_position(CAST(%s AS regclass[]), i.indrelid)
         FROM pg_index i
         WHERE i.indrelid = ANY(CAST(%s AS regclass[])) AND NOT i.indisprimary
-          AND i.indpred IS NULL
+          AND (%s OR NOT i.indisunique) AND (%s OR i.indpred IS NULL)
           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+          AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
         ORDER BY i.indrelid, i.indexrelid
         """,
-        [tables],
+        [tables, tables, unique, partial],
     )
     indexes = cursor.fetchall()
-    restore = [definition for _, definition in indexes]
-    for table, name, _, definition in sorted(constraints, key=lambda c: c[2] == "f"):
-        restore.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-    for table, name, _, _ in sorted(constraints, key=lambda c: c[2] != "f"):
+    # A partitioned table's index, made on the table alone ("ON ONLY"), would stay invalid.
+    restore = [
+        _Restore(tables[at - 1], definition.replace(" ON ONLY ", " ON "), False)
+        for _, definition, at in indexes
+    ]
+    for table, name, kind, definition, at in sorted(constraints, key=lambda c: c[2] == "f"):
+        statement = f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
+        restore.append(_Restore(tables[at - 1], statement, kind == "f"))
+    for table, name, *_ in sorted(constraints, key=lambda c: c[2] != "f"):
         cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-    for index, _ in indexes:
+    for index, *_ in indexes:
         cursor.execute(f"DROP INDEX {index}")
     return restore
 
 
+@contextmanager
+def indexes_set_aside(*tables: str, unique: bool = True, partial: bool = False) -> Iterator[None]:
+    """The tables' secondary indexes and foreign keys set aside (`_set_aside`) while the block
+    writes to them, in as many transactions as it likes, and made again when it ends, even
+    by an error. For loads in SQL (`INSERT ... SELECT`, the benches' volumes); rows built in
+    Python go through `BulkLoad`, which does the same inside the caller's transaction."""
+    with connection.cursor() as cursor:
+        restore = _set_aside(cursor, list(tables), unique=unique, partial=partial)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
+            for step in restore:
+                cursor.execute(step.statement)
+            cursor.execute("RESET maintenance_work_mem")
+
+
 class _Writer:
-    """A thread that sends the queued COPYs through the transaction's own connection: its
-    psycopg2 connection, used by one thread at a time (`drain` before any other query)."""
+    """A thread that sends the queued COPYs (and statements) through the transaction's own
+    connection: its psycopg2 connection, used by one thread at a time (`drain` before any
+    other query). At most `QUEUED_BYTES` of COPY text wait, unless one chunk is larger."""
 
     def __init__(self) -> None:
         connection.ensure_connection()
         self.raw = connection.connection
-        self.queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue(QUEUED_CHUNKS)
+        self.queue: queue.Queue[tuple[str, bytes | None] | None] = queue.Queue()
+        self.queued = 0  # bytes of COPY text waiting
+        self.room = threading.Condition()
         self.failure: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="bulk-load-copy", daemon=True)
         self.thread.start()
 
-    def put(self, sql: str, data: bytes) -> None:
+    def put(self, sql: str, data: bytes | None) -> None:
+        """Queue COPY text for `sql`, or (with `data` None) the statement `sql` itself."""
         self._raise()
+        size = len(data or b"")
+        with self.room:
+            self.room.wait_for(lambda: not self.queued or self.queued + size <= QUEUED_BYTES)
+            self.queued += size
         self.queue.put((sql, data))
 
     def drain(self) -> None:
@@ -304,9 +381,15 @@ class _Writer:
                 if self.failure is None:
                     sql, data = item
                     with self.raw.cursor() as cursor:
-                        cursor.copy_expert(sql, io.BytesIO(data), size=SEND_SIZE)
+                        if data is None:
+                            cursor.execute(sql)
+                        else:
+                            cursor.copy_expert(sql, io.BytesIO(data), size=SEND_SIZE)
             except BaseException as error:  # noqa: BLE001 - raised again in the loading thread
                 self.failure = error
             finally:
+                with self.room:
+                    self.queued -= len(item[1] or b"")
+                    self.room.notify_all()
                 self.queue.task_done()
         self.queue.task_done()

@@ -22,7 +22,7 @@ import re
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from operator import itemgetter
@@ -74,6 +74,8 @@ MISSING = "missing; every row needs one"
 _COLUMN_ORDER = {name: index for index, name in enumerate(COLUMNS)}
 State = Enquiry.State
 RECEIVED, DECISION = EnquiryEvent.Kind.RECEIVED, EnquiryEvent.Kind.DECISION
+# As plain text for the COPY lines: formatting a choice goes through Python's Enum.
+DECIDED, RECEIVED_TEXT, DECISION_TEXT = str(State.DECIDED), str(RECEIVED), str(DECISION)
 REFERENCE_LENGTH = min(
     cast(int, Enquiry._meta.get_field("reference").max_length),  # a CharField's
     cast(int, FamilyEnquiry._meta.get_field("reference").max_length),
@@ -433,47 +435,77 @@ def _s(count: int) -> str:
     return "" if count == 1 else "s"
 
 
+@dataclass
+class _Tally:
+    """Each row checked, the same whichever way the file is loaded: its own values, and the
+    one check across rows (a reference already on an earlier line); and what loading needs
+    to know of the good rows."""
+
+    rules: _Rules
+    problems: list[Problem] = field(default_factory=list)
+    first_line: dict[str, int] = field(default_factory=dict)  # reference: its first line
+    families: dict[str, None] = field(default_factory=dict)  # an ordered set
+    highest: dict[int, int] = field(default_factory=dict)  # year: highest in APP_REFERENCE
+    rows: int = 0
+    decided: int = 0
+
+    def read(self, line: int, values: tuple[str, ...]) -> _Record | None:
+        """The row's record, or None with its problems added to `problems`."""
+        self.rows += 1
+        record, problems = self.rules.read(line, values)
+        reference = values[0]
+        # A reference the database could not compare (a NUL) is not looked up there; one in
+        # a row read without problems is known to be readable.
+        readable = record is not None or (
+            reference and not _NOT_UTF8.search(reference) and not control_character(reference)
+        )
+        earlier = self.first_line.setdefault(reference, line) if readable else line
+        if earlier != line:
+            problems.append(Problem(line, "reference", f"{reference} is already on line {earlier}"))
+        if problems or record is None:
+            self.problems.extend(problems)
+            return None
+        if record.family not in self.families:
+            self.families[record.family] = None
+            self._note(record.family)
+        self._note(reference)
+        self.decided += record.decided_at is not None
+        return record
+
+    def _note(self, reference: str) -> None:
+        match = APP_REFERENCE.fullmatch(reference)
+        if match:
+            year, number = int(match[1]), int(match[2])
+            if number > self.highest.get(year, 0):
+                self.highest[year] = number
+
+    def checked(self) -> _Checked:
+        if not self.rows and not self.problems:
+            raise BadFile([Problem(0, "", "the file has a header but no enquiries under it")])
+        if self.problems:
+            raise BadFile(self.problems)
+        return _Checked(
+            rows=self.rows,
+            families=list(self.families),
+            decided=self.decided,
+            highest=self.highest,
+        )
+
+
 def _check(source: Source, *, rules: _Rules, progress: Progress) -> _Checked:
     """Read the whole file once; every problem in it, or what loading needs to know."""
-    problems: list[Problem] = []
-    first_line: dict[str, int] = {}  # reference: the line it is first on
-    families: dict[str, None] = {}  # an ordered set
-    highest: dict[int, int] = {}
-    rows = decided = 0
+    tally = _Tally(rules)
     with _opened(source) as file:
-        for line, values in _rows(file, problems):
-            rows += 1
-            if not rows % PROGRESS_EVERY:
-                progress("checking", rows, None)
-            record, row_problems = rules.read(line, values)
-            reference, family = values[0], values[1]
-            # A reference the database could not compare (a NUL) is not looked up there.
-            readable = (
-                reference and not _NOT_UTF8.search(reference) and not control_character(reference)
-            )
-            earlier = first_line.setdefault(reference, line) if readable else line
-            if earlier != line:
-                row_problems.append(
-                    Problem(line, "reference", f"{reference} is already on line {earlier}")
-                )
-            if row_problems:
-                problems.extend(row_problems)
-                continue
-            families[family] = None
-            decided += cast(_Record, record).decided_at is not None  # read without problems
-            for text in (reference, family):
-                match = APP_REFERENCE.fullmatch(text)
-                if match:
-                    year, number = int(match[1]), int(match[2])
-                    if number > highest.get(year, 0):
-                        highest[year] = number
-    progress("checking", rows, None)
-    if not rows and not problems:
-        raise BadFile([Problem(0, "", "the file has a header but no enquiries under it")])
-    problems += _already_stored(source, references=first_line, families=families)
-    if problems:
-        raise BadFile(problems)
-    return _Checked(rows=rows, families=list(families), decided=decided, highest=highest)
+        for line, values in _rows(file, tally.problems):
+            tally.read(line, values)
+            if not tally.rows % PROGRESS_EVERY:
+                progress("checking", tally.rows, None)
+    progress("checking", tally.rows, None)
+    if tally.rows:
+        tally.problems += _already_stored(
+            source, references=tally.first_line, families=tally.families
+        )
+    return tally.checked()
 
 
 def _already_stored(
@@ -567,59 +599,41 @@ def _check_and_load(
     checked, and written while no row before it had a problem; at the end the references
     already in the database are looked for among the rows stored before. Any problem
     raises `BadFile`, and the transaction's rollback takes back all that was written."""
-    problems: list[Problem] = []
-    first_line: dict[str, int] = {}
-    families: dict[str, None] = {}  # an ordered set, of every good row's family
-    highest: dict[int, int] = {}
-    rows = decided = 0
+    tally = _Tally(rules)
+    # An empty table holds no reference to clash with: no query (at a million rows, seconds).
+    held = {model: _holds_rows(model) for model in (Enquiry, FamilyEnquiry)}
     with bulk_load(FamilyEnquiry, Enquiry, EnquiryEvent) as load:
         writer = _BulkWriter(
             load, rules=rules, actor_id=actor.pk, now=now, expected=_size(source) // ROW_BYTES
         )
         with _opened(source) as file:
-            for line, values in _rows(file, problems):
-                rows += 1
-                if not rows % PROGRESS_EVERY:
-                    progress("checking", rows, None)
-                record, row_problems = rules.read(line, values)
-                reference = values[0]
-                readable = (
-                    reference
-                    and not _NOT_UTF8.search(reference)
-                    and not control_character(reference)
-                )
-                earlier = first_line.setdefault(reference, line) if readable else line
-                if earlier != line:
-                    row_problems.append(
-                        Problem(line, "reference", f"{reference} is already on line {earlier}")
-                    )
-                if row_problems:
-                    problems.extend(row_problems)
-                    continue
-                record = cast(_Record, record)  # read without problems
-                families[record.family] = None
-                decided += record.decided_at is not None
-                for text in (reference, record.family):
-                    match = APP_REFERENCE.fullmatch(text)
-                    if match:
-                        year, number = int(match[1]), int(match[2])
-                        if number > highest.get(year, 0):
-                            highest[year] = number
-                if not problems:  # nothing more is written once the file cannot load
-                    writer.add(record)
-        progress("checking", rows, None)
-        if not rows and not problems:
-            raise BadFile([Problem(0, "", "the file has a header but no enquiries under it")])
+            for line, values in _rows(file, tally.problems):
+                record = tally.read(line, values)
+                if not tally.rows % PROGRESS_EVERY:
+                    progress("checking", tally.rows, None)
+                if record is not None and not tally.problems:
+                    writer.add(record)  # nothing more is written once the file cannot load
+        progress("checking", tally.rows, None)
         writer.flush()
         load.wait()
-        problems += _already_stored(
-            source, references=first_line, families=families, before=writer.before()
-        )
-        if problems:
-            raise BadFile(problems)
-        progress("indexing", rows, rows)
-    _move_counters(highest)
-    return _Checked(rows=rows, families=list(families), decided=decided, highest=highest)
+        if tally.rows:
+            tally.problems += _already_stored(
+                source,
+                references=tally.first_line if held[Enquiry] else (),
+                families=tally.families if held[FamilyEnquiry] else (),
+                before=writer.before(),
+            )
+        checked = tally.checked()
+        progress("indexing", checked.rows, checked.rows)
+    _move_counters(checked.highest)
+    return checked
+
+
+def _holds_rows(model: type[Enquiry] | type[FamilyEnquiry]) -> bool:
+    with connection.cursor() as cursor:
+        table = connection.ops.quote_name(model._meta.db_table)
+        cursor.execute(f"SELECT EXISTS (SELECT FROM {table})")  # noqa: S608 - from model metadata
+        return cursor.fetchone()[0]
 
 
 # The columns `_BulkWriter` writes, in its lines' order; the rest take their defaults.
@@ -676,7 +690,14 @@ class _BulkWriter:
         self.families: list[str] = []
         self.enquiries: list[str] = []
         self.events: list[str] = []
-        self.timings: dict[tuple[str, datetime], tuple[Timing, str]] = {}
+        self.timings: dict[tuple[str, str], tuple[int, str]] = {}
+        self.enquiry_ids: Iterator[int] = iter(())  # the block `_id` took last, taken from inline
+        self.calendars = {rating: rules.clock.calendar_for(rating) for rating in Rag.values}
+        # Rated enquiries had been screened; a decision stops the clock.
+        self.before_decision = {
+            rating: str(State.SCREENING if rating != Rag.NONE else State.RECEIVED)
+            for rating in Rag.values
+        }
         self.formats = {
             FamilyEnquiry: CopyFormat(FamilyEnquiry, ("id", "reference")),
             Enquiry: CopyFormat(Enquiry, ENQUIRY_COLUMNS),
@@ -684,35 +705,32 @@ class _BulkWriter:
         }
 
     def add(self, record: _Record) -> None:
-        family_id = self.family_ids.get(record.family)
+        reference, family, received_at, rating, decided_at, outcome_id, referrer_type_id = record
+        family_id = self.family_ids.get(family)
         if family_id is None:
-            family_id = self.family_ids[record.family] = self._id(FamilyEnquiry)
-            self.families.append(f"{family_id}\t{escape(record.family)}")
-        pk, actor, rating = self._id(Enquiry), self.actor, record.rating
-        received_at, decided_at = record.received_at, record.decided_at
-        timing, timed = self._timing(rating, received_at)
-        # Rated enquiries had been screened; a decision stops the clock.
-        before = State.SCREENING if rating != Rag.NONE else State.RECEIVED
+            family_id = self.family_ids[family] = self._id(FamilyEnquiry)
+            self.families.append(f"{family_id}\t{escape(family)}")
+        pk = next(self.enquiry_ids, None) or self._id(Enquiry)
+        actor = self.actor
         received = received_at.isoformat()
-        self.events.append(f"{pk}\t1\t{RECEIVED}\t{received}\t{actor}\t\t\t")
+        allowance, timed = self._timing(rating, received_at, received)
+        before = self.before_decision[rating]
+        self.events.append(f"{pk}\t1\t{RECEIVED_TEXT}\t{received}\t{actor}\t\t\t")
         if decided_at is None:
             state, version, decision = before, 1, OPEN
         else:
-            elapsed = working_minutes_between(
-                self.rules.clock.calendar_for(rating), received_at, decided_at
-            )
-            on_time = "t" if elapsed <= timing.allowance else "f"
+            elapsed = working_minutes_between(self.calendars[rating], received_at, decided_at)
+            on_time = "t" if elapsed <= allowance else "f"
             decided = decided_at.isoformat()
-            outcome_id = cast(int, record.outcome_id)  # decided: it has one
-            state, version = State.DECIDED, 2
+            state, version = DECIDED, 2
             decision = f"{decided}\t{actor}\t{outcome_id}\t{elapsed}\t{on_time}"
             self.events.append(
-                f"{pk}\t2\t{DECISION}\t{decided}\t{actor}\t{before}\t"
-                f"{self.outcome_codes[outcome_id]}\t"
+                f"{pk}\t2\t{DECISION_TEXT}\t{decided}\t{actor}\t{before}\t"
+                f"{self.outcome_codes[cast(int, outcome_id)]}\t"  # decided: it has one
             )
         self.enquiries.append(
-            f"{pk}\t{escape(record.reference)}\t{family_id}\t{received}\t"
-            f"{record.referrer_type_id}\t{state}\t{rating}\t{timed}\t{decision}\t"
+            f"{pk}\t{escape(reference)}\t{family_id}\t{received}\t"
+            f"{referrer_type_id}\t{state}\t{rating}\t{timed}\t{decision}\t"
             f"{self.imported}\t{actor}\t{version}"
         )
         if len(self.enquiries) >= CHUNK:
@@ -741,9 +759,11 @@ class _BulkWriter:
             else "",
         )
 
-    def _timing(self, rating: str, received_at: datetime) -> tuple[Timing, str]:
-        # A family's enquiries usually arrive together with the same rating: time them once.
-        found = self.timings.get((rating, received_at))
+    def _timing(self, rating: str, received_at: datetime, received: str) -> tuple[int, str]:
+        """The allowance and the timing columns' text. A family's enquiries usually arrive
+        together with the same rating: they are timed once (keyed by the text, whose hash
+        is cheaper than an aware datetime's)."""
+        found = self.timings.get((rating, received))
         if found is None:
             timing = self.rules.clock.timing(rating=rating, received_at=received_at)
             timed = (
@@ -751,7 +771,7 @@ class _BulkWriter:
                 f"{timing.at_risk_from.isoformat()}\t{timing.breached_from.isoformat()}\t"
                 f"{timing.version}"
             )
-            found = self.timings[rating, received_at] = (timing, timed)
+            found = self.timings[rating, received] = (timing.allowance, timed)
         return found
 
     def _id(self, model: type[models.Model]) -> int:
@@ -765,6 +785,8 @@ class _BulkWriter:
             self.first_ids.setdefault(model, block.start)
             free = self.free[model] = iter(block)
             pk = next(free)
+            if model is Enquiry:
+                self.enquiry_ids = free
         return pk
 
 

@@ -662,6 +662,33 @@ class EnquiryPerson(models.Model):
         return f"{self.person} ({self.get_role_display()}) in {self.enquiry}"
 
 
+class OpenEnquiryName(models.Model):
+    """The `search_name` of each person in an open enquiry, one row per `EnquiryPerson`, so
+    the triage queue's name search reads one small trigram index rather than every open
+    enquiry's people one by one (at 1,000,000 enquiries, 20,202 open: 6 ms, from 134 ms).
+
+    PostgreSQL only, and written by nobody but its triggers (migration 0026): they follow
+    every insert, delete and relink of an enquiry's people, every change of a person's name
+    and every enquiry opened or closed, COPYs included. The demo's SQLite database leaves it
+    empty and searches the old way (`enquiries.selectors.narrowed`).
+    """
+
+    involvement = models.OneToOneField(
+        EnquiryPerson,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    enquiry = models.ForeignKey(
+        Enquiry, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    search_name = models.CharField(max_length=201)
+
+    def __str__(self) -> str:
+        return self.search_name
+
+
 class EnquiryEvent(models.Model):
     """One line of an enquiry's history: never edited, never deleted."""
 

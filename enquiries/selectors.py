@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.models import Role, User
+from core import keyset
 
 from .clock import ClockInForce, clock_in_force
 from .mail import feedback_email_annotations
@@ -28,6 +29,7 @@ from .models import (
     HubClock,
     IntakeKey,
     Notification,
+    OpenEnquiryName,
     Outcome,
     Person,
     Rag,
@@ -109,8 +111,8 @@ def narrowed(
     open_only: bool = False,
 ) -> QuerySet[Enquiry]:
     """At risk is for open enquiries only; breached also takes in those decided late.
-    `open_only`: the queryset holds open enquiries only (the queue), which a name search
-    then reads one by one."""
+    `open_only`: the queryset holds open enquiries only (the queue), whose names a search
+    then reads from `OpenEnquiryName`."""
     if filters.rating:
         queryset = queryset.filter(rating=filters.rating)
     if filters.state:
@@ -138,23 +140,32 @@ def narrowed(
             state__in=Enquiry.OPEN_STATES, at_risk_from__lte=now, breached_from__gt=now
         )
     if filters.search:
-        term = filters.search.strip()
-        # Anyone named in the enquiry, its subject included, by their full name; EXISTS
-        # rather than a join, which would need DISTINCT.
-        named = EnquiryPerson.objects.filter(enquiry=OuterRef("pk"))
-        if open_only:
-            # The open enquiries' people looked up one by one (the name a subquery of its
-            # own), so the search costs what the open queue names, not what the register
-            # does: planned as a join, PostgreSQL found every person of that name in the
-            # trigram index and hashed every enquiry's people against them, a cost that grew
-            # with the history (bench/queue.py, docs/performance.md).
-            name = Person.objects.filter(pk=OuterRef("person_id")).values("search_name")[:1]
-            named = named.annotate(name=Subquery(name)).filter(name__contains=term.lower())
-        else:
-            # Any enquiry (the API's list): the few people of that name, by the trigram index.
-            named = named.filter(person__search_name__contains=term.lower())
-        queryset = queryset.filter(Q(reference__iexact=term) | Q(Exists(named)))
+        queryset = queryset.filter(_searched(filters.search.strip(), open_only=open_only))
     return queryset
+
+
+def _searched(term: str, *, open_only: bool) -> Q:
+    """Enquiries with `term` as their reference, or anyone named in them (their subject
+    included) whose full name holds it, whatever its case."""
+    if open_only and connection.vendor == "postgresql":
+        # The open enquiries' names have a trigram index of their own (`OpenEnquiryName`), and
+        # their references one in capitals (migration 0026), so the search costs what the
+        # open queue holds, not the register: looked up one by one, the open enquiries'
+        # people took 134 ms at 1,000,000 (bench/queue.py). Each half a subquery hashed
+        # once: beside an OR neither can become a join.
+        names = OpenEnquiryName.objects.filter(search_name__contains=term.lower())
+        references = Enquiry.objects.filter(state__in=Enquiry.OPEN_STATES, reference__iexact=term)
+        return Q(pk__in=references.values("pk")) | Q(pk__in=names.values("enquiry_id"))
+    # EXISTS rather than a join, which would need DISTINCT.
+    named = EnquiryPerson.objects.filter(enquiry=OuterRef("pk"))
+    if open_only:
+        # SQLite (the demo's few hundred): the open enquiries' people one by one.
+        name = Person.objects.filter(pk=OuterRef("person_id")).values("search_name")[:1]
+        named = named.annotate(name=Subquery(name)).filter(name__contains=term.lower())
+    else:
+        # Any enquiry (the API's list): the few people of that name, by the trigram index.
+        named = named.filter(person__search_name__contains=term.lower())
+    return Q(reference__iexact=term) | Q(Exists(named))
 
 
 def triage_staff() -> QuerySet[User]:
@@ -398,14 +409,6 @@ STATE_LABELS = dict(Enquiry.State.choices)
 QUEUE_PAGE_SIZE = 50
 
 
-def _epoch_microseconds(moment: datetime) -> int:
-    return round(moment.timestamp() * 1_000_000)
-
-
-def _from_epoch_microseconds(text: str) -> datetime:
-    return datetime.fromtimestamp(int(text) / 1_000_000, UTC)
-
-
 @dataclass(frozen=True)
 class QueuePlace:
     """An enquiry's place in the queue's order (`QUEUE_ORDER`): where a page ends, for its
@@ -424,21 +427,13 @@ class QueuePlace:
     @property
     def token(self) -> str:
         """For a link: "escalated~deadline~id", the times in microseconds since the epoch."""
-        escalated = "" if self.escalated_at is None else str(_epoch_microseconds(self.escalated_at))
-        return f"{escalated}~{_epoch_microseconds(self.deadline)}~{self.id}"
+        return keyset.token(self.escalated_at, self.deadline, self.id)
 
     @classmethod
     def read(cls, token: str | None) -> "QueuePlace | None":
         """The place a link's token names; None for anything that is not one."""
-        try:
-            escalated, deadline, pk = (token or "").split("~")
-            return cls(
-                _from_epoch_microseconds(escalated) if escalated else None,
-                _from_epoch_microseconds(deadline),
-                int(pk),
-            )
-        except (ValueError, OverflowError, OSError):
-            return None
+        values = keyset.read_token(token, keyset.optional_moment, keyset.moment, int)
+        return None if values is None else cls(*values)
 
     @property
     def sort_key(self) -> tuple:
@@ -446,7 +441,7 @@ class QueuePlace:
         escalated = self.escalated_at
         return (
             escalated is None,
-            -_epoch_microseconds(escalated) if escalated else 0,
+            -keyset.microseconds(escalated) if escalated else 0,
             self.deadline,
             self.id,
         )
@@ -479,31 +474,6 @@ class QueuePlace:
 QUEUE_ORDER_BACKWARDS = (F("escalated_at").asc(nulls_first=True), "-deadline", "-id")
 
 
-@dataclass(frozen=True)
-class QueuePage:
-    """A page of the triage queue: how many enquiries the queue holds, which page of how many
-    this is, and the query strings of its "Previous" and "Next" links ("" for none)."""
-
-    count: int
-    number: int
-    num_pages: int
-    previous: str = ""
-    next: str = ""
-
-    @property
-    def has_other_pages(self) -> bool:
-        return bool(self.previous or self.next)
-
-
-def _page_number(number: str | int | None, num_pages: int) -> int:
-    """As `Paginator.get_page`: the first page for anything not a number, the last past it."""
-    try:
-        asked = int(number or 1)
-    except (TypeError, ValueError):
-        return 1
-    return min(max(asked, 1), num_pages)
-
-
 def queue_page(
     queue: QuerySet[Enquiry],
     *,
@@ -514,7 +484,7 @@ def queue_page(
     before: str | None = None,
     reader: User | None = None,
     clock: ClockInForce | None = None,
-) -> tuple[QueuePage, list[QueueRow]]:
+) -> tuple[keyset.KeysetPage, list[QueueRow]]:
     """A page of the triage queue (`open_enquiries`, narrowed by its filters) and its rows,
     in the same three queries whatever the page and filters: the count (or the search's
     places), the clock's version and the page's rows.
@@ -537,8 +507,8 @@ def queue_page(
         count = len(places)
     else:
         count = queue.count()
-    num_pages = max(1, ceil(count / size))
-    number = _page_number(number, num_pages)
+    num_pages = keyset.page_count(count, size)
+    number = keyset.page_number(number, last=num_pages)
     if searched:
         keys = [place.sort_key for place in places]
         if forward_from:
@@ -566,18 +536,17 @@ def queue_page(
     else:
         has_next = len(values) > size
         values = values[:size]
-    if not has_previous:
-        number = 1
-    elif number <= 1:
-        number = 2
-    previous = next_page = ""
-    if has_previous and values:
-        previous = (
-            f"before={QueuePlace.of(values[0]).token}&page={number - 1}" if number > 2 else "page=1"
-        )
-    if has_next and values:
-        next_page = f"after={QueuePlace.of(values[-1]).token}&page={number + 1}"
-    page = QueuePage(count, number, num_pages, previous, next_page)
+    page = keyset.KeysetPage.linked(
+        number=number,
+        rows=values,
+        place=lambda row: QueuePlace.of(row).token,
+        has_previous=has_previous,
+        has_next=has_next,
+        back="before",
+        forward="after",
+        count=count,
+        num_pages=num_pages,
+    )
     return page, _rows_of(values, now=now, clock=clock)
 
 

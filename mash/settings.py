@@ -343,6 +343,7 @@ CELERY_TASK_ROUTES = {
     "audit.tasks.verify_access_log": {"queue": "long"},
     "audit.tasks.add_access_log_months": {"queue": "long"},
     "reports.tasks.draw_nfa_sample": {"queue": "long"},
+    "reports.tasks.keep_decisions_by_day": {"queue": "long"},
 }
 if REDIS_URL:
     CELERY_BROKER_URL = CELERY_RESULT_BACKEND = REDIS_URL
@@ -439,6 +440,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.draw_nfa_sample",
         "schedule": crontab(minute=30, hour=6, day_of_week="mon"),
         "options": {"expires": 3600},
+    },
+    # Hourly, off the five-minute marks: the decisions by day rebuilt if the hub's time zone
+    # has none (reports.decisions); the dashboard counts from the enquiries until it has.
+    "keep-decisions-by-day": {
+        "task": "reports.tasks.keep_decisions_by_day",
+        "schedule": crontab(minute=43),
+        "options": {"expires": 3000},
     },
     # The background check (mash.health): administrators are told when it has failed for
     # five minutes, and when it recovers. A stale run is dropped like the scan's.

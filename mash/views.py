@@ -93,7 +93,9 @@ def agency_inbox(request: SignedInRequest) -> HttpResponse:
     access_log.log_content_views(
         user=request.user, records=awaiting_release, channel=AccessLogEntry.Channel.PAGE
     )
-    requests = sharing_selectors.open_inbox_rows(request.user, cast(QuerySet, page.object_list))
+    requests = sharing_selectors.open_inbox_rows(
+        request.user, cast(QuerySet, page.object_list), now=timezone.now()
+    )
     answered = sharing_selectors.recently_answered(request.user)
     withdrawn = sharing_selectors.recently_withdrawn(request.user)
     return render(
@@ -101,8 +103,7 @@ def agency_inbox(request: SignedInRequest) -> HttpResponse:
         "home/agency_inbox.html",
         {
             "page": page,
-            "requests": sharing_selectors.inbox_lines(requests, "due_at"),
-            "now": timezone.now(),
+            "requests": requests,
             "awaiting_release": awaiting_release,
             "answered": sharing_selectors.inbox_lines(answered, "answered_at"),
             "withdrawn": sharing_selectors.inbox_lines(withdrawn, "withdrawn_at"),

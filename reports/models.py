@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 
-from enquiries.models import Enquiry, Outcome
+from enquiries.models import Enquiry, Outcome, Rag
 
 
 class NfaSampling(models.Model):
@@ -99,3 +99,53 @@ class NfaReview(models.Model):
     @property
     def is_done(self) -> bool:
         return self.reviewed_at is not None
+
+
+class DecisionSummary(models.Model):
+    """The hub's decisions counted by day in one time zone (the hub's, `TIME_ZONE`), so the
+    dashboard reads twelve weeks of decisions as a few hundred rows rather than adding up
+    half a million enquiries on each request (issue 23).
+
+    PostgreSQL keeps the counts itself: triggers on the enquiries table add each statement's
+    decisions to their day as they are written, however they are written (a decision, an
+    import's COPY, a correction in the shell), in the transaction that writes them. No row
+    for the zone, and the dashboard counts the enquiries instead (reports.decisions)."""
+
+    zone = models.CharField(max_length=64, unique=True)
+    built_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "decision summaries"
+
+    def __str__(self) -> str:
+        return f"Decisions by day in {self.zone}"
+
+
+class DecisionDay(models.Model):
+    """The decisions of one day (in the summary's zone) of one rating that ran under one
+    allowance: how many, how many on time, and the first of them (which orders a rating's
+    allowances when one changed: "480 then 120")."""
+
+    summary = models.ForeignKey(
+        DecisionSummary,
+        on_delete=models.CASCADE,
+        related_name="days",
+        db_index=False,  # the unique constraint starts with it
+    )
+    day = models.DateField()
+    rating = models.CharField(max_length=8, choices=Rag.choices)
+    allowance_minutes = models.PositiveIntegerField()
+    decided = models.PositiveIntegerField()
+    on_time = models.PositiveIntegerField()
+    first_decided_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["summary", "day", "rating", "allowance_minutes"],
+                name="decision_day_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.decided} {self.rating} decided"

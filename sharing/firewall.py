@@ -26,21 +26,23 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
     BooleanField,
     Case,
     Exists,
+    Expression,
     ExpressionWrapper,
     F,
+    JSONField,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    TextField,
     Value,
     When,
 )
+from django.db.models.functions import JSONArray
 from django.http import Http404
 from django.utils import timezone
 
@@ -131,30 +133,68 @@ def can_see_enquiry(user: User, enquiry: Enquiry) -> bool:
     return True
 
 
-def _granted(user: User) -> Q:
-    """A django-guardian grant of `view_content` on the record, to the person or their roles.
+class _Granted(Expression):
+    """Whether a django-guardian grant of `view_content` on the record reaches this person:
+    made to them, or to one of their role groups.
 
     The group ids go in as constants: as a subquery over the user's groups, PostgreSQL
     expected one match and hashed every grant the hub ever made (43 ms of a 50-record page's
     60). The permission is a scalar subquery, which PostgreSQL runs once before the rest,
     rather than an id cached in the process: flushing or migrating a database (tests do)
-    makes permissions anew, with new ids."""
-    permission = {
-        "permission_id": Subquery(
-            Permission.objects.filter(
-                codename=VIEW_CONTENT, content_type__app_label="sharing"
-            ).values("pk")[:1]
+    makes permissions anew, with new ids.
+
+    Written as SQL, not as three querysets: Django took longer to build and compile them
+    (1.5 ms of every records query) than PostgreSQL to run them. The record's id is a column
+    expression Django resolves and relabels, so it names the record however the query
+    around it does; every value is a parameter."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, record, *, user_id: int, group_ids: list[int]) -> None:
+        super().__init__(output_field=BooleanField())
+        self.record = record
+        self.user_id = user_id
+        self.group_ids = list(group_ids)
+
+    def get_source_expressions(self):
+        return [self.record]
+
+    def set_source_expressions(self, exprs) -> None:
+        (self.record,) = exprs
+
+    def as_sql(self, compiler, connection):
+        record, record_params = compiler.compile(self.record)
+        q = connection.ops.quote_name
+        # Only the models' table and column names go into the text, quoted; values are
+        # parameters.
+        permission = (
+            f"(SELECT p.{q('id')} FROM {q(Permission._meta.db_table)} p"  # noqa: S608
+            f" INNER JOIN {q(ContentType._meta.db_table)} c"
+            f" ON p.{q('content_type_id')} = c.{q('id')}"
+            f" WHERE p.{q('codename')} = %s AND c.{q('app_label')} = %s LIMIT 1)"
         )
-    }
-    by_group = RecordGroupObjectPermission.objects.filter(
-        content_object_id=OuterRef("pk"),
-        group_id__in=user.role_group_ids(*WORKING_ROLES),
-        **permission,
-    )
-    by_user = RecordUserObjectPermission.objects.filter(
-        content_object_id=OuterRef("pk"), user_id=user.pk, **permission
-    )
-    return Q(Exists(by_group)) | Q(Exists(by_user))
+        exists, params = [], []
+        grants = (
+            (RecordGroupObjectPermission, "group_id", self.group_ids),
+            (RecordUserObjectPermission, "user_id", [self.user_id]),
+        )
+        for model, column, ids in grants:
+            if not ids:
+                continue
+            exists.append(
+                f"EXISTS(SELECT 1 FROM {q(model._meta.db_table)} granted"  # noqa: S608
+                f" WHERE granted.{q('content_object_id')} = {record}"
+                f" AND granted.{q(column)} IN ({', '.join(['%s'] * len(ids))})"
+                f" AND granted.{q('permission_id')} = {permission})"
+            )
+            params += [*record_params, *ids, VIEW_CONTENT, "sharing"]
+        return f"({' OR '.join(exists)})", params
+
+
+def _granted(user: User) -> Q:
+    """A django-guardian grant of `view_content` on the record, to the person or their roles."""
+    return Q(_Granted(F("pk"), user_id=user.pk, group_ids=user.role_group_ids(*WORKING_ROLES)))
 
 
 def content_rule(user: User) -> Q:
@@ -269,14 +309,18 @@ CONTENT_FIELDS = ("summary", "detail", "source_system", "conditions")
 
 def shown_records(records: QuerySet[InformationRecord]) -> list[ShownRecord]:
     """Read records from `visible_records` (or a filter of it) as `ShownRecord`s, in one
-    query, with hidden content blanked by the database."""
-    hidden = {
-        f"shown_{name}": Case(
-            When(content_visible=True, then=F(name)), default=Value(""), output_field=TextField()
+    query, with hidden content blanked by the database.
+
+    The content comes as one array, NULL where this person may not read it, so the database
+    weighs the content rule once a record: compiling the rule (two grant subqueries) for each
+    content field and again for `content_visible` was 17 ms of Python on the enquiry page."""
+    rows = records.annotate(
+        shown_content=Case(
+            When(content_visible=True, then=JSONArray(*CONTENT_FIELDS)),
+            default=None,
+            output_field=JSONField(),
         )
-        for name in CONTENT_FIELDS
-    }
-    rows = records.annotate(**hidden).values(
+    ).values(
         "pk",
         "enquiry_id",
         "enquiry__reference",
@@ -290,14 +334,14 @@ def shown_records(records: QuerySet[InformationRecord]) -> list[ShownRecord]:
         "recorded_at",
         "sensitivity",
         "release_status",
-        "content_visible",
         "version",
         "first_read_at",
         "withdrawn_at",
         "withdrawal_reason",
         "added_after_withdrawal",
-        *hidden,
+        "shown_content",
     )
+    blank = ("",) * len(CONTENT_FIELDS)
     return [
         ShownRecord(
             pk=row["pk"],
@@ -312,8 +356,8 @@ def shown_records(records: QuerySet[InformationRecord]) -> list[ShownRecord]:
             recorded_at=row["recorded_at"],
             sensitivity=row["sensitivity"],
             release_status=row["release_status"],
-            content_visible=bool(row["content_visible"]),
-            **{name: row[f"shown_{name}"] for name in CONTENT_FIELDS},
+            content_visible=content is not None,
+            **dict(zip(CONTENT_FIELDS, blank if content is None else content, strict=True)),
             version=row["version"],
             first_read_at=row["first_read_at"],
             withdrawn_at=row["withdrawn_at"],
@@ -321,6 +365,7 @@ def shown_records(records: QuerySet[InformationRecord]) -> list[ShownRecord]:
             added_after_withdrawal=row["added_after_withdrawal"],
         )
         for row in rows
+        for content in [row["shown_content"]]
     ]
 
 

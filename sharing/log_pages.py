@@ -9,14 +9,15 @@ only the months (the access log's partitions) at or before it.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from core import keyset
+
 PAGE_SIZE = 50
 COUNTED_UP_TO = 1_000
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -29,16 +30,13 @@ class LogPlace:
     @property
     def token(self) -> str:
         """As a link carries it: microseconds since 1970, then the id."""
-        return f"{(self.at - EPOCH) // timedelta(microseconds=1)}~{self.id}"
+        return keyset.token(self.at, self.id)
 
     @classmethod
     def read(cls, token: str | None) -> "LogPlace | None":
         """The place a link's token names; None for anything that is not one."""
-        try:
-            microseconds, pk = (token or "").split("~")
-            return cls(EPOCH + timedelta(microseconds=int(microseconds)), int(pk))
-        except (ValueError, OverflowError):
-            return None
+        values = keyset.read_token(token, keyset.moment, int)
+        return None if values is None else cls(*values)
 
     def older(self, when: str) -> Q:
         """Entries after this place, newest first; the redundant bound on the time lets
@@ -53,17 +51,13 @@ class LogPlace:
         )
 
 
-@dataclass(frozen=True)
-class LogPage:
-    """A page of a log: its entries, which page it is, how many entries the filters match
-    (counted up to `COUNTED_UP_TO`, and one more to know there are more), and the query
-    strings of its "Previous" and "Next" links ("" for none)."""
+@dataclass(frozen=True, kw_only=True)
+class LogPage(keyset.KeysetPage):
+    """A page of a log: its entries besides what every page read by places has. The entries
+    the filters match are counted up to `COUNTED_UP_TO`, and one more to know there are more;
+    past that, the page does not know how many pages there are."""
 
     object_list: list[Any]
-    number: int
-    count: int
-    previous: str = ""
-    next: str = ""
 
     @property
     def counted_all(self) -> bool:
@@ -72,22 +66,6 @@ class LogPage:
     @property
     def counted_up_to(self) -> str:
         return f"{COUNTED_UP_TO:,}"
-
-    @property
-    def num_pages(self) -> int | None:
-        """None when there are more entries than were counted."""
-        return max(1, -(-self.count // PAGE_SIZE)) if self.counted_all else None
-
-    @property
-    def has_other_pages(self) -> bool:
-        return bool(self.previous or self.next)
-
-
-def _page_number(number: str | int | None) -> int:
-    try:
-        return max(int(number or 1), 1)
-    except (TypeError, ValueError):
-        return 1
 
 
 def log_page(
@@ -103,7 +81,7 @@ def log_page(
     the entries older than that place; `after` (from "Previous") those newer; `number` then only
     says which page it is. A `number` alone counts that many pages from the newest."""
     count = entries[: COUNTED_UP_TO + 1].count()
-    number = _page_number(number)
+    number = keyset.page_number(number)
     older_than = LogPlace.read(before)
     newer_than = None if older_than else LogPlace.read(after)
     if older_than:
@@ -116,21 +94,21 @@ def log_page(
         has_newer, has_older = len(wanted) > PAGE_SIZE, True
         wanted = wanted[-PAGE_SIZE:]
     else:
-        if (number - 1) * PAGE_SIZE >= count:
-            number = max(1, -(-count // PAGE_SIZE))  # past the end, as Paginator.get_page
+        # Past the last page counted, the last one, as Paginator.get_page.
+        number = keyset.page_number(number, last=keyset.page_count(count, PAGE_SIZE))
         start = (number - 1) * PAGE_SIZE
         wanted = list(entries[start : start + PAGE_SIZE + 1])
         has_newer, has_older = start > 0, len(wanted) > PAGE_SIZE
         wanted = wanted[:PAGE_SIZE]
-    if not has_newer:
-        number = 1
-    elif number <= 1:
-        number = 2
-    previous = following = ""
-    if has_newer and wanted:
-        first = LogPlace(getattr(wanted[0], when), wanted[0].pk)
-        previous = f"after={first.token}&page={number - 1}" if number > 2 else "page=1"
-    if has_older and wanted:
-        last = LogPlace(getattr(wanted[-1], when), wanted[-1].pk)
-        following = f"before={last.token}&page={number + 1}"
-    return LogPage(wanted, number, count, previous, following)
+    return LogPage.linked(
+        number=number,
+        rows=wanted,
+        place=lambda entry: LogPlace(getattr(entry, when), entry.pk).token,
+        has_previous=has_newer,
+        has_next=has_older,
+        back="after",
+        forward="before",
+        count=count,
+        num_pages=keyset.page_count(count, PAGE_SIZE) if count <= COUNTED_UP_TO else None,
+        object_list=wanted,
+    )

@@ -2,6 +2,7 @@
 
 import heapq
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import groupby
 
 from django.core.exceptions import EmptyResultSet
@@ -166,10 +167,74 @@ def link_around_id(url_name: str) -> tuple[str, str]:
     return before, after
 
 
-def open_inbox_rows(user: User, page_ids: QuerySet) -> list[InformationRequest]:
+@dataclass(frozen=True)
+class OpenRequestLine:
+    """An open request as the inbox lists it: its enquiry's reference and subject, its
+    status, when it falls due (as `InboxLine`), whether that has passed, and the records
+    given so far."""
+
+    pk: int
+    reference: str
+    subject_name: str
+    status_label: str
+    chase_count: int
+    due: str
+    overdue: bool
+    record_count: int
+
+
+def open_inbox_rows(user: User, page_ids: QuerySet, *, now: datetime) -> list[OpenRequestLine]:
     """A page of the open requests (`open_inbox_ids`, sliced), in one query, each with its
-    enquiry, subject, requester and the count of records given so far."""
-    return list(open_inbox(user).filter(pk__in=page_ids))
+    enquiry, subject and the count of records given so far: read as the columns the page
+    shows, rather than as four model instances a row (a third of the page's Python)."""
+    rows = (
+        firewall.agency_requests(user)
+        .filter(status__in=InformationRequest.OPEN_STATUSES, pk__in=page_ids)
+        .values(
+            "pk",
+            "status",
+            "chase_count",
+            "due_at",
+            "enquiry__reference",
+            "enquiry__subject_id",
+            "enquiry__subject__first_name",
+            "enquiry__subject__last_name",
+        )
+        .annotate(record_count=Count("records"))
+        .order_by("due_at", "id")
+    )
+    zone = timezone.get_current_timezone()
+    status_labels = dict(InformationRequest.Status.choices)
+    return [
+        OpenRequestLine(
+            pk=row["pk"],
+            reference=row["enquiry__reference"],
+            subject_name=(
+                f"{row['enquiry__subject__first_name']} {row['enquiry__subject__last_name']}"
+                if row["enquiry__subject_id"]
+                else Enquiry.NO_SUBJECT
+            ),
+            status_label=status_labels.get(row["status"], row["status"]),
+            chase_count=row["chase_count"],
+            due=day_and_time(row["due_at"], zone),
+            overdue=row["due_at"] < now,
+            record_count=row["record_count"],
+        )
+        for row in rows
+    ]
+
+
+# What the inbox's lists of requests answered and withdrawn show (sharing.templatetags
+# .inbox_lists), not the whole enquiry of each.
+INBOX_LIST_FIELDS = (
+    "agency_id",
+    "status",
+    "answered_at",
+    "response_minutes",
+    "withdrawn_at",
+    "withdrawal_reason",
+    "enquiry__reference",
+)
 
 
 def recently_withdrawn(user: User, *, limit: int = 20) -> list[InformationRequest]:
@@ -178,6 +243,7 @@ def recently_withdrawn(user: User, *, limit: int = 20) -> list[InformationReques
         firewall.agency_requests(user)
         .filter(withdrawn_at__isnull=False)
         .select_related("enquiry")
+        .only(*INBOX_LIST_FIELDS)
         .order_by("-withdrawn_at", "-id")[:limit]
     )
 
@@ -188,6 +254,7 @@ def recently_answered(user: User, *, limit: int = 20) -> list[InformationRequest
         firewall.agency_requests(user)
         .filter(answered_at__isnull=False)
         .select_related("enquiry")
+        .only(*INBOX_LIST_FIELDS)
         .order_by("-answered_at", "-id")[:limit]
     )
 

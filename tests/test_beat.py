@@ -45,6 +45,7 @@ def test_the_scan_repeats_and_catch_up_run_every_minute_and_the_chaser_every_fiv
     assert runs("watch-background", start, hours=2) == 120
     assert runs("chase-information-requests", start, hours=2) == 24
     assert runs("verify-access-log", start, hours=2) == 2
+    assert runs("keep-decisions-by-day", start, hours=2) == 2
 
 
 def test_the_access_log_months_are_made_once_a_night():

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, transaction
 
 from agencies.models import User
-from core.bulk_load import BulkLoad, bulk_load
+from core.bulk_load import BulkLoad, bulk_load, escape, indexes_set_aside
 from enquiries.models import Enquiry, FamilyEnquiry, Outcome, Person, ReferrerType
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +135,86 @@ def test_a_duplicate_is_caught_when_the_unique_constraint_comes_back():
             load.insert(FamilyEnquiry, [{"id": pk, "reference": "twice"}])
 
     assert FamilyEnquiry.objects.filter(reference="twice").count() == 1
+
+
+def indexes(model) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = CAST(%s AS regclass)",
+            [model._meta.db_table],
+        )
+        return {name for (name,) in cursor.fetchall()}
+
+
+def test_a_table_said_to_be_loaded_has_its_indexes_back_before_the_others(make_user):
+    make_user(username="bulk")
+    before = schema(FamilyEnquiry, Enquiry)
+    all_family_indexes, all_enquiry_indexes = indexes(FamilyEnquiry), indexes(Enquiry)
+
+    with transaction.atomic(), bulk_load(FamilyEnquiry, Enquiry) as load:
+        (family_id,) = load.reserve(FamilyEnquiry, 1)
+        enquiry_ids = load.reserve(Enquiry, 2)
+        rows = [enquiry_row(pk, family_id) for pk in enquiry_ids]  # queries: not once loading
+        load.insert(FamilyEnquiry, [{"id": family_id, "reference": "F-1"}])
+        load.loaded(FamilyEnquiry)
+        load.insert(Enquiry, rows)
+        load.wait()
+        family_indexes_meanwhile = indexes(FamilyEnquiry)
+        enquiry_indexes_meanwhile = indexes(Enquiry)
+
+    assert family_indexes_meanwhile == all_family_indexes
+    set_aside = {"enquiries_enquiry_deadline_49ec2960", "enquiries_enquiry_reference_key"}
+    assert set_aside <= all_enquiry_indexes
+    assert not set_aside & enquiry_indexes_meanwhile
+    assert schema(FamilyEnquiry, Enquiry) == before
+    assert Enquiry.objects.filter(family__reference="F-1").count() == 2
+
+
+def test_a_duplicate_in_a_table_said_to_be_loaded_is_caught_then():
+    FamilyEnquiry.objects.create(reference="twice")
+
+    with pytest.raises(Exception, match="enquiries_familyenquiry_reference_key"):
+        with transaction.atomic(), bulk_load(FamilyEnquiry, Enquiry) as load:
+            (pk,) = load.reserve(FamilyEnquiry, 1)
+            load.insert(FamilyEnquiry, [{"id": pk, "reference": "twice"}])
+            load.loaded(FamilyEnquiry)
+            load.wait()
+
+    assert FamilyEnquiry.objects.filter(reference="twice").count() == 1
+
+
+def test_rows_larger_than_the_queue_all_arrive(monkeypatch):
+    # given a queue that holds less than one chunk of COPY text
+    monkeypatch.setattr("core.bulk_load.QUEUED_BYTES", 64)
+
+    # when many chunks are queued
+    with transaction.atomic(), bulk_load(FamilyEnquiry) as load:
+        ids = load.reserve(FamilyEnquiry, 300)
+        for start in range(0, 300, 30):
+            load.insert(FamilyEnquiry, [{"id": n, "reference": f"F-{n}"} for n in ids[start:][:30]])
+
+    # then every one is stored
+    assert FamilyEnquiry.objects.filter(pk__in=ids).count() == 300
+
+
+def test_escape_gives_copy_text():
+    assert escape(AWKWARD) == (
+        "tab\\there, new\\nline, back\\\\slash, \\\\N, \\r, 'quote' \"double\" ünïcode"
+    )
+
+
+def test_indexes_set_aside_keep_what_is_asked_and_come_back_even_after_an_error():
+    before = schema(FamilyEnquiry, Enquiry)
+
+    with pytest.raises(RuntimeError, match="part way"):
+        with indexes_set_aside(Enquiry._meta.db_table, unique=False):
+            meanwhile = schema(Enquiry)
+            raise RuntimeError("part way")
+
+    names = {name for name, _ in meanwhile}
+    assert "enquiries_enquiry_pkey" in names
+    assert "enquiries_enquiry_reference_key" in names  # unique: kept
+    assert "enquiry_open_queue" in names  # partial: kept
+    assert not {name for name in names if name.endswith("_fk_agencies_user_id")}
+    assert "enquiries_enquiry_deadline_49ec2960" not in names
+    assert schema(FamilyEnquiry, Enquiry) == before

@@ -19,6 +19,7 @@ LONG = {
     "audit.tasks.verify_access_log",
     "audit.tasks.add_access_log_months",
     "reports.tasks.draw_nfa_sample",
+    "reports.tasks.keep_decisions_by_day",
 }
 
 

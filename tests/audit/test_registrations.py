@@ -36,12 +36,17 @@ NOT_IN_THE_CHANGE_LOG = {
     "on their own rows",
     "enquiries.BackgroundHealth": "the background check's own note of since when it has been "
     "failing and when administrators were told; the system writes it, nobody edits it",
+    "enquiries.OpenEnquiryName": "a copy of the open enquiries' names that the database keeps "
+    "itself for the queue's search (migration 0026); the people and parts are logged",
     "enquiries.OutgoingEmail": "the outbox is its own record: who sent what to whom and when, "
     "and whether it went; only the worker changes a row, to say how sending went",
     "enquiries.EmailPreference": "a person's own choice of which notifications come by email: "
     "no case content, and nobody's access changes with it",
     "agencies.ApiToken": "its making and revoking are in the account log, with who and from "
     "where; nothing else about it changes, and its digest belongs in no log",
+    "reports.DecisionSummary": "counts of the enquiries' decisions that the database keeps "
+    "itself (reports.decisions); the decisions are logged on the enquiries",
+    "reports.DecisionDay": "as reports.DecisionSummary: one day's counts",
     "agencies.SetUpCode": "issued only by an approved password reset or the first-administrators "
     "command, both in the access log with who; its use and refused tries are in the account log; "
     "its digest belongs in no log",

@@ -216,3 +216,15 @@ def test_a_large_file_into_a_hub_holding_fewer_is_bulk_loaded(tmp_path, monkeypa
 def test_an_empty_file_is_refused_by_the_bulk_load_too(tmp_path):
     with pytest.raises(BadFile, match="a header but no enquiries"):
         import_enquiries(write(tmp_path, header=HEADER), now=NOW, bulk=True)
+
+
+def test_into_an_empty_hub_no_reference_is_looked_up(tmp_path, monkeypatch):
+    def looked_up(model, references, where=""):
+        assert not references, "an empty table holds nothing to clash with"
+        return set()
+
+    monkeypatch.setattr(importing, "_stored", looked_up)
+
+    result = import_enquiries(write(tmp_path, *many_rows(40)), now=NOW, bulk=True)
+
+    assert result.rows == Enquiry.objects.count() == 41
