@@ -51,8 +51,14 @@ test:
 	@$(MAKE) --no-print-directory setup
 	$(BIN)/ruff check --quiet .
 	$(BIN)/ruff format --check --quiet .
-	$(MAKE) --no-print-directory layers types
-	$(TEST_ENV) $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_DIST) --durations=15
+	@mkdir -p var
+	@# The layers and types are checked beside the tests, on the CPU the tests leave idle
+	@# (nice 19: they barely slow a test), and said after them; either failing fails `make test`.
+	@nice -n 19 $(MAKE) --no-print-directory layers types > var/static-checks.log 2>&1 & checks=$$!; \
+	$(TEST_ENV) $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_DIST) --durations=15; tests=$$?; \
+	wait $$checks; checked=$$?; cat var/static-checks.log; \
+	[ $$checked -eq 0 ] || echo "mash: the layers or types check failed (above)"; \
+	[ $$tests -eq 0 ] && [ $$checked -eq 0 ]
 
 # The whole suite again at each of the instants a wall-clock test breaks (tests/instants.py):
 # a Saturday night, 08:59 and 17:00 on a weekday, a bank holiday and both clock changes.
