@@ -881,22 +881,18 @@ def enquiry_for_page(*, reference: str, viewer: User, with_feedback_email: bool 
     Its feedback email is read with it only `with_feedback_email` (the API's, which reads
     nothing else); for the page, `mail.feedback_emails` reads it in a query of its own, which
     costs less than building the seven subqueries of its annotations into this one
-    (bench/queue.py, enquiry page)."""
+    (bench/queue.py, enquiry page).
+
+    The four people it names (who logged, holds, decided and acknowledged it) come in one
+    query of their own by primary key, not as four more joins: at 1,000,000 enquiries,
+    PostgreSQL took 5 ms to plan the nine-table join (0.2 ms to run it), and takes 0.5 ms
+    for the five tables left and 0.1 ms for the people."""
     family = only_visible(Enquiry.objects.select_related("subject"), viewer)
     enquiries = only_visible(Enquiry.objects.all(), viewer)
     if with_feedback_email:
         enquiries = enquiries.annotate(**feedback_email_annotations())
-    return (
-        enquiries.select_related(
-            "family",
-            "subject",
-            "referrer_type",
-            "assignee",
-            "decided_by",
-            "outcome",
-            "created_by",
-            "escalation_acknowledged_by",
-        )
+    enquiry = (
+        enquiries.select_related("family", "subject", "referrer_type", "outcome")
         .prefetch_related(
             Prefetch(
                 "involvements",
@@ -907,6 +903,17 @@ def enquiry_for_page(*, reference: str, viewer: User, with_feedback_email: bool 
         )
         .get(reference=reference)
     )
+    _read_people_named(enquiry)
+    return enquiry
+
+
+def _read_people_named(enquiry: Enquiry) -> None:
+    """Fill in the enquiry's links to staff from one query by primary key (who logged it is
+    never empty, so the query always runs: the page's count is the same whoever holds it)."""
+    links = ("created_by", "assignee", "decided_by", "escalation_acknowledged_by")
+    people = User.objects.in_bulk({getattr(enquiry, f"{link}_id") for link in links} - {None})
+    for link in links:
+        setattr(enquiry, link, people.get(getattr(enquiry, f"{link}_id")))
 
 
 RE_REFERRAL_MONTHS = 12
@@ -957,9 +964,18 @@ def enquiries_about_the_same_people(
     One query whatever the enquiry: the people named in those enquiries who are named here,
     with their enquiry, for the newest `limit` such enquiries (a subquery). A list of ids,
     or a prefetch, would cost no query when there were none, and another when there were.
+
+    The people named here are those already read with the enquiry (`enquiry_for_page`), as
+    a list of ids rather than a subquery used twice: at 1,000,000 enquiries PostgreSQL
+    planned the query in 2.5 ms with the subquery, 1 ms with the list. With nobody named,
+    the subquery, so that the query still runs and finds nothing.
     """
-    people_here = EnquiryPerson.objects.filter(enquiry=enquiry).values("person_id")
-    naming_them = EnquiryPerson.objects.filter(enquiry=OuterRef("pk"), person_id__in=people_here)
+    named_here = [link.person_id for link in enquiry.involvements.all()]
+    people_here = Q(
+        person_id__in=named_here
+        or EnquiryPerson.objects.filter(enquiry=enquiry).values("person_id")
+    )
+    naming_them = EnquiryPerson.objects.filter(people_here, enquiry=OuterRef("pk"))
     others = (
         only_visible(Enquiry.objects.all(), viewer)
         .filter(Exists(naming_them))
@@ -968,7 +984,7 @@ def enquiries_about_the_same_people(
         .values("pk")[:limit]
     )
     shared = (
-        EnquiryPerson.objects.filter(person_id__in=people_here, enquiry_id__in=others)
+        EnquiryPerson.objects.filter(people_here, enquiry_id__in=others)
         .select_related("person", "enquiry__subject", "enquiry__outcome")
         .order_by("-enquiry__received_at", "-enquiry_id", "id")
     )

@@ -320,13 +320,14 @@ def test_the_enquiry_page_runs_a_fixed_number_of_queries(
         )
     client.force_login(manager)
 
-    # session, user, groups; the enquiry with its people, history and family; the clock's
-    # version; earlier decisions; related enquiries with the people they share (one query);
-    # its feedback email; outcome names; onward referrals; the unread-notification count;
-    # information requests, the records through the firewall, and the agencies not yet
-    # asked; the view written to the access log (lock, last hash, insert). The same for any
-    # enquiry: tests/sharing/test_enquiry_page_queries.py
-    with django_assert_max_num_queries(20):
+    # session, user, groups; the enquiry with its people, history and family; the staff it
+    # names (by primary key, not four joins); the clock's version; earlier decisions; related
+    # enquiries with the people they share (one query); its feedback email; outcome names;
+    # onward referrals; the unread-notification count; information requests, the records
+    # through the firewall, and the agencies not yet asked; the view written to the access
+    # log (lock, last hash, insert). The same for any enquiry:
+    # tests/sharing/test_enquiry_page_queries.py
+    with django_assert_max_num_queries(21):
         response = client.get(enquiry.get_absolute_url())
 
     assert response.status_code == 200

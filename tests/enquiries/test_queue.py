@@ -498,3 +498,111 @@ def test_the_rows_are_written_as_the_template_wrote_them(researcher, make_user):
     assert "&lt;Bea &amp; Co&gt;" in written
     for text in ("Escalated", "New information", "Breached", "At risk", "Nobody yet", "Rosa Reid"):
         assert text in written
+
+
+def test_a_search_walks_its_matches_by_places_in_the_queues_order(client, researcher):
+    # given: 130 matches, some escalated and some red, among others the search does not find
+    found = log(researcher, *[f"Child{i}" for i in range(130)], last_name="Kowalska")
+    log(researcher, *[f"Other{i}" for i in range(20)], last_name="Jones")
+    for enquiry in found[70:74]:
+        rate(enquiry, researcher, "red")
+    for enquiry in (found[3], found[100]):
+        services.enquiry_escalate(enquiry=enquiry, actor=researcher, reason="Disclosure.")
+    order = queue(researcher, timezone.now(), search="kowalska")
+    client.force_login(researcher)
+
+    # when: Next from the first page to the last, then Previous back
+    forward, link, pages = [], "q=kowalska", []
+    while link:
+        response = client.get(reverse("triage-queue") + "?" + link)
+        page = response.context["page"]
+        forward += [row.reference for row in response.context["rows"]]
+        pages.append(page)
+        link = page.next and f"q=kowalska&{page.next}"
+    backward, link = [], f"q=kowalska&{pages[-1].previous}"
+    while link:
+        rows, previous, _ = follow(client, link)
+        backward = rows + backward
+        link = previous and f"q=kowalska&{previous}"
+
+    # then
+    assert forward == order
+    assert [(page.number, page.num_pages, page.count) for page in pages] == [
+        (1, 3, 130),
+        (2, 3, 130),
+        (3, 3, 130),
+    ]
+    assert backward == order[:100]
+
+
+def test_a_searchs_place_no_longer_among_its_matches_still_gives_its_neighbours(
+    client, researcher, make_user
+):
+    log(researcher, *[f"Child{i}" for i in range(55)], last_name="Kowalska")
+    order = queue(researcher, timezone.now(), search="kowalska")
+    client.force_login(researcher)
+    first = client.get(reverse("triage-queue"), {"q": "kowalska"}).context["page"]
+    last_shown = Enquiry.objects.get(reference=order[49])
+    services.enquiry_decide(
+        enquiry=last_shown,
+        actor=make_user(Role.MANAGER),
+        outcome=Outcome.objects.get(code="nfa"),
+        rationale="No concerns.",
+        expected_version=last_shown.version,
+    )
+
+    rows, previous, following = follow(client, f"q=kowalska&{first.next}")
+    back, _, _ = follow(client, f"q=kowalska&{previous}")
+
+    assert rows == order[50:]
+    assert following == ""
+    assert previous == "page=1"
+    assert back == [reference for reference in order if reference != order[49]][:50]
+
+
+def test_a_search_past_its_last_match_still_counts_its_matches(client, researcher, make_user):
+    # The page's matches were all decided since its link: no rows, the count still right.
+    log(researcher, *[f"Child{i}" for i in range(52)], last_name="Kowalska")
+    order = queue(researcher, timezone.now(), search="kowalska")
+    client.force_login(researcher)
+    link = client.get(reverse("triage-queue"), {"q": "kowalska"}).context["page"].next
+    for reference in order[50:]:
+        enquiry = Enquiry.objects.get(reference=reference)
+        services.enquiry_decide(
+            enquiry=enquiry,
+            actor=make_user(Role.MANAGER),
+            outcome=Outcome.objects.get(code="nfa"),
+            rationale="No concerns.",
+            expected_version=enquiry.version,
+        )
+
+    response = client.get(reverse("triage-queue") + f"?q=kowalska&{link}")
+
+    assert response.context["rows"] == []
+    assert response.context["page"].count == 50
+    assert response.context["page"].next == ""
+
+
+@pytest.mark.parametrize(
+    ("asked", "shown", "first"), [("9", 2, 50), ("0", 1, 0), ("x", 1, 0), ("2", 2, 50)]
+)
+def test_a_searchs_page_number_is_read_as_the_queues_is(client, researcher, asked, shown, first):
+    log(researcher, *[f"Child{i}" for i in range(60)], last_name="Kowalska")
+    order = queue(researcher, timezone.now(), search="kowalska")
+    client.force_login(researcher)
+
+    response = client.get(reverse("triage-queue"), {"q": "kowalska", "page": asked})
+
+    assert response.context["page"].number == shown
+    assert [row.reference for row in response.context["rows"]] == order[first : first + 50]
+
+
+def test_a_search_that_matches_nothing_counts_nothing(client, researcher):
+    log(researcher, "Ann")
+    client.force_login(researcher)
+
+    response = client.get(reverse("triage-queue"), {"q": "nobody-of-that-name"})
+
+    page = response.context["page"]
+    assert (response.context["rows"], page.count, page.number, page.num_pages) == ([], 0, 1, 1)
+    assert (page.previous, page.next) == ("", "")
