@@ -175,3 +175,18 @@ def made_once_for_many_tests(django_db_blocker, key: str, make: Callable[[], T])
             made = make()
         yield made
         transaction.set_rollback(True)
+
+
+def indexes_and_constraints(*models) -> list[tuple]:
+    """The models' tables' indexes and constraints, by name and definition: what a bulk load
+    sets aside must come back exactly."""
+    tables = [model._meta.db_table for model in models]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+            "WHERE indrelid = ANY(CAST(%s AS regclass[])) "
+            "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = ANY(CAST(%s AS regclass[])) ORDER BY 1, 2",
+            [tables, tables],
+        )
+        return cursor.fetchall()

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from agencies.models import User
 from core.bulk_load import BulkLoad, bulk_load, escape, indexes_set_aside
 from enquiries.models import Enquiry, FamilyEnquiry, Outcome, Person, ReferrerType
+from tests.database import indexes_and_constraints
 
 pytestmark = pytest.mark.django_db
 
@@ -22,19 +23,6 @@ RECEIVED = datetime(2025, 3, 7, 16, 0, tzinfo=UTC)
 def on_postgresql(db):
     if connection.vendor != "postgresql":
         pytest.skip("the bulk load is PostgreSQL's")
-
-
-def schema(*models) -> list[tuple]:
-    tables = [model._meta.db_table for model in models]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
-            "WHERE indrelid = ANY(CAST(%s AS regclass[])) "
-            "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = ANY(CAST(%s AS regclass[])) ORDER BY 1, 2",
-            [tables, tables],
-        )
-        return cursor.fetchall()
 
 
 def enquiry_row(pk: int, family_id: int, **values) -> dict:
@@ -58,7 +46,7 @@ def enquiry_row(pk: int, family_id: int, **values) -> dict:
 
 def test_rows_read_back_exactly_as_written_and_the_schema_comes_back(make_user):
     make_user(username="bulk")
-    before = schema(FamilyEnquiry, Person, Enquiry)
+    before = indexes_and_constraints(FamilyEnquiry, Person, Enquiry)
 
     with transaction.atomic(), bulk_load(FamilyEnquiry, Person, Enquiry) as load:
         (family_id,) = load.reserve(FamilyEnquiry, 1)
@@ -89,7 +77,7 @@ def test_rows_read_back_exactly_as_written_and_the_schema_comes_back(make_user):
             ],
         )
 
-    assert schema(FamilyEnquiry, Person, Enquiry) == before
+    assert indexes_and_constraints(FamilyEnquiry, Person, Enquiry) == before
     first, second = Enquiry.objects.filter(pk__in=enquiries).order_by("pk")
     assert first.family.reference == SHORT and first.concern == AWKWARD
     assert first.categories == ["neglect", AWKWARD]
@@ -111,9 +99,9 @@ def test_ids_reserved_in_a_block_are_never_given_out_again():
     assert FamilyEnquiry.objects.create(reference="after").pk > block[-1]
 
 
-def test_a_failed_load_leaves_neither_rows_nor_a_changed_schema():
+def test_a_failed_load_leaves_neither_rows_nor_a_changed_indexes_and_constraints():
     FamilyEnquiry.objects.create(reference="kept")
-    before = schema(FamilyEnquiry, Enquiry)
+    before = indexes_and_constraints(FamilyEnquiry, Enquiry)
 
     with pytest.raises(psycopg2.Error, match="value too long"):
         with transaction.atomic(), bulk_load(FamilyEnquiry, Enquiry) as load:
@@ -123,7 +111,7 @@ def test_a_failed_load_leaves_neither_rows_nor_a_changed_schema():
             load.wait()
 
     assert list(FamilyEnquiry.objects.values_list("reference", flat=True)) == ["kept"]
-    assert schema(FamilyEnquiry, Enquiry) == before
+    assert indexes_and_constraints(FamilyEnquiry, Enquiry) == before
 
 
 def test_a_duplicate_is_caught_when_the_unique_constraint_comes_back():
@@ -148,7 +136,7 @@ def indexes(model) -> set[str]:
 
 def test_a_table_said_to_be_loaded_has_its_indexes_back_before_the_others(make_user):
     make_user(username="bulk")
-    before = schema(FamilyEnquiry, Enquiry)
+    before = indexes_and_constraints(FamilyEnquiry, Enquiry)
     all_family_indexes, all_enquiry_indexes = indexes(FamilyEnquiry), indexes(Enquiry)
 
     with transaction.atomic(), bulk_load(FamilyEnquiry, Enquiry) as load:
@@ -166,7 +154,7 @@ def test_a_table_said_to_be_loaded_has_its_indexes_back_before_the_others(make_u
     set_aside = {"enquiries_enquiry_deadline_49ec2960", "enquiries_enquiry_reference_key"}
     assert set_aside <= all_enquiry_indexes
     assert not set_aside & enquiry_indexes_meanwhile
-    assert schema(FamilyEnquiry, Enquiry) == before
+    assert indexes_and_constraints(FamilyEnquiry, Enquiry) == before
     assert Enquiry.objects.filter(family__reference="F-1").count() == 2
 
 
@@ -204,11 +192,11 @@ def test_escape_gives_copy_text():
 
 
 def test_indexes_set_aside_keep_what_is_asked_and_come_back_even_after_an_error():
-    before = schema(FamilyEnquiry, Enquiry)
+    before = indexes_and_constraints(FamilyEnquiry, Enquiry)
 
     with pytest.raises(RuntimeError, match="part way"):
         with indexes_set_aside(Enquiry._meta.db_table, unique=False):
-            meanwhile = schema(Enquiry)
+            meanwhile = indexes_and_constraints(Enquiry)
             raise RuntimeError("part way")
 
     names = {name for name, _ in meanwhile}
@@ -217,4 +205,4 @@ def test_indexes_set_aside_keep_what_is_asked_and_come_back_even_after_an_error(
     assert "enquiry_open_queue" in names  # partial: kept
     assert not {name for name in names if name.endswith("_fk_agencies_user_id")}
     assert "enquiries_enquiry_deadline_49ec2960" not in names
-    assert schema(FamilyEnquiry, Enquiry) == before
+    assert indexes_and_constraints(FamilyEnquiry, Enquiry) == before

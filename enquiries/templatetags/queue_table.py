@@ -3,11 +3,10 @@ of seven cells cost the page more than everything else it does, a template varia
 (bench/queue.py, docs/performance.md "Triage queue"). The markup is the table's as
 templates/home/triage_queue.html had it; every value is escaped."""
 
-from html import escape
-
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
+from core.html import escape
 from enquiries.selectors import QueueRow
 
 register = template.Library()
@@ -26,9 +25,7 @@ def queue_row(row: QueueRow) -> str:
     other cells labelled from data-label). static/js/countdown.js recounts the time left
     from the last cell's data attributes.
 
-    The standard library's `escape` is what Django's wraps (the same text), without the
-    wrapper's look for lazy arguments and its SafeString: half the row's cost. Every value
-    is a `str`."""
+    Escaped by `core.html.escape`, without Django's wrapper: half the row's cost."""
     badges = ""
     if row.escalated:
         badges += ' <strong class="govuk-tag govuk-tag--red">Escalated</strong>'

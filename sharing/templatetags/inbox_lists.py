@@ -5,23 +5,17 @@ at a time (bench/pages.py, docs/performance.md). The markup is what
 templates/home/agency_inbox.html had, to the character; every value is escaped."""
 
 from collections.abc import Sequence
-from html import escape as _escape
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
+from core.html import escape
 from sharing.firewall import ShownRecord
 from sharing.selectors import InboxLine, OpenRequestLine
 
 register = template.Library()
 
 Link = tuple[str, str]
-
-
-def escape(value: object) -> str:
-    """What `django.utils.html.escape` gives, without its lazy-string wrapper around each of
-    the page's seven hundred values."""
-    return _escape(str(value))
 
 
 OVERDUE = ' <strong class="govuk-tag govuk-tag--red">Overdue</strong>'

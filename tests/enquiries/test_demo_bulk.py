@@ -10,6 +10,7 @@ from demo import enquiries as demo_enquiries
 from demo.enquiries import BULK_LOADED, seed_demo_enquiries
 from demo.hub import seed_demo_hub
 from enquiries.models import Enquiry, EnquiryEvent, EscalationRepeat, Notification, OutgoingEmail
+from tests.database import indexes_and_constraints
 
 pytestmark = pytest.mark.django_db
 
@@ -64,16 +65,7 @@ def demo() -> dict[str, list]:
 
 
 def schema() -> list[tuple]:
-    tables = [model._meta.db_table for model in BULK_LOADED]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
-            "WHERE indrelid = ANY(CAST(%s AS regclass[])) "
-            "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = ANY(CAST(%s AS regclass[])) ORDER BY 1, 2",
-            [tables, tables],
-        )
-        return cursor.fetchall()
+    return indexes_and_constraints(*BULK_LOADED)
 
 
 def test_the_bulk_load_seeds_the_same_demo_as_the_ordinary_path(monkeypatch):

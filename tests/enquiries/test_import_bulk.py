@@ -13,6 +13,7 @@ from agencies.models import Agency
 from enquiries import importing
 from enquiries.importing import BadFile, import_enquiries
 from enquiries.models import Enquiry, EnquiryEvent, FamilyEnquiry, ReferenceCounter
+from tests.database import indexes_and_constraints
 
 from .test_import import GOOD, HEADER, NOW, write
 
@@ -90,16 +91,7 @@ def stored() -> dict[str, list]:
 
 def schema() -> list[tuple]:
     """The import's tables' indexes and constraints, by name and definition."""
-    tables = [m._meta.db_table for m in (Enquiry, EnquiryEvent, FamilyEnquiry)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
-            "WHERE indrelid = ANY(CAST(%s AS regclass[])) "
-            "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = ANY(CAST(%s AS regclass[])) ORDER BY 1, 2",
-            [tables, tables],
-        )
-        return cursor.fetchall()
+    return indexes_and_constraints(Enquiry, EnquiryEvent, FamilyEnquiry)
 
 
 def load_both_ways(path: Path) -> tuple[dict, dict]:
