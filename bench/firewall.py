@@ -70,11 +70,15 @@ PRACTITIONER_PASSWORD = "bench-practitioner-2026"  # noqa: S105 - the bench's ow
 
 def practitioners() -> dict[str, object]:
     """One practitioner per answering agency: the demo's where it has one."""
+    from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import Group
 
     from agencies.models import Agency, Role, User
 
     group = Group.objects.get(name=Role.PRACTITIONER)
+    # A release needs its practitioner's password again (step-up): the same for each, hashed
+    # once, as a hash is made to be slow.
+    password = make_password(PRACTITIONER_PASSWORD)
     found = {}
     for name in ANSWERING:
         agency = Agency.objects.get(name=name)
@@ -84,8 +88,7 @@ def practitioners() -> dict[str, object]:
             username=f"bench-{agency.pk}", first_name="Bench", last_name=name, agency=agency
         )
         user.groups.add(group)
-        # A release needs its practitioner's password again (step-up).
-        user.set_password(PRACTITIONER_PASSWORD)
+        user.password = password
         user.save(update_fields=["password"])
         found[name] = user
     return found

@@ -287,6 +287,16 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
 
 
 @pytest.fixture
+def pictures_not_typeset(monkeypatch):
+    """Onward referrals' pictures still compiled and logged, but not typeset: WeasyPrint is
+    most of `seed_demo`'s time, and the demo's tests read no PDF. The picture's own tests
+    (tests/sharing/test_picture*.py) and the benches (tests/test_benches_run.py) typeset."""
+    from sharing import picture
+
+    monkeypatch.setattr(picture, "render_pdf", lambda compiled: b"%PDF-1.7 not typeset")
+
+
+@pytest.fixture
 def agency(db):
     return AgencyFactory(name="Police", kind="police")
 

@@ -30,7 +30,7 @@ from sharing.services import usual_agencies
 
 Kind = Notification.Kind
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pictures_not_typeset")]
 
 
 def seed(*args: str) -> str:

@@ -94,11 +94,12 @@ def test_a_control_character_is_refused_on_its_field_and_nothing_is_saved(stage,
     """NUL in every field (PostgreSQL cannot store it: unchecked, it is a 500, not a message),
     and one of the other refused characters."""
     write, field = case
+    client = client_for(stage, write.persona, api=write.api)
     before = snapshot()
 
     for char in ("\x00", other):
         value = f"Before{char}after"
-        response = send(stage, write, field, value)
+        response = send(stage, write, field, value, client=client)
 
         assert_refused_on_field(response, write, field, value, control(char))
     assert snapshot() == before

@@ -51,6 +51,11 @@ def test_a_manager_reads_the_dashboard_and_the_timeliness_report(
     # and the page never scrolls sideways: a wide table scrolls in its own box.
     for width in (375, 768, 1280):
         page.set_viewport_size({"width": width, "height": 900})
+        # Chart.js fits its canvas to the new width on a later frame (a ResizeObserver): until
+        # then the canvas keeps the old width, so the page is read once it has settled.
+        page.wait_for_function(
+            "width => document.documentElement.scrollWidth <= width", arg=width, timeout=5000
+        )
         table = page.get_by_test_id("report-table").bounding_box()
         chart = page.get_by_test_id("report-chart").bounding_box()
         assert table and chart

@@ -147,7 +147,7 @@ def test_rows_made_after_the_demo_get_ids_of_their_own(hub):
     assert enquiry.events.get().id > highest[EnquiryEvent]
 
 
-def test_the_command_records_what_the_sla_scan_would_have_by_now():
+def test_the_command_records_what_the_sla_scan_would_have_by_now(pictures_not_typeset):
     # given: the clock stopped, so the scan and the check below agree on the minute
     now = timezone.now().replace(second=0, microsecond=0)
 

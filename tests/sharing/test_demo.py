@@ -277,7 +277,7 @@ def test_an_empty_hub_gets_nothing():
     assert counts() == dict.fromkeys(counts(), 0)
 
 
-def test_seed_demo_adds_the_sharing_and_says_so():
+def test_seed_demo_adds_the_sharing_and_says_so(pictures_not_typeset):
     out = StringIO()
     call_command("seed_demo", "--enquiries", "100", stdout=out)
     call_command("seed_demo", "--enquiries", "100", stdout=out)

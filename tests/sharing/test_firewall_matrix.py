@@ -20,7 +20,8 @@ from tests.factories import PASSWORD
 
 from .conftest import REVISED_STATES, STATES
 
-pytestmark = pytest.mark.django_db
+# Everyone signs in in every test: their authenticator apps are made once for the module.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_authenticator_apps_for_the_module")]
 
 ROLES = {
     # role in the matrix: the Hub attribute holding a person in it

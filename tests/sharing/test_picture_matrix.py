@@ -12,7 +12,8 @@ from .conftest import REVISED_STATES, STATES
 from .test_firewall_matrix import READS, ROLES, WORKING
 from .test_picture import pdf_text
 
-pytestmark = pytest.mark.django_db
+# Everyone signs in in every test: their authenticator apps are made once for the module.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_authenticator_apps_for_the_module")]
 
 SURFACES = ["picture page", "picture PDF"]
 
