@@ -86,6 +86,16 @@ def rate(enquiry, actor, rating):
     )
 
 
+def decide_nfa(enquiry, manager):
+    return services.enquiry_decide(
+        enquiry=enquiry,
+        actor=manager,
+        outcome=Outcome.objects.get(code="nfa"),
+        rationale="No concerns.",
+        expected_version=enquiry.version,
+    )
+
+
 def queue(user, now, **filters):
     return [e.reference for e in enquiry_queue(user=user, filters=QueueFilters(**filters), now=now)]
 
@@ -104,13 +114,7 @@ def test_escalations_come_first_then_the_least_time_left(researcher):
 
 def test_decided_enquiries_leave_the_queue(researcher, make_user):
     (enquiry,) = log(researcher, "Ann")
-    services.enquiry_decide(
-        enquiry=enquiry,
-        actor=make_user(Role.MANAGER),
-        outcome=Outcome.objects.get(code="nfa"),
-        rationale="No concerns.",
-        expected_version=enquiry.version,
-    )
+    decide_nfa(enquiry, make_user(Role.MANAGER))
 
     assert queue(researcher, timezone.now()) == []
 
@@ -414,13 +418,7 @@ def test_a_place_not_in_the_queue_still_gives_its_neighbours(client, researcher,
     client.force_login(researcher)
     link = client.get(reverse("triage-queue")).context["page"].next
     last_shown = Enquiry.objects.get(reference=order[49])
-    services.enquiry_decide(
-        enquiry=last_shown,
-        actor=make_user(Role.MANAGER),
-        outcome=Outcome.objects.get(code="nfa"),
-        rationale="No concerns.",
-        expected_version=last_shown.version,
-    )
+    decide_nfa(last_shown, make_user(Role.MANAGER))
 
     rows, _, _ = follow(client, link)
 
@@ -562,13 +560,7 @@ def test_a_searchs_place_no_longer_among_its_matches_still_gives_its_neighbours(
     client.force_login(researcher)
     first = client.get(reverse("triage-queue"), {"q": "kowalska"}).context["page"]
     last_shown = Enquiry.objects.get(reference=order[49])
-    services.enquiry_decide(
-        enquiry=last_shown,
-        actor=make_user(Role.MANAGER),
-        outcome=Outcome.objects.get(code="nfa"),
-        rationale="No concerns.",
-        expected_version=last_shown.version,
-    )
+    decide_nfa(last_shown, make_user(Role.MANAGER))
 
     rows, previous, following = follow(client, f"q=kowalska&{first.next}")
     back, _, _ = follow(client, f"q=kowalska&{previous}")
@@ -587,13 +579,7 @@ def test_a_search_past_its_last_match_still_counts_its_matches(client, researche
     link = client.get(reverse("triage-queue"), {"q": "kowalska"}).context["page"].next
     for reference in order[50:]:
         enquiry = Enquiry.objects.get(reference=reference)
-        services.enquiry_decide(
-            enquiry=enquiry,
-            actor=make_user(Role.MANAGER),
-            outcome=Outcome.objects.get(code="nfa"),
-            rationale="No concerns.",
-            expected_version=enquiry.version,
-        )
+        decide_nfa(enquiry, make_user(Role.MANAGER))
 
     response = client.get(reverse("triage-queue") + f"?q=kowalska&{link}")
 

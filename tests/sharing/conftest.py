@@ -15,7 +15,6 @@ from enquiries.models import Enquiry, ReferrerType
 from enquiries.services import PersonDetails
 from sharing import revisions, services
 from sharing.models import InformationRecord, InformationRequest, LawfulBasis, Sensitivity
-from tests import two_factor
 from tests.database import made_once_for_many_tests
 from tests.factories import PASSWORD, AgencyFactory, UserFactory
 
@@ -114,24 +113,12 @@ class Hub:
 
 
 def fresh_copies(holder) -> dict:
-    """Each model instance a dataclass holds, read again from the database: one query a model
-    rather than one an instance, as every test of a shared hub starts with this."""
-    held = {
-        field.name: value
+    """Each model instance a dataclass holds, read again from the database."""
+    return {
+        field.name: type(value).objects.get(pk=value.pk)
         for field in dataclasses.fields(holder)
         if hasattr(value := getattr(holder, field.name), "pk")
     }
-    wanted: dict[type, list] = {}
-    for value in held.values():
-        wanted.setdefault(type(value), []).append(value.pk)
-    read = {model: model.objects.in_bulk(pks) for model, pks in wanted.items()}
-    copies = {}
-    for name, value in held.items():
-        model = type(value)
-        # Two fields holding one row still get an instance each, and a row gone still raises
-        # DoesNotExist, as when they were read one by one.
-        copies[name] = read[model].pop(value.pk, None) or model.objects.get(pk=value.pk)
-    return copies
 
 
 def log_child(researcher: User, first_name: str, last_name: str, *, minutes_ago: int) -> Enquiry:
@@ -193,21 +180,3 @@ def _hub_for_the_module(request, django_db_setup, django_db_blocker) -> Iterator
 @pytest.fixture
 def hub(db, _hub_for_the_module) -> Hub:
     return _hub_for_the_module.fresh()
-
-
-@pytest.fixture(scope="module")
-def _authenticator_apps_for_the_module(
-    request, django_db_blocker, _hub_for_the_module
-) -> Iterator[None]:
-    """Each person of the shared hub's confirmed authenticator app, made once: signing in makes
-    one for a person who has none, and the matrices sign everyone in in every test (the
-    firewall's in savepoints it rolls back), so made them again and again."""
-
-    def make_apps() -> None:
-        for field in dataclasses.fields(Hub):
-            if isinstance(person := getattr(_hub_for_the_module, field.name), User):
-                two_factor.app_for(person)
-
-    key = f"{request.node.nodeid}::authenticator apps"
-    with made_once_for_many_tests(django_db_blocker, key, make_apps):
-        yield

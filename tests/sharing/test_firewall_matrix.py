@@ -20,8 +20,7 @@ from tests.factories import PASSWORD
 
 from .conftest import REVISED_STATES, STATES
 
-# Everyone signs in in every test: their authenticator apps are made once for the module.
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_authenticator_apps_for_the_module")]
+pytestmark = pytest.mark.django_db
 
 ROLES = {
     # role in the matrix: the Hub attribute holding a person in it

@@ -12,8 +12,7 @@ from .conftest import REVISED_STATES, STATES
 from .test_firewall_matrix import READS, ROLES, WORKING
 from .test_picture import pdf_text
 
-# Everyone signs in in every test: their authenticator apps are made once for the module.
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_authenticator_apps_for_the_module")]
+pytestmark = pytest.mark.django_db
 
 SURFACES = ["picture page", "picture PDF"]
 
