@@ -1,14 +1,22 @@
 """core.bulk_load: rows read back exactly as written, the schema as it was, and nothing left
 behind when a load fails. PostgreSQL only: SQLite has no bulk load."""
 
-from datetime import UTC, date, datetime
+import gc
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg2
 import pytest
 from django.db import connection, transaction
 
 from agencies.models import User
-from core.bulk_load import BulkLoad, bulk_load, escape, indexes_set_aside
+from core.bulk_load import (
+    BulkLoad,
+    bulk_load,
+    collector_paused,
+    copy_text,
+    escape,
+    indexes_set_aside,
+)
 from enquiries.models import Enquiry, FamilyEnquiry, Outcome, Person, ReferrerType
 from tests.database import indexes_and_constraints
 
@@ -183,6 +191,71 @@ def test_rows_larger_than_the_queue_all_arrive(monkeypatch):
 
     # then every one is stored
     assert FamilyEnquiry.objects.filter(pk__in=ids).count() == 300
+
+
+def test_values_a_column_has_seen_before_are_written_the_same_past_what_it_remembers(
+    make_user, monkeypatch
+):
+    # given columns that remember the COPY text of two values at most
+    monkeypatch.setattr("core.bulk_load.REMEMBERED", 2)
+    make_user(username="bulk")
+    # 1, 1.0 and True are equal as dict keys; their JSON is not
+    categories = [[1], [1.0], [True], ["1"], [AWKWARD], [{"nested": AWKWARD}], [1], [True]]
+    concerns = [AWKWARD, "", "plain", AWKWARD, "plain", "", AWKWARD, "plain"]
+    moments = [RECEIVED + timedelta(minutes=n % 3) for n in range(len(concerns))]
+
+    # when each is loaded again after others have taken its place
+    with transaction.atomic(), bulk_load(FamilyEnquiry, Enquiry) as load:
+        (family_id,) = load.reserve(FamilyEnquiry, 1)
+        ids = load.reserve(Enquiry, len(concerns))
+        rows = [
+            enquiry_row(pk, family_id, categories=category, concern=concern, escalated_at=moment)
+            for pk, category, concern, moment in zip(
+                ids, categories, concerns, moments, strict=True
+            )
+        ]
+        load.insert(FamilyEnquiry, [{"id": family_id, "reference": "F-1"}])
+        load.insert(Enquiry, rows)
+
+    # then every row reads back as written
+    stored = Enquiry.objects.filter(pk__in=ids).order_by("pk")
+    assert [row.categories for row in stored] == categories
+    assert [type(row.categories[0]) for row in stored] == [type(c[0]) for c in categories]
+    assert [row.concern for row in stored] == concerns
+    assert [row.escalated_at for row in stored] == moments
+
+
+def test_a_text_column_given_equal_values_of_other_types_writes_each_as_itself():
+    convert = copy_text(Enquiry._meta.get_field("concern"))
+
+    assert [convert(value) for value in (1, True, 1.0, "1", None, 1)] == [
+        "1",
+        "True",
+        "1.0",
+        "1",
+        "\\N",
+        "1",
+    ]
+
+
+def test_the_garbage_collector_is_paused_while_loading_and_as_it_was_after():
+    seen = []
+    with transaction.atomic(), bulk_load(FamilyEnquiry) as load:
+        seen.append(gc.isenabled())
+        load.insert(FamilyEnquiry, [{"id": load.reserve(FamilyEnquiry, 1)[0], "reference": "F"}])
+    with pytest.raises(RuntimeError), collector_paused():
+        seen.append(gc.isenabled())
+        raise RuntimeError("part way")
+    seen.append(gc.isenabled())
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        seen.append(gc.isenabled())
+    finally:
+        gc.enable()
+
+    assert seen == [False, False, True, False]
 
 
 def test_escape_gives_copy_text():
