@@ -212,7 +212,10 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "mash.context_processors.shell",
             ],
-            "libraries": {"govuk": "mash.templatetags.govuk"},
+            "libraries": {
+                "audit_tables": "mash.templatetags.audit_tables",
+                "govuk": "mash.templatetags.govuk",
+            },
         },
     },
 ]
