@@ -1,7 +1,7 @@
 """The access log's rows on the auditor's page, written out here rather than by the template
-language: a page of entries, nine cells each, was most of the page's time, a template variable
-at a time (bench/pages.py, docs/performance.md). The markup is the table's as
-templates/home/audit_log.html had it; every value is escaped."""
+language: fifty entries of nine cells, a template variable at a time, took about 4 ms of the
+page's 34 at ten million entries (bench/pages.py, docs/performance.md). The markup is the
+table's as templates/home/audit_log.html had it; every value is escaped."""
 
 from collections.abc import Iterable
 
