@@ -102,6 +102,15 @@ def test_the_clock_is_cached_until_the_configuration_changes(django_assert_num_q
     assert not rebuilt.calendar.is_working_day(date(2026, 6, 1))
 
 
+def test_a_database_with_no_clock_configured_says_so(django_assert_num_queries):
+    clock_in_force()
+    HubClock.objects.all().delete()
+
+    with pytest.raises(HubClock.DoesNotExist, match="run the migrations"):
+        with django_assert_num_queries(1):
+            clock_in_force()
+
+
 def test_the_clock_admin_page_is_the_superusers(client, make_user):
     client.force_login(make_user(Role.MANAGER))
     assert client.get(CHANGE_URL).status_code == 302
