@@ -14,7 +14,7 @@ from agencies.models import Role
 from enquiries import services
 from enquiries.models import Enquiry, EnquiryEvent, EnquiryPerson, Outcome, Person, ReferrerType
 from enquiries.services import PersonDetails
-from tests.factories import api_key_for
+from tests.factories import api_key_for, police_notification
 
 pytestmark = pytest.mark.django_db
 
@@ -46,18 +46,11 @@ def manager_api(manager):
 
 
 def log(actor, *names, minutes_ago=5, last_name="Smith", others=()):
-    return services.enquiry_intake(
-        actor=actor,
+    return police_notification(
+        actor,
+        *names,
+        last_name=last_name,
         received_at=timezone.now() - timedelta(minutes=minutes_ago),
-        referrer_name="PC Jones",
-        referrer_type=ReferrerType.objects.get(code="police"),
-        subjects=[PersonDetails(first_name=name, last_name=last_name) for name in names],
-        subject_type=Enquiry.SubjectType.CHILD,
-        concern="Domestic incident attended overnight; children present.",
-        categories=["domestic_abuse"],
-        consent=Enquiry.Consent.NOT_SOUGHT,
-        consent_reason="Police notification.",
-        lawful_basis="children_act_2004_s11",
         others=others,
     )
 

@@ -13,9 +13,8 @@ from rest_framework.test import APIClient
 
 from agencies.models import Role
 from enquiries import services
-from enquiries.models import Enquiry, Outcome, ReferrerType
-from enquiries.services import PersonDetails
-from tests.factories import api_key_for
+from enquiries.models import Enquiry, Outcome
+from tests.factories import api_key_for, police_notification
 
 pytestmark = pytest.mark.django_db
 
@@ -23,19 +22,7 @@ PERSONAS = ["researcher", "manager", "practitioner", "analyst", "auditor", "admi
 
 
 def _log(actor, name: str) -> Enquiry:
-    (enquiry,) = services.enquiry_intake(
-        actor=actor,
-        received_at=timezone.now() - timedelta(minutes=5),
-        referrer_name="PC Jones",
-        referrer_type=ReferrerType.objects.get(code="police"),
-        subjects=[PersonDetails(first_name=name, last_name="Smith")],
-        subject_type=Enquiry.SubjectType.CHILD,
-        concern="Domestic incident attended overnight.",
-        categories=["domestic_abuse"],
-        consent=Enquiry.Consent.NOT_SOUGHT,
-        consent_reason="Police notification.",
-        lawful_basis="children_act_2004_s11",
-    )
+    (enquiry,) = police_notification(actor, name, concern="Domestic incident attended overnight.")
     return enquiry
 
 

@@ -12,10 +12,10 @@ from django.urls import reverse
 from agencies.models import Role
 from enquiries import services
 from enquiries.clock import ClockInForce, clock_in_force
-from enquiries.models import Enquiry, ReferrerType
+from enquiries.models import Enquiry
 from enquiries.selectors import hub_hours, opening_periods, time_left, urgency
-from enquiries.services import PersonDetails
 from enquiries.worktime import ContinuousCalendar, WorkingCalendar
+from tests.factories import police_notification
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -126,19 +126,7 @@ def test_opening_periods_keep_eight_hours_on_the_day_the_clocks_go_forward():
 
 
 def log_red(researcher, received_at: datetime) -> Enquiry:
-    (enquiry,) = services.enquiry_intake(
-        actor=researcher,
-        received_at=received_at,
-        referrer_name="PC Jones",
-        referrer_type=ReferrerType.objects.get(code="police"),
-        subjects=[PersonDetails(first_name="Ann", last_name="Smith")],
-        subject_type=Enquiry.SubjectType.CHILD,
-        concern="Domestic incident attended overnight; children present.",
-        categories=["domestic_abuse"],
-        consent=Enquiry.Consent.NOT_SOUGHT,
-        consent_reason="Police notification.",
-        lawful_basis="children_act_2004_s11",
-    )
+    (enquiry,) = police_notification(researcher, "Ann", received_at=received_at)
     return services.enquiry_rate(
         enquiry=enquiry, actor=researcher, rating="red", rationale="Risk.", expected_version=1
     )

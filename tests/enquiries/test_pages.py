@@ -12,26 +12,16 @@ from enquiries import services
 from enquiries.forms import nhs_number_is_valid
 from enquiries.models import Enquiry, EnquiryEvent, Outcome, Person, ReferrerType
 from enquiries.services import PersonDetails
+from tests.factories import police_notification
 
 pytestmark = pytest.mark.django_db
 
 
 def log(actor, *names, received_at=None, last_name="Smith", **people):
-    return services.enquiry_intake(
-        actor=actor,
-        received_at=received_at or timezone.now() - timedelta(minutes=5),
-        referrer_name="PC Jones",
-        referrer_type=ReferrerType.objects.get(code="police"),
-        subjects=people.get("subjects")
-        or [PersonDetails(first_name=name, last_name=last_name) for name in names],
-        subject_type=Enquiry.SubjectType.CHILD,
-        concern="Domestic incident attended overnight; children present.",
-        categories=["domestic_abuse"],
-        consent=Enquiry.Consent.NOT_SOUGHT,
-        consent_reason="Police notification.",
-        lawful_basis="children_act_2004_s11",
-        others=people.get("others", ()),
-    )
+    given = {"others": people.get("others", ())}
+    if people.get("subjects"):
+        given["subjects"] = people["subjects"]
+    return police_notification(actor, *names, last_name=last_name, received_at=received_at, **given)
 
 
 def decide(enquiry, manager, *, decided_at=None, code="nfa"):

@@ -27,6 +27,7 @@ from enquiries.selectors import (
     urgency,
 )
 from enquiries.services import PersonDetails
+from tests.factories import police_notification
 
 pytestmark = [pytest.mark.django_db, pytest.mark.any_instant]
 
@@ -53,25 +54,12 @@ def log(actor, *names, received_at=None, last_name="Smith"):
     The change log is off while they are made: the queue reads nothing of it, and writing a
     diff of every enquiry and person was a quarter of this module's time."""
     received_at = received_at or timezone.now() - timedelta(minutes=5)
-    referrer_type = ReferrerType.objects.get(code="police")
     enquiries = []
     with disable_auditlog():
         for start in range(0, len(names), FAMILY):
-            enquiries += services.enquiry_intake(
-                actor=actor,
-                received_at=received_at,
-                referrer_name="PC Jones",
-                referrer_type=referrer_type,
-                subjects=[
-                    PersonDetails(first_name=name, last_name=last_name)
-                    for name in names[start : start + FAMILY]
-                ],
-                subject_type=Enquiry.SubjectType.CHILD,
-                concern="Domestic incident attended overnight; children present.",
-                categories=["domestic_abuse"],
-                consent=Enquiry.Consent.NOT_SOUGHT,
-                consent_reason="Police notification.",
-                lawful_basis="children_act_2004_s11",
+            family = names[start : start + FAMILY]
+            enquiries += police_notification(
+                actor, *family, last_name=last_name, received_at=received_at
             )
     return enquiries
 

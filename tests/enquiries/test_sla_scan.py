@@ -12,12 +12,12 @@ from django.utils import timezone
 
 from agencies.models import Role
 from enquiries import services
-from enquiries.models import Enquiry, Notification, Outcome, ReferrerType, SlaEvent
-from enquiries.services import PersonDetails
+from enquiries.models import Enquiry, Notification, Outcome, SlaEvent
 from enquiries.sla_scan import ScanResult, insert_new_events, record_sla_events
 from enquiries.tasks import scan_sla
 from mash.celery import app
 from tests.concurrency import run_while_another_holds
+from tests.factories import police_notification
 from tests.workers import start_worker, stop, wait_until_ready
 
 LONDON = ZoneInfo("Europe/London")
@@ -47,20 +47,7 @@ def manager(make_user):
 
 
 def log_red(actor, *names, assignee=None, received_at=RECEIVED) -> list[Enquiry]:
-    enquiries = services.enquiry_intake(
-        actor=actor,
-        received_at=received_at,
-        referrer_name="PC Jones",
-        referrer_type=ReferrerType.objects.get(code="police"),
-        subjects=[PersonDetails(first_name=name, last_name="Smith") for name in names],
-        subject_type=Enquiry.SubjectType.CHILD,
-        concern="Domestic incident attended overnight; children present.",
-        categories=["domestic_abuse"],
-        consent=Enquiry.Consent.NOT_SOUGHT,
-        consent_reason="Police notification.",
-        lawful_basis="children_act_2004_s11",
-        now=received_at,
-    )
+    enquiries = police_notification(actor, *names, received_at=received_at, now=received_at)
     rated = []
     for enquiry in enquiries:
         enquiry = services.enquiry_rate(

@@ -4,9 +4,9 @@ import pytest
 
 from agencies.models import Role
 from enquiries import services
-from enquiries.models import Enquiry, ReferrerType
-from enquiries.services import PersonDetails
+from enquiries.models import Enquiry
 from tests.enquiries.test_sla_scan import RECEIVED
+from tests.factories import police_notification
 
 
 @pytest.fixture
@@ -27,20 +27,7 @@ def researcher(make_user):
 
 def log_rated(actor, rating: str, *names: str, received_at: datetime = RECEIVED) -> list[Enquiry]:
     """Open enquiries about `names`, received on Friday 27 March 2026 at 13:00, rated."""
-    enquiries = services.enquiry_intake(
-        actor=actor,
-        received_at=received_at,
-        referrer_name="PC Jones",
-        referrer_type=ReferrerType.objects.get(code="police"),
-        subjects=[PersonDetails(first_name=name, last_name="Smith") for name in names],
-        subject_type=Enquiry.SubjectType.CHILD,
-        concern="Domestic incident attended overnight; children present.",
-        categories=["domestic_abuse"],
-        consent=Enquiry.Consent.NOT_SOUGHT,
-        consent_reason="Police notification.",
-        lawful_basis="children_act_2004_s11",
-        now=received_at,
-    )
+    enquiries = police_notification(actor, *names, received_at=received_at, now=received_at)
     return [
         services.enquiry_rate(
             enquiry=enquiry,
