@@ -243,6 +243,9 @@ class Timing:
     p95: float
     queries: tuple[int, ...]  # distinct counts seen across the page's urls
     failures: tuple[str, ...]
+    # The trivial page's p95 over requests taken turn about with this page's, when timed so:
+    # what its ratio is worked out against (`ratio_to_trivial`).
+    trivial_p95: float | None = None
 
     @property
     def query_text(self) -> str:
@@ -296,38 +299,64 @@ def signed_in_clients(usernames: Iterable[str]) -> dict:
     return signed_in
 
 
-def time_page(client, page: Page, requests: int, warm_up: int) -> Timing:
+def time_page(client, page: Page, requests: int, warm_up: int, *, alongside=None) -> Timing:
+    """The page's p50, p95 and queries; with `alongside` (a client and url: the trivial
+    page), each timed request is followed by one of that page, timed too, so the two are
+    measured over the same seconds of a machine whose speed drifts."""
     failures, queries = [], set()
     for url in page.urls:  # counted apart from the timed requests: capturing has a cost
         response, captured = captured_queries(lambda url=url: client.get(url))
         if response.status_code != 200:
             failures.append(f"{url} answered {response.status_code}")
         queries.add(len(captured))
-    durations = timed(
-        lambda number: client.get(page.urls[number % len(page.urls)]), requests, warm_up=warm_up
-    )
+    own: list[float] = []
+    beside: list[float] = []
+
+    def request(number: int) -> None:
+        started = time.perf_counter()
+        client.get(page.urls[number % len(page.urls)])
+        own.append((time.perf_counter() - started) * 1000)
+        if alongside is not None:
+            started = time.perf_counter()
+            alongside[0].get(alongside[1])
+            beside.append((time.perf_counter() - started) * 1000)
+
+    timed(request, requests, warm_up=warm_up)
+    durations = own[warm_up:]
     return Timing(
         p50=statistics.median(durations),
         p95=percentile(durations, 95),
         queries=tuple(sorted(queries)),
         failures=tuple(failures),
+        trivial_p95=percentile(beside[warm_up:], 95) if alongside is not None else None,
     )
+
+
+def ratio_to_trivial(timing: Timing, trivial: Timing) -> float:
+    """p95 against the trivial page's: the one timed turn about with it, if it was."""
+    return timing.p95 / (timing.trivial_p95 or trivial.p95)
 
 
 def time_pages(
     pages: list[Page], signed_in: dict, requests: int, warm_up: int, *, ratio: bool = False
 ) -> dict[str, Timing]:
-    """Each page timed as its person, a line each: p50, p95, queries and, with `ratio`, p95
-    against the trivial page's (which comes first)."""
-    header = f"{'page':<50} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}"
+    """Each page timed as its person, a line each: p50, p95, queries and the trivial page's
+    p95 timed turn about with it (`time_page`), and, with `ratio`, p95 against that. The
+    trivial page comes first, timed on its own."""
+    header = f"{'page':<50} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'trivial p95':>12}"
     print(header + (f" {'p95/trivial':>12}" if ratio else ""))
-    results = {}
+    results: dict[str, Timing] = {}
     for page in pages:
-        timing = time_page(signed_in[page.username], page, requests, warm_up)
+        alongside = None
+        if page.name != TRIVIAL and TRIVIAL in results:
+            trivial = next(each for each in pages if each.name == TRIVIAL)
+            alongside = (signed_in[trivial.username], trivial.urls[0])
+        timing = time_page(signed_in[page.username], page, requests, warm_up, alongside=alongside)
         results[page.name] = timing
         line = f"{page.label:<50} {timing.p50:8.1f} {timing.p95:8.1f} {timing.query_text:>8}"
+        line += f" {timing.trivial_p95 or timing.p95:12.1f}"
         if ratio:
-            line += f" {timing.p95 / results[TRIVIAL].p95:11.1f}x"
+            line += f" {ratio_to_trivial(timing, results[TRIVIAL]):11.1f}x"
         print(line)
         for failure in timing.failures:
             print(f"  FAILED: {failure}")
@@ -373,9 +402,9 @@ def two_size_report(
     size: int,
     target: Callable[[str], float | None],
 ) -> int:
-    """Queries at both sizes and p95 against the trivial page's at the large one, each page
-    judged by `target(name)` (None: for information); 1 if a query count changed with the
-    size or a page failed."""
+    """Queries at both sizes and p95 against the trivial page's at the large one (timed turn
+    about with each page, `ratio_to_trivial`), each page judged by `target(name)` (None: for
+    information); 1 if a query count changed with the size or a page failed."""
     print(f"\nqueries at {small_size:,} and {size:,} enquiries:")
     # A page's count may depend on what it shows (an enquiry open or decided), not on the
     # data size: the bound is what must not move.
@@ -389,7 +418,8 @@ def two_size_report(
     print(f"\np95 / trivial page p95 at {size:,} enquiries (target: {goal}):")
     for name, timing in large.items():
         if name != TRIVIAL:
-            print(f"  {name:<40} {against(timing.p95 / large[TRIVIAL].p95, target(name))}")
+            ratio = ratio_to_trivial(timing, large[TRIVIAL])
+            print(f"  {name:<40} {against(ratio, target(name))}")
 
     failed = sorted(
         {name for results in (small, large) for name in results if results[name].failures}
