@@ -17,8 +17,10 @@ from core.forms import add_service_errors
 from .mail import chosen_kinds, email_preference_of, email_preference_save
 from .notification_forms import EmailChoiceForm, NotificationFilterForm
 from .notifications import (
+    UnreadCount,
     notification_mark_read,
     notifications_mark_all_read,
+    unread_notification_count,
     user_notifications,
 )
 
@@ -53,6 +55,9 @@ def notifications(request: SignedInRequest) -> HttpResponse:
             "form": form,
             "filtered": bool(shown.get("group") or shown.get("unread")),
             "acknowledges": request.user.has_role(Role.MANAGER),
+            # Counted in full here, where the caption says how many; in place of the
+            # navigation's count, which stops at "99+" and so shows the same.
+            "unread_notifications": UnreadCount(unread_notification_count(user=request.user)),
         },
         status=200 if form.is_valid() else 400,
     )

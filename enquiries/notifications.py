@@ -5,6 +5,7 @@ And only about enquiries they may still see: a practitioner who moved agency, or
 role, is no longer told anything about their old agency's enquiries, not even how many.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -53,9 +54,40 @@ def user_notifications(
     )
 
 
-def unread_notification_count(*, user: User) -> int:
-    """One count on the partial index of unread notifications."""
-    return _visible(Notification.objects.filter(recipient=user, read_at__isnull=True), user).count()
+# The navigation counts unread notifications up to here and then says "99+": what it costs
+# stays the same for 9 unread as for 9,000, on every page.
+NAVIGATION_COUNT_LIMIT = 99
+
+
+def unread_notification_count(*, user: User, up_to: int | None = None) -> int:
+    """One count on the partial index of unread notifications; with `up_to`, it stops
+    counting one past it (enough to know the limit is passed)."""
+    unread = _visible(Notification.objects.filter(recipient=user, read_at__isnull=True), user)
+    unread = unread.order_by()
+    if up_to is not None:
+        unread = unread[: up_to + 1]
+    return unread.count()
+
+
+@dataclass(frozen=True)
+class UnreadCount:
+    """An unread count as the navigation shows it: the number, or "99+" past the limit;
+    false when there are none."""
+
+    counted: int
+
+    def __bool__(self) -> bool:
+        return self.counted > 0
+
+    def __str__(self) -> str:
+        if self.counted > NAVIGATION_COUNT_LIMIT:
+            return f"{NAVIGATION_COUNT_LIMIT}+"
+        return str(self.counted)
+
+
+def navigation_unread_count(*, user: User) -> UnreadCount:
+    """The navigation's count: at most one past `NAVIGATION_COUNT_LIMIT` counted."""
+    return UnreadCount(unread_notification_count(user=user, up_to=NAVIGATION_COUNT_LIMIT))
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from agencies import two_factor
-from enquiries.notifications import unread_notification_count
+from enquiries.notifications import UnreadCount, navigation_unread_count
 
 from .navigation import homes_for
 
@@ -26,8 +26,8 @@ def shell(request: HttpRequest) -> dict:
         "may_search": any(home.url_name == "people-search" for home in homes),
         "notifications_current": current == "notifications",
         "account_current": current in {"account", "password-change"},
-        # Counted only if a template shows it, and then once per request.
+        # Counted only if a template shows it, and then once per request, up to "99+".
         "unread_notifications": SimpleLazyObject(
-            lambda: unread_notification_count(user=user) if user.is_authenticated else 0
+            lambda: navigation_unread_count(user=user) if user.is_authenticated else UnreadCount(0)
         ),
     }

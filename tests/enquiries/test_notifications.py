@@ -17,6 +17,7 @@ from enquiries.models import (
     NotificationGroup,
     ReferrerType,
 )
+from enquiries.notifications import UnreadCount, navigation_unread_count
 from enquiries.services import PersonDetails
 from enquiries.sla_scan import record_sla_events
 
@@ -114,6 +115,44 @@ def test_the_header_shows_the_unread_count_on_every_page(client, researcher, enq
 
     assert 'data-testid="notifications-link"' in html
     assert "Notifications (2" in html
+
+
+def test_past_99_unread_the_header_says_99_plus_and_the_page_says_how_many(
+    client, researcher, enquiries
+):
+    Notification.objects.bulk_create(
+        Notification(
+            recipient=researcher,
+            enquiry=enquiries[number % 2],
+            kind=Notification.Kind.AT_RISK,
+            message=f"note {number}",
+            created_at=RECEIVED + timedelta(minutes=number),
+        )
+        for number in range(130)
+    )
+    client.force_login(researcher)
+
+    queue = client.get(reverse("triage-queue")).content.decode()
+    page = client.get(reverse("notifications")).content.decode()
+
+    assert "Notifications (99+<" in queue
+    assert "Notifications (99+<" in page
+    assert "130 notifications, 130 unread" in page
+    # The header stops counting one past its limit: it cannot tell 100 from 130.
+    assert navigation_unread_count(user=researcher) == UnreadCount(100)
+    Notification.objects.filter(message__in=[f"note {n}" for n in range(31)]).update(
+        read_at=RECEIVED
+    )
+    assert "Notifications (99<" in client.get(reverse("triage-queue")).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("counted", "shown", "any_unread"),
+    [(0, "0", False), (1, "1", True), (99, "99", True), (100, "99+", True)],
+)
+def test_the_headers_count_reads_as_a_number_up_to_99(counted, shown, any_unread):
+    assert str(UnreadCount(counted)) == shown
+    assert bool(UnreadCount(counted)) is any_unread
 
 
 def test_the_sign_in_page_does_not_count_anything(client, django_assert_num_queries):

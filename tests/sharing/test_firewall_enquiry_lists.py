@@ -21,6 +21,7 @@ from django.utils import timezone
 from enquiries import services as enquiry_services
 from enquiries.models import Enquiry, EnquiryPerson, Notification, Outcome, ReferrerType
 from enquiries.notifications import (
+    navigation_unread_count,
     notifications_mark_all_read,
     unread_notification_count,
     user_notifications,
@@ -230,6 +231,9 @@ def test_the_unread_count_leaves_out_enquiries_a_practitioner_may_no_longer_see(
     unread = Notification.objects.filter(recipient=officer, read_at__isnull=True)
     assert unread.filter(enquiry=left).exists()
     assert unread_notification_count(user=officer) == unread.exclude(enquiry=left).count()
+    # The navigation's count, which stops one past its limit, leaves it out too.
+    assert unread_notification_count(user=officer, up_to=0) == 1
+    assert navigation_unread_count(user=officer).counted == unread.exclude(enquiry=left).count()
     assert not user_notifications(user=officer).filter(enquiry=left).exists()
     assert user_notifications(user=researcher).filter(enquiry=left).exists()
     # Asked now, the police officer is told again: the notification was only out of sight.
