@@ -43,11 +43,12 @@ def manager_dashboard_figures(*, now: datetime, user: User | None = None) -> dic
             decisions.in_period(days, Period(weeks[0], tomorrow)), leaving_out=later_today
         ),
     )
+    work = running.open_work(now=now)
     return {
         "now": now,
-        "open_totals": running.open_totals(now=now),
+        "open_totals": work.totals,
         "escalations": running.open_escalations(now=now),
-        "work": running.work_per_person(now=now),
+        "work": work.people,
         "agencies": running.agencies_waiting(user=user, now=now),
         "today": running.todays_flow(now=now),
         "weeks": weekly["rows"],

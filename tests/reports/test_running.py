@@ -119,6 +119,31 @@ def test_work_per_person_counts_open_at_risk_and_breached_at_the_minute(make_enq
     assert (early[0].at_risk, early[0].breached) == (0, 1)
 
 
+def test_the_totals_and_each_persons_work_come_from_one_count_grouped_by_assignee(
+    make_enquiry, make_user, manager, django_assert_num_queries
+):
+    rosa = make_user(Role.RESEARCHER, first_name="Rosa", last_name="Reid")
+    held_escalated = make_enquiry("2026-03-18 09:00", rating=Rag.RED)
+    held_late = make_enquiry("2026-03-17 09:00", rating=Rag.RED)
+    loose_escalated = make_enquiry("2026-03-18 09:30", rating=Rag.RED)
+    make_enquiry("2026-03-18 11:00")
+    make_enquiry("2026-03-10 09:00", decided="2026-03-11 09:00")  # decided: not counted
+    Enquiry.objects.filter(pk__in=[held_escalated.pk, held_late.pk]).update(assignee=rosa)
+    _escalate(held_escalated, "2026-03-18 10:00", acknowledged=(manager, "2026-03-18 10:20"))
+    _escalate(loose_escalated, "2026-03-18 10:30")
+
+    with django_assert_num_queries(2):
+        work = running.open_work(now=NOW)
+
+    # The escalations held by someone and those held by nobody, both in the hub's totals.
+    assert work.totals == {"escalated": 2, "acknowledged": 1, "unacknowledged": 1, "unassigned": 2}
+    assert [(w.name, w.open, w.at_risk, w.breached) for w in work.people] == [
+        ("Rosa Reid", 2, 1, 1)
+    ]
+    assert work.totals == running.open_totals(now=NOW)
+    assert work.people == running.work_per_person(now=NOW)
+
+
 def _request(enquiry, agency, researcher, *, due: str, status=InformationRequest.Status.REQUESTED):
     return InformationRequest.objects.create(
         enquiry=enquiry,
