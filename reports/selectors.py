@@ -402,6 +402,71 @@ def received_before_age(calendar, as_at: datetime, days: int) -> datetime:
     return local_midnight(day + timedelta(days=1), zone)
 
 
+def backlog_counts(calendar, as_at: datetime, *, only: Q | None = None) -> dict[str, Count]:
+    """The backlog's figures for a group of enquiries open at `as_at`: the age bands in
+    working days, open, at risk and breached; each counting only `only`, if given."""
+
+    def counted(condition: Q | None = None) -> Count:
+        conditions = [each for each in (only, condition) if each is not None]
+        if not conditions:
+            return Count("pk")
+        combined = conditions[0]
+        for each in conditions[1:]:
+            combined &= each
+        return Count("pk", filter=combined)
+
+    figures = {
+        name: counted(
+            Q(received_at__lt=received_before_age(calendar, as_at, youngest))
+            & Q(received_at__gte=received_before_age(calendar, as_at, oldest))
+        )
+        for youngest, oldest, name in AGE_BANDS
+    }
+    oldest, name = AGE_BAND_OPEN_ENDED
+    figures[name] = counted(Q(received_at__lt=received_before_age(calendar, as_at, oldest)))
+    return {
+        **figures,
+        "open": counted(),
+        "at_risk": counted(Q(at_risk_from__lte=as_at, breached_from__gt=as_at)),
+        "breached": counted(Q(breached_from__lte=as_at)),
+    }
+
+
+def _counted_by_rating(rows) -> dict[str, Counter[str]]:
+    counts: dict[str, Counter[str]] = {}
+    for row in rows:
+        group: dict[str, Any] = dict(row)
+        counts.setdefault(group.pop("rating"), Counter()).update(group)
+    return counts
+
+
+def decided_since_by_rating(calendar, as_at: datetime) -> dict[str, Counter[str]]:
+    """The backlog's figures, by rating, of enquiries received before `as_at` and decided at
+    or after it: open then (read by the index of decision times)."""
+    return _counted_by_rating(
+        Enquiry.objects.filter(received_at__lt=as_at, decided_at__gte=as_at)
+        .values("rating")
+        .annotate(**backlog_counts(calendar, as_at))
+        .order_by()
+    )
+
+
+def backlog_report(period: Period, as_at: datetime, *parts: Mapping[str, Counter[str]]) -> Report:
+    """The backlog's table from its figures by rating, added up across `parts` (the
+    undecided, and those decided since)."""
+    counts: dict[str, Counter[str]] = {}
+    for part in parts:
+        for rating, figures in part.items():
+            counts.setdefault(rating, Counter()).update(figures)
+    names = [column.name for column in BACKLOG_COLUMNS[1:]]
+    rows: list[dict[str, Any]] = []
+    for rating in RAG_ORDER:
+        found: Mapping[str, Any] = counts.get(rating, {})
+        rows.append({"rag": _rag_label(rating)} | {name: found.get(name, 0) for name in names})
+    rows.append({"rag": OVERALL} | {name: sum(row[name] for row in rows) for name in names})
+    return Report("backlog", "Backlog", period, BACKLOG_COLUMNS, rows, as_at=as_at)
+
+
 def backlog(
     period: Period,
     *,
@@ -414,23 +479,7 @@ def backlog(
     now = now or timezone.now()
     as_at = min(now, period.end_at)
     calendar = (clock or clock_in_force()).calendar
-    bands = {}
-    for youngest, oldest, name in AGE_BANDS:
-        bands[name] = Count(
-            "pk",
-            filter=Q(received_at__lt=received_before_age(calendar, as_at, youngest))
-            & Q(received_at__gte=received_before_age(calendar, as_at, oldest)),
-        )
-    oldest, name = AGE_BAND_OPEN_ENDED
-    bands[name] = Count(
-        "pk", filter=Q(received_at__lt=received_before_age(calendar, as_at, oldest))
-    )
-    figures = {
-        **bands,
-        "open": Count("pk"),
-        "at_risk": Count("pk", filter=Q(at_risk_from__lte=as_at, breached_from__gt=as_at)),
-        "breached": Count("pk", filter=Q(breached_from__lte=as_at)),
-    }
+    figures = backlog_counts(calendar, as_at)
     # Open at `as_at`: undecided still, or decided since. Counted apart and added up, the
     # undecided are read from the index of open enquiries alone (reports migration 0003),
     # where one OR visited each of their rows.
@@ -439,17 +488,7 @@ def backlog(
         received.filter(decided).values("rating").annotate(**figures).order_by()
         for decided in (Q(decided_at__isnull=True), Q(decided_at__gte=as_at))
     ]
-    counts: dict[str, Counter[str]] = {}
-    for row in parts[0].union(parts[1], all=True):
-        group: dict[str, Any] = dict(row)
-        counts.setdefault(group.pop("rating"), Counter()).update(group)
-    names = [column.name for column in BACKLOG_COLUMNS[1:]]
-    rows: list[dict[str, Any]] = []
-    for rating in RAG_ORDER:
-        found: Mapping[str, Any] = counts.get(rating, {})
-        rows.append({"rag": _rag_label(rating)} | {name: found.get(name, 0) for name in names})
-    rows.append({"rag": OVERALL} | {name: sum(row[name] for row in rows) for name in names})
-    return Report("backlog", "Backlog", period, BACKLOG_COLUMNS, rows, as_at=as_at)
+    return backlog_report(period, as_at, _counted_by_rating(parts[0].union(parts[1], all=True)))
 
 
 # Re-referrals -------------------------------------------------------------------------------

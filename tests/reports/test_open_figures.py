@@ -11,6 +11,7 @@ from agencies.models import Role
 from enquiries.clock import clock_in_force
 from enquiries.models import Enquiry, Rag
 from reports import running, selectors
+from reports.dashboard import manager_dashboard_figures
 from reports.periods import Period
 
 from .conftest import LONDON, at
@@ -137,3 +138,26 @@ def test_each_persons_work_is_what_one_query_counted_in_its_order(hub, at_):
 def test_nobodys_work_is_still_asked_for_in_two_queries(db, django_assert_num_queries):
     with django_assert_num_queries(2):
         assert running.work_per_person(now=NOW) == []
+
+
+@pytest.mark.parametrize(
+    "as_at",
+    [NOW, at("2026-03-16 12:00"), at("2026-03-13 23:59")],
+    ids=["now", "before a decision", "a friday night"],
+)
+def test_the_dashboard_counts_the_backlog_with_the_work_and_as_the_report_does(
+    hub, as_at, django_assert_max_num_queries
+):
+    """The dashboard reads the backlog's undecided enquiries in its pass over the open ones
+    (`running.open_work`) and those decided since apart: the same table as the report's."""
+    period = Period(as_at.date(), as_at.date() + timedelta(days=1))
+    report = selectors.backlog(period, now=as_at)
+
+    with django_assert_max_num_queries(14):
+        figures = manager_dashboard_figures(now=as_at)
+
+    assert figures["backlog"].rows == report.rows
+    assert figures["backlog"].as_at == report.as_at == as_at
+    assert figures["total"] == report.rows[-1]
+    assert figures["work"] == work_in_one_query(as_at)
+    assert figures["open_totals"] == running.open_totals(now=as_at)
