@@ -78,8 +78,9 @@ def open_work(*, now: datetime, backlog: Mapping[str, Count] | None = None) -> O
     1,000,000). `backlog` is `selectors.backlog_counts` for the enquiries it counts."""
     escalated = Q(escalated_at__isnull=False)
     by_rating = {f"{BACKLOG_PREFIX}{name}": count for name, count in (backlog or {}).items()}
-    groups = list(
-        Enquiry.objects.filter(_open())
+    groups: list[dict[str, Any]] = [
+        dict(group)
+        for group in Enquiry.objects.filter(_open())
         .values("assignee_id", "rating")
         .annotate(
             open=Count("pk"),
@@ -95,7 +96,7 @@ def open_work(*, now: datetime, backlog: Mapping[str, Count] | None = None) -> O
             **by_rating,
         )
         .order_by()
-    )
+    ]
     totals = {
         name: sum(group[name] for group in groups)
         for name in ("escalated", "acknowledged", "unacknowledged")
