@@ -71,6 +71,10 @@ CHAINED_FIELDS = (
 )
 
 
+# Takes the writers' lock and reads the newest hash in one call (audit migration 0006).
+HEAD_FUNCTION = "access_log_head"
+
+
 class AccessLogEntry(ChainedLogModel):
     """One look at, search of, export of, or decision about, person-level or agency
     information, and every change to who may see it: who, in which role and agency, when,
@@ -158,6 +162,7 @@ class AccessLogEntry(ChainedLogModel):
 
     log_name = "access log"
     chained_fields = CHAINED_FIELDS
+    head_function = HEAD_FUNCTION
 
     class Meta:
         db_table = "sharing_accesslogentry"

@@ -110,12 +110,40 @@ def chain(
     return previous
 
 
+def _head_function(connection, model: type[models.Model]) -> str:
+    """The log's `head_function`, if this database has it: asked once a connection, so code
+    that runs before its migration, or after it was undone, still writes by two queries."""
+    name = getattr(model, "head_function", "")
+    if not name:
+        return ""
+    known = connection.__dict__.setdefault("chain_heads", {})
+    if name not in known:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regprocedure(%s) IS NOT NULL", [f"{name}(bigint)"])
+            known[name] = cursor.fetchone()[0]
+    return name if known[name] else ""
+
+
+def forget_chain_heads(connection) -> None:
+    """For a migration that makes or drops a head function: ask again."""
+    connection.__dict__.pop("chain_heads", None)
+
+
 def last_hash(model: type[models.Model], *, using: str) -> str:
     """The newest entry's hash, with the writers' lock taken on PostgreSQL: call it inside the
-    transaction that inserts the next entries. (SQLite takes its write lock at BEGIN.)"""
+    transaction that inserts the next entries. (SQLite takes its write lock at BEGIN.)
+
+    Where the log has a `head_function` on PostgreSQL, both in one call of it: a function's
+    query keeps its plan for the session, where planning the same query across the access
+    log's monthly tables each time, after the lock in a query of its own, took 1.7 ms of
+    every page that logs (0.3 ms by the function)."""
     connection = connections[using]
     if connection.vendor == "postgresql":
+        head = _head_function(connection, model)
         with connection.cursor() as cursor:
+            if head:
+                cursor.execute(f"SELECT {connection.ops.quote_name(head)}(%s)", [CHAIN_LOCK])
+                return cursor.fetchone()[0] or ""
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
     newest = model._base_manager.using(using).order_by("-pk").values_list("hash", flat=True)
     return newest.first() or ""
@@ -178,6 +206,9 @@ class ChainedLogModel(AppendOnlyModel):
     the hashes already written true."""
 
     chained_fields: tuple[str, ...] = ()
+    # A PostgreSQL function, (lock) -> hash, that takes the writers' lock and returns the
+    # newest entry's hash, if a migration made one (`last_hash`).
+    head_function: ClassVar[str] = ""
 
     previous_hash = models.CharField(
         max_length=64, editable=False, help_text="The hash of the entry before this one."

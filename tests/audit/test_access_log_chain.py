@@ -10,15 +10,15 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.urls import reverse
 
 from agencies.models import Role
 from audit import access_log
 from audit.access_log import check_access_log, verify_access_log
-from audit.models import AccessLogEntry
+from audit.models import HEAD_FUNCTION, AccessLogEntry
 from audit.tasks import verify_access_log as verify_task
-from core.append_only import entry_digest
+from core.append_only import CHAIN_LOCK, entry_digest, forget_chain_heads, last_hash
 from enquiries.models import Notification
 
 TABLE = AccessLogEntry._meta.db_table
@@ -176,4 +176,46 @@ def test_writers_at_the_same_time_keep_one_chain(migration_data, make_user):
     entries = list(AccessLogEntry.objects.order_by("pk"))
     assert len(entries) == 40
     assert len({entry.previous_hash for entry in entries}) == 40
+    assert verify_access_log() is None
+
+
+@pytest.mark.django_db
+def test_the_head_function_takes_the_writers_lock_and_reads_the_newest_hash(make_user):
+    """One call where a write took two queries (audit migration 0006); on SQLite, the query
+    it stands for."""
+    with transaction.atomic():
+        assert last_hash(AccessLogEntry, using="default") == ""
+    entries = write_entries(make_user(Role.RESEARCHER), 3)
+
+    with transaction.atomic():
+        assert last_hash(AccessLogEntry, using="default") == entries[-1].hash
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND pid = pg_backend_pid() AND objid = %s AND granted",
+                    [CHAIN_LOCK],
+                )
+                assert cursor.fetchone() == (1,)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regprocedure(%s) IS NOT NULL", [f"{HEAD_FUNCTION}(bigint)"])
+            assert cursor.fetchone() == (True,)
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no head function")
+def test_without_the_head_function_a_write_takes_the_lock_and_reads_the_hash_itself(make_user):
+    """As before audit migration 0006, or after it is undone: asked again once forgotten."""
+    entries = write_entries(make_user(Role.RESEARCHER), 2)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP FUNCTION {HEAD_FUNCTION}(bigint)")  # undone with the test
+    database = connections["default"]
+    forget_chain_heads(database)
+    try:
+        more = write_entries(entries[0].user, 1)
+        assert more[-1].previous_hash == entries[-1].hash
+        assert database.chain_heads == {HEAD_FUNCTION: False}
+    finally:
+        forget_chain_heads(database)
     assert verify_access_log() is None
