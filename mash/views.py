@@ -82,6 +82,12 @@ def triage_queue(request: SignedInRequest) -> HttpResponse:
     )
 
 
+def _without(request: HttpRequest, name: str) -> str:
+    query = request.GET.copy()
+    query.pop(name, None)
+    return query.urlencode()
+
+
 @role_required(Role.PRACTITIONER)
 def agency_inbox(request: SignedInRequest) -> HttpResponse:
     """The practitioner's home: their agency's open requests soonest due first, its records
@@ -89,7 +95,9 @@ def agency_inbox(request: SignedInRequest) -> HttpResponse:
     page = Paginator(sharing_selectors.open_inbox_ids(request.user), 50).get_page(
         request.GET.get("page")
     )
-    awaiting_release = sharing_selectors.awaiting_release_decision(request.user)
+    awaiting, awaiting_release = sharing_selectors.awaiting_release_page(
+        request.user, request.GET.get("awaiting")
+    )
     access_log.log_content_views(
         user=request.user, records=awaiting_release, channel=AccessLogEntry.Channel.PAGE
     )
@@ -104,7 +112,11 @@ def agency_inbox(request: SignedInRequest) -> HttpResponse:
         {
             "page": page,
             "requests": requests,
+            "awaiting": awaiting,
             "awaiting_release": awaiting_release,
+            # Each list's pages keep the other's place.
+            "query": _without(request, "page"),
+            "awaiting_query": _without(request, "awaiting"),
             "answered": sharing_selectors.inbox_lines(answered, "answered_at"),
             "withdrawn": sharing_selectors.inbox_lines(withdrawn, "withdrawn_at"),
             "colleagues": selectors.agency_colleagues(user=request.user),

@@ -307,9 +307,12 @@ class ShownRecord:
 CONTENT_FIELDS = ("summary", "detail", "source_system", "conditions")
 
 
-def shown_records(records: QuerySet[InformationRecord]) -> list[ShownRecord]:
+def shown_records(
+    records: QuerySet[InformationRecord], *, window: slice | None = None
+) -> list[ShownRecord]:
     """Read records from `visible_records` (or a filter of it) as `ShownRecord`s, in one
-    query, with hidden content blanked by the database.
+    query, with hidden content blanked by the database; only those in `window` of the
+    records' order, if given (a page of them).
 
     The content comes as one array, NULL where this person may not read it, so the database
     weighs the content rule once a record: compiling the rule (two grant subqueries) for each
@@ -341,6 +344,8 @@ def shown_records(records: QuerySet[InformationRecord]) -> list[ShownRecord]:
         "added_after_withdrawal",
         "shown_content",
     )
+    if window is not None:
+        rows = rows[window]
     blank = ("",) * len(CONTENT_FIELDS)
     return [
         ShownRecord(

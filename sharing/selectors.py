@@ -6,6 +6,7 @@ from datetime import datetime
 from itertools import groupby
 
 from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import Count, QuerySet
 from django.urls import reverse
@@ -259,13 +260,30 @@ def recently_answered(user: User, *, limit: int = 20) -> list[InformationRequest
     )
 
 
-def awaiting_release_decision(user: User) -> list[ShownRecord]:
-    """The practitioner's agency's sensitive records someone has asked to be released."""
-    return firewall.shown_records(
+def _awaiting_release(user: User) -> QuerySet[InformationRecord]:
+    return (
         firewall.visible_records(user)
         .filter(agency_id=user.agency_id, release_status="requested")
         .order_by("recorded_at", "id")
     )
+
+
+def awaiting_release_decision(user: User) -> list[ShownRecord]:
+    """The practitioner's agency's sensitive records someone has asked to be released."""
+    return firewall.shown_records(_awaiting_release(user))
+
+
+AWAITING_PAGE_SIZE = 20
+
+
+def awaiting_release_page(user: User, number: str | int | None) -> tuple[Page, list[ShownRecord]]:
+    """A page of `awaiting_release_decision`, oldest first, in two queries (their count, and
+    the page's records): the inbox shows each one's summary and logs its view, so the
+    inbox's cost, and the views it logs, are a page's whatever the agency has waiting."""
+    records = _awaiting_release(user)
+    page = Paginator(records, AWAITING_PAGE_SIZE).get_page(number)
+    start = (page.number - 1) * AWAITING_PAGE_SIZE
+    return page, firewall.shown_records(records, window=slice(start, start + AWAITING_PAGE_SIZE))
 
 
 SEARCH_LIMIT = 50

@@ -325,8 +325,9 @@ def test_the_inbox_runs_a_fixed_number_of_queries(
     client.force_login(hub.police_officer)
 
     # session, user, groups, open requests (count and page), records awaiting a release
-    # decision, when the agency was asked about their enquiries (the justification), the
-    # access log write for reading them (lock, last hash, insert), requests answered lately,
+    # decision (count and page), when the agency was asked about their enquiries (the
+    # justification), the access log write for reading them (lock and last hash, insert),
+    # requests answered lately,
     # requests withdrawn lately, colleagues and their groups, unread notifications
     with django_assert_max_num_queries(15):
         response = client.get(reverse("agency-inbox"))
@@ -365,3 +366,35 @@ def test_search_finds_only_what_the_person_may_read(client, hub):
         "1 record found"
         in client.get(reverse("sharing-search"), {"q": "SEARCHME"}).content.decode()
     )
+
+
+def test_the_inbox_shows_and_logs_a_page_of_records_awaiting_a_decision_at_a_time(
+    client, hub, django_assert_max_num_queries
+):
+    """Oldest first, twenty to a page with their count: the inbox's cost and the views it
+    logs are a page's, whatever the agency has waiting (issue 23)."""
+    records = [hub.record("release_requested", marker=f"W{n:02d}") for n in range(23)]
+    hub.record("released", marker="decided")  # decided already: not listed
+    client.force_login(hub.police_officer)
+    viewed = AccessLogEntry.objects.filter(
+        user=hub.police_officer, action=AccessLogEntry.Action.VIEW
+    )
+
+    with django_assert_max_num_queries(16):
+        first = client.get(reverse("agency-inbox")).content.decode()
+
+    assert "Awaiting your release decision (23)" in first
+    assert [f"Summary W{n:02d}" in first for n in range(23)] == [True] * 20 + [False] * 3
+    assert set(viewed.values_list("record_id", flat=True)) == {r.pk for r in records[:20]}
+    assert 'aria-label="Pages of records awaiting your release decision"' in first
+    assert 'href="?awaiting=2"' in first
+
+    second = client.get(reverse("agency-inbox"), {"awaiting": 2, "page": 1}).content.decode()
+
+    assert [f"Summary W{n:02d}" in second for n in range(23)] == [False] * 20 + [True] * 3
+    assert "Page 2 of 2" in second
+    assert 'href="?page=1&amp;awaiting=1"' in second
+    assert set(viewed.values_list("record_id", flat=True)) == {r.pk for r in records}
+    # Past the last page, the last page; nonsense, the first.
+    assert "Summary W22" in client.get(reverse("agency-inbox"), {"awaiting": 9}).content.decode()
+    assert "Summary W00" in client.get(reverse("agency-inbox"), {"awaiting": "x"}).content.decode()
