@@ -15,10 +15,10 @@ from itertools import chain
 
 from auditlog.models import LogEntry
 from django.db import models
-from django.db.models import Q, QuerySet, Value
+from django.db.models import Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 
-from agencies.models import Agency
+from agencies.models import Agency, User
 from audit.models import AccessLogEntry
 from core import downloads
 from core.text import spreadsheet_safe
@@ -157,36 +157,49 @@ def _about_people(people: tuple[Person, ...]) -> Q:
 
 def access_log() -> QuerySet[AccessLogEntry]:
     """Access log entries, newest first, with who, their agency, the person, the record's
-    owner and the enquiry in the same row; a record's content columns are never read, nor
-    any of a person's details but their name."""
-    entries = AccessLogEntry.objects.select_related(
-        "user", "agency", "person", "record", "record__agency", "enquiry"
-    ).only(
-        "at",
-        "user",
-        "agency",
-        "role",
-        "person",
-        "record",
-        "enquiry",
-        "record__agency",
-        "action",
-        "channel",
-        "reason",
-        "terms",
-        "address",
-        "request_id",
-        "account",
-        "user__username",
-        "user__first_name",
-        "user__last_name",
-        "agency__name",
-        "person__first_name",
-        "person__last_name",
-        "record__agency__name",
-        "enquiry__reference",
+    owner and the enquiry; a record's content columns are never read, nor any of a person's
+    details but their name.
+
+    What an entry names comes in a query for each kind, by primary key, rather than joined
+    to the entries: joined to the log's monthly tables, PostgreSQL took 8.7 ms to plan the
+    page's query (0.75 ms to run it) at 10,000,000 entries; five lookups of the page's few
+    dozen keys cost less than that."""
+    return (
+        AccessLogEntry.objects.only(
+            "at",
+            "user",
+            "agency",
+            "role",
+            "person",
+            "record",
+            "enquiry",
+            "action",
+            "channel",
+            "reason",
+            "terms",
+            "address",
+            "request_id",
+            "account",
+        )
+        .prefetch_related(
+            Prefetch(
+                "user",
+                queryset=User.objects.select_related(None).only(
+                    "username", "first_name", "last_name"
+                ),
+            ),
+            Prefetch("agency", queryset=Agency.objects.only("name")),
+            Prefetch("person", queryset=Person.objects.only("first_name", "last_name")),
+            Prefetch(
+                "record",
+                queryset=InformationRecord.objects.select_related("agency").only(
+                    "agency", "agency__name"
+                ),
+            ),
+            Prefetch("enquiry", queryset=Enquiry.objects.only("reference")),
+        )
+        .order_by("-at", "-id")
     )
-    return entries.order_by("-at", "-id")
 
 
 # The change log.
