@@ -220,8 +220,9 @@ def against(ratio: float, target: float | None) -> str:
 # Pages through the test client, as signed-in people --------------------------------------------
 
 TRIVIAL = "trivial signed-in page"
-# The trivial page: the home page of a signed-in person with no role yet (the shell, the
-# navigation and the notification count; no case data).
+# The trivial page: the home page of a signed-in person with no role yet: the shell, past both
+# factors, and no case data. With no role there is no navigation, nor its unread count, which
+# every other page's person has: a stricter baseline than a hub person's emptiest page.
 TRIVIAL_USER = "bench-no-role"
 
 
