@@ -154,7 +154,11 @@ def _audit_page(
         after=request.GET.get("after"),
         before=request.GET.get("before"),
     )
-    rows = audit.change_rows(page.object_list) if log == audit.CHANGES else page.object_list
+    rows = (
+        audit.change_rows(page.object_list)
+        if log == audit.CHANGES
+        else audit.with_names(list(page.object_list))
+    )
     if valid:
         # Read first, then logged: the page shows the log as it was when read.
         _log_reading(request, filters, AccessLogEntry.Channel.PAGE, page=page.number)

@@ -181,8 +181,8 @@ def test_a_later_page_of_the_log_runs_the_queries_the_first_does(
     first = client.get(reverse("audit-log"))
 
     # session, user + agency, groups, agencies for the filter, count, page of entries, what
-    # they name (five lookups by key at most), the read written to the access log (lock and
-    # last hash in one call, insert), unread notifications
+    # they name (five lookups by key, whatever they name), the read written to the access log
+    # (lock and last hash in one call, insert), unread notifications
     with django_assert_max_num_queries(14):
         later = following(client, first, "next")
     assert later.status_code == 200
