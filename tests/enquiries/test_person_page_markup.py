@@ -80,54 +80,34 @@ def parts() -> tuple[Person, list[EnquiryPerson]]:
     ]
 
 
-def lines() -> list[ChronologyLine]:
+def line(**entry) -> ChronologyLine:
+    """An entry on the enquiry the person was received in, on the night of 1-2 July."""
     at = datetime(2026, 7, 1, 23, 30, tzinfo=UTC)
+    return ChronologyLine(
+        ChronologyEntry(at=at, enquiry_id=1, **entry),
+        "MASH-2026-000017",
+        "/enquiries/MASH-2026-000017/",
+        "Thu 2 Jul 2026, 00:30",
+    )
+
+
+def lines() -> list[ChronologyLine]:
+    """What was said, with who logged it; a record signposted; a record read; a decision."""
     return [
-        ChronologyLine(
-            ChronologyEntry(
-                at=at,
-                kind="received",
-                enquiry_id=1,
-                title="Received",
-                text=f"Said {HOSTILE}\nsecond line",
-                by=f"Rosa {HOSTILE}",
-            ),
-            "MASH-2026-000017",
-            "/enquiries/MASH-2026-000017/",
-            "Thu 2 Jul 2026, 00:30",
+        line(
+            kind="received",
+            title="Received",
+            text=f"Said {HOSTILE}\nsecond line",
+            by=f"Rosa {HOSTILE}",
         ),
-        ChronologyLine(
-            ChronologyEntry(
-                at=at,
-                kind="record",
-                enquiry_id=1,
-                title=f"Police {HOSTILE}",
-                text=f"Ask {HOSTILE}",
-                shown=SimpleNamespace(is_signpost=True),
-            ),
-            "MASH-2026-000017",
-            "/enquiries/MASH-2026-000017/",
-            "Thu 2 Jul 2026, 00:30",
+        line(
+            kind="record",
+            title=f"Police {HOSTILE}",
+            text=f"Ask {HOSTILE}",
+            shown=SimpleNamespace(is_signpost=True),
         ),
-        ChronologyLine(
-            ChronologyEntry(
-                at=at,
-                kind="record",
-                enquiry_id=1,
-                title="Health",
-                text="Seen",
-                shown=SimpleNamespace(is_signpost=False),
-            ),
-            "MASH-2026-000017",
-            "/enquiries/MASH-2026-000017/",
-            "Thu 2 Jul 2026, 00:30",
-        ),
-        ChronologyLine(
-            ChronologyEntry(at=at, kind="decided", enquiry_id=1, title="Decided"),
-            "MASH-2026-000017",
-            "/enquiries/MASH-2026-000017/",
-            "Thu 2 Jul 2026, 00:30",
-        ),
+        line(kind="record", title="Health", text="Seen", shown=SimpleNamespace(is_signpost=False)),
+        line(kind="decided", title="Decided"),
     ]
 
 
