@@ -17,7 +17,10 @@ says where to start reading a list its reader may page through anyway.
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
+
+if TYPE_CHECKING:
+    from django.http import QueryDict
 
 SEPARATOR = "~"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -127,3 +130,12 @@ class KeysetPage:
         if has_next and rows:
             following = f"{forward}={place(rows[-1])}&page={number + 1}"
         return cls(number=number, previous=previous, next=following, **page)
+
+
+def query_without(query: "QueryDict", *names: str) -> str:
+    """`query` (a request's GET) as its page's links carry it, without the parameters each
+    link sets itself: a list's place ("page", "after", "before"), or another list's."""
+    kept = query.copy()
+    for name in names:
+        kept.pop(name, None)
+    return kept.urlencode()

@@ -15,6 +15,7 @@ from agencies.requests import SignedInRequest
 from audit import access_log
 from audit.models import AccessLogEntry
 from core.downloads import csv_download, csv_lines
+from core.keyset import query_without
 from core.text import spreadsheet_safe
 
 from . import people, visibility
@@ -49,16 +50,10 @@ def people_search(request: SignedInRequest) -> HttpResponse:
         {
             "form": form,
             "results": results,
-            "query": _without_page(request),
+            "query": query_without(request.GET, "page"),
             "sees_every_enquiry": visibility.sees_every_enquiry(request.user),
         },
     )
-
-
-def _without_page(request: SignedInRequest) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 @role_required(*WORKING_ROLES)
@@ -127,7 +122,7 @@ def person_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             "enquiry_link": people.links_by_reference(),
             "filters": filters,
             "kinds": CHRONOLOGY_KINDS,
-            "query": _without_page(request),
+            "query": query_without(request.GET, "page"),
             "sees_every_enquiry": hub,
             "may_merge": request.user.has_role(Role.MANAGER),
             # The register's history of this record, for the hub, who see every enquiry

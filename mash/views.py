@@ -18,6 +18,7 @@ from agencies.requests import SignedInRequest
 from audit.access_log import acting_as, log_access, search_terms
 from audit.models import AccessLogEntry
 from core.downloads import csv_download
+from core.keyset import query_without
 from enquiries.clock import clock_in_force
 from enquiries.filters import QueueFilter
 from enquiries.selectors import hub_clock_settings, hub_hours, open_enquiries, queue_page
@@ -65,9 +66,6 @@ def triage_queue(request: SignedInRequest) -> HttpResponse:
             doing="Searching the triage queue",
             terms=search_terms(**asked.asked()),
         )
-    query = request.GET.copy()
-    for place in ("page", "after", "before"):
-        query.pop(place, None)
     return render(
         request,
         "home/triage_queue.html",
@@ -75,17 +73,11 @@ def triage_queue(request: SignedInRequest) -> HttpResponse:
             "form": asked.form,
             "page": page,
             "rows": rows,
-            "query": query.urlencode(),
+            "query": query_without(request.GET, "page", "after", "before"),
             # For the countdown script, and "Clock paused" while the hub is closed.
             "hours": hub_hours(clock, now=now),
         },
     )
-
-
-def _without(request: HttpRequest, name: str) -> str:
-    query = request.GET.copy()
-    query.pop(name, None)
-    return query.urlencode()
 
 
 @role_required(Role.PRACTITIONER)
@@ -115,8 +107,8 @@ def agency_inbox(request: SignedInRequest) -> HttpResponse:
             "awaiting": awaiting,
             "awaiting_release": awaiting_release,
             # Each list's pages keep the other's place.
-            "query": _without(request, "page"),
-            "awaiting_query": _without(request, "awaiting"),
+            "query": query_without(request.GET, "page"),
+            "awaiting_query": query_without(request.GET, "awaiting"),
             "answered": sharing_selectors.inbox_lines(answered, "answered_at"),
             "withdrawn": sharing_selectors.inbox_lines(withdrawn, "withdrawn_at"),
             "colleagues": selectors.agency_colleagues(user=request.user),

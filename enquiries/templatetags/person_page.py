@@ -13,11 +13,11 @@ from django.utils.safestring import SafeString, mark_safe
 from core.html import escape
 from enquiries.models import Enquiry, EnquiryPerson, Person
 from enquiries.people import ChronologyLine
+from enquiries.templatetags.queue_table import RAG_COLOURS
 
 register = template.Library()
 
 CELL = '<td class="govuk-table__cell">'
-TAG_COLOURS = {"red": "govuk-tag--red", "amber": "govuk-tag--orange", "green": "govuk-tag--green"}
 
 
 def _part_row(part: EnquiryPerson, person: Person, link: tuple[str, str]) -> str:
@@ -27,7 +27,7 @@ def _part_row(part: EnquiryPerson, person: Person, link: tuple[str, str]) -> str
     if enquiry.subject_id != person.pk:
         about = f'<br><span class="govuk-body-s">about {escape(enquiry.subject_name)}</span>'
     received = dateformat.format(timezone.localtime(enquiry.received_at), "j M Y")
-    colour = TAG_COLOURS.get(enquiry.rating, "govuk-tag--grey")
+    colour = RAG_COLOURS.get(enquiry.rating, "govuk-tag--grey")
     outcome = escape(enquiry.outcome) if enquiry.outcome else "Not decided"
     return (
         '<tr class="govuk-table__row">'

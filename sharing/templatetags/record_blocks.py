@@ -8,13 +8,14 @@ escaped."""
 from collections.abc import Collection, Sequence
 
 from django import template
-from django.urls import reverse
 from django.utils import dateformat
 from django.utils.safestring import SafeString, mark_safe
 
 from core.html import escape
+from enquiries.people import links_by_reference
 from sharing.firewall import ShownRecord
 from sharing.models import ReleaseStatus
+from sharing.selectors import link_around_id
 
 register = template.Library()
 
@@ -26,13 +27,19 @@ def _hidden(text: str) -> str:
 
 
 def record_markup(
-    record: ShownRecord, actions: Collection[str] | None = None, heading_level: int = 4
+    record: ShownRecord,
+    actions: Collection[str] | None = None,
+    heading_level: int = 4,
+    *,
+    around: tuple[str, str] | None = None,
 ) -> str:
     """One record: who holds it, about whom and when, its tags, then its content if this
     person may read it, else its signpost (or, withdrawn, where its history is); and a link to
-    release or refuse it for those who may. `actions` are `firewall.Action` names."""
+    release or refuse it for those who may. `actions` are `firewall.Action` names; `around`
+    the record page's address around an id (`link_around_id`), read once for a list."""
     actions = actions or ()
-    link = escape(reverse("sharing-record", args=[record.pk]))
+    before, after = around or link_around_id("sharing-record")
+    link = escape(f"{before}{record.pk}{after}")
     agency, person = escape(record.agency_name), escape(record.person_name)
     recorded = (
         dateformat.format(record.information_date, "j M Y") if record.information_date else ""
@@ -115,14 +122,14 @@ def record_block(
 @register.simple_tag
 def search_results(records: Sequence[ShownRecord]) -> SafeString:
     """The record search's hits: each with its enquiry's reference, linked, above it."""
-    placeholder = "REFERENCE"
-    start, end = reverse("enquiry-detail", args=[placeholder]).split(placeholder)
+    start, end = links_by_reference()
+    around = link_around_id("sharing-record")
     return mark_safe(  # noqa: S308 - escaped
         "\n".join(
             '<p class="govuk-body-s govuk-!-margin-bottom-0"><a class="govuk-link" '
             f'href="{escape(start)}{escape(record.enquiry_reference)}{escape(end)}">'
             f"{escape(record.enquiry_reference)}</a></p>\n"
-            f"{record_markup(record, None, 3)}"
+            f"{record_markup(record, None, 3, around=around)}"
             for record in records
         )
     )

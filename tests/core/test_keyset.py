@@ -150,3 +150,17 @@ def test_a_page_with_no_rows_has_no_links() -> None:
 
     assert (page.number, page.previous, page.next) == (4, "", "")
     assert not page.has_other_pages
+
+
+def test_a_pages_links_keep_every_parameter_but_those_they_set():
+    from django.http import QueryDict
+
+    from core.keyset import query_without
+
+    asked = QueryDict("q=smith&page=3&after=abc&awaiting=2&rating=red&rating=amber")
+
+    assert query_without(asked, "page", "after", "before") == (
+        "q=smith&awaiting=2&rating=red&rating=amber"
+    )
+    assert query_without(asked, "awaiting") == "q=smith&page=3&after=abc&rating=red&rating=amber"
+    assert asked["page"] == "3"  # the request's own is left as it was
