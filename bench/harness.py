@@ -207,6 +207,25 @@ def captured_queries(call: Callable[[], object]) -> tuple[object, list[dict]]:
     return result, captured.captured_queries
 
 
+def sql_milliseconds(call: Callable[[], object]) -> float:
+    """How long `call`'s queries took in the database driver, timed around each (Django's own
+    record of a query's time is rounded to the millisecond, more than most of these take)."""
+    from django.db import connection
+
+    spent: list[float] = []
+
+    def timed_query(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent.append(time.perf_counter() - started)
+
+    with connection.execute_wrapper(timed_query):
+        call()
+    return sum(spent) * 1000
+
+
 def verdict(met: bool) -> str:
     return "met" if met else "MISSED"
 
@@ -247,6 +266,10 @@ class Timing:
     # The trivial page's p95 over requests taken turn about with this page's, when timed so:
     # what its ratio is worked out against (`ratio_to_trivial`).
     trivial_p95: float | None = None
+    # The database's part of one request, warm (the median over the page's urls of the time
+    # its queries took, as Django measures them around each call): what no change to the
+    # page's Python can take away while it runs those queries.
+    sql_ms: float | None = None
 
     @property
     def query_text(self) -> str:
@@ -324,12 +347,16 @@ def time_page(client, page: Page, requests: int, warm_up: int, *, alongside=None
 
     timed(request, requests, warm_up=warm_up)
     durations = own[warm_up:]
+    # Once more each, warm as the timed requests were (a first request's plans and pages are
+    # cold).
+    sql = [sql_milliseconds(lambda url=url: client.get(url)) for url in page.urls]
     return Timing(
         p50=statistics.median(durations),
         p95=percentile(durations, 95),
         queries=tuple(sorted(queries)),
         failures=tuple(failures),
         trivial_p95=percentile(beside[warm_up:], 95) if alongside is not None else None,
+        sql_ms=statistics.median(sql),
     )
 
 
@@ -344,7 +371,9 @@ def time_pages(
     """Each page timed as its person, a line each: p50, p95, queries and the trivial page's
     p95 timed turn about with it (`time_page`), and, with `ratio`, p95 against that. The
     trivial page comes first, timed on its own."""
-    header = f"{'page':<50} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'trivial p95':>12}"
+    header = (
+        f"{'page':<50} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'SQL ms':>7} {'trivial p95':>12}"
+    )
     print(header + (f" {'p95/trivial':>12}" if ratio else ""))
     results: dict[str, Timing] = {}
     for page in pages:
@@ -355,6 +384,7 @@ def time_pages(
         timing = time_page(signed_in[page.username], page, requests, warm_up, alongside=alongside)
         results[page.name] = timing
         line = f"{page.label:<50} {timing.p50:8.1f} {timing.p95:8.1f} {timing.query_text:>8}"
+        line += f" {timing.sql_ms or 0:7.1f}"
         line += f" {timing.trivial_p95 or timing.p95:12.1f}"
         if ratio:
             line += f" {ratio_to_trivial(timing, results[TRIVIAL]):11.1f}x"
@@ -421,6 +451,20 @@ def two_size_report(
         if name != TRIVIAL:
             ratio = ratio_to_trivial(timing, large[TRIVIAL])
             print(f"  {name:<40} {against(ratio, target(name))}")
+
+    print(
+        f"\ngrowth with the data, p95 / trivial p95 at {small_size:,} and at {size:,}; and the"
+        f" SQL alone at {size:,} / trivial p95:"
+    )
+    for name, timing in large.items():
+        if name != TRIVIAL:
+            before = ratio_to_trivial(small[name], small[TRIVIAL])
+            after = ratio_to_trivial(timing, large[TRIVIAL])
+            floor = (timing.sql_ms or 0) / (timing.trivial_p95 or large[TRIVIAL].p95)
+            print(
+                f"  {name:<40} {before:5.1f}x {after:5.1f}x  grew {after / before:4.2f}x"
+                f"  SQL {floor:4.1f}x"
+            )
 
     failed = sorted(
         {name for results in (small, large) for name in results if results[name].failures}
