@@ -90,12 +90,14 @@ migrations-check: setup
 # Benchmarks print their figures and the ratio to their baseline (see docs/performance.md).
 # bench/queue.py drops and recreates its own PostgreSQL database, BENCH_DATABASE_URL;
 # bench/firewall.py its own, BENCH_FIREWALL_DATABASE_URL; bench/import.py its own,
-# BENCH_IMPORT_DATABASE_URL; bench/load.py its own, BENCH_LOAD_DATABASE_URL (and Redis db 13).
+# BENCH_IMPORT_DATABASE_URL; bench/load.py its own, BENCH_LOAD_DATABASE_URL (and Redis db 13);
+# bench/anatomy.py (where each page's time goes) its own, BENCH_ANATOMY_DATABASE_URL.
 bench: setup
 	$(BIN)/python -m pip install --quiet businesstimedelta locust
 	$(BIN)/python bench/worktime.py
 	$(BIN)/python bench/queue.py
 	$(BIN)/python bench/people.py
+	$(BIN)/python bench/anatomy.py
 	$(BIN)/python bench/firewall.py
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/reports.py
@@ -110,6 +112,7 @@ bench-million: setup
 	$(BIN)/python bench/queue.py --enquiries $(MILLION)
 	$(BIN)/python bench/people.py --enquiries $(MILLION)
 	$(BIN)/python bench/pages.py --enquiries $(MILLION)
+	$(BIN)/python bench/anatomy.py --enquiries $(MILLION)
 	$(BIN)/python bench/import.py --rows $(MILLION)
 	$(BIN)/python bench/seed.py --enquiries $(MILLION)
 	$(BIN)/python bench/access_log.py --entries 10000000

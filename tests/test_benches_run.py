@@ -47,6 +47,8 @@ def bench_database_url(name: str, worker_id: str) -> str:
         # The inbox, record search and auditor's log, over records and access-log entries
         # topped up in SQL (bench/volume.py).
         ("pages", ["--requests", "1", "--enquiries", "1100"], "enquiries: 1,100"),
+        # Every page again, its time given to its parts (what a target asks of a page).
+        ("anatomy", ["--requests", "1", "--enquiries", "100"], "person page"),
     ],
 )
 def test_the_bench_signs_in_and_reads_its_pages(bench, arguments, says, worker_id, django_db_setup):
