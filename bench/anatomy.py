@@ -86,8 +86,9 @@ class Ledger:
 
     def close(self) -> dict[str, float]:
         """Milliseconds by part since `restart`."""
-        self.spent[self._stack[-1]] += time.perf_counter() - self._since
-        self._since = time.perf_counter()
+        now = time.perf_counter()
+        self.spent[self._stack[-1]] += now - self._since
+        self._since = now
         return {name: self.spent[name] * 1000 for name in PARTS}
 
 
