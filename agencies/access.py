@@ -260,9 +260,16 @@ def access_change_decline(*, change_id: int, actor: User, note: str) -> AccessCh
 # Taking access away: at once.
 
 
+def _by(actor: User, reason: str) -> str:
+    """Who took the access away and, in their words, why (the access log's reason)."""
+    reason = clean_text("reason", reason)
+    return f"By {actor}: {reason}" if reason else f"By {actor}."
+
+
 @transaction.atomic
-def roles_remove(*, account: User, actor: User, roles: Iterable[str]) -> list[str]:
-    """Take `roles` from `account`; returns the roles it held and no longer does."""
+def roles_remove(*, account: User, actor: User, roles: Iterable[str], reason: str) -> list[str]:
+    """Take `roles` from `account`, saying why; returns the roles it held and no longer
+    does."""
     _administrator(actor)
     _not_own(actor, account)
     held = list(Group.objects.filter(name__in=list(roles), user=account).order_by("name"))
@@ -274,15 +281,17 @@ def roles_remove(*, account: User, actor: User, roles: Iterable[str]) -> list[st
             actor=actor,
             account=account,
             step="removed",
-            description=f"{_who(account)}: remove role {Role(group.name).label}. By {actor}.",
+            description=(
+                f"{_who(account)}: remove role {Role(group.name).label}. {_by(actor, reason)}"
+            ),
         )
     return [group.name for group in held]
 
 
 @transaction.atomic
-def account_deactivate(*, account: User, actor: User) -> None:
+def account_deactivate(*, account: User, actor: User, reason: str) -> None:
     """Sign-in and every role stop at once; the roles stay on the account for its history,
-    and come back only through an approved reactivation."""
+    and come back only through an approved reactivation. `reason` is why, for the log."""
     _administrator(actor)
     _not_own(actor, account)
     if not account.is_active:
@@ -293,7 +302,7 @@ def account_deactivate(*, account: User, actor: User) -> None:
         actor=actor,
         account=account,
         step="removed",
-        description=f"{_who(account)}: deactivate the account. By {actor}.",
+        description=f"{_who(account)}: deactivate the account. {_by(actor, reason)}",
     )
 
 

@@ -87,8 +87,9 @@ ACTIVE_HELP = (
     "account back: another administrator approves it."
 )
 REASON_HELP = (
-    "Why they need the roles ticked, the new agency or their account back: the approving "
-    "administrator reads it, and so does the access log."
+    "Why their access changes: roles ticked or unticked, a new agency, the account stopped or "
+    "back. The approving administrator reads it for what needs approval, and the access log "
+    "keeps it for all of it."
 )
 NEW_ACCOUNT_REASON_HELP = (
     "Why they need an account (and any roles ticked): the approving administrator reads it, "
@@ -151,6 +152,9 @@ class AccessForm(forms.ModelForm):
             self.add_error("reason", "Say why they need an account.")
         elif plan.asks and not data.get("reason"):
             self.add_error("reason", "Say why they need this access.")
+        elif plan.changes and not data.get("reason"):
+            # Taken away at once, and the access log says why, as for what is given.
+            self.add_error("reason", "Say why their access changes.")
         if self.instance.pk:
             waiting = {
                 (change.kind, change.role) for change in access.pending_changes(self.instance.pk)

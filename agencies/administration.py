@@ -175,7 +175,9 @@ def agency_save(
     saved.save()
     if deactivating:
         for member in User.objects.filter(agency=saved, is_active=True):
-            access.account_deactivate(account=member, actor=actor)
+            access.account_deactivate(
+                account=member, actor=actor, reason=f"Their agency, {saved}, was deactivated."
+            )
     return saved, preview
 
 
@@ -265,9 +267,9 @@ def access_plan_apply(
     """Take away at once what the plan removes, and ask for what it gives (a new account's
     set-up code too); returns the requests made. The administration site does the same."""
     if plan.remove_roles:
-        access.roles_remove(account=account, actor=actor, roles=plan.remove_roles)
+        access.roles_remove(account=account, actor=actor, roles=plan.remove_roles, reason=reason)
     if plan.deactivate:
-        access.account_deactivate(account=account, actor=actor)
+        access.account_deactivate(account=account, actor=actor, reason=reason)
     asked = [
         access.access_change_request(
             account=account, actor=actor, kind=AccessChange.Kind.ADD_ROLE, role=role, reason=reason

@@ -411,7 +411,7 @@ def test_a_move_to_another_agency_waits_then_takes_the_old_agencys_information_a
 def test_removing_a_role_applies_at_once(client, hub):
     officer = hub.police_officer
 
-    response = edit(client, hub.administrator, officer, roles=[])
+    response = edit(client, hub.administrator, officer, roles=[], reason="Left the desk.")
 
     assert response.status_code == 302
     assert fresh(officer).roles == frozenset()
@@ -423,16 +423,35 @@ def test_removing_a_role_applies_at_once(client, hub):
         officer,
         AccessLogEntry.Channel.ADMIN,
     )
-    assert "remove role Agency practitioner" in entry.reason
+    assert entry.reason.endswith(
+        f"remove role Agency practitioner. By {hub.administrator}: Left the desk."
+    )
+
+
+@pytest.mark.parametrize(
+    "changes", [{"roles": []}, {"is_active": ""}], ids=["remove a role", "deactivate"]
+)
+def test_access_is_not_taken_away_without_saying_why(client, hub, changes):
+    officer = hub.police_officer
+
+    response = edit(client, hub.administrator, officer, **changes)
+
+    assert response.status_code == 200
+    assert "Say why their access changes." in response.content.decode()
+    assert fresh(officer).roles == {Role.PRACTITIONER}
+    assert fresh(officer).is_active
+    assert not AccessLogEntry.objects.filter(channel=AccessLogEntry.Channel.ADMIN).exists()
 
 
 def test_a_deactivated_account_comes_back_only_through_a_request(client, hub, approver):
     officer = hub.police_officer
 
-    edit(client, hub.administrator, officer, is_active="")
+    edit(client, hub.administrator, officer, is_active="", reason="On long-term leave.")
     assert not fresh(officer).is_active
     assert not reads_police_content(officer)
-    assert "deactivate the account" in only_entry(Log.ACCESS_REMOVED).reason
+    assert only_entry(Log.ACCESS_REMOVED).reason.endswith(
+        f"deactivate the account. By {hub.administrator}: On long-term leave."
+    )
 
     edit(client, hub.administrator, fresh(officer), is_active="on", reason="Back from leave.")
     assert not fresh(officer).is_active
@@ -447,7 +466,7 @@ def test_a_deactivated_account_comes_back_only_through_a_request(client, hub, ap
 def test_auditors_see_each_step_on_the_audit_page(client, hub, newcomer, approver):
     edit(client, hub.administrator, newcomer, roles=[Role.PRACTITIONER], reason="New starter.")
     decide(client, approver, AccessChange.objects.get(), "approve")
-    edit(client, hub.administrator, fresh(newcomer), roles=[])
+    edit(client, hub.administrator, fresh(newcomer), roles=[], reason="Left the team.")
 
     client.force_login(hub.auditor)
     page = client.get(reverse("audit-log")).content.decode()

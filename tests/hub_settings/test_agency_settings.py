@@ -184,7 +184,12 @@ def test_deactivating_an_agency_says_how_many_people_lose_sign_in(client, admini
     assert removed.count() == 14
     assert set(removed.values_list("account_id", flat=True)) == {person.pk for person in people}
     assert set(removed.values_list("user_id", flat=True)) == {administrator.pk}
-    assert all("deactivate the account" in entry.reason for entry in removed)
+    assert all(
+        entry.reason.endswith(
+            f"deactivate the account. By {administrator}: Their agency, {police}, was deactivated."
+        )
+        for entry in removed
+    )
 
 
 def test_an_administrator_cannot_deactivate_their_own_agency(client, administrator):

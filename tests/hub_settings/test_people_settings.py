@@ -245,7 +245,7 @@ def test_removing_a_role_applies_at_once_and_is_logged(client, hub):
     )
     assert entry.reason == (
         f"{hub.police_officer} (police_officer, {hub.police}): remove role Agency "
-        f"practitioner. By {hub.administrator}."
+        f"practitioner. By {hub.administrator}: Left the desk."
     )
 
 
@@ -273,7 +273,11 @@ def test_a_deactivated_person_cannot_sign_in(client, hub):
     assert "They can no longer sign in" in check.content.decode()
     assert saved.status_code == 302
     assert not fresh(officer).is_active
-    assert "deactivate the account" in entries(Log.ACCESS_REMOVED).get().reason
+    assert (
+        entries(Log.ACCESS_REMOVED)
+        .get()
+        .reason.endswith(f"deactivate the account. By {hub.administrator}: Left the force.")
+    )
     client.logout()
     signing_in = client.post(reverse("login"), {"username": officer.username, "password": PASSWORD})
     assert "_auth_user_id" not in client.session
