@@ -11,15 +11,21 @@ Only the case data a report counts is read from the replica (`REPLICA_APPS`): wh
 their roles, session and second factor are always read from the primary, so an account
 locked or a role removed a moment ago is never honoured from a copy that lags.
 
+A replica that cannot be reached is not waited for: its reads go to the primary, and it is
+tried again after `REPLICA_RETRY_SECONDS` (a report slower for a while beats a report that
+fails because an optional copy is down).
+
 Without `DATABASE_REPLICA_URL` the router is not installed at all.
 """
 
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from core.request_context import current_request
 
@@ -29,6 +35,12 @@ REPLICA = "replica"
 REPLICA_PAGES = frozenset({"report", "report-csv", "report-xlsx", "audit-export"})
 # What a report or export counts; never accounts, roles, sessions or second factors.
 REPLICA_APPS = frozenset({"enquiries", "sharing", "audit", "auditlog", "reports"})
+# How long reads stay on the primary after the replica refused a connection.
+REPLICA_RETRY_SECONDS = 30
+
+logger = logging.getLogger(__name__)
+# When this process may next try the replica (time.monotonic), after it could not connect.
+_replica_retry_at = 0.0
 
 
 @dataclass
@@ -73,6 +85,28 @@ def _reading() -> Reading | None:
     return reading
 
 
+def _replica_reachable() -> bool:
+    """Whether the replica can be read now: connected, or connecting at once. A failure sends
+    this process's reads to the primary for `REPLICA_RETRY_SECONDS`, said once in the log."""
+    global _replica_retry_at
+    if REPLICA not in connections or time.monotonic() < _replica_retry_at:
+        return False
+    replica = connections[REPLICA]
+    if replica.connection is not None:
+        return True
+    try:
+        replica.ensure_connection()
+    except DatabaseError as error:
+        _replica_retry_at = time.monotonic() + REPLICA_RETRY_SECONDS
+        logger.warning(
+            "The read replica cannot be reached (%s); reports read the primary for %s s.",
+            " ".join(str(error).split()) or type(error).__name__,
+            REPLICA_RETRY_SECONDS,
+        )
+        return False
+    return True
+
+
 class ReplicaRouter:
     """Reads of case data for reports and exports to the replica; all else to the primary."""
 
@@ -83,7 +117,7 @@ class ReplicaRouter:
             and reading.from_replica
             and not reading.wrote
             and model._meta.app_label in REPLICA_APPS
-            and REPLICA in connections
+            and _replica_reachable()
         ):
             return REPLICA
         return DEFAULT_DB_ALIAS
