@@ -22,7 +22,7 @@ from django.utils import timezone
 from agencies.models import Role, User
 from core.exceptions import StaleEdit
 
-from . import worktime
+from . import hooks, worktime
 from .clock import Allowance, ClockInForce
 from .models import (
     HUB_CLOCK_ID,
@@ -234,12 +234,24 @@ def clock_changes(before: ClockSettings, after: ClockSettings) -> list[Change]:
 
 
 @dataclass(frozen=True)
+class DependentMove:
+    """Of the open times a layer above keeps to the clock (`hooks.DependentTiming`), how many
+    a change would move: "information requests", 2 of 5."""
+
+    label: str
+    moved: int
+    open_count: int
+
+
+@dataclass(frozen=True)
 class Effect:
-    """What a change would move, counted over the open work it touches."""
+    """What a change would move, counted over the open work it touches: the enquiries'
+    deadlines and at-risk times, and what falls due with them (`dependents`)."""
 
     open_count: int
     deadlines_moved: int
     at_risk_moved: int = 0
+    dependents: tuple[DependentMove, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -252,6 +264,12 @@ class Effect:
                 f" and when {self.at_risk_moved} open "
                 f"enquir{'ies' if self.at_risk_moved != 1 else 'y'} turn at risk"
             )
+        for dependent in self.dependents:
+            if dependent.open_count:
+                text += (
+                    f", and the due times of {dependent.moved} of {dependent.open_count} open "
+                    f"{dependent.label}"
+                )
         return text + "."
 
 
@@ -266,7 +284,8 @@ def open_enquiry_timings() -> list[tuple[str, datetime, datetime, datetime]]:
 
 
 def moved_by(clock: ClockInForce, timings) -> Effect:
-    """How many stored deadlines (and at-risk times) `clock` would put elsewhere."""
+    """How many stored deadlines (and at-risk times) `clock` would put elsewhere, and of the
+    times that fall due with them (`hooks.dependent_timings`)."""
     deadlines = at_risk = 0
     for rating, received_at, deadline, at_risk_from in timings:
         calendar = clock.calendar_for(rating)
@@ -276,7 +295,17 @@ def moved_by(clock: ClockInForce, timings) -> Effect:
         at_risk_minutes = ceil(allowance * clock.at_risk_percent / 100)
         if worktime.add_working_minutes(calendar, received_at, at_risk_minutes) != at_risk_from:
             at_risk += 1
-    return Effect(open_count=len(timings), deadlines_moved=deadlines, at_risk_moved=at_risk)
+    dependents = tuple(
+        DependentMove(dependent.label, *dependent.moved_by(clock))
+        for dependent in hooks.dependent_timings
+        if dependent.moved_by is not None
+    )
+    return Effect(
+        open_count=len(timings),
+        deadlines_moved=deadlines,
+        at_risk_moved=at_risk,
+        dependents=dependents,
+    )
 
 
 def preview_clock_change(proposed: ClockSettings) -> Effect:

@@ -31,6 +31,7 @@ from django.dispatch import Signal
 
 from agencies.models import User
 
+from .clock import ClockInForce
 from .models import Enquiry, Person
 
 # enquiries: the Enquiry objects whose stored deadlines have just been (re)computed, inside
@@ -45,11 +46,13 @@ class DependentTiming:
 
     `behind` counts those computed under an older version; `catch_up(batch_size)` recomputes
     at most that many of them in one transaction of its own, skipping rows another holds, and
-    returns how many it did (0: none left that it could take)."""
+    returns how many it did (0: none left that it could take). `moved_by(clock)` says how many
+    of the open ones a proposed clock would move, and of how many, for the clock's preview."""
 
     label: str
     behind: Callable[[], int]
     catch_up: Callable[[int], int]
+    moved_by: Callable[[ClockInForce], tuple[int, int]] | None = None
 
 
 dependent_timings: list[DependentTiming] = []

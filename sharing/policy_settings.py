@@ -9,7 +9,6 @@ version, and the catch-up moves the requests behind it (sharing.timing).
 """
 
 from dataclasses import dataclass
-from math import ceil
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,9 +19,9 @@ from enquiries.clock import clock_in_force
 from enquiries.clock_settings import Change, check_reason, record_change, stale_edit
 from enquiries.models import HubSettingsChange
 from enquiries.tasks import recompute_open_deadlines
-from enquiries.worktime import add_working_minutes
 
 from .models import InformationRequest, SharingPolicy
+from .services import due_at
 
 
 @dataclass(frozen=True)
@@ -120,11 +119,17 @@ def preview_policy_change(proposed: PolicySettings) -> PolicyEffect:
             "due_at", "enquiry__rating", "enquiry__received_at", "enquiry__allowance_minutes"
         )
     )
-    moved = 0
-    for due_at, rating, received_at, allowance in rows:
-        minutes = ceil(allowance * proposed.request_due_percent / 100)
-        if add_working_minutes(clock.calendar_for(rating), received_at, minutes) != due_at:
-            moved += 1
+    moved = sum(
+        due_at(
+            clock,
+            rating=rating,
+            received_at=received_at,
+            allowance=allowance,
+            percent=proposed.request_due_percent,
+        )
+        != stored
+        for stored, rating, received_at, allowance in rows
+    )
     return PolicyEffect(open_count=len(rows), due_times_moved=moved)
 
 

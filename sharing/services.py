@@ -211,8 +211,22 @@ def request_due_at(enquiry: Enquiry, *, percent: int, clock=None) -> datetime:
     """The share of the enquiry's allowance after which the agency's answer is due, counted on
     the enquiry's own clock from when it arrived."""
     clock = clock or clock_in_force()
-    minutes = ceil(enquiry.allowance_minutes * percent / 100)
-    return add_working_minutes(clock.calendar_for(enquiry.rating), enquiry.received_at, minutes)
+    return due_at(
+        clock,
+        rating=enquiry.rating,
+        received_at=enquiry.received_at,
+        allowance=enquiry.allowance_minutes,
+        percent=percent,
+    )
+
+
+def due_at(
+    clock: ClockInForce, *, rating: str, received_at: datetime, allowance: int, percent: int
+) -> datetime:
+    """`percent` of `allowance` minutes of `rating`'s calendar under `clock`, from
+    `received_at`: when a request on such an enquiry falls due."""
+    minutes = ceil(allowance * percent / 100)
+    return add_working_minutes(clock.calendar_for(rating), received_at, minutes)
 
 
 DUE_FIELDS = ["due_at", "clock_version", "policy_version"]

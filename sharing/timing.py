@@ -16,12 +16,12 @@ from django.db.models.functions import Coalesce
 
 from core.bulk import update_rows
 from enquiries import hooks
-from enquiries.clock import clock_in_force
+from enquiries.clock import ClockInForce, clock_in_force
 from enquiries.models import Enquiry
 from enquiries.timing import clock_version
 
 from .models import InformationRequest, SharingPolicy
-from .services import DUE_FIELDS, put_due_times
+from .services import DUE_FIELDS, due_at, put_due_times
 
 LABEL = "information requests"
 
@@ -75,5 +75,31 @@ def catch_up(batch_size: int) -> int:
     return len(batch)
 
 
+def moved_by(clock: ClockInForce) -> tuple[int, int]:
+    """How many open requests' stored due times `clock` would move, and how many are open (one
+    query): a request on an open enquiry falls due at the policy's share of the allowance the
+    clock gives the enquiry's rating, on that rating's calendar."""
+    percent = SharingPolicy.current().request_due_percent
+    rows = list(
+        InformationRequest.objects.filter(status__in=InformationRequest.OPEN_STATUSES)
+        .order_by()
+        .values_list("due_at", "enquiry__rating", "enquiry__received_at")
+    )
+    moved = sum(
+        due_at(
+            clock,
+            rating=rating,
+            received_at=received_at,
+            allowance=clock.allowances[rating].minutes,
+            percent=percent,
+        )
+        != stored
+        for stored, rating, received_at in rows
+    )
+    return moved, len(rows)
+
+
 def register() -> None:
-    hooks.keep_timing_with(hooks.DependentTiming(label=LABEL, behind=behind, catch_up=catch_up))
+    hooks.keep_timing_with(
+        hooks.DependentTiming(label=LABEL, behind=behind, catch_up=catch_up, moved_by=moved_by)
+    )

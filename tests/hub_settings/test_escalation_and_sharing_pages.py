@@ -5,8 +5,9 @@ import pytest
 from django.urls import reverse
 
 from agencies.models import Role
-from enquiries.clock_settings import escalation_settings
+from enquiries.clock_settings import clock_settings, escalation_settings
 from enquiries.models import EscalationPolicy, HubSettingsChange
+from mash.hub_settings.forms import AllowancesForm
 from sharing import services as sharing_services
 from sharing.models import InformationRequest, SharingPolicy
 from sharing.policy_settings import policy_settings
@@ -140,6 +141,34 @@ def test_the_check_counts_the_open_requests_whose_due_time_moves(admin_client, o
     ]
     assert response.context["effect"] == (
         "This will move the due time of 3 open information requests (of 3 open)."
+    )
+
+
+def test_a_new_amber_allowance_says_which_open_requests_fall_due_elsewhere(
+    admin_client, open_requests
+):
+    """The hub clock's check counts what falls due with the deadlines: the three open
+    requests, on Amber enquiries, are due at 75% of whatever Amber's allowance becomes."""
+    response = admin_client.post(
+        reverse("hub-settings:allowances"),
+        {**AllowancesForm.initial_for(clock_settings()), "amber_minutes": "120"},
+    )
+
+    assert response.context["effect"] == (
+        "This will move 2 open deadlines (of 2 open enquiries) and when 2 open enquiries turn "
+        "at risk, and the due times of 3 of 3 open information requests."
+    )
+
+
+def test_a_red_allowance_moves_no_amber_requests_due_time(admin_client, open_requests):
+    response = admin_client.post(
+        reverse("hub-settings:allowances"),
+        {**AllowancesForm.initial_for(clock_settings()), "red_minutes": "120"},
+    )
+
+    assert response.context["effect"] == (
+        "This will move 0 open deadlines (of 2 open enquiries), and the due times of 0 of 3 "
+        "open information requests."
     )
 
 
