@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from tools.preflight import (
+    backup_tools_problems,
     chromium_plan,
     find_nginx,
     install_chromium,
@@ -69,6 +70,17 @@ def test_it_names_an_old_python_a_missing_venv_and_a_missing_npm():
         "npm is missing (the GOV.UK Design System is built with it)",
     ]
     assert "python3-venv" in found[1]
+
+
+def test_the_backup_tools_are_asked_for_by_name_with_the_package_that_has_them():
+    assert backup_tools_problems({"pg_dump": "/usr/bin/pg_dump", "pg_restore": "/x"}.get) == []
+
+    (found,) = backup_tools_problems({"pg_dump": "/usr/bin/pg_dump"}.get)
+    (both,) = backup_tools_problems({}.get)
+
+    assert found.startswith("PostgreSQL's pg_restore is missing")
+    assert both.startswith("PostgreSQL's pg_dump and pg_restore are missing")
+    assert "apt-get install postgresql-client" in both
 
 
 def test_chromium_found_is_left_alone():

@@ -2,7 +2,8 @@
 
 Run as `python3 tools/preflight.py` with any Python: it uses the standard library only, so it
 runs before the virtualenv exists. It checks Python, venv, npm, PostgreSQL and Redis (read
-from DATABASE_URL and REDIS_URL like the settings do), Chromium for the browser tests and nginx
+from DATABASE_URL and REDIS_URL like the settings do), PostgreSQL's pg_dump and pg_restore for
+the backup test, Chromium for the browser tests and nginx
 for the test of the proxy in front of gunicorn (tests/resilience/test_slow_clients.py).
 Chromium, nginx, and the libraries WeasyPrint draws the picture's PDF with (Pango, HarfBuzz's
 subsetter and the DejaVu fonts, as the Dockerfile installs them), it installs from Debian's
@@ -75,6 +76,22 @@ def problems(environ: dict[str, str]) -> list[str]:
                 f"{name} is not reachable at {host}:{port} ({variable}); {HOW_TO_START[name]}."
             )
     return found
+
+
+BACKUP_TOOLS = ("pg_dump", "pg_restore")
+
+
+def backup_tools_problems(which: Callable[[str], str | None]) -> list[str]:
+    """PostgreSQL's own backup and restore, which the backup test runs as an operator would
+    (tests/audit/test_backup_restore.py): shipped with the server, or alone in Debian's
+    postgresql-client."""
+    missing = [tool for tool in BACKUP_TOOLS if not which(tool)]
+    if not missing:
+        return []
+    return [
+        f"PostgreSQL's {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing "
+        "(the backup test runs them): install them with `apt-get install postgresql-client`."
+    ]
 
 
 def toolchain_problems(*, version: tuple[int, int], has_venv: bool, has_npm: bool) -> list[str]:
@@ -233,6 +250,7 @@ def main() -> int:
         has_npm=shutil.which("npm") is not None,
     )
     found += problems(dict(os.environ))
+    found += backup_tools_problems(shutil.which)
     chromium = chromium_plan(
         which=shutil.which,
         is_root=hasattr(os, "geteuid") and os.geteuid() == 0,
