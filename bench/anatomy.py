@@ -1,15 +1,16 @@
 """Where each page's time goes: the database, Django compiling SQL, building querysets, reading
 rows into objects, templates, and the rest.
 
-Run from the repository root: ``python bench/anatomy.py [--enquiries 1000000]``. It drops and
-recreates its own PostgreSQL database (``BENCH_ANATOMY_DATABASE_URL``, default
-``mash_bench_anatomy``; the name must contain "bench"), fills it as ``bench/pages.py`` does
+Run from the repository root: ``python bench/anatomy.py [--enquiries 1000000] [--kept]``. It
+drops and recreates its own PostgreSQL database (``BENCH_ANATOMY_DATABASE_URL``, default
+``mash_bench_anatomy``; the name must contain "bench") and fills it as ``bench/pages.py`` does
 (``--enquiries`` demo enquiries, default 1,000, with three information records and ten
-access-log entries each) and requests every page of ``bench/queue.py``, ``bench/pages.py`` and
-``bench/people.py`` as their benches do, with each slice of a request's time given to what was
-running then, innermost first: a template that reads a queryset gives the query's time to the
-query. It prints each page's mean and its parts in milliseconds, and the page against the
-trivial page's mean, all of it and its SQL alone.
+access-log entries each), or with ``--kept`` takes it as an earlier run left it; vacuums the
+queue's tables as ``bench/queue.py`` does; and requests every page of ``bench/queue.py``,
+``bench/pages.py`` and ``bench/people.py`` as their benches do, with each slice of a request's
+time given to what was running then, innermost first: a template that reads a queryset gives
+the query's time to the query. It prints each page's mean and its parts in milliseconds, and
+the page against the trivial page's mean, all of it and its SQL alone.
 
 The pages' targets are judged by their own benches; this says what a target asks of a page: a
 page whose SQL alone is 2x the trivial page, say, is within 3x only if everything else it does
@@ -38,9 +39,11 @@ from bench.harness import (  # noqa: E402
     TRIVIAL,
     Page,
     database_url_option,
+    django_on_database,
     django_on_fresh_database,
     page_timing_options,
     signed_in_clients,
+    vacuumed,
 )
 
 SQL, COMPILING, BUILDING, READING, TEMPLATES, REST = (
@@ -195,10 +198,16 @@ def anatomy(client, page: Page, requests: int, warm_up: int, ledger: Ledger) -> 
     return {**{name: sums[name] / requests for name in PARTS}, "total": statistics.mean(totals)}
 
 
-def fill(size: int) -> int:
-    """The benches' data at `size` (bench/pages.py `fill`, bench/people.py `prepare`); the
-    person page's child."""
+def fill(size: int) -> None:
+    """The benches' data at `size` (bench/pages.py `fill`)."""
     print(inbox_bench.fill(size))
+
+
+def ready() -> int:
+    """The tables the queue reads vacuumed, as the queue's bench has them (an index-only scan
+    visits every row until the visibility map is set), and the people bench's child and
+    register (bench/people.py `prepare`, which is idempotent); the child."""
+    print(f"vacuumed the queue's tables in {vacuumed(*queue_bench.QUEUE_TABLES):.1f} s")
     return people_bench.prepare()
 
 
@@ -231,13 +240,24 @@ def main() -> int:
     parser.add_argument(
         "--enquiries", type=int, default=1_000, help="demo enquiries to fill (default 1,000)"
     )
+    parser.add_argument(
+        "--kept",
+        action="store_true",
+        help="time the database as an earlier run filled it, without dropping or filling it "
+        "(after a change to the code, say)",
+    )
     page_timing_options(parser)
     database_url_option(parser, "BENCH_ANATOMY_DATABASE_URL", "mash_bench_anatomy")
     options = parser.parse_args()
 
-    name = django_on_fresh_database(options.database_url)
-    print(f"database: {name}, created afresh")
-    child = fill(options.enquiries)
+    if options.kept:
+        django_on_database(options.database_url)
+        print(f"database: {options.database_url.rsplit('/', 1)[-1]}, as it was filled")
+    else:
+        name = django_on_fresh_database(options.database_url)
+        print(f"database: {name}, created afresh")
+        fill(options.enquiries)
+    child = ready()
     pages = every_page(child, options.requests)
     signed_in = signed_in_clients({page.username for page in pages} - {pages[0].username})
     print(

@@ -118,6 +118,13 @@ def django_on_fresh_database(url: str) -> str:
     """Drop and create the bench's database (`fresh_database`), start Django on it with the
     production-like `ENVIRONMENT` and migrate it; its name."""
     name = fresh_database(url)
+    django_on_database(url)
+    return name
+
+
+def django_on_database(url: str) -> None:
+    """Start Django on the database at `url` as it is, with the production-like `ENVIRONMENT`,
+    and migrate it (nothing to do on one a bench filled with this code)."""
     os.environ.update(ENVIRONMENT, DATABASE_URL=url)
     import django
 
@@ -131,7 +138,6 @@ def django_on_fresh_database(url: str) -> str:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     call_command("migrate", verbosity=0)
-    return name
 
 
 def seed(enquiries: int) -> float:
