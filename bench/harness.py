@@ -492,27 +492,38 @@ def run_at_two_sizes(
     large: int = 100_000,
 ) -> int:
     """A page bench from its command line to its exit status: the options (`--enquiries`, the
-    large size, more than `small`; `page_timing_options`; `--database-url` from the variable
-    and database name `database`), the database created afresh, `measure(size, requests,
-    warm_up)` at `small` and then at the large size, and `two_size_report` by `target`."""
+    large size, more than `--small`, `small` unless said; `page_timing_options`;
+    `--database-url` from the variable and database name `database`), the database created
+    afresh, `measure(size, requests, warm_up)` at the small size and then at the large one, and
+    `two_size_report` by `target`."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--enquiries", type=int, default=large, help=f"the large size (default {large:,})"
     )
+    parser.add_argument(
+        "--small",
+        type=int,
+        default=small,
+        help=f"the small size (default {small:,}; less, to check quickly that the bench runs)",
+    )
     page_timing_options(parser)
     database_url_option(parser, *database)
     options = parser.parse_args()
-    if options.enquiries <= small:
-        parser.error(f"--enquiries must be more than {small:,}")
+    if options.enquiries <= options.small:
+        parser.error(f"--enquiries must be more than --small, {options.small:,}")
 
     name = django_on_fresh_database(options.database_url)
     print(f"database: {name}, created afresh")
     print(f"requests: {options.requests} timed per page, after {options.warm_up} to warm up")
 
-    small_timings = measure(small, options.requests, options.warm_up)
+    small_timings = measure(options.small, options.requests, options.warm_up)
     large_timings = measure(options.enquiries, options.requests, options.warm_up)
     return two_size_report(
-        small_timings, large_timings, small_size=small, size=options.enquiries, target=target
+        small_timings,
+        large_timings,
+        small_size=options.small,
+        size=options.enquiries,
+        target=target,
     )
 
 

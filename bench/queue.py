@@ -48,6 +48,11 @@ RECORDS_PER_ENQUIRY = 3
 ENTRIES_PER_ENQUIRY = 10
 
 
+# The first size measured, the small one: the enquiry page's sample is drawn from the
+# enquiries made by then, so that both sizes read the same ones.
+_first_size: list[int] = []
+
+
 def pages(requests: int) -> list[Page]:
     """The pages to time, chosen from the data as it is now (the last page moves with it)."""
     from django.urls import reverse
@@ -66,9 +71,10 @@ def pages(requests: int) -> list[Page]:
             (last_page - 1) * QUEUE_PAGE_SIZE - 1
         ]
         last_link = f"{queue}?after={QueuePlace.of(place).token}&page={last_page}"
-    # The same enquiries at both sizes (the first SMALL made), so that their query counts,
-    # which differ with the kind of enquiry, compare like with like.
-    references = list(Enquiry.objects.order_by("id").values_list("reference", flat=True)[:SMALL])
+    # The same enquiries at both sizes (the first made, as many as the small size), so that
+    # their query counts, which differ with the kind of enquiry, compare like with like.
+    first = _first_size[0] if _first_size else SMALL
+    references = list(Enquiry.objects.order_by("id").values_list("reference", flat=True)[:first])
     sample = random.Random(SEED).sample(references, min(requests, len(references)))  # noqa: S311
     return [
         trivial_page(),
@@ -98,6 +104,8 @@ def pages(requests: int) -> list[Page]:
 def measure(size: int, requests: int, warm_up: int) -> dict[str, Timing]:
     from enquiries.models import Enquiry
 
+    if not _first_size:
+        _first_size.append(size)
     elapsed = seed(size)
     records = top_up_records(RECORDS_PER_ENQUIRY * size)
     logged = top_up_access_log(ENTRIES_PER_ENQUIRY * size)
