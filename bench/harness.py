@@ -329,6 +329,17 @@ def signed_in_clients(usernames: Iterable[str]) -> dict:
     return signed_in
 
 
+def looked_at_once(pages: list[Page], signed_in: dict, name: str) -> None:
+    """Each url of the page called `name` requested once, neither timed nor counted: a first
+    look at records marks them read by the hub, once ever, in one more query (sharing.reads),
+    so a first request's count would differ with what the data had just added, not with its
+    size (the enquiry page's kinds at 1,000; the person page's 19 and 20 at 100 and 110)."""
+    for page in pages:
+        if page.name == name:
+            for url in page.urls:
+                signed_in[page.username].get(url)
+
+
 def time_page(client, page: Page, requests: int, warm_up: int, *, alongside=None) -> Timing:
     """The page's p50, p95 and queries; with `alongside` (a client and url: the trivial
     page), each timed request is followed by one of that page, timed too, so the two are

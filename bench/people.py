@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository r
 from bench.harness import (  # noqa: E402 - takes this folder off the path
     Page,
     Timing,
+    looked_at_once,
     run_at_two_sizes,
     seed,
     signed_in_clients,
@@ -116,14 +117,7 @@ def measure(size: int, requests: int, warm_up: int) -> dict[str, Timing]:
     )
     signed_in = signed_in_clients(("police", "researcher"))
     timed = pages(child)
-    for page in timed:
-        if page.name == "person page":
-            # A first look marks the records it shows read by the hub, once ever, in one
-            # more query (sharing.reads): counted, the page's queries would differ with
-            # whether the top-up had just added records about the child (19 and 20 at 100
-            # and 110 enquiries), not with the size (as bench/queue.py's enquiry page).
-            for url in page.urls:
-                signed_in[page.username].get(url)
+    looked_at_once(timed, signed_in, "person page")
     return time_pages(timed, signed_in, requests, warm_up)
 
 

@@ -24,6 +24,7 @@ from bench.harness import (  # noqa: E402 - takes this folder, and its "queue.py
     SEED,
     Page,
     Timing,
+    looked_at_once,
     run_at_two_sizes,
     seed,
     signed_in_clients,
@@ -118,12 +119,7 @@ def measure(size: int, requests: int, warm_up: int) -> dict[str, Timing]:
     )
     signed_in = signed_in_clients(("police", "researcher", "manager"))
     timed = pages(requests)
-    for page in timed:
-        if page.name == "enquiry page":
-            # A first look at each enquiry marks its records read by the hub, once ever
-            # (sharing.reads): counted, it made the page's queries differ from the size's.
-            for url in page.urls:
-                signed_in[page.username].get(url)
+    looked_at_once(timed, signed_in, "enquiry page")
     return time_pages(timed, signed_in, requests, warm_up)
 
 
