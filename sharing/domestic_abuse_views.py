@@ -15,6 +15,7 @@ from agencies.requests import SignedInRequest
 from audit.models import AccessLogEntry
 from core.exceptions import StaleEdit
 from core.forms import add_service_errors
+from core.keyset import query_without
 
 from . import domestic_abuse, firewall, services
 from .domestic_abuse_forms import QueueFilterForm, TriageForm, UploadForm
@@ -57,15 +58,13 @@ def queue(request: SignedInRequest) -> HttpResponse:
         channel=Channel.PAGE,
         doing="Triaging domestic-abuse notifications",
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "sharing/da_queue.html",
         {
             "form": form,
             "page": page,
-            "query": query.urlencode(),
+            "query": query_without(request.GET, "page"),
             "receives": firewall.receive_notifications_refusal(request.user) is None,
         },
         status=200 if form.is_valid() else 400,

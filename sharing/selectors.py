@@ -261,6 +261,7 @@ def recently_answered(user: User, *, limit: int = 20) -> list[InformationRequest
 
 
 def _awaiting_release(user: User) -> QuerySet[InformationRecord]:
+    """The practitioner's agency's sensitive records someone has asked to be released."""
     return (
         firewall.visible_records(user)
         .filter(agency_id=user.agency_id, release_status="requested")
@@ -268,18 +269,14 @@ def _awaiting_release(user: User) -> QuerySet[InformationRecord]:
     )
 
 
-def awaiting_release_decision(user: User) -> list[ShownRecord]:
-    """The practitioner's agency's sensitive records someone has asked to be released."""
-    return firewall.shown_records(_awaiting_release(user))
-
-
 AWAITING_PAGE_SIZE = 20
 
 
 def awaiting_release_page(user: User, number: str | int | None) -> tuple[Page, list[ShownRecord]]:
-    """A page of `awaiting_release_decision`, oldest first, in two queries (their count, and
-    the page's records): the inbox shows each one's summary and logs its view, so the
-    inbox's cost, and the views it logs, are a page's whatever the agency has waiting."""
+    """A page of the records awaiting a release decision, oldest first, in two queries
+    (their count, and the page's records): the inbox shows each one's summary and logs its
+    view, so the inbox's cost, and the views it logs, are a page's whatever the agency has
+    waiting."""
     records = _awaiting_release(user)
     page = Paginator(records, AWAITING_PAGE_SIZE).get_page(number)
     start = (page.number - 1) * AWAITING_PAGE_SIZE

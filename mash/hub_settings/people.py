@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from agencies import access, administration, set_up_codes, two_factor
 from agencies.models import AccessChange, User
 from agencies.requests import SignedInRequest
+from core.keyset import query_without
 from enquiries import lists
 from enquiries.models import HubSettingsChange
 
@@ -75,15 +76,13 @@ def people_list(request: SignedInRequest) -> HttpResponse:
     page = Paginator(administration.people_listed(agency=agency, role=role), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "hub_settings/people/list.html",
         {
             "filters": filters,
             "page": page,
-            "query": query.urlencode(),
+            "query": query_without(request.GET, "page"),
             "waiting": AccessChange.objects.filter(status=AccessChange.Status.PENDING).count(),
         },
     )

@@ -131,7 +131,7 @@ def test_the_demo_logins_have_work_waiting(demo):
     assert selectors.open_inbox(police).exists()
     assert selectors.open_inbox(health).exists()
     assert selectors.open_inbox(education).exists()
-    awaiting = selectors.awaiting_release_decision(police)
+    _, awaiting = selectors.awaiting_release_page(police, 1)
     assert awaiting
     assert all(record.is_sensitive and record.agency_id == police.agency_id for record in awaiting)
     shown = firewall.shown_records(
